@@ -1,0 +1,43 @@
+//! The command line, as clap reads it. Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Run desktop apps in rootless sandboxes, each with a profile saying what it may reach.
+///
+/// With no command, opens the terminal UI.
+#[derive(Debug, Parser)]
+#[command(name = "boxtop", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an app in its sandbox; arguments after `--` are added to the profile's command.
+    Run(RunArgs),
+    /// Print the plan a profile turns into: namespaces, mounts, environment, command.
+    Plan(RunArgs),
+    /// Check the host features boxtop uses, and say how to fix what is missing.
+    Doctor {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which profile to use, and extra arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The profile's name (see `boxtop list`).
+    #[arg(required_unless_present = "profile_file", conflicts_with = "profile_file")]
+    pub profile: Option<String>,
+    /// Use this profile file instead of a named profile.
+    #[arg(long, value_name = "PATH")]
+    pub profile_file: Option<PathBuf>,
+    /// Arguments added to the profile's command.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}

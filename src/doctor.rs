@@ -1,0 +1,207 @@
+//! `boxtop doctor`: each host feature boxtop relies on, whether it is there, and how to
+//! get it when it is not.
+
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use serde::Serialize;
+
+use crate::paths::Paths;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Missing,
+    /// Works, with a limitation worth knowing.
+    Limited,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub feature: &'static str,
+    pub status: Status,
+    pub detail: String,
+    /// What to do when it is not ok.
+    pub fix: Option<String>,
+}
+
+fn read_sysctl(path: &str) -> Option<i64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Why user namespaces cannot be created here, if a known setting forbids them.
+pub fn userns_problem() -> Option<String> {
+    if read_sysctl("/proc/sys/user/max_user_namespaces") == Some(0) {
+        return Some(
+            "user namespaces are disabled: /proc/sys/user/max_user_namespaces is 0. Fix: \
+             `sudo sysctl -w user.max_user_namespaces=15000` (and put it in /etc/sysctl.d/ to keep it)"
+                .into(),
+        );
+    }
+    if read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == Some(0) {
+        return Some(
+            "unprivileged user namespaces are disabled: kernel.unprivileged_userns_clone is 0. \
+             Fix: `sudo sysctl -w kernel.unprivileged_userns_clone=1` (and put it in /etc/sysctl.d/)"
+                .into(),
+        );
+    }
+    if read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == Some(1) {
+        return Some(
+            "AppArmor restricts unprivileged user namespaces \
+             (kernel.apparmor_restrict_unprivileged_userns = 1, as on Ubuntu 23.10 and later). \
+             Fix: install boxtop's AppArmor profile: `sudo install -m644 assets/apparmor/boxtop \
+             /etc/apparmor.d/boxtop && sudo apparmor_parser -r /etc/apparmor.d/boxtop` (see docs/apparmor.md)"
+                .into(),
+        );
+    }
+    None
+}
+
+/// The explanation to give when creating namespaces failed with `errno`.
+pub fn userns_hint(errno: Errno) -> String {
+    if let Some(problem) = userns_problem() {
+        return problem;
+    }
+    match errno {
+        Errno::ENOSPC => "the limit of user namespaces is reached: see /proc/sys/user/max_user_namespaces".into(),
+        Errno::EPERM => "the kernel refused to create a user namespace; inside a container, \
+                         allow nested user namespaces (e.g. docker --security-opt seccomp=unconfined)"
+            .into(),
+        Errno::EINVAL => "this kernel lacks one of the namespaces boxtop needs (user, mount, pid, \
+                          ipc, uts, cgroup, net)"
+            .into(),
+        _ => "run `boxtop doctor` for details".into(),
+    }
+}
+
+fn find_in_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+fn check(feature: &'static str, ok: bool, detail: String, fix: &str) -> Check {
+    Check {
+        feature,
+        status: if ok { Status::Ok } else { Status::Missing },
+        detail,
+        fix: (!ok).then(|| fix.to_string()),
+    }
+}
+
+/// Checks every feature; cheap enough to run at any time.
+pub fn run_checks(paths: &Paths) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let userns = userns_problem();
+    checks.push(Check {
+        feature: "user namespaces",
+        status: if userns.is_none() { Status::Ok } else { Status::Missing },
+        detail: match read_sysctl("/proc/sys/user/max_user_namespaces") {
+            Some(max) => format!("max_user_namespaces = {max}"),
+            None => "no /proc/sys/user/max_user_namespaces".into(),
+        },
+        fix: userns,
+    });
+    let seccomp = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .is_some_and(|status| status.lines().any(|line| line.starts_with("Seccomp:")));
+    checks.push(check(
+        "seccomp",
+        seccomp && Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),
+        "seccomp filters (needed for the syscall filter)".into(),
+        "use a kernel built with CONFIG_SECCOMP_FILTER",
+    ));
+    checks.push(cgroup_check());
+    let runtime = paths.xdg_runtime_dir.clone();
+    let wayland = std::env::var("WAYLAND_DISPLAY").ok().and_then(|display| {
+        let path = if display.starts_with('/') { PathBuf::from(&display) } else { runtime.as_ref()?.join(&display) };
+        path.exists().then_some(path)
+    });
+    checks.push(check(
+        "wayland",
+        wayland.is_some(),
+        wayland.map_or("no Wayland socket ($WAYLAND_DISPLAY)".into(), |p| format!("socket {}", p.display())),
+        "start boxtop from a Wayland session, or use display = \"x11\"",
+    ));
+    let x11 = std::env::var("DISPLAY").ok().and_then(|display| {
+        let number = display.strip_prefix(':')?.split('.').next()?.to_string();
+        let path = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        path.exists().then_some(path)
+    });
+    checks.push(check(
+        "x11",
+        x11.is_some(),
+        x11.map_or("no local X server socket ($DISPLAY)".into(), |p| format!("socket {}", p.display())),
+        "start boxtop from an X11 or XWayland session",
+    ));
+    let pulse = runtime.as_ref().map(|dir| dir.join("pulse/native")).filter(|p| p.exists());
+    checks.push(check(
+        "pulseaudio",
+        pulse.is_some(),
+        pulse.map_or("no $XDG_RUNTIME_DIR/pulse/native".into(), |p| format!("socket {}", p.display())),
+        "start PulseAudio or pipewire-pulse",
+    ));
+    let pipewire = runtime.as_ref().map(|dir| dir.join("pipewire-0")).filter(|p| p.exists());
+    checks.push(check(
+        "pipewire",
+        pipewire.is_some(),
+        pipewire.map_or("no $XDG_RUNTIME_DIR/pipewire-0".into(), |p| format!("socket {}", p.display())),
+        "start PipeWire",
+    ));
+    for (feature, program, package) in [
+        ("xdg-dbus-proxy", "xdg-dbus-proxy", "install xdg-dbus-proxy (Debian/Fedora/Arch package of that name), needed for dbus names"),
+        ("pasta", "pasta", "install passt (Debian/Fedora/Arch), needed for network = \"isolated\""),
+    ] {
+        let found = find_in_path(program);
+        checks.push(check(
+            feature,
+            found.is_some(),
+            found.map_or(format!("{program} not in PATH"), |p| p.display().to_string()),
+            package,
+        ));
+    }
+    checks
+}
+
+/// cgroup v2 delegation: a writable cgroup of our own, as systemd user sessions give.
+fn cgroup_check() -> Check {
+    let fix = "run boxtop inside a systemd user session (it delegates a cgroup to you), \
+               or set BOXTOP_CGROUP_ROOT to a cgroup v2 folder you own; without it boxtop \
+               falls back to /proc accounting, SIGSTOP for pause and rlimits";
+    if let Ok(root) = std::env::var("BOXTOP_CGROUP_ROOT") {
+        let writable = nix::unistd::access(Path::new(&root), nix::unistd::AccessFlags::W_OK).is_ok();
+        return Check {
+            feature: "cgroup v2 delegation",
+            status: if writable { Status::Ok } else { Status::Missing },
+            detail: format!("BOXTOP_CGROUP_ROOT={root}"),
+            fix: (!writable).then(|| fix.to_string()),
+        };
+    }
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok().and_then(|text| {
+        text.lines().find_map(|line| line.strip_prefix("0::").map(str::to_string))
+    });
+    let mount = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+        .into_iter()
+        .find(|dir| Path::new(dir).join("cgroup.controllers").exists());
+    match (own, mount) {
+        (Some(own), Some(mount)) => {
+            let dir = Path::new(mount).join(own.trim_start_matches('/'));
+            let writable = nix::unistd::access(&dir.join("cgroup.procs"), nix::unistd::AccessFlags::W_OK).is_ok();
+            Check {
+                feature: "cgroup v2 delegation",
+                status: if writable { Status::Ok } else { Status::Limited },
+                detail: format!("{} {}", dir.display(), if writable { "is writable" } else { "is not writable" }),
+                fix: (!writable).then(|| fix.to_string()),
+            }
+        }
+        _ => Check {
+            feature: "cgroup v2 delegation",
+            status: Status::Limited,
+            detail: "no cgroup v2 hierarchy found".into(),
+            fix: Some(fix.to_string()),
+        },
+    }
+}

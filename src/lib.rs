@@ -1,0 +1,12 @@
+//! boxtop: rootless sandboxes for Linux desktop applications.
+//!
+//! A profile (TOML) becomes a plan of steps (`sandbox::plan`), and one executor
+//! (`sandbox::spawn`) applies it inside fresh namespaces. Everything that needs
+//! `unsafe` lives under `sandbox/`.
+#![deny(unsafe_code)]
+
+pub mod doctor;
+pub mod paths;
+pub mod profile;
+#[allow(unsafe_code)]
+pub mod sandbox;

@@ -1,0 +1,299 @@
+//! Finds and parses profiles: bundled ones embedded in the binary, user ones in
+//! `$XDG_CONFIG_HOME/boxtop/profiles/`, which override bundled ones of the same name.
+//! One broken file never hides the others: it is kept with its error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::error::{key_at, line_column, ProfileError};
+use super::schema::{Profile, RawProfile};
+use super::validate::{check_raw, finish, is_valid_name, Origin};
+
+/// Where a profile file comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Embedded in the binary.
+    Bundled,
+    /// A user file with no bundled profile of that name.
+    User,
+    /// A user file replacing a bundled profile.
+    Override,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Bundled => "bundled",
+            Source::User => "user",
+            Source::Override => "override",
+        }
+    }
+}
+
+/// One profile file, parsed or not.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub source: Source,
+    /// As shown to the user: a path, or `bundled:NAME.toml`.
+    pub file: String,
+    /// The file on disk, for user profiles.
+    pub path: Option<PathBuf>,
+    pub text: Option<String>,
+    pub raw: Result<RawProfile, ProfileError>,
+}
+
+/// Every profile boxtop knows, by name.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileSet {
+    /// The winning entry for each name, sorted by name.
+    entries: BTreeMap<String, Entry>,
+    /// Bundled entries hidden by a user override, for `extends = "<own name>"`.
+    shadowed: BTreeMap<String, Entry>,
+    /// Files that could not even be given a name (not UTF-8 names, duplicates...).
+    problems: Vec<ProfileError>,
+}
+
+/// Parses one profile text. `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<RawProfile, ProfileError> {
+    let raw: RawProfile = toml::from_str(text).map_err(|err| {
+        let (line, column, key) = match err.span() {
+            Some(span) => {
+                let (line, column) = line_column(text, span.start);
+                (Some(line), Some(column), key_at(text, span.start))
+            }
+            None => (None, None, None),
+        };
+        ProfileError {
+            file: file.to_string(),
+            line,
+            column,
+            key,
+            message: err.message().trim().to_string(),
+            hint: Some("see docs/profiles.md for every key and its values".into()),
+        }
+    })?;
+    check_raw(&raw, &Origin { file, text: Some(text) })?;
+    Ok(raw)
+}
+
+impl ProfileSet {
+    /// The bundled profiles and the user's, as found on disk now.
+    pub fn load(user_dir: &Path) -> Self {
+        let mut set = Self::bundled();
+        set.add_user_dir(user_dir);
+        set
+    }
+
+    /// Only the profiles embedded in the binary.
+    pub fn bundled() -> Self {
+        let mut set = Self::default();
+        for (file_name, text) in super::bundled::BUNDLED {
+            let stem = file_name.trim_end_matches(".toml");
+            let file = format!("bundled:{file_name}");
+            set.insert(Source::Bundled, stem, file, None, Ok(text.to_string()));
+        }
+        set
+    }
+
+    /// Adds every `*.toml` of a user folder (missing folder: nothing to add).
+    pub fn add_user_dir(&mut self, dir: &Path) {
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = read
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            self.add_user_file(&path);
+        }
+    }
+
+    /// Adds one user file.
+    pub fn add_user_file(&mut self, path: &Path) {
+        let file = path.display().to_string();
+        let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) else {
+            self.problems.push(ProfileError::file(file, "the file name is not UTF-8"));
+            return;
+        };
+        let text = match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|err| {
+                let (line, column) = {
+                    let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+                    let valid = std::str::from_utf8(valid).unwrap_or("");
+                    line_column(valid, valid.len())
+                };
+                ProfileError {
+                    file: file.clone(),
+                    line: Some(line),
+                    column: Some(column),
+                    key: None,
+                    message: "the file is not valid UTF-8".into(),
+                    hint: Some("save it as UTF-8 text".into()),
+                }
+            }),
+            Err(err) => Err(ProfileError::file(file.clone(), format!("cannot read: {err}"))),
+        };
+        self.insert(Source::User, stem, file, Some(path.to_path_buf()), text);
+    }
+
+    fn insert(
+        &mut self,
+        source: Source,
+        stem: &str,
+        file: String,
+        path: Option<PathBuf>,
+        text: Result<String, ProfileError>,
+    ) {
+        let (text, raw) = match text {
+            Ok(text) => {
+                let raw = parse(&file, &text);
+                (Some(text), raw)
+            }
+            Err(err) => (None, Err(err)),
+        };
+        let name = match &raw {
+            Ok(RawProfile { name: Some(name), .. }) => name.clone(),
+            _ => stem.to_string(),
+        };
+        if !is_valid_name(&name) {
+            self.problems.push(
+                ProfileError::file(file, format!("'{name}' is not a valid profile name"))
+                    .with_hint("rename the file: lowercase letters, digits, '-', '_' or '.'"),
+            );
+            return;
+        }
+        let mut entry = Entry { name: name.clone(), source, file, path, text, raw };
+        if let Some(existing) = self.entries.get(&name) {
+            match (existing.source, source) {
+                (Source::Bundled, Source::User) => {
+                    entry.source = Source::Override;
+                    if let Some(old) = self.entries.remove(&name) {
+                        self.shadowed.insert(name.clone(), old);
+                    }
+                }
+                _ => {
+                    let first = existing.file.clone();
+                    entry.raw = Err(ProfileError::file(
+                        entry.file.clone(),
+                        format!("the name '{name}' is already used by {first}"),
+                    )
+                    .with_hint("give each profile its own name"));
+                    self.problems.push(entry.raw.clone().unwrap_err());
+                    return;
+                }
+            }
+        }
+        self.entries.insert(name, entry);
+    }
+
+    /// Every profile, sorted by name.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    /// Errors that belong to no listed profile (duplicate names, bad file names).
+    pub fn problems(&self) -> &[ProfileError] {
+        &self.problems
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name)
+    }
+
+    /// The effective profile of `name`, after `extends`.
+    pub fn resolve(&self, name: &str) -> Result<Profile, ProfileError> {
+        let entry = self.entries.get(name).ok_or_else(|| self.unknown(name))?;
+        self.resolve_entry(entry)
+    }
+
+    /// The effective profile of a file that is not part of the set (`run --profile-file`).
+    pub fn resolve_file(&self, path: &Path) -> Result<Profile, ProfileError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|err| ProfileError::file(file.clone(), format!("cannot read the profile: {err}")))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            ProfileError::file(file.clone(), "the file is not valid UTF-8").with_hint("save it as UTF-8 text")
+        })?;
+        let raw = parse(&file, &text)?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
+        let name = raw.name.clone().unwrap_or(stem);
+        let entry = Entry {
+            name,
+            source: Source::User,
+            file,
+            path: Some(path.to_path_buf()),
+            text: Some(text),
+            raw: Ok(raw),
+        };
+        self.resolve_entry(&entry)
+    }
+
+    fn resolve_entry(&self, entry: &Entry) -> Result<Profile, ProfileError> {
+        let mut raw = entry.raw.clone()?;
+        let mut chain = vec![entry.name.clone()];
+        let mut visited: Vec<&Entry> = vec![entry];
+        let mut current = entry;
+        while let Some(parent_name) = raw.extends.clone() {
+            let parent = if parent_name == current.name {
+                // `extends = "<own name>"` in an override means the bundled original.
+                self.shadowed.get(&parent_name)
+            } else {
+                self.entries.get(&parent_name)
+            };
+            let origin = Origin { file: &current.file, text: current.text.as_deref() };
+            let Some(parent) = parent else {
+                return Err(ProfileError::at_key(
+                    origin.file,
+                    origin.text,
+                    &super::error::key_path(&["extends"]),
+                    format!("no profile named '{parent_name}' to extend"),
+                )
+                .with_hint("run `boxtop list` to see the profile names"));
+            };
+            if visited.iter().any(|seen| std::ptr::eq(*seen, parent)) {
+                chain.push(parent.name.clone());
+                return Err(ProfileError::at_key(
+                    origin.file,
+                    origin.text,
+                    &super::error::key_path(&["extends"]),
+                    format!("`extends` loops: {}", chain.join(" -> ")),
+                )
+                .with_hint("remove one of the `extends` keys in the loop"));
+            }
+            chain.push(parent.name.clone());
+            visited.push(parent);
+            let parent_raw = parent.raw.clone().map_err(|err| {
+                ProfileError::file(
+                    current.file.clone(),
+                    format!("extends '{}', which is broken: {err}", parent.name),
+                )
+            })?;
+            let extends = parent_raw.extends.clone();
+            raw = RawProfile { extends, ..raw.over(parent_raw) };
+            current = parent;
+        }
+        let origin = Origin { file: &entry.file, text: entry.text.as_deref() };
+        finish(raw, &entry.name, &origin)
+    }
+
+    fn unknown(&self, name: &str) -> ProfileError {
+        let close: Vec<&str> = self
+            .entries
+            .keys()
+            .filter(|known| known.contains(name) || name.contains(known.as_str()))
+            .map(String::as_str)
+            .take(3)
+            .collect();
+        let hint = if close.is_empty() {
+            "run `boxtop list` to see the profiles, or `boxtop new NAME` to write one".to_string()
+        } else {
+            format!("did you mean {}?", close.join(", "))
+        };
+        ProfileError::file(name.to_string(), format!("no profile named '{name}'")).with_hint(hint)
+    }
+}

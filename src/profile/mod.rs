@@ -1,0 +1,16 @@
+//! Profiles: the schema, loading (bundled and user files), validation, and what each
+//! grant lets an app reach.
+
+pub mod error;
+pub mod load;
+pub mod schema;
+pub mod validate;
+
+pub use error::ProfileError;
+pub use load::{Entry, ProfileSet, Source};
+pub use schema::{Access, Audio, Bind, Display, Network, Profile, RawProfile, Share};
+
+/// The profiles compiled into the binary.
+pub mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}

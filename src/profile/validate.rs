@@ -1,0 +1,378 @@
+//! Checks a profile file's keys and turns a merged `RawProfile` into the effective
+//! `Profile`. Pure: no file system access (symlinks are checked when a sandbox is planned).
+
+use std::path::{Component, Path};
+
+use super::error::{key_path, KeyPath, KeySeg, ProfileError};
+use super::schema::{Dbus, Home, Limits, Profile, RawProfile};
+
+/// Folders that hold secrets or let a sandboxed app change what runs outside it: sharing
+/// one of them, or a folder that contains one, needs `force = true`.
+pub const SENSITIVE: &[&str] = &[
+    ".ssh",
+    ".gnupg",
+    ".local/share/keyrings",
+    ".password-store",
+    ".pki",
+    ".config/boxtop",
+    ".local/share/boxtop",
+    ".config/autostart",
+    ".config/systemd",
+    ".bashrc",
+    ".profile",
+    ".bash_profile",
+    ".zshrc",
+];
+
+/// Where a profile came from, to name it in errors.
+pub struct Origin<'a> {
+    pub file: &'a str,
+    pub text: Option<&'a str>,
+}
+
+impl Origin<'_> {
+    fn error(&self, key: &[KeySeg], message: impl Into<String>) -> ProfileError {
+        ProfileError::at_key(self.file, self.text, key, message)
+    }
+}
+
+/// Whether `name` can name a profile (and a hostname, a file, a cgroup).
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Checks the keys this file itself sets.
+pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> {
+    if let Some(name) = &raw.name {
+        if !is_valid_name(name) {
+            return Err(origin
+                .error(&key_path(&["name"]), format!("'{name}' is not a valid profile name"))
+                .with_hint("use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"));
+        }
+    }
+    if let Some(command) = &raw.command {
+        if command.is_empty() || command[0].is_empty() {
+            return Err(origin
+                .error(&key_path(&["command"]), "the command is empty")
+                .with_hint("give the program and its arguments, e.g. command = [\"mousepad\"]"));
+        }
+    }
+    if let Some(binaries) = &raw.binaries {
+        for (index, binary) in binaries.iter().enumerate() {
+            if !binary.starts_with('/') {
+                return Err(origin
+                    .error(&index_key("binaries", index), format!("'{binary}' is not an absolute path"))
+                    .with_hint("list where the program may be installed, e.g. \"/usr/bin/firefox\""));
+            }
+        }
+    }
+    if let Some(home) = &raw.home {
+        for (index, share) in home.share.iter().flatten().enumerate() {
+            let key = vec![
+                KeySeg::Key("home".into()),
+                KeySeg::Key("share".into()),
+                KeySeg::Index(index),
+                KeySeg::Key("path".into()),
+            ];
+            check_share_path(&share.path, share.force).map_err(|(message, hint)| {
+                origin.error(&key, message).with_hint(hint)
+            })?;
+        }
+    }
+    for (index, bind) in raw.binds.iter().flatten().enumerate() {
+        let mut key = index_key("binds", index);
+        key.push(KeySeg::Key("path".into()));
+        check_bind_path(&bind.path)
+            .map_err(|(message, hint)| origin.error(&key, message).with_hint(hint))?;
+    }
+    if let Some(dbus) = &raw.dbus {
+        let lists = [
+            ("talk", &dbus.talk),
+            ("own", &dbus.own),
+            ("see", &dbus.see),
+            ("system_talk", &dbus.system_talk),
+        ];
+        for (list, names) in lists {
+            for (index, name) in names.iter().flatten().enumerate() {
+                if !is_valid_bus_name(name) {
+                    let mut key = key_path(&["dbus"]);
+                    key.push(KeySeg::Key(list.into()));
+                    key.push(KeySeg::Index(index));
+                    return Err(origin
+                        .error(&key, format!("'{name}' is not a D-Bus name"))
+                        .with_hint("use a well-known name like org.mpris.MediaPlayer2.vlc, optionally ending in .*"));
+                }
+            }
+        }
+    }
+    if let Some(env) = &raw.env {
+        for name in env.keys() {
+            if name.is_empty() || name.contains('=') || name.contains('\0') {
+                return Err(origin
+                    .error(&key_path(&["env"]), format!("'{name}' is not a valid variable name"))
+                    .with_hint("variable names cannot be empty or contain '='"));
+            }
+        }
+    }
+    if let Some(limits) = &raw.limits {
+        if let Some(memory) = &limits.memory {
+            parse_size(memory).ok_or_else(|| {
+                origin
+                    .error(&key_path(&["limits", "memory"]), format!("'{memory}' is not a size"))
+                    .with_hint("write a size like \"512M\" or \"2G\"")
+            })?;
+        }
+        if let Some(cpu) = limits.cpu {
+            if !(cpu > 0.0 && cpu <= 4096.0) {
+                return Err(origin
+                    .error(&key_path(&["limits", "cpu"]), format!("{cpu} is not a number of CPU cores"))
+                    .with_hint("write a positive number such as 1 or 2.5"));
+            }
+        }
+        if limits.pids == Some(0) {
+            return Err(origin
+                .error(&key_path(&["limits", "pids"]), "0 processes would not even start the app")
+                .with_hint("write at least 1, or remove the key"));
+        }
+    }
+    Ok(())
+}
+
+/// Turns a merged raw profile into the effective profile.
+pub fn finish(raw: RawProfile, name: &str, origin: &Origin) -> Result<Profile, ProfileError> {
+    check_raw(&raw, origin)?;
+    let command = raw.command.ok_or_else(|| {
+        origin
+            .error(&[], "the profile has no `command`")
+            .with_hint("add command = [\"program\", \"args\"...], or extends = \"another-profile\"")
+    })?;
+    let home = raw.home.unwrap_or_default();
+    let dbus = raw.dbus.unwrap_or_default();
+    let limits = raw.limits.unwrap_or_default();
+    Ok(Profile {
+        name: name.to_string(),
+        description: raw.description.unwrap_or_default(),
+        extends: raw.extends,
+        desktop_file: raw.desktop_file,
+        binaries: raw.binaries.unwrap_or_default(),
+        command,
+        display: raw.display.unwrap_or_default(),
+        audio: raw.audio.unwrap_or_default(),
+        gpu: raw.gpu.unwrap_or(false),
+        webcam: raw.webcam.unwrap_or(false),
+        network: raw.network.unwrap_or_default(),
+        allow_userns: raw.allow_userns.unwrap_or(false),
+        home: Home {
+            ephemeral: home.ephemeral.unwrap_or(false),
+            share: home.share.unwrap_or_default(),
+        },
+        binds: raw.binds.unwrap_or_default(),
+        dbus: Dbus {
+            talk: dbus.talk.unwrap_or_default(),
+            own: dbus.own.unwrap_or_default(),
+            see: dbus.see.unwrap_or_default(),
+            system_talk: dbus.system_talk.unwrap_or_default(),
+        },
+        env: raw.env.unwrap_or_default(),
+        limits: Limits {
+            memory_bytes: limits.memory.as_deref().and_then(parse_size),
+            cpu: limits.cpu,
+            pids: limits.pids,
+        },
+    })
+}
+
+fn index_key(list: &str, index: usize) -> KeyPath {
+    vec![KeySeg::Key(list.into()), KeySeg::Index(index)]
+}
+
+/// A share path must stay strictly inside the home: relative, no `..`, not the home
+/// itself; secrets need `force`. Returns (message, hint) on error.
+pub fn check_share_path(path: &str, force: bool) -> Result<(), (String, String)> {
+    if path.starts_with('/') || path.starts_with('~') {
+        return Err((
+            format!("'{path}' is not relative to the home folder"),
+            "write the path relative to your home, e.g. \"Documents\"; use `binds` for paths outside it".into(),
+        ));
+    }
+    let mut depth = 0usize;
+    for component in Path::new(path).components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err((
+                    format!("'{path}' leaves the home folder"),
+                    "'..' is not allowed in a share path".into(),
+                ))
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err((
+                    format!("'{path}' is not relative to the home folder"),
+                    "write the path relative to your home".into(),
+                ))
+            }
+        }
+    }
+    if depth == 0 {
+        return Err((
+            format!("'{path}' is the whole home folder"),
+            "share the folders the app needs, e.g. \"Documents\"".into(),
+        ));
+    }
+    if !force {
+        let normalized = normalize_relative(path);
+        for secret in SENSITIVE {
+            if is_same_or_inside(&normalized, secret) || is_same_or_inside(secret, &normalized) {
+                return Err((
+                    format!("'{path}' exposes '{secret}', which holds secrets or can change what runs outside the sandbox"),
+                    "add force = true to this share if you really mean it".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `a/./b/` becomes `a/b`.
+pub fn normalize_relative(path: &str) -> String {
+    Path::new(path)
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(part) => part.to_str(),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Whether `path` is `base` or below it (both normalized, relative or absolute alike).
+pub fn is_same_or_inside(path: &str, base: &str) -> bool {
+    path == base || (path.starts_with(base) && path[base.len()..].starts_with('/'))
+}
+
+/// Paths outside the home that a profile may bind.
+fn check_bind_path(path: &str) -> Result<(), (String, String)> {
+    if !path.starts_with('/') {
+        return Err((
+            format!("'{path}' is not an absolute path"),
+            "binds take absolute paths like \"/media\"; use home.share for folders of your home".into(),
+        ));
+    }
+    if Path::new(path).components().any(|c| c == Component::ParentDir) {
+        return Err((format!("'{path}' contains '..'"), "write the path without '..'".into()));
+    }
+    let normalized = format!("/{}", normalize_relative(path.trim_start_matches('/')));
+    const RESERVED: &[(&str, &str)] = &[
+        ("/proc", "the sandbox has its own /proc"),
+        ("/dev", "use gpu = true or webcam = true for devices"),
+        ("/sys", "the sandbox does not see /sys"),
+        ("/run", "the sandbox has its own /run; grants bring the sockets they need"),
+        ("/tmp", "the sandbox has its own /tmp; grants bring the sockets they need"),
+        ("/etc", "the sandbox has its own /etc"),
+        ("/home", "use home.share for folders of your home"),
+        ("/root", "use home.share for folders of your home"),
+    ];
+    if normalized == "/" {
+        return Err(("'/' would expose the whole host".into(), "bind only the folders the app needs".into()));
+    }
+    for (reserved, hint) in RESERVED {
+        if is_same_or_inside(&normalized, reserved) {
+            return Err((format!("'{path}' cannot be bound"), (*hint).to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// A well-known D-Bus name, optionally ending in `.*` as xdg-dbus-proxy takes it.
+fn is_valid_bus_name(name: &str) -> bool {
+    let name = name.strip_suffix(".*").unwrap_or(name);
+    let parts: Vec<&str> = name.split('.').collect();
+    name.len() <= 255
+        && parts.len() >= 2
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && !part.starts_with(|c: char| c.is_ascii_digit())
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+}
+
+/// `"512M"`, `"2G"`, `"1.5GiB"`, `"1048576"` into bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = number * factor;
+    (bytes >= 1.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_paths_must_stay_inside_home() {
+        assert!(check_share_path("Documents", false).is_ok());
+        assert!(check_share_path("./Music/", false).is_ok());
+        assert!(check_share_path("../x", false).is_err());
+        assert!(check_share_path("Documents/../../x", false).is_err());
+        assert!(check_share_path("/etc", false).is_err());
+        assert!(check_share_path(".", false).is_err());
+        assert!(check_share_path("", false).is_err());
+        assert!(check_share_path("~/x", false).is_err());
+    }
+
+    #[test]
+    fn secrets_need_force_and_so_do_their_parents() {
+        assert!(check_share_path(".ssh", false).is_err());
+        assert!(check_share_path(".ssh", true).is_ok());
+        assert!(check_share_path(".local/share", false).is_err());
+        assert!(check_share_path(".local/share/fonts", false).is_ok());
+        assert!(check_share_path(".config", false).is_err());
+        assert!(check_share_path(".sshx", false).is_ok());
+    }
+
+    #[test]
+    fn binds_refuse_the_sandbox_own_folders() {
+        assert!(check_bind_path("/media").is_ok());
+        assert!(check_bind_path("/opt/google/chrome").is_ok());
+        assert!(check_bind_path("/").is_err());
+        assert!(check_bind_path("/proc/1").is_err());
+        assert!(check_bind_path("//etc/").is_err());
+        assert!(check_bind_path("media").is_err());
+        assert!(check_bind_path("/media/../etc").is_err());
+    }
+
+    #[test]
+    fn sizes_and_names() {
+        assert_eq!(parse_size("512M"), Some(512 << 20));
+        assert_eq!(parse_size("2G"), Some(2 << 30));
+        assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
+        assert_eq!(parse_size("100"), Some(100));
+        assert_eq!(parse_size("lots"), None);
+        assert!(is_valid_name("firefox-esr"));
+        assert!(!is_valid_name("Firefox"));
+        assert!(!is_valid_name("-x"));
+        assert!(is_valid_bus_name("org.mpris.MediaPlayer2.*"));
+        assert!(!is_valid_bus_name("nodots"));
+    }
+}

@@ -1,0 +1,265 @@
+//! Facts about the host that a plan depends on, gathered once before planning so that
+//! planning itself stays pure (and testable with made-up hosts).
+
+use std::path::{Path, PathBuf};
+
+use crate::paths::Paths;
+use crate::profile::{Access, Profile};
+use crate::profile::validate::{is_same_or_inside, normalize_relative, SENSITIVE};
+
+/// Top-level folders beside `/usr` that a host may have, as folders or as symlinks
+/// into `/usr` (merged-/usr hosts).
+pub const TOP_LEVEL: &[&str] = &["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+
+/// What of the host's `/etc` a sandbox sees: configuration programs need to run, none of
+/// it secret (no shadow, sudoers, ssh, ...). `passwd`, `group`, `hosts`, `hostname` and
+/// `nsswitch.conf` are written fresh for each sandbox instead.
+pub const ETC_ALLOWED: &[&str] = &[
+    "alternatives",
+    "asound.conf",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "crypto-policies",
+    "fonts",
+    "gai.conf",
+    "gtk-2.0",
+    "gtk-3.0",
+    "gtk-4.0",
+    "host.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "locale.conf",
+    "localtime",
+    "machine-id",
+    "mailcap",
+    "mime.types",
+    "os-release",
+    "pki",
+    "protocols",
+    "services",
+    "ssl",
+    "timezone",
+    "xdg",
+];
+
+/// Environment variables passed from the caller when set; everything else is dropped.
+pub const ENV_ALLOWED: &[&str] = &[
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_ADDRESS",
+    "LC_COLLATE",
+    "LC_CTYPE",
+    "LC_IDENTIFICATION",
+    "LC_MEASUREMENT",
+    "LC_MESSAGES",
+    "LC_MONETARY",
+    "LC_NAME",
+    "LC_NUMERIC",
+    "LC_PAPER",
+    "LC_TELEPHONE",
+    "LC_TIME",
+    "TERM",
+    "COLORTERM",
+    "NO_COLOR",
+    "TZ",
+];
+
+/// How a host path appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostEntry {
+    Dir,
+    File,
+    /// A symlink whose target stays valid inside (it points into `/usr`): recreated as is.
+    Symlink(PathBuf),
+}
+
+/// A home share checked against the real file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedShare {
+    /// As written in the profile, normalized (`Documents/work`).
+    pub rel: String,
+    /// The canonical host path, inside the home, with no symlink left.
+    pub real: PathBuf,
+    pub access: Access,
+    pub is_dir: bool,
+}
+
+/// Everything of the host a plan needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub uid: u32,
+    pub gid: u32,
+    pub user: String,
+    pub home: PathBuf,
+    /// `XDG_RUNTIME_DIR` as the app will see it.
+    pub runtime_dir: PathBuf,
+    /// Where persistent private homes live (`$XDG_DATA_HOME/boxtop/homes`).
+    pub private_homes: PathBuf,
+    pub top_level: Vec<(String, HostEntry)>,
+    pub etc: Vec<(String, HostEntry)>,
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("home.share '{rel}': {path} does not exist (create it, or add create = true to the share)")]
+    ShareMissing { rel: String, path: PathBuf },
+    #[error("home.share '{rel}': {path} resolves to {real}, outside your home folder {home}; symlinks may not lead out of the home")]
+    ShareEscapes { rel: String, path: PathBuf, real: PathBuf, home: PathBuf },
+    #[error("home.share '{rel}': {path} resolves to your whole home folder")]
+    ShareIsHome { rel: String, path: PathBuf },
+    #[error("home.share '{rel}': {path} resolves to '{real}', which holds secrets; add force = true to the share if you really mean it")]
+    ShareSensitive { rel: String, path: PathBuf, real: String },
+    #[error("home.share '{rel}': cannot use {path}: {source}")]
+    ShareIo { rel: String, path: PathBuf, source: std::io::Error },
+    #[error("bind '{path}': the host has no such path (add optional = true to skip it when missing)")]
+    BindMissing { path: String },
+    #[error("cannot read your home folder {path}: {source}")]
+    Home { path: PathBuf, source: std::io::Error },
+}
+
+impl Host {
+    /// Reads the facts from the running system.
+    pub fn detect(paths: &Paths) -> Self {
+        let uid = nix::unistd::getuid().as_raw();
+        let gid = nix::unistd::getgid().as_raw();
+        let user = std::env::var("USER")
+            .ok()
+            .filter(|user| !user.is_empty() && !user.contains(':'))
+            .or_else(|| {
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map(|user| user.name)
+            })
+            .unwrap_or_else(|| format!("user{uid}"));
+        let runtime_dir = paths
+            .xdg_runtime_dir
+            .clone()
+            .filter(|dir| dir.is_absolute())
+            .unwrap_or_else(|| PathBuf::from(format!("/run/user/{uid}")));
+        let env = ENV_ALLOWED
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().map(|value| (name.to_string(), value)))
+            .collect();
+        Self {
+            uid,
+            gid,
+            user,
+            home: paths.home.clone(),
+            runtime_dir,
+            private_homes: paths.data.join("homes"),
+            top_level: scan(Path::new("/"), TOP_LEVEL),
+            etc: scan(Path::new("/etc"), ETC_ALLOWED),
+            env,
+        }
+    }
+}
+
+/// The entries of `dir` named in `names` that exist, each as it should appear inside.
+fn scan(dir: &Path, names: &[&str]) -> Vec<(String, HostEntry)> {
+    names
+        .iter()
+        .filter_map(|name| {
+            let path = dir.join(name);
+            let meta = std::fs::symlink_metadata(&path).ok()?;
+            let entry = if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).ok()?;
+                let real = std::fs::canonicalize(&path).ok()?;
+                if real.starts_with("/usr") {
+                    HostEntry::Symlink(target)
+                } else if real.is_dir() {
+                    HostEntry::Dir
+                } else {
+                    HostEntry::File
+                }
+            } else if meta.is_dir() {
+                HostEntry::Dir
+            } else {
+                HostEntry::File
+            };
+            Some((name.to_string(), entry))
+        })
+        .collect()
+}
+
+/// Checks each share on the real file system: it exists (or is created when the profile
+/// says so), its real path stays strictly inside the home, and a symlink does not turn it
+/// into a secrets folder.
+pub fn resolve_shares(profile: &Profile, home: &Path) -> Result<Vec<ResolvedShare>, HostError> {
+    let real_home = std::fs::canonicalize(home)
+        .map_err(|source| HostError::Home { path: home.to_path_buf(), source })?;
+    let mut resolved = Vec::new();
+    for share in &profile.home.share {
+        let rel = normalize_relative(&share.path);
+        let path = home.join(&rel);
+        if share.create && std::fs::symlink_metadata(&path).is_err() {
+            std::fs::create_dir_all(&path)
+                .map_err(|source| HostError::ShareIo { rel: rel.clone(), path: path.clone(), source })?;
+        }
+        let real = match std::fs::canonicalize(&path) {
+            Ok(real) => real,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(HostError::ShareMissing { rel, path })
+            }
+            Err(source) => return Err(HostError::ShareIo { rel, path, source }),
+        };
+        if real == real_home {
+            return Err(HostError::ShareIsHome { rel, path });
+        }
+        let Ok(inside) = real.strip_prefix(&real_home) else {
+            return Err(HostError::ShareEscapes { rel, path, real, home: real_home });
+        };
+        let inside = inside.to_string_lossy().to_string();
+        if !share.force
+            && SENSITIVE
+                .iter()
+                .any(|secret| is_same_or_inside(&inside, secret) || is_same_or_inside(secret, &inside))
+        {
+            return Err(HostError::ShareSensitive { rel, path, real: inside });
+        }
+        let is_dir = real.is_dir();
+        resolved.push(ResolvedShare { rel, real, access: share.mode, is_dir });
+    }
+    Ok(resolved)
+}
+
+/// The first of the profile's `binaries` that exists here, if it lists any.
+pub fn find_binary(profile: &Profile) -> Option<PathBuf> {
+    profile
+        .binaries
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+}
+
+/// Whether the app of a profile is installed on this machine.
+pub fn is_installed(profile: &Profile) -> bool {
+    if !profile.binaries.is_empty() {
+        return find_binary(profile).is_some();
+    }
+    let program = &profile.command[0];
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    ["/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"]
+        .iter()
+        .any(|dir| Path::new(dir).join(program).is_file())
+}
+
+/// The profile's binds that exist on this host; a missing one is an error unless it is
+/// `optional`.
+pub fn existing_binds(profile: &Profile) -> Result<Vec<crate::profile::Bind>, HostError> {
+    let mut binds = Vec::new();
+    for bind in &profile.binds {
+        if Path::new(&bind.path).exists() {
+            binds.push(bind.clone());
+        } else if !bind.optional {
+            return Err(HostError::BindMissing { path: bind.path.clone() });
+        }
+    }
+    Ok(binds)
+}

@@ -1,0 +1,12 @@
+//! The rootless container runtime: host facts, plan, namespaces, mounts, hardening, init.
+//! The only part of boxtop with `unsafe` code.
+
+pub mod caps;
+pub mod host;
+pub mod init;
+pub mod mount;
+pub mod net;
+pub mod plan;
+pub mod seccomp;
+pub mod spawn;
+pub mod userns;

@@ -1,0 +1,531 @@
+//! A profile becomes a plan: the namespaces, the ordered list of filesystem steps, the
+//! environment and the command. Pure: the same profile and host give the same plan, which
+//! can be printed (`boxtop plan`), diffed and tested without running anything.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::profile::{Access, Bind, Network, Profile};
+
+use super::host::{Host, HostEntry, ResolvedShare};
+use super::seccomp::SeccompPolicy;
+
+/// The namespaces a sandbox gets, in the order they are set up: the user namespace first,
+/// since it grants the capabilities the others need.
+pub const ORDERED_NAMESPACES: &[Namespace] = &[
+    Namespace::User,
+    Namespace::Mount,
+    Namespace::Pid,
+    Namespace::Ipc,
+    Namespace::Uts,
+    Namespace::Cgroup,
+    Namespace::Net,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Namespace {
+    User,
+    Mount,
+    Pid,
+    Ipc,
+    Uts,
+    Cgroup,
+    Net,
+}
+
+impl Namespace {
+    pub fn clone_flag(self) -> nix::sched::CloneFlags {
+        use nix::sched::CloneFlags;
+        match self {
+            Namespace::User => CloneFlags::CLONE_NEWUSER,
+            Namespace::Mount => CloneFlags::CLONE_NEWNS,
+            Namespace::Pid => CloneFlags::CLONE_NEWPID,
+            Namespace::Ipc => CloneFlags::CLONE_NEWIPC,
+            Namespace::Uts => CloneFlags::CLONE_NEWUTS,
+            Namespace::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+            Namespace::Net => CloneFlags::CLONE_NEWNET,
+        }
+    }
+
+    /// The name under `/proc/PID/ns/`.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            Namespace::User => "user",
+            Namespace::Mount => "mnt",
+            Namespace::Pid => "pid",
+            Namespace::Ipc => "ipc",
+            Namespace::Uts => "uts",
+            Namespace::Cgroup => "cgroup",
+            Namespace::Net => "net",
+        }
+    }
+}
+
+/// Device nodes of the host bound into the sandbox's `/dev`.
+pub const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+/// Parts of `/proc` an app may read but never write.
+pub const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
+
+/// `PATH` inside the sandbox.
+pub const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+
+/// One filesystem operation. Sources are host paths; destinations are paths inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A fresh tmpfs.
+    Tmpfs { dest: PathBuf, mode: u32 },
+    /// A folder on the sandbox's root filesystem.
+    Dir { dest: PathBuf, mode: u32 },
+    /// A bind mount of a host path, always nosuid and nodev (device nodes excepted).
+    /// `pinned` sources are opened before the sandbox starts and bound from that open
+    /// file, so a path swapped for a symlink meanwhile cannot redirect the bind.
+    Bind { src: PathBuf, dest: PathBuf, access: Access, device: bool, pinned: bool },
+    Symlink { target: PathBuf, dest: PathBuf },
+    /// A file written fresh for this sandbox.
+    File { dest: PathBuf, contents: String, mode: u32 },
+    /// A new procfs for the sandbox's pid namespace.
+    Proc { dest: PathBuf },
+    /// Binds a path already inside the sandbox onto itself, read-only.
+    ReadOnly { dest: PathBuf },
+    /// A new devpts instance with its own ptmx.
+    Devpts { dest: PathBuf },
+    /// The root filesystem becomes read-only; the last step.
+    RemountRootReadOnly,
+}
+
+impl Step {
+    /// Where the step puts something, if it is a mount: used to compare with mountinfo.
+    pub fn mount_point(&self) -> Option<&Path> {
+        match self {
+            Step::Tmpfs { dest, .. }
+            | Step::Bind { dest, .. }
+            | Step::Proc { dest }
+            | Step::ReadOnly { dest }
+            | Step::Devpts { dest } => Some(dest),
+            Step::RemountRootReadOnly => Some(Path::new("/")),
+            Step::Dir { .. } | Step::Symlink { .. } | Step::File { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Tmpfs { dest, mode } => write!(f, "tmpfs     {} mode={mode:o}", dest.display()),
+            Step::Dir { dest, mode } => write!(f, "dir       {} mode={mode:o}", dest.display()),
+            Step::Bind { src, dest, access, device, pinned } => {
+                write!(f, "bind-{}   {} <- {}", access.as_str(), dest.display(), src.display())?;
+                if *device {
+                    write!(f, " (device)")?;
+                }
+                if *pinned {
+                    write!(f, " (pinned)")?;
+                }
+                Ok(())
+            }
+            Step::Symlink { target, dest } => {
+                write!(f, "symlink   {} -> {}", dest.display(), target.display())
+            }
+            Step::File { dest, contents, mode } => {
+                write!(f, "file      {} mode={mode:o} ({} bytes)", dest.display(), contents.len())
+            }
+            Step::Proc { dest } => write!(f, "proc      {}", dest.display()),
+            Step::ReadOnly { dest } => write!(f, "read-only {}", dest.display()),
+            Step::Devpts { dest } => write!(f, "devpts    {}", dest.display()),
+            Step::RemountRootReadOnly => write!(f, "read-only /"),
+        }
+    }
+}
+
+/// Everything the executor needs to build one sandbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub name: String,
+    pub hostname: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub namespaces: Vec<Namespace>,
+    pub network: Network,
+    pub steps: Vec<Step>,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub seccomp: SeccompPolicy,
+    /// The persistent private home to create before starting, if any.
+    pub private_home: Option<PathBuf>,
+}
+
+/// What goes into a plan besides the profile and the host.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    /// Shares checked on the real file system.
+    pub shares: Vec<ResolvedShare>,
+    /// Binds that exist on the host (missing optional ones already dropped).
+    pub binds: Vec<Bind>,
+    /// The program found among the profile's `binaries`, replacing `command[0]`.
+    pub program: Option<PathBuf>,
+    /// Arguments appended to the profile's command.
+    pub extra_args: Vec<String>,
+}
+
+impl Plan {
+    /// Builds the plan of a profile on a host.
+    pub fn new(profile: &Profile, host: &Host, input: &PlanInput) -> Plan {
+        let namespaces = ORDERED_NAMESPACES
+            .iter()
+            .copied()
+            .filter(|ns| *ns != Namespace::Net || profile.network != Network::Host)
+            .collect();
+        let private_home =
+            (!profile.home.ephemeral).then(|| host.private_homes.join(&profile.name));
+        let mut steps = Vec::new();
+        system_steps(&mut steps, host);
+        etc_steps(&mut steps, profile, host);
+        runtime_steps(&mut steps, host);
+        home_steps(&mut steps, host, private_home.as_deref(), &input.shares);
+        for bind in &input.binds {
+            let path = PathBuf::from(&bind.path);
+            steps.push(Step::Bind {
+                src: path.clone(),
+                dest: path,
+                access: bind.mode,
+                device: false,
+                pinned: false,
+            });
+        }
+        steps.push(Step::RemountRootReadOnly);
+
+        let mut argv = profile.command.clone();
+        if let Some(program) = &input.program {
+            argv[0] = program.display().to_string();
+        }
+        argv.extend(input.extra_args.iter().cloned());
+
+        Plan {
+            name: profile.name.clone(),
+            hostname: profile.name.clone(),
+            uid: host.uid,
+            gid: host.gid,
+            namespaces,
+            network: profile.network,
+            steps,
+            argv,
+            env: environment(profile, host),
+            cwd: host.home.clone(),
+            seccomp: SeccompPolicy { allow_userns: profile.allow_userns },
+            private_home,
+        }
+    }
+
+    /// The mount points the sandbox will have, in order.
+    pub fn mount_points(&self) -> Vec<PathBuf> {
+        let mut points: Vec<PathBuf> = Vec::new();
+        for step in &self.steps {
+            if let Some(point) = step.mount_point() {
+                if !points.iter().any(|known| known == point) {
+                    points.push(point.to_path_buf());
+                }
+            }
+        }
+        points
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.namespaces.iter().map(|ns| ns.proc_name()).collect();
+        writeln!(f, "profile   {}", self.name)?;
+        writeln!(f, "namespaces {}", names.join(" "))?;
+        writeln!(f, "uid_map   {0} {0} 1", self.uid)?;
+        writeln!(f, "gid_map   {0} {0} 1 (setgroups deny)", self.gid)?;
+        writeln!(f, "hostname  {}", self.hostname)?;
+        writeln!(f, "network   {:?}", self.network)?;
+        for step in &self.steps {
+            writeln!(f, "{step}")?;
+        }
+        for (name, value) in &self.env {
+            writeln!(f, "env       {name}={value}")?;
+        }
+        writeln!(f, "cwd       {}", self.cwd.display())?;
+        writeln!(f, "seccomp   allow_userns={}", self.seccomp.allow_userns)?;
+        writeln!(f, "exec      {}", self.argv.join(" "))
+    }
+}
+
+fn ro_bind(src: impl Into<PathBuf>, dest: impl Into<PathBuf>) -> Step {
+    Step::Bind { src: src.into(), dest: dest.into(), access: Access::Ro, device: false, pinned: false }
+}
+
+/// `/usr` and what the host has beside it, `/proc`, `/dev`, `/tmp`.
+fn system_steps(steps: &mut Vec<Step>, host: &Host) {
+    steps.push(ro_bind("/usr", "/usr"));
+    for (name, entry) in &host.top_level {
+        let dest = Path::new("/").join(name);
+        steps.push(match entry {
+            HostEntry::Symlink(target) => Step::Symlink { target: target.clone(), dest },
+            HostEntry::Dir | HostEntry::File => ro_bind(dest.clone(), dest),
+        });
+    }
+    steps.push(Step::Proc { dest: "/proc".into() });
+    for name in PROC_READ_ONLY {
+        steps.push(Step::ReadOnly { dest: Path::new("/proc").join(name) });
+    }
+    steps.push(Step::Tmpfs { dest: "/dev".into(), mode: 0o755 });
+    for node in DEV_NODES {
+        let path = Path::new("/dev").join(node);
+        steps.push(Step::Bind {
+            src: path.clone(),
+            dest: path,
+            access: Access::Rw,
+            device: true,
+            pinned: false,
+        });
+    }
+    steps.push(Step::Devpts { dest: "/dev/pts".into() });
+    steps.push(Step::Symlink { target: "pts/ptmx".into(), dest: "/dev/ptmx".into() });
+    steps.push(Step::Tmpfs { dest: "/dev/shm".into(), mode: 0o1777 });
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        steps.push(Step::Symlink { target: target.into(), dest: Path::new("/dev").join(name) });
+    }
+    steps.push(Step::Tmpfs { dest: "/tmp".into(), mode: 0o1777 });
+    steps.push(Step::Dir { dest: "/var".into(), mode: 0o755 });
+    steps.push(Step::Symlink { target: "../tmp".into(), dest: "/var/tmp".into() });
+}
+
+/// A minimal `/etc`: allowed host files read-only, identity files written fresh.
+fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
+    steps.push(Step::Dir { dest: "/etc".into(), mode: 0o755 });
+    for (name, entry) in &host.etc {
+        let dest = Path::new("/etc").join(name);
+        steps.push(match entry {
+            HostEntry::Symlink(target) => Step::Symlink { target: target.clone(), dest },
+            HostEntry::Dir | HostEntry::File => ro_bind(dest.clone(), dest),
+        });
+    }
+    if profile.network == Network::Host {
+        steps.push(ro_bind("/etc/resolv.conf", "/etc/resolv.conf"));
+    }
+    let home = host.home.display();
+    let user = &host.user;
+    let (uid, gid) = (host.uid, host.gid);
+    let mut passwd = String::new();
+    let mut group = String::new();
+    if uid != 0 {
+        passwd.push_str("root:x:0:0:root:/root:/bin/sh\n");
+    }
+    if gid != 0 {
+        group.push_str("root:x:0:\n");
+    }
+    passwd.push_str(&format!("{user}:x:{uid}:{gid}:{user}:{home}:/bin/sh\n"));
+    group.push_str(&format!("{user}:x:{gid}:\n"));
+    if uid != 65534 {
+        passwd.push_str("nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+    }
+    if gid != 65534 {
+        group.push_str("nogroup:x:65534:\n");
+    }
+    let name = &profile.name;
+    let files = [
+        ("passwd", passwd),
+        ("group", group),
+        ("hostname", format!("{name}\n")),
+        ("hosts", format!("127.0.0.1\tlocalhost {name}\n::1\tlocalhost ip6-localhost ip6-loopback {name}\n")),
+        ("nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n".to_string()),
+    ];
+    for (file, contents) in files {
+        steps.push(Step::File { dest: Path::new("/etc").join(file), contents, mode: 0o644 });
+    }
+    steps.push(Step::Symlink { target: "../proc/self/mounts".into(), dest: "/etc/mtab".into() });
+}
+
+/// `/run` with the user's runtime folder.
+fn runtime_steps(steps: &mut Vec<Step>, host: &Host) {
+    steps.push(Step::Tmpfs { dest: "/run".into(), mode: 0o755 });
+    if host.runtime_dir.starts_with("/run") && host.runtime_dir != Path::new("/run") {
+        push_parents(steps, &host.runtime_dir, Path::new("/run"));
+        steps.push(Step::Dir { dest: host.runtime_dir.clone(), mode: 0o700 });
+    } else if host.runtime_dir.starts_with("/tmp") && host.runtime_dir != Path::new("/tmp") {
+        push_parents(steps, &host.runtime_dir, Path::new("/tmp"));
+        steps.push(Step::Dir { dest: host.runtime_dir.clone(), mode: 0o700 });
+    } else {
+        push_parents(steps, &host.runtime_dir, Path::new("/"));
+        steps.push(Step::Tmpfs { dest: host.runtime_dir.clone(), mode: 0o700 });
+    }
+}
+
+/// The private home at the real home's path, then each share at its real path.
+fn home_steps(
+    steps: &mut Vec<Step>,
+    host: &Host,
+    private_home: Option<&Path>,
+    shares: &[ResolvedShare],
+) {
+    push_parents(steps, &host.home, Path::new("/"));
+    match private_home {
+        Some(src) => steps.push(Step::Bind {
+            src: src.to_path_buf(),
+            dest: host.home.clone(),
+            access: Access::Rw,
+            device: false,
+            pinned: true,
+        }),
+        None => steps.push(Step::Tmpfs { dest: host.home.clone(), mode: 0o700 }),
+    }
+    for share in shares {
+        steps.push(Step::Bind {
+            src: share.real.clone(),
+            dest: host.home.join(&share.rel),
+            access: share.access,
+            device: false,
+            pinned: true,
+        });
+    }
+}
+
+/// `Dir` steps for every folder between `base` (exclusive) and `path` (exclusive),
+/// except those an earlier step already made.
+fn push_parents(steps: &mut Vec<Step>, path: &Path, base: &Path) {
+    let mut parents: Vec<&Path> = path
+        .ancestors()
+        .skip(1)
+        .take_while(|ancestor| *ancestor != base && ancestor.starts_with(base))
+        .collect();
+    parents.reverse();
+    for parent in parents {
+        let known = steps.iter().any(|step| match step {
+            Step::Dir { dest, .. } | Step::Tmpfs { dest, .. } => dest == parent,
+            _ => false,
+        });
+        if !known {
+            steps.push(Step::Dir { dest: parent.to_path_buf(), mode: 0o755 });
+        }
+    }
+}
+
+/// The environment of the app: only allowed variables of the caller, the identity of the
+/// user inside, then the profile's own `env`.
+fn environment(profile: &Profile, host: &Host) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), SANDBOX_PATH.into()),
+        ("HOME".into(), host.home.display().to_string()),
+        ("USER".into(), host.user.clone()),
+        ("LOGNAME".into(), host.user.clone()),
+        ("SHELL".into(), "/bin/sh".into()),
+        ("XDG_RUNTIME_DIR".into(), host.runtime_dir.display().to_string()),
+        ("BOXTOP_PROFILE".into(), profile.name.clone()),
+        ("container".into(), "boxtop".into()),
+    ];
+    env.extend(host.env.iter().cloned());
+    for (name, value) in &profile.env {
+        env.retain(|(known, _)| known != name);
+        env.push((name.clone(), value.clone()));
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::schema::{Home, Share};
+
+    pub fn test_host() -> Host {
+        Host {
+            uid: 1000,
+            gid: 1000,
+            user: "ada".into(),
+            home: "/home/ada".into(),
+            runtime_dir: "/run/user/1000".into(),
+            private_homes: "/home/ada/.local/share/boxtop/homes".into(),
+            top_level: vec![
+                ("bin".into(), HostEntry::Symlink("usr/bin".into())),
+                ("lib".into(), HostEntry::Symlink("usr/lib".into())),
+                ("lib64".into(), HostEntry::Dir),
+            ],
+            etc: vec![
+                ("ld.so.cache".into(), HostEntry::File),
+                ("os-release".into(), HostEntry::Symlink("../usr/lib/os-release".into())),
+            ],
+            env: vec![("LANG".into(), "C.UTF-8".into())],
+        }
+    }
+
+    pub fn test_profile() -> Profile {
+        crate::profile::load::parse("t.toml", "name = \"demo\"\ncommand = [\"demo\", \"--x\"]\n")
+            .and_then(|raw| {
+                crate::profile::validate::finish(
+                    raw,
+                    "demo",
+                    &crate::profile::validate::Origin { file: "t.toml", text: None },
+                )
+            })
+            .expect("valid profile")
+    }
+
+    #[test]
+    fn plan_orders_security_relevant_steps() {
+        let mut profile = test_profile();
+        profile.home = Home {
+            ephemeral: false,
+            share: vec![Share { path: "Documents".into(), mode: Access::Rw, create: false, force: false }],
+        };
+        let input = PlanInput {
+            shares: vec![ResolvedShare {
+                rel: "Documents".into(),
+                real: "/home/ada/Documents".into(),
+                access: Access::Rw,
+                is_dir: true,
+            }],
+            extra_args: vec!["file.txt".into()],
+            ..PlanInput::default()
+        };
+        let plan = Plan::new(&profile, &test_host(), &input);
+        assert_eq!(plan.namespaces.len(), 7, "network none has its own net namespace");
+        assert_eq!(plan.steps.last(), Some(&Step::RemountRootReadOnly));
+        assert_eq!(plan.argv, vec!["demo", "--x", "file.txt"]);
+        let home_bind = plan.steps.iter().position(|s| matches!(s, Step::Bind { dest, .. } if dest == Path::new("/home/ada"))).unwrap();
+        let share_bind = plan.steps.iter().position(|s| matches!(s, Step::Bind { dest, .. } if dest == Path::new("/home/ada/Documents"))).unwrap();
+        assert!(home_bind < share_bind, "shares are bound over the private home");
+        assert!(plan.steps.contains(&Step::Dir { dest: "/home".into(), mode: 0o755 }));
+        assert!(!plan.steps.iter().any(|s| matches!(s, Step::Bind { src, .. } if src.starts_with("/etc/shadow"))));
+        let text = plan.to_string();
+        assert!(text.contains("bind-ro   /usr <- /usr"), "{text}");
+        assert!(text.contains("symlink   /bin -> usr/bin"), "{text}");
+        assert!(text.contains("bind-rw   /home/ada/Documents <- /home/ada/Documents (pinned)"), "{text}");
+    }
+
+    #[test]
+    fn host_network_shares_the_namespace_and_resolv_conf() {
+        let mut profile = test_profile();
+        profile.network = Network::Host;
+        let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
+        assert!(!plan.namespaces.contains(&Namespace::Net));
+        assert!(plan.mount_points().contains(&PathBuf::from("/etc/resolv.conf")));
+        let none = Plan::new(&test_profile(), &test_host(), &PlanInput::default());
+        assert!(!none.mount_points().contains(&PathBuf::from("/etc/resolv.conf")));
+    }
+
+    #[test]
+    fn environment_is_rebuilt_from_allowlist_and_profile() {
+        let mut profile = test_profile();
+        profile.env.insert("LANG".into(), "de_DE.UTF-8".into());
+        let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
+        let lang: Vec<_> = plan.env.iter().filter(|(k, _)| k == "LANG").collect();
+        assert_eq!(lang, vec![&("LANG".to_string(), "de_DE.UTF-8".to_string())]);
+        assert!(plan.env.iter().any(|(k, v)| k == "HOME" && v == "/home/ada"));
+    }
+
+    #[test]
+    fn ephemeral_home_is_a_tmpfs() {
+        let mut profile = test_profile();
+        profile.home.ephemeral = true;
+        let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
+        assert!(plan.private_home.is_none());
+        assert!(plan.steps.contains(&Step::Tmpfs { dest: "/home/ada".into(), mode: 0o700 }));
+    }
+}

@@ -1,0 +1,396 @@
+//! Starting a sandbox: everything that can be prepared is prepared in boxtop's own
+//! process; then one `clone` creates the namespaces. The child becomes the sandbox's
+//! pid 1: it builds the root filesystem from the plan, forks the app, and supervises it.
+//! The app hardens itself in the documented order right before `execve`: close fds,
+//! environment rebuilt, `setsid`, no_new_privs, capabilities dropped, seccomp last.
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
+use nix::unistd::{ForkResult, Pid};
+
+use super::caps;
+use super::init;
+use super::mount::{self, Pinned};
+use super::net;
+use super::plan::{Namespace, Plan, Step};
+use super::seccomp::{self, BpfProgram, SeccompError};
+use super::userns::{self, UserNsError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("cannot create the private home {path}: {source}")]
+    PrivateHome { path: PathBuf, source: std::io::Error },
+    #[error("cannot open {path} before starting: {reason}")]
+    Pin { path: PathBuf, reason: String },
+    #[error("building the seccomp filter failed: {0}")]
+    Seccomp(#[from] SeccompError),
+    #[error("the plan holds text with a NUL byte: {0:?}")]
+    Nul(String),
+    #[error("cannot create a pipe: {0}")]
+    Pipe(Errno),
+    #[error("cannot create the sandbox's namespaces: {errno}. {hint}")]
+    Namespaces { errno: Errno, hint: String },
+    #[error("{0}")]
+    UserNs(#[from] UserNsError),
+    #[error("setting up the sandbox failed: {0}")]
+    Setup(String),
+    #[error("{0}")]
+    Exec(String),
+    #[error("waiting for the sandbox failed: {0}")]
+    Wait(Errno),
+}
+
+impl SpawnError {
+    /// The exit code of `boxtop run` for this error: 127 when the program cannot be run,
+    /// 125 when the sandbox could not be built (like `env` and container runtimes).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SpawnError::Exec(_) => 127,
+            _ => 125,
+        }
+    }
+}
+
+/// A plan turned into what the child needs, all allocated before `clone`.
+pub struct Prepared {
+    plan: Plan,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    path_var: String,
+    cwd: PathBuf,
+    bpf: BpfProgram,
+    pinned: Vec<Pinned>,
+    /// Keeps the pinned sources open until the sandbox has started.
+    _pinned_fds: Vec<OwnedFd>,
+    last_cap: u32,
+}
+
+impl Prepared {
+    /// Creates the private home if needed, compiles the seccomp filter and opens the
+    /// sources that must not change between checking and mounting.
+    pub fn new(plan: &Plan) -> Result<Self, SpawnError> {
+        if let Some(home) = &plan.private_home {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(home)
+                .map_err(|source| SpawnError::PrivateHome { path: home.clone(), source })?;
+        }
+        let mut pinned = Vec::new();
+        let mut fds = Vec::new();
+        for step in &plan.steps {
+            if let Step::Bind { src, pinned: true, .. } = step {
+                let fd = pin(src)?;
+                pinned.push(Pinned { src: src.clone(), fd: fd.as_raw_fd() });
+                fds.push(fd);
+            }
+        }
+        let cstring = |text: &str| CString::new(text).map_err(|_| SpawnError::Nul(text.to_string()));
+        let argv = plan.argv.iter().map(|arg| cstring(arg)).collect::<Result<Vec<_>, _>>()?;
+        let envp = plan
+            .env
+            .iter()
+            .map(|(name, value)| cstring(&format!("{name}={value}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let path_var = plan
+            .env
+            .iter()
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| super::plan::SANDBOX_PATH.to_string());
+        Ok(Self {
+            plan: plan.clone(),
+            argv,
+            envp,
+            path_var,
+            cwd: plan.cwd.clone(),
+            bpf: seccomp::compile(&plan.seccomp)?,
+            pinned,
+            _pinned_fds: fds,
+            last_cap: caps::last_cap(),
+        })
+    }
+}
+
+/// Opens `src` as an O_PATH file and checks that what was opened is `src`'s real path.
+fn pin(src: &Path) -> Result<OwnedFd, SpawnError> {
+    let pin_err = |reason: String| SpawnError::Pin { path: src.to_path_buf(), reason };
+    let expected = std::fs::canonicalize(src).map_err(|err| pin_err(err.to_string()))?;
+    let fd = nix::fcntl::open(&expected, OFlag::O_PATH | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .map_err(|errno| pin_err(errno.desc().to_string()))?;
+    let opened = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map_err(|err| pin_err(err.to_string()))?;
+    if opened != expected {
+        return Err(pin_err(format!("it changed to {} while starting", opened.display())));
+    }
+    Ok(fd)
+}
+
+/// A sandbox whose app has started (its `execve` succeeded).
+#[derive(Debug)]
+pub struct Started {
+    /// The sandbox's pid 1, as seen from boxtop.
+    pub init: Pid,
+}
+
+impl Started {
+    /// Waits for the sandbox to end, forwarding termination signals to it, and returns
+    /// the app's exit code (128 + signal when it was killed).
+    pub fn wait(self) -> Result<i32, SpawnError> {
+        init::forward_signals_to(self.init).map_err(SpawnError::Wait)?;
+        init::wait_for(self.init).map_err(SpawnError::Wait)
+    }
+}
+
+/// Runs a prepared sandbox in the foreground and returns the app's exit code.
+pub fn run(prepared: &Prepared) -> Result<i32, SpawnError> {
+    start(prepared)?.wait()
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
+    nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(SpawnError::Pipe)
+}
+
+/// Clones the sandbox and returns once its app has been executed, or with the reason
+/// it could not be.
+pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
+    let (sync_read, sync_write) = pipe()?;
+    let (error_read, error_write) = pipe()?;
+    let flags = prepared
+        .plan
+        .namespaces
+        .iter()
+        .fold(0, |flags, ns| flags | ns.clone_flag().bits()) as libc::c_ulong
+        | libc::SIGCHLD as libc::c_ulong;
+    // SAFETY: a raw clone with no new stack behaves like fork(2): the child gets a copy of
+    // this single-threaded process and runs `child_main`, which never returns.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    if ret < 0 {
+        let errno = Errno::last();
+        return Err(SpawnError::Namespaces { errno, hint: crate::doctor::userns_hint(errno) });
+    }
+    if ret == 0 {
+        drop(sync_write);
+        drop(error_read);
+        child_main(prepared, sync_read, error_write);
+    }
+    let child = Pid::from_raw(ret as i32);
+    drop(sync_read);
+    drop(error_write);
+    if let Err(err) = userns::write_maps(child, prepared.plan.uid, prepared.plan.gid) {
+        let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+        let _ = init::wait_for(child);
+        return Err(err.into());
+    }
+    // Let the child go on: its user namespace now maps our uid.
+    let _ = nix::unistd::write(&sync_write, b"1");
+    drop(sync_write);
+    let report = read_all(&error_read);
+    if !report.is_empty() {
+        let _ = init::wait_for(child);
+        let text = String::from_utf8_lossy(&report[1..]).into_owned();
+        return Err(match report[0] {
+            b'E' => SpawnError::Exec(text),
+            _ => SpawnError::Setup(text),
+        });
+    }
+    Ok(Started { init: child })
+}
+
+fn read_all(fd: &OwnedFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match nix::unistd::read(fd, &mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(Errno::EINTR) => continue,
+            Err(_) => return out,
+        }
+    }
+}
+
+/// Sends a failure to boxtop through the error pipe and exits. `kind` is `S` (setup) or
+/// `E` (the program could not be executed).
+fn fail(error_fd: RawFd, kind: u8, message: &str) -> ! {
+    let mut report = vec![kind];
+    report.extend_from_slice(message.as_bytes());
+    // SAFETY: writing a buffer we own to a pipe fd we own, then exiting without running
+    // destructors or atexit handlers of the parent's state.
+    unsafe {
+        libc::write(error_fd, report.as_ptr().cast(), report.len());
+        libc::_exit(if kind == b'E' { 127 } else { 125 })
+    }
+}
+
+/// The sandbox's pid 1.
+fn child_main(prepared: &Prepared, sync_read: OwnedFd, error_write: OwnedFd) -> ! {
+    let error_fd = error_write.as_raw_fd();
+    match setup_and_supervise(prepared, sync_read, error_write) {
+        Ok(never) => match never {},
+        Err(message) => fail(error_fd, b'S', &message),
+    }
+}
+
+fn setup_and_supervise(
+    prepared: &Prepared,
+    sync_read: OwnedFd,
+    error_write: OwnedFd,
+) -> Result<Infallible, String> {
+    let plan = &prepared.plan;
+    // Die with boxtop; if it is already gone, the sync read below sees end of file.
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+    let mut byte = [0u8; 1];
+    if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
+        // SAFETY: exiting the child without touching the parent's state.
+        unsafe { libc::_exit(125) };
+    }
+    drop(sync_read);
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+    // Leave boxtop's process group: terminal signals reach boxtop, which forwards them.
+    nix::unistd::setsid().map_err(|errno| format!("setsid: {errno}"))?;
+    nix::unistd::sethostname(&plan.hostname)
+        .map_err(|errno| format!("setting the hostname to '{}': {errno}", plan.hostname))?;
+    if plan.namespaces.contains(&Namespace::Net) {
+        net::loopback_up().map_err(|errno| format!("bringing up lo: {errno}"))?;
+    }
+    mount::build_root(&plan.steps, &prepared.pinned).map_err(|err| err.to_string())?;
+    close_fds_except(&[error_write.as_raw_fd()]);
+
+    // SAFETY: this process is single-threaded; the child only runs `exec_app`.
+    let app = match unsafe { nix::unistd::fork() } {
+        Ok(ForkResult::Child) => exec_app(prepared, error_write.as_raw_fd()),
+        Ok(ForkResult::Parent { child }) => child,
+        Err(errno) => return Err(format!("fork: {errno}")),
+    };
+    drop(error_write);
+    let _ = init::forward_signals_to(app);
+    // pid 1 needs no privilege from here on.
+    let _ = caps::set_no_new_privs();
+    let _ = caps::drop_all(prepared.last_cap);
+    let code = init::reap_until(app);
+    // SAFETY: ending pid 1; the kernel kills whatever is left in the namespace.
+    unsafe { libc::_exit(code) }
+}
+
+/// The app process: hardening in order, then `execve`. Never returns.
+fn exec_app(prepared: &Prepared, error_fd: RawFd) -> ! {
+    let fail_setup = |what: &str, errno: Errno| fail(error_fd, b'S', &format!("{what}: {errno}"));
+    // Signal state inherited from boxtop (Rust ignores SIGPIPE) must not reach the app.
+    for signal in Signal::iterator() {
+        if signal != Signal::SIGKILL && signal != Signal::SIGSTOP {
+            // SAFETY: restoring default dispositions.
+            let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        }
+    }
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+
+    let program = match find_program(&prepared.argv[0], &prepared.path_var) {
+        Ok(program) => program,
+        Err(message) => fail(error_fd, b'E', &message),
+    };
+    if let Err(errno) = nix::unistd::chdir(&prepared.cwd) {
+        fail_setup(&format!("chdir {}", prepared.cwd.display()), errno);
+    }
+    // 1. Close every fd but stdio and the error pipe (close-on-exec).
+    close_fds_except(&[error_fd]);
+    // 2. The environment is the plan's, rebuilt from the allowlist: passed to execve below.
+    // 3. A new session: no controlling terminal to inject keystrokes into.
+    if let Err(errno) = nix::unistd::setsid() {
+        fail_setup("setsid", errno);
+    }
+    // 4. No new privileges, ever.
+    if let Err(errno) = caps::set_no_new_privs() {
+        fail_setup("PR_SET_NO_NEW_PRIVS", errno);
+    }
+    // 5. Every capability dropped.
+    if let Err(errno) = caps::drop_all(prepared.last_cap) {
+        fail_setup("dropping capabilities", errno);
+    }
+    // 6. The seccomp filter, last.
+    if let Err(errno) = seccomp::install(&prepared.bpf) {
+        fail_setup("installing the seccomp filter", errno);
+    }
+    let errno = nix::unistd::execve(&program, &prepared.argv, &prepared.envp)
+        .err()
+        .unwrap_or(Errno::UnknownErrno);
+    fail(
+        error_fd,
+        b'E',
+        &format!("cannot execute {}: {}", program.to_string_lossy(), errno.desc()),
+    )
+}
+
+/// Finds the program as `execvp` would, with the sandbox's `PATH`, seen from inside.
+fn find_program(argv0: &CString, path_var: &str) -> Result<CString, String> {
+    let name = argv0.to_string_lossy();
+    if name.contains('/') {
+        return if Path::new(name.as_ref()).exists() {
+            Ok(argv0.clone())
+        } else {
+            Err(format!(
+                "program '{name}' was not found inside the sandbox; only /usr, the system \
+                 folders and the profile's grants are visible there"
+            ))
+        };
+    }
+    for dir in path_var.split(':').filter(|dir| !dir.is_empty()) {
+        let candidate = Path::new(dir).join(name.as_ref());
+        if let Ok(meta) = std::fs::metadata(&candidate) {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+                return CString::new(candidate.as_os_str().as_bytes()).map_err(|_| name.to_string());
+            }
+        }
+    }
+    Err(format!(
+        "program '{name}' was not found inside the sandbox (searched {path_var}); only /usr, \
+         the system folders and the profile's grants are visible there"
+    ))
+}
+
+/// Closes every fd above 2 except `keep`.
+fn close_fds_except(keep: &[RawFd]) {
+    let mut keep: Vec<RawFd> = keep.to_vec();
+    keep.sort_unstable();
+    let mut from: u32 = 3;
+    for fd in keep.iter().copied().filter(|fd| *fd >= 3) {
+        close_range(from, fd as u32 - 1);
+        from = fd as u32 + 1;
+    }
+    close_range(from, u32::MAX);
+}
+
+fn close_range(first: u32, last: u32) {
+    if first > last {
+        return;
+    }
+    // SAFETY: close_range(2) only closes descriptors of this process.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
+    if ret == 0 {
+        return;
+    }
+    // Kernels before 5.9: close what /proc/self/fd lists.
+    let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in open {
+        if fd as u32 >= first && fd as u32 <= last {
+            // SAFETY: taking ownership of an fd of ours in order to close it.
+            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+}

@@ -20,6 +20,38 @@ pub enum Command {
     Run(RunArgs),
     /// Print the plan a profile turns into: namespaces, mounts, environment, command.
     Plan(RunArgs),
+    /// List every profile: installed here?, where it comes from, its highest risk.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a profile's permissions (highest risk first) and its effective settings.
+    Show {
+        /// The profile's name.
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate profile files (all known profiles when no file is given).
+    Check {
+        /// Profile files to check.
+        files: Vec<PathBuf>,
+    },
+    /// Write a new user profile, from a template or from another profile.
+    New {
+        /// The new profile's name.
+        name: String,
+        /// Start from this profile (it is extended, so later fixes to it still apply).
+        #[arg(long, value_name = "OTHER")]
+        from: Option<String>,
+    },
+    /// Edit a profile in $VISUAL or $EDITOR (a bundled one is copied to your folder first).
+    Edit {
+        /// The profile's name.
+        name: String,
+    },
     /// Check the host features boxtop uses, and say how to fix what is missing.
     Doctor {
         /// Print JSON instead of text.
@@ -32,7 +64,10 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The profile's name (see `boxtop list`).
-    #[arg(required_unless_present = "profile_file", conflicts_with = "profile_file")]
+    #[arg(
+        required_unless_present = "profile_file",
+        conflicts_with = "profile_file"
+    )]
     pub profile: Option<String>,
     /// Use this profile file instead of a named profile.
     #[arg(long, value_name = "PATH")]

@@ -98,7 +98,11 @@ pub fn run_checks(paths: &Paths) -> Vec<Check> {
     let userns = userns_problem();
     checks.push(Check {
         feature: "user namespaces",
-        status: if userns.is_none() { Status::Ok } else { Status::Missing },
+        status: if userns.is_none() {
+            Status::Ok
+        } else {
+            Status::Missing
+        },
         detail: match read_sysctl("/proc/sys/user/max_user_namespaces") {
             Some(max) => format!("max_user_namespaces = {max}"),
             None => "no /proc/sys/user/max_user_namespaces".into(),
@@ -117,13 +121,19 @@ pub fn run_checks(paths: &Paths) -> Vec<Check> {
     checks.push(cgroup_check());
     let runtime = paths.xdg_runtime_dir.clone();
     let wayland = std::env::var("WAYLAND_DISPLAY").ok().and_then(|display| {
-        let path = if display.starts_with('/') { PathBuf::from(&display) } else { runtime.as_ref()?.join(&display) };
+        let path = if display.starts_with('/') {
+            PathBuf::from(&display)
+        } else {
+            runtime.as_ref()?.join(&display)
+        };
         path.exists().then_some(path)
     });
     checks.push(check(
         "wayland",
         wayland.is_some(),
-        wayland.map_or("no Wayland socket ($WAYLAND_DISPLAY)".into(), |p| format!("socket {}", p.display())),
+        wayland.map_or("no Wayland socket ($WAYLAND_DISPLAY)".into(), |p| {
+            format!("socket {}", p.display())
+        }),
         "start boxtop from a Wayland session, or use display = \"x11\"",
     ));
     let x11 = std::env::var("DISPLAY").ok().and_then(|display| {
@@ -134,21 +144,33 @@ pub fn run_checks(paths: &Paths) -> Vec<Check> {
     checks.push(check(
         "x11",
         x11.is_some(),
-        x11.map_or("no local X server socket ($DISPLAY)".into(), |p| format!("socket {}", p.display())),
+        x11.map_or("no local X server socket ($DISPLAY)".into(), |p| {
+            format!("socket {}", p.display())
+        }),
         "start boxtop from an X11 or XWayland session",
     ));
-    let pulse = runtime.as_ref().map(|dir| dir.join("pulse/native")).filter(|p| p.exists());
+    let pulse = runtime
+        .as_ref()
+        .map(|dir| dir.join("pulse/native"))
+        .filter(|p| p.exists());
     checks.push(check(
         "pulseaudio",
         pulse.is_some(),
-        pulse.map_or("no $XDG_RUNTIME_DIR/pulse/native".into(), |p| format!("socket {}", p.display())),
+        pulse.map_or("no $XDG_RUNTIME_DIR/pulse/native".into(), |p| {
+            format!("socket {}", p.display())
+        }),
         "start PulseAudio or pipewire-pulse",
     ));
-    let pipewire = runtime.as_ref().map(|dir| dir.join("pipewire-0")).filter(|p| p.exists());
+    let pipewire = runtime
+        .as_ref()
+        .map(|dir| dir.join("pipewire-0"))
+        .filter(|p| p.exists());
     checks.push(check(
         "pipewire",
         pipewire.is_some(),
-        pipewire.map_or("no $XDG_RUNTIME_DIR/pipewire-0".into(), |p| format!("socket {}", p.display())),
+        pipewire.map_or("no $XDG_RUNTIME_DIR/pipewire-0".into(), |p| {
+            format!("socket {}", p.display())
+        }),
         "start PipeWire",
     ));
     for (feature, program, package) in [
@@ -172,28 +194,50 @@ fn cgroup_check() -> Check {
                or set BOXTOP_CGROUP_ROOT to a cgroup v2 folder you own; without it boxtop \
                falls back to /proc accounting, SIGSTOP for pause and rlimits";
     if let Ok(root) = std::env::var("BOXTOP_CGROUP_ROOT") {
-        let writable = nix::unistd::access(Path::new(&root), nix::unistd::AccessFlags::W_OK).is_ok();
+        let writable =
+            nix::unistd::access(Path::new(&root), nix::unistd::AccessFlags::W_OK).is_ok();
         return Check {
             feature: "cgroup v2 delegation",
-            status: if writable { Status::Ok } else { Status::Missing },
+            status: if writable {
+                Status::Ok
+            } else {
+                Status::Missing
+            },
             detail: format!("BOXTOP_CGROUP_ROOT={root}"),
             fix: (!writable).then(|| fix.to_string()),
         };
     }
-    let own = std::fs::read_to_string("/proc/self/cgroup").ok().and_then(|text| {
-        text.lines().find_map(|line| line.strip_prefix("0::").map(str::to_string))
-    });
+    let own = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("0::").map(str::to_string))
+        });
     let mount = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
         .into_iter()
         .find(|dir| Path::new(dir).join("cgroup.controllers").exists());
     match (own, mount) {
         (Some(own), Some(mount)) => {
             let dir = Path::new(mount).join(own.trim_start_matches('/'));
-            let writable = nix::unistd::access(&dir.join("cgroup.procs"), nix::unistd::AccessFlags::W_OK).is_ok();
+            let writable =
+                nix::unistd::access(&dir.join("cgroup.procs"), nix::unistd::AccessFlags::W_OK)
+                    .is_ok();
             Check {
                 feature: "cgroup v2 delegation",
-                status: if writable { Status::Ok } else { Status::Limited },
-                detail: format!("{} {}", dir.display(), if writable { "is writable" } else { "is not writable" }),
+                status: if writable {
+                    Status::Ok
+                } else {
+                    Status::Limited
+                },
+                detail: format!(
+                    "{} {}",
+                    dir.display(),
+                    if writable {
+                        "is writable"
+                    } else {
+                        "is not writable"
+                    }
+                ),
                 fix: (!writable).then(|| fix.to_string()),
             }
         }

@@ -5,6 +5,7 @@
 //! `unsafe` lives under `sandbox/`.
 #![deny(unsafe_code)]
 
+pub mod atomic;
 pub mod doctor;
 pub mod paths;
 pub mod profile;

@@ -14,6 +14,7 @@ use boxtop::sandbox::plan::{Plan, PlanInput};
 use boxtop::sandbox::spawn::{self, Prepared, SpawnError};
 
 mod cli;
+mod commands;
 
 use cli::{Cli, Command, RunArgs};
 
@@ -56,6 +57,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print!("{plan}");
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::List { json }) => commands::list(&paths, json),
+        Some(Command::Show { name, json }) => commands::show(&paths, &name, json),
+        Some(Command::Check { files }) => commands::check(&paths, &files),
+        Some(Command::New { name, from }) => commands::new(&paths, &name, from.as_deref()),
+        Some(Command::Edit { name }) => commands::edit(&paths, &name),
         Some(Command::Doctor { json }) => doctor(&paths, json),
     }
 }
@@ -75,7 +81,8 @@ fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Plan)> {
     let host = Host::detect(paths);
     let shares = host::resolve_shares(&profile, &paths.home)
         .with_context(|| format!("profile '{}'", profile.name))?;
-    let binds = host::existing_binds(&profile).with_context(|| format!("profile '{}'", profile.name))?;
+    let binds =
+        host::existing_binds(&profile).with_context(|| format!("profile '{}'", profile.name))?;
     let program = host::find_binary(&profile);
     if !profile.binaries.is_empty() && program.is_none() {
         anyhow::bail!(
@@ -84,7 +91,12 @@ fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Plan)> {
             profile.binaries.join(", ")
         );
     }
-    let input = PlanInput { shares, binds, program, extra_args: args.args.clone() };
+    let input = PlanInput {
+        shares,
+        binds,
+        program,
+        extra_args: args.args.clone(),
+    };
     let plan = Plan::new(&profile, &host, &input);
     Ok((profile, plan))
 }
@@ -92,7 +104,10 @@ fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Plan)> {
 fn run(paths: &Paths, args: &RunArgs) -> Result<ExitCode> {
     let (profile, plan) = plan_for(paths, args)?;
     if profile.network == boxtop::profile::Network::Isolated {
-        anyhow::bail!("profile '{}': network = \"isolated\" is not available yet; use \"none\" or \"host\"", profile.name);
+        anyhow::bail!(
+            "profile '{}': network = \"isolated\" is not available yet; use \"none\" or \"host\"",
+            profile.name
+        );
     }
     let prepared = Prepared::new(&plan).with_context(|| format!("profile '{}'", profile.name))?;
     match spawn::run(&prepared) {
@@ -100,7 +115,9 @@ fn run(paths: &Paths, args: &RunArgs) -> Result<ExitCode> {
         Err(err) => {
             eprintln!("boxtop: profile '{}': {err}", profile.name);
             let code = match &err {
-                SpawnError::Exec(_) | SpawnError::Setup(_) | SpawnError::Namespaces { .. } => err.exit_code(),
+                SpawnError::Exec(_) | SpawnError::Setup(_) | SpawnError::Namespaces { .. } => {
+                    err.exit_code()
+                }
                 _ => err.exit_code(),
             };
             Err(Exit(code).into())
@@ -125,8 +142,12 @@ fn doctor(paths: &Paths, json: bool) -> Result<ExitCode> {
             }
         }
     }
-    let essential_missing = checks
-        .iter()
-        .any(|check| check.status == Status::Missing && matches!(check.feature, "user namespaces" | "seccomp"));
-    Ok(if essential_missing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let essential_missing = checks.iter().any(|check| {
+        check.status == Status::Missing && matches!(check.feature, "user namespaces" | "seccomp")
+    });
+    Ok(if essential_missing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -16,7 +16,9 @@ pub type KeyPath = Vec<KeySeg>;
 
 /// Shorthand for a key path made of plain keys.
 pub fn key_path(keys: &[&str]) -> KeyPath {
-    keys.iter().map(|key| KeySeg::Key((*key).to_string())).collect()
+    keys.iter()
+        .map(|key| KeySeg::Key((*key).to_string()))
+        .collect()
 }
 
 /// Renders `home.share[2].path`.
@@ -71,8 +73,8 @@ impl ProfileError {
         key: &[KeySeg],
         message: impl Into<String>,
     ) -> Self {
-        let position = source
-            .and_then(|text| locate_key(text, key).map(|span| line_column(text, span.start)));
+        let position =
+            source.and_then(|text| locate_key(text, key).map(|span| line_column(text, span.start)));
         Self {
             file: file.into(),
             line: position.map(|(line, _)| line),
@@ -159,7 +161,9 @@ pub fn locate_key(text: &str, path: &[KeySeg]) -> Option<Range<usize>> {
 pub fn key_at(text: &str, offset: usize) -> Option<String> {
     let offset = floor_char_boundary(text, offset.min(text.len()));
     let line_start = text[..offset].rfind('\n').map_or(0, |pos| pos + 1);
-    let line_end = text[offset..].find('\n').map_or(text.len(), |pos| offset + pos);
+    let line_end = text[offset..]
+        .find('\n')
+        .map_or(text.len(), |pos| offset + pos);
     let line = text[line_start..line_end].trim();
     let header = text[..line_start].lines().rev().find_map(|line| {
         let line = line.trim();

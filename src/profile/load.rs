@@ -74,7 +74,13 @@ pub fn parse(file: &str, text: &str) -> Result<RawProfile, ProfileError> {
             hint: Some("see docs/profiles.md for every key and its values".into()),
         }
     })?;
-    check_raw(&raw, &Origin { file, text: Some(text) })?;
+    check_raw(
+        &raw,
+        &Origin {
+            file,
+            text: Some(text),
+        },
+    )?;
     Ok(raw)
 }
 
@@ -117,7 +123,8 @@ impl ProfileSet {
     pub fn add_user_file(&mut self, path: &Path) {
         let file = path.display().to_string();
         let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) else {
-            self.problems.push(ProfileError::file(file, "the file name is not UTF-8"));
+            self.problems
+                .push(ProfileError::file(file, "the file name is not UTF-8"));
             return;
         };
         let text = match std::fs::read(path) {
@@ -136,7 +143,10 @@ impl ProfileSet {
                     hint: Some("save it as UTF-8 text".into()),
                 }
             }),
-            Err(err) => Err(ProfileError::file(file.clone(), format!("cannot read: {err}"))),
+            Err(err) => Err(ProfileError::file(
+                file.clone(),
+                format!("cannot read: {err}"),
+            )),
         };
         self.insert(Source::User, stem, file, Some(path.to_path_buf()), text);
     }
@@ -157,7 +167,9 @@ impl ProfileSet {
             Err(err) => (None, Err(err)),
         };
         let name = match &raw {
-            Ok(RawProfile { name: Some(name), .. }) => name.clone(),
+            Ok(RawProfile {
+                name: Some(name), ..
+            }) => name.clone(),
             _ => stem.to_string(),
         };
         if !is_valid_name(&name) {
@@ -167,7 +179,14 @@ impl ProfileSet {
             );
             return;
         }
-        let mut entry = Entry { name: name.clone(), source, file, path, text, raw };
+        let mut entry = Entry {
+            name: name.clone(),
+            source,
+            file,
+            path,
+            text,
+            raw,
+        };
         if let Some(existing) = self.entries.get(&name) {
             match (existing.source, source) {
                 (Source::Bundled, Source::User) => {
@@ -214,13 +233,19 @@ impl ProfileSet {
     /// The effective profile of a file that is not part of the set (`run --profile-file`).
     pub fn resolve_file(&self, path: &Path) -> Result<Profile, ProfileError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .map_err(|err| ProfileError::file(file.clone(), format!("cannot read the profile: {err}")))?;
+        let bytes = std::fs::read(path).map_err(|err| {
+            ProfileError::file(file.clone(), format!("cannot read the profile: {err}"))
+        })?;
         let text = String::from_utf8(bytes).map_err(|_| {
-            ProfileError::file(file.clone(), "the file is not valid UTF-8").with_hint("save it as UTF-8 text")
+            ProfileError::file(file.clone(), "the file is not valid UTF-8")
+                .with_hint("save it as UTF-8 text")
         })?;
         let raw = parse(&file, &text)?;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("profile")
+            .to_string();
         let name = raw.name.clone().unwrap_or(stem);
         let entry = Entry {
             name,
@@ -245,7 +270,10 @@ impl ProfileSet {
             } else {
                 self.entries.get(&parent_name)
             };
-            let origin = Origin { file: &current.file, text: current.text.as_deref() };
+            let origin = Origin {
+                file: &current.file,
+                text: current.text.as_deref(),
+            };
             let Some(parent) = parent else {
                 return Err(ProfileError::at_key(
                     origin.file,
@@ -274,10 +302,16 @@ impl ProfileSet {
                 )
             })?;
             let extends = parent_raw.extends.clone();
-            raw = RawProfile { extends, ..raw.over(parent_raw) };
+            raw = RawProfile {
+                extends,
+                ..raw.over(parent_raw)
+            };
             current = parent;
         }
-        let origin = Origin { file: &entry.file, text: entry.text.as_deref() };
+        let origin = Origin {
+            file: &entry.file,
+            text: entry.text.as_deref(),
+        };
         finish(raw, &entry.name, &origin)
     }
 

@@ -1,8 +1,13 @@
 //! Profiles: the schema, loading (bundled and user files), validation, and what each
 //! grant lets an app reach.
 
+// Profile errors carry file, position, key, message and hint for the user; they are
+// returned once per file, never in a hot path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod error;
 pub mod load;
+pub mod risk;
 pub mod schema;
 pub mod validate;
 

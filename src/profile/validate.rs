@@ -69,8 +69,13 @@ pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> 
         for (index, binary) in binaries.iter().enumerate() {
             if !binary.starts_with('/') {
                 return Err(origin
-                    .error(&index_key("binaries", index), format!("'{binary}' is not an absolute path"))
-                    .with_hint("list where the program may be installed, e.g. \"/usr/bin/firefox\""));
+                    .error(
+                        &index_key("binaries", index),
+                        format!("'{binary}' is not an absolute path"),
+                    )
+                    .with_hint(
+                        "list where the program may be installed, e.g. \"/usr/bin/firefox\"",
+                    ));
             }
         }
     }
@@ -82,9 +87,8 @@ pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> 
                 KeySeg::Index(index),
                 KeySeg::Key("path".into()),
             ];
-            check_share_path(&share.path, share.force).map_err(|(message, hint)| {
-                origin.error(&key, message).with_hint(hint)
-            })?;
+            check_share_path(&share.path, share.force)
+                .map_err(|(message, hint)| origin.error(&key, message).with_hint(hint))?;
         }
     }
     for (index, bind) in raw.binds.iter().flatten().enumerate() {
@@ -117,7 +121,10 @@ pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> 
         for name in env.keys() {
             if name.is_empty() || name.contains('=') || name.contains('\0') {
                 return Err(origin
-                    .error(&key_path(&["env"]), format!("'{name}' is not a valid variable name"))
+                    .error(
+                        &key_path(&["env"]),
+                        format!("'{name}' is not a valid variable name"),
+                    )
                     .with_hint("variable names cannot be empty or contain '='"));
             }
         }
@@ -126,20 +133,29 @@ pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> 
         if let Some(memory) = &limits.memory {
             parse_size(memory).ok_or_else(|| {
                 origin
-                    .error(&key_path(&["limits", "memory"]), format!("'{memory}' is not a size"))
+                    .error(
+                        &key_path(&["limits", "memory"]),
+                        format!("'{memory}' is not a size"),
+                    )
                     .with_hint("write a size like \"512M\" or \"2G\"")
             })?;
         }
         if let Some(cpu) = limits.cpu {
             if !(cpu > 0.0 && cpu <= 4096.0) {
                 return Err(origin
-                    .error(&key_path(&["limits", "cpu"]), format!("{cpu} is not a number of CPU cores"))
+                    .error(
+                        &key_path(&["limits", "cpu"]),
+                        format!("{cpu} is not a number of CPU cores"),
+                    )
                     .with_hint("write a positive number such as 1 or 2.5"));
             }
         }
         if limits.pids == Some(0) {
             return Err(origin
-                .error(&key_path(&["limits", "pids"]), "0 processes would not even start the app")
+                .error(
+                    &key_path(&["limits", "pids"]),
+                    "0 processes would not even start the app",
+                )
                 .with_hint("write at least 1, or remove the key"));
         }
     }
@@ -264,25 +280,41 @@ fn check_bind_path(path: &str) -> Result<(), (String, String)> {
     if !path.starts_with('/') {
         return Err((
             format!("'{path}' is not an absolute path"),
-            "binds take absolute paths like \"/media\"; use home.share for folders of your home".into(),
+            "binds take absolute paths like \"/media\"; use home.share for folders of your home"
+                .into(),
         ));
     }
-    if Path::new(path).components().any(|c| c == Component::ParentDir) {
-        return Err((format!("'{path}' contains '..'"), "write the path without '..'".into()));
+    if Path::new(path)
+        .components()
+        .any(|c| c == Component::ParentDir)
+    {
+        return Err((
+            format!("'{path}' contains '..'"),
+            "write the path without '..'".into(),
+        ));
     }
     let normalized = format!("/{}", normalize_relative(path.trim_start_matches('/')));
     const RESERVED: &[(&str, &str)] = &[
         ("/proc", "the sandbox has its own /proc"),
         ("/dev", "use gpu = true or webcam = true for devices"),
         ("/sys", "the sandbox does not see /sys"),
-        ("/run", "the sandbox has its own /run; grants bring the sockets they need"),
-        ("/tmp", "the sandbox has its own /tmp; grants bring the sockets they need"),
+        (
+            "/run",
+            "the sandbox has its own /run; grants bring the sockets they need",
+        ),
+        (
+            "/tmp",
+            "the sandbox has its own /tmp; grants bring the sockets they need",
+        ),
         ("/etc", "the sandbox has its own /etc"),
         ("/home", "use home.share for folders of your home"),
         ("/root", "use home.share for folders of your home"),
     ];
     if normalized == "/" {
-        return Err(("'/' would expose the whole host".into(), "bind only the folders the app needs".into()));
+        return Err((
+            "'/' would expose the whole host".into(),
+            "bind only the folders the app needs".into(),
+        ));
     }
     for (reserved, hint) in RESERVED {
         if is_same_or_inside(&normalized, reserved) {
@@ -301,7 +333,9 @@ fn is_valid_bus_name(name: &str) -> bool {
         && parts.iter().all(|part| {
             !part.is_empty()
                 && !part.starts_with(|c: char| c.is_ascii_digit())
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         })
 }
 

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::paths::Paths;
-use crate::profile::{Access, Profile};
 use crate::profile::validate::{is_same_or_inside, normalize_relative, SENSITIVE};
+use crate::profile::{Access, Profile};
 
 /// Top-level folders beside `/usr` that a host may have, as folders or as symlinks
 /// into `/usr` (merged-/usr hosts).
@@ -105,20 +105,40 @@ pub struct Host {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("home.share '{rel}': {path} does not exist (create it, or add create = true to the share)")]
+    #[error(
+        "home.share '{rel}': {path} does not exist (create it, or add create = true to the share)"
+    )]
     ShareMissing { rel: String, path: PathBuf },
     #[error("home.share '{rel}': {path} resolves to {real}, outside your home folder {home}; symlinks may not lead out of the home")]
-    ShareEscapes { rel: String, path: PathBuf, real: PathBuf, home: PathBuf },
+    ShareEscapes {
+        rel: String,
+        path: PathBuf,
+        real: PathBuf,
+        home: PathBuf,
+    },
     #[error("home.share '{rel}': {path} resolves to your whole home folder")]
     ShareIsHome { rel: String, path: PathBuf },
     #[error("home.share '{rel}': {path} resolves to '{real}', which holds secrets; add force = true to the share if you really mean it")]
-    ShareSensitive { rel: String, path: PathBuf, real: String },
+    ShareSensitive {
+        rel: String,
+        path: PathBuf,
+        real: String,
+    },
     #[error("home.share '{rel}': cannot use {path}: {source}")]
-    ShareIo { rel: String, path: PathBuf, source: std::io::Error },
-    #[error("bind '{path}': the host has no such path (add optional = true to skip it when missing)")]
+    ShareIo {
+        rel: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "bind '{path}': the host has no such path (add optional = true to skip it when missing)"
+    )]
     BindMissing { path: String },
     #[error("cannot read your home folder {path}: {source}")]
-    Home { path: PathBuf, source: std::io::Error },
+    Home {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Host {
@@ -143,7 +163,11 @@ impl Host {
             .unwrap_or_else(|| PathBuf::from(format!("/run/user/{uid}")));
         let env = ENV_ALLOWED
             .iter()
-            .filter_map(|name| std::env::var(name).ok().map(|value| (name.to_string(), value)))
+            .filter_map(|name| {
+                std::env::var(name)
+                    .ok()
+                    .map(|value| (name.to_string(), value))
+            })
             .collect();
         Self {
             uid,
@@ -190,15 +214,20 @@ fn scan(dir: &Path, names: &[&str]) -> Vec<(String, HostEntry)> {
 /// says so), its real path stays strictly inside the home, and a symlink does not turn it
 /// into a secrets folder.
 pub fn resolve_shares(profile: &Profile, home: &Path) -> Result<Vec<ResolvedShare>, HostError> {
-    let real_home = std::fs::canonicalize(home)
-        .map_err(|source| HostError::Home { path: home.to_path_buf(), source })?;
+    let real_home = std::fs::canonicalize(home).map_err(|source| HostError::Home {
+        path: home.to_path_buf(),
+        source,
+    })?;
     let mut resolved = Vec::new();
     for share in &profile.home.share {
         let rel = normalize_relative(&share.path);
         let path = home.join(&rel);
         if share.create && std::fs::symlink_metadata(&path).is_err() {
-            std::fs::create_dir_all(&path)
-                .map_err(|source| HostError::ShareIo { rel: rel.clone(), path: path.clone(), source })?;
+            std::fs::create_dir_all(&path).map_err(|source| HostError::ShareIo {
+                rel: rel.clone(),
+                path: path.clone(),
+                source,
+            })?;
         }
         let real = match std::fs::canonicalize(&path) {
             Ok(real) => real,
@@ -211,18 +240,32 @@ pub fn resolve_shares(profile: &Profile, home: &Path) -> Result<Vec<ResolvedShar
             return Err(HostError::ShareIsHome { rel, path });
         }
         let Ok(inside) = real.strip_prefix(&real_home) else {
-            return Err(HostError::ShareEscapes { rel, path, real, home: real_home });
+            return Err(HostError::ShareEscapes {
+                rel,
+                path,
+                real,
+                home: real_home,
+            });
         };
         let inside = inside.to_string_lossy().to_string();
         if !share.force
-            && SENSITIVE
-                .iter()
-                .any(|secret| is_same_or_inside(&inside, secret) || is_same_or_inside(secret, &inside))
+            && SENSITIVE.iter().any(|secret| {
+                is_same_or_inside(&inside, secret) || is_same_or_inside(secret, &inside)
+            })
         {
-            return Err(HostError::ShareSensitive { rel, path, real: inside });
+            return Err(HostError::ShareSensitive {
+                rel,
+                path,
+                real: inside,
+            });
         }
         let is_dir = real.is_dir();
-        resolved.push(ResolvedShare { rel, real, access: share.mode, is_dir });
+        resolved.push(ResolvedShare {
+            rel,
+            real,
+            access: share.mode,
+            is_dir,
+        });
     }
     Ok(resolved)
 }
@@ -245,9 +288,16 @@ pub fn is_installed(profile: &Profile) -> bool {
     if program.contains('/') {
         return Path::new(program).is_file();
     }
-    ["/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"]
-        .iter()
-        .any(|dir| Path::new(dir).join(program).is_file())
+    [
+        "/usr/local/bin",
+        "/usr/bin",
+        "/bin",
+        "/usr/local/sbin",
+        "/usr/sbin",
+        "/sbin",
+    ]
+    .iter()
+    .any(|dir| Path::new(dir).join(program).is_file())
 }
 
 /// The profile's binds that exist on this host; a missing one is an error unless it is
@@ -258,7 +308,9 @@ pub fn existing_binds(profile: &Profile) -> Result<Vec<crate::profile::Bind>, Ho
         if Path::new(&bind.path).exists() {
             binds.push(bind.clone());
         } else if !bind.optional {
-            return Err(HostError::BindMissing { path: bind.path.clone() });
+            return Err(HostError::BindMissing {
+                path: bind.path.clone(),
+            });
         }
     }
     Ok(binds)

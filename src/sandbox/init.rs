@@ -32,7 +32,11 @@ extern "C" fn forward(signal: libc::c_int) {
 /// From now on, the forwarded signals received by this process go to `child`.
 pub fn forward_signals_to(child: Pid) -> Result<(), Errno> {
     FORWARD_TO.store(child.as_raw(), Ordering::Relaxed);
-    let action = SigAction::new(SigHandler::Handler(forward), SaFlags::SA_RESTART, SigSet::empty());
+    let action = SigAction::new(
+        SigHandler::Handler(forward),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
     for signal in FORWARDED {
         // SAFETY: the handler only reads an atomic and calls kill(2).
         unsafe { sigaction(*signal, &action) }?;

@@ -4,11 +4,14 @@
 //! root and pivots again so that nothing of the staging is left.
 
 use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::Mode;
 use nix::sys::statvfs::{statvfs, FsFlags};
 use nix::unistd::{chdir, pivot_root};
 
@@ -29,23 +32,59 @@ pub struct MountError {
 }
 
 fn err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(Errno) -> MountError + 'a {
-    move |errno| MountError { op, path: path.to_path_buf(), reason: errno.desc().to_string() }
+    move |errno| MountError {
+        op,
+        path: path.to_path_buf(),
+        reason: errno.desc().to_string(),
+    }
 }
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> MountError + 'a {
-    move |error| MountError { op, path: path.to_path_buf(), reason: error.to_string() }
+    move |error| MountError {
+        op,
+        path: path.to_path_buf(),
+        reason: error.to_string(),
+    }
 }
 
-/// A host path opened before the sandbox started, bound from its open file.
+/// A host path bound from a file opened (O_PATH) before the root changes, and checked to
+/// be the real path boxtop validated: a folder swapped for a symlink meanwhile is refused
+/// instead of redirecting the bind.
 #[derive(Debug, Clone)]
 pub struct Pinned {
+    /// The source as the plan names it.
     pub src: PathBuf,
-    pub fd: i32,
+    /// Its canonical path, as checked before the sandbox started.
+    pub real: PathBuf,
+}
+
+/// Opens each pinned source in this mount namespace and checks what was opened.
+fn open_pinned(pinned: &[Pinned]) -> Result<Vec<(PathBuf, OwnedFd)>, MountError> {
+    let mut fds = Vec::new();
+    for pin in pinned {
+        let fd = nix::fcntl::open(&pin.real, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(err("open", &pin.real))?;
+        let opened = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .map_err(io_err("check", &pin.real))?;
+        if opened != pin.real {
+            return Err(MountError {
+                op: "check",
+                path: pin.src.clone(),
+                reason: format!(
+                    "it changed to {} while the sandbox was starting",
+                    opened.display()
+                ),
+            });
+        }
+        fds.push((pin.src.clone(), fd));
+    }
+    Ok(fds)
 }
 
 /// Builds the sandbox root from `steps` and makes it the process's `/`.
 pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
     let host_mounts = host_mount_points();
+    let pinned = open_pinned(pinned)?;
     let none: Option<&str> = None;
     mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
         .map_err(err("make private", Path::new("/")))?;
@@ -72,7 +111,10 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
     )
     .map_err(err("mount root tmpfs on", Path::new(NEW_ROOT)))?;
 
-    let executor = Executor { host_mounts, pinned };
+    let executor = Executor {
+        host_mounts,
+        pinned: &pinned,
+    };
     for step in steps {
         executor.apply(step)?;
     }
@@ -88,7 +130,7 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
 struct Executor<'a> {
     /// Mount points of the host, to find submounts carried by recursive binds.
     host_mounts: Vec<PathBuf>,
-    pinned: &'a [Pinned],
+    pinned: &'a [(PathBuf, OwnedFd)],
 }
 
 /// `/newroot` + an absolute path inside the sandbox.
@@ -118,15 +160,23 @@ impl Executor<'_> {
                 std::fs::set_permissions(&target, std::fs::Permissions::from_mode(*mode))
                     .map_err(io_err("chmod", dest))
             }
-            Step::Bind { src, dest, access, device, pinned } => {
-                self.bind(src, dest, *access, *device, *pinned)
-            }
+            Step::Bind {
+                src,
+                dest,
+                access,
+                device,
+                pinned,
+            } => self.bind(src, dest, *access, *device, *pinned),
             Step::Symlink { target, dest } => {
                 let path = inside(dest);
                 make_parent(&path)?;
                 symlink(target, &path).map_err(io_err("symlink", dest))
             }
-            Step::File { dest, contents, mode } => {
+            Step::File {
+                dest,
+                contents,
+                mode,
+            } => {
                 let path = inside(dest);
                 make_parent(&path)?;
                 std::fs::write(&path, contents).map_err(io_err("write", dest))?;
@@ -151,10 +201,22 @@ impl Executor<'_> {
                     // This kernel does not have it: nothing to protect.
                     return Ok(());
                 }
-                mount(Some(&target), &target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-                    .map_err(err("bind", dest))?;
-                remount(&target, MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC)
-                    .map_err(err("remount read-only", dest))
+                mount(
+                    Some(&target),
+                    &target,
+                    None::<&str>,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    None::<&str>,
+                )
+                .map_err(err("bind", dest))?;
+                remount(
+                    &target,
+                    MsFlags::MS_RDONLY
+                        | MsFlags::MS_NOSUID
+                        | MsFlags::MS_NODEV
+                        | MsFlags::MS_NOEXEC,
+                )
+                .map_err(err("remount read-only", dest))
             }
             Step::Devpts { dest } => {
                 let target = inside(dest);
@@ -176,13 +238,20 @@ impl Executor<'_> {
         }
     }
 
-    fn bind(&self, src: &Path, dest: &Path, access: Access, device: bool, pinned: bool) -> Result<(), MountError> {
+    fn bind(
+        &self,
+        src: &Path,
+        dest: &Path,
+        access: Access,
+        device: bool,
+        pinned: bool,
+    ) -> Result<(), MountError> {
         let source = if pinned {
             let fd = self
                 .pinned
                 .iter()
-                .find(|pin| pin.src == src)
-                .map(|pin| pin.fd)
+                .find(|(pinned_src, _)| pinned_src == src)
+                .map(|(_, fd)| fd.as_raw_fd())
                 .ok_or_else(|| MountError {
                     op: "bind",
                     path: src.to_path_buf(),
@@ -202,9 +271,19 @@ impl Executor<'_> {
                 std::fs::File::create(&target).map_err(io_err("create mount point", dest))?;
             }
         }
-        let recursive = if device { MsFlags::empty() } else { MsFlags::MS_REC };
-        mount(Some(&source), &target, None::<&str>, MsFlags::MS_BIND | recursive, None::<&str>)
-            .map_err(err("bind", dest))?;
+        let recursive = if device {
+            MsFlags::empty()
+        } else {
+            MsFlags::MS_REC
+        };
+        mount(
+            Some(&source),
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND | recursive,
+            None::<&str>,
+        )
+        .map_err(err("bind", dest))?;
         let mut flags = if device {
             MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC
         } else {
@@ -215,8 +294,14 @@ impl Executor<'_> {
         }
         remount(&target, flags).map_err(err("remount", dest))?;
         if !device {
-            for sub in self.host_mounts.iter().filter(|m| m.starts_with(src) && m.as_path() != src) {
-                let Ok(rest) = sub.strip_prefix(src) else { continue };
+            for sub in self
+                .host_mounts
+                .iter()
+                .filter(|m| m.starts_with(src) && m.as_path() != src)
+            {
+                let Ok(rest) = sub.strip_prefix(src) else {
+                    continue;
+                };
                 let sub_target = target.join(rest);
                 if std::fs::symlink_metadata(&sub_target).is_ok() {
                     remount(&sub_target, flags).map_err(err("remount", &dest.join(rest)))?;
@@ -287,8 +372,14 @@ pub fn unescape_octal(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
-            let value = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
+        {
+            let value =
+                (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
             out.push(value);
             i += 4;
         } else {
@@ -312,7 +403,10 @@ mod tests {
     #[test]
     fn mountinfo_escapes_are_decoded() {
         let info = "36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 - ext3 /dev/root rw\n";
-        assert_eq!(parse_mount_points(info), vec![PathBuf::from("/mnt/with space")]);
+        assert_eq!(
+            parse_mount_points(info),
+            vec![PathBuf::from("/mnt/with space")]
+        );
         assert_eq!(unescape_octal("a\\134b"), "a\\b");
         assert_eq!(unescape_octal("tail\\04"), "tail\\04");
     }

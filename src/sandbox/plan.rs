@@ -74,22 +74,47 @@ pub const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/us
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// A fresh tmpfs.
-    Tmpfs { dest: PathBuf, mode: u32 },
+    Tmpfs {
+        dest: PathBuf,
+        mode: u32,
+    },
     /// A folder on the sandbox's root filesystem.
-    Dir { dest: PathBuf, mode: u32 },
+    Dir {
+        dest: PathBuf,
+        mode: u32,
+    },
     /// A bind mount of a host path, always nosuid and nodev (device nodes excepted).
     /// `pinned` sources are opened before the sandbox starts and bound from that open
     /// file, so a path swapped for a symlink meanwhile cannot redirect the bind.
-    Bind { src: PathBuf, dest: PathBuf, access: Access, device: bool, pinned: bool },
-    Symlink { target: PathBuf, dest: PathBuf },
+    Bind {
+        src: PathBuf,
+        dest: PathBuf,
+        access: Access,
+        device: bool,
+        pinned: bool,
+    },
+    Symlink {
+        target: PathBuf,
+        dest: PathBuf,
+    },
     /// A file written fresh for this sandbox.
-    File { dest: PathBuf, contents: String, mode: u32 },
+    File {
+        dest: PathBuf,
+        contents: String,
+        mode: u32,
+    },
     /// A new procfs for the sandbox's pid namespace.
-    Proc { dest: PathBuf },
+    Proc {
+        dest: PathBuf,
+    },
     /// Binds a path already inside the sandbox onto itself, read-only.
-    ReadOnly { dest: PathBuf },
+    ReadOnly {
+        dest: PathBuf,
+    },
     /// A new devpts instance with its own ptmx.
-    Devpts { dest: PathBuf },
+    Devpts {
+        dest: PathBuf,
+    },
     /// The root filesystem becomes read-only; the last step.
     RemountRootReadOnly,
 }
@@ -114,8 +139,20 @@ impl fmt::Display for Step {
         match self {
             Step::Tmpfs { dest, mode } => write!(f, "tmpfs     {} mode={mode:o}", dest.display()),
             Step::Dir { dest, mode } => write!(f, "dir       {} mode={mode:o}", dest.display()),
-            Step::Bind { src, dest, access, device, pinned } => {
-                write!(f, "bind-{}   {} <- {}", access.as_str(), dest.display(), src.display())?;
+            Step::Bind {
+                src,
+                dest,
+                access,
+                device,
+                pinned,
+            } => {
+                write!(
+                    f,
+                    "bind-{}   {} <- {}",
+                    access.as_str(),
+                    dest.display(),
+                    src.display()
+                )?;
                 if *device {
                     write!(f, " (device)")?;
                 }
@@ -127,8 +164,17 @@ impl fmt::Display for Step {
             Step::Symlink { target, dest } => {
                 write!(f, "symlink   {} -> {}", dest.display(), target.display())
             }
-            Step::File { dest, contents, mode } => {
-                write!(f, "file      {} mode={mode:o} ({} bytes)", dest.display(), contents.len())
+            Step::File {
+                dest,
+                contents,
+                mode,
+            } => {
+                write!(
+                    f,
+                    "file      {} mode={mode:o} ({} bytes)",
+                    dest.display(),
+                    contents.len()
+                )
             }
             Step::Proc { dest } => write!(f, "proc      {}", dest.display()),
             Step::ReadOnly { dest } => write!(f, "read-only {}", dest.display()),
@@ -213,7 +259,9 @@ impl Plan {
             argv,
             env: environment(profile, host),
             cwd: host.home.clone(),
-            seccomp: SeccompPolicy { allow_userns: profile.allow_userns },
+            seccomp: SeccompPolicy {
+                allow_userns: profile.allow_userns,
+            },
             private_home,
         }
     }
@@ -254,7 +302,13 @@ impl fmt::Display for Plan {
 }
 
 fn ro_bind(src: impl Into<PathBuf>, dest: impl Into<PathBuf>) -> Step {
-    Step::Bind { src: src.into(), dest: dest.into(), access: Access::Ro, device: false, pinned: false }
+    Step::Bind {
+        src: src.into(),
+        dest: dest.into(),
+        access: Access::Ro,
+        device: false,
+        pinned: false,
+    }
 }
 
 /// `/usr` and what the host has beside it, `/proc`, `/dev`, `/tmp`.
@@ -263,15 +317,25 @@ fn system_steps(steps: &mut Vec<Step>, host: &Host) {
     for (name, entry) in &host.top_level {
         let dest = Path::new("/").join(name);
         steps.push(match entry {
-            HostEntry::Symlink(target) => Step::Symlink { target: target.clone(), dest },
+            HostEntry::Symlink(target) => Step::Symlink {
+                target: target.clone(),
+                dest,
+            },
             HostEntry::Dir | HostEntry::File => ro_bind(dest.clone(), dest),
         });
     }
-    steps.push(Step::Proc { dest: "/proc".into() });
+    steps.push(Step::Proc {
+        dest: "/proc".into(),
+    });
     for name in PROC_READ_ONLY {
-        steps.push(Step::ReadOnly { dest: Path::new("/proc").join(name) });
+        steps.push(Step::ReadOnly {
+            dest: Path::new("/proc").join(name),
+        });
     }
-    steps.push(Step::Tmpfs { dest: "/dev".into(), mode: 0o755 });
+    steps.push(Step::Tmpfs {
+        dest: "/dev".into(),
+        mode: 0o755,
+    });
     for node in DEV_NODES {
         let path = Path::new("/dev").join(node);
         steps.push(Step::Bind {
@@ -282,29 +346,55 @@ fn system_steps(steps: &mut Vec<Step>, host: &Host) {
             pinned: false,
         });
     }
-    steps.push(Step::Devpts { dest: "/dev/pts".into() });
-    steps.push(Step::Symlink { target: "pts/ptmx".into(), dest: "/dev/ptmx".into() });
-    steps.push(Step::Tmpfs { dest: "/dev/shm".into(), mode: 0o1777 });
+    steps.push(Step::Devpts {
+        dest: "/dev/pts".into(),
+    });
+    steps.push(Step::Symlink {
+        target: "pts/ptmx".into(),
+        dest: "/dev/ptmx".into(),
+    });
+    steps.push(Step::Tmpfs {
+        dest: "/dev/shm".into(),
+        mode: 0o1777,
+    });
     for (name, target) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
         ("stdout", "/proc/self/fd/1"),
         ("stderr", "/proc/self/fd/2"),
     ] {
-        steps.push(Step::Symlink { target: target.into(), dest: Path::new("/dev").join(name) });
+        steps.push(Step::Symlink {
+            target: target.into(),
+            dest: Path::new("/dev").join(name),
+        });
     }
-    steps.push(Step::Tmpfs { dest: "/tmp".into(), mode: 0o1777 });
-    steps.push(Step::Dir { dest: "/var".into(), mode: 0o755 });
-    steps.push(Step::Symlink { target: "../tmp".into(), dest: "/var/tmp".into() });
+    steps.push(Step::Tmpfs {
+        dest: "/tmp".into(),
+        mode: 0o1777,
+    });
+    steps.push(Step::Dir {
+        dest: "/var".into(),
+        mode: 0o755,
+    });
+    steps.push(Step::Symlink {
+        target: "../tmp".into(),
+        dest: "/var/tmp".into(),
+    });
 }
 
 /// A minimal `/etc`: allowed host files read-only, identity files written fresh.
 fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
-    steps.push(Step::Dir { dest: "/etc".into(), mode: 0o755 });
+    steps.push(Step::Dir {
+        dest: "/etc".into(),
+        mode: 0o755,
+    });
     for (name, entry) in &host.etc {
         let dest = Path::new("/etc").join(name);
         steps.push(match entry {
-            HostEntry::Symlink(target) => Step::Symlink { target: target.clone(), dest },
+            HostEntry::Symlink(target) => Step::Symlink {
+                target: target.clone(),
+                dest,
+            },
             HostEntry::Dir | HostEntry::File => ro_bind(dest.clone(), dest),
         });
     }
@@ -339,23 +429,42 @@ fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
         ("nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n".to_string()),
     ];
     for (file, contents) in files {
-        steps.push(Step::File { dest: Path::new("/etc").join(file), contents, mode: 0o644 });
+        steps.push(Step::File {
+            dest: Path::new("/etc").join(file),
+            contents,
+            mode: 0o644,
+        });
     }
-    steps.push(Step::Symlink { target: "../proc/self/mounts".into(), dest: "/etc/mtab".into() });
+    steps.push(Step::Symlink {
+        target: "../proc/self/mounts".into(),
+        dest: "/etc/mtab".into(),
+    });
 }
 
 /// `/run` with the user's runtime folder.
 fn runtime_steps(steps: &mut Vec<Step>, host: &Host) {
-    steps.push(Step::Tmpfs { dest: "/run".into(), mode: 0o755 });
+    steps.push(Step::Tmpfs {
+        dest: "/run".into(),
+        mode: 0o755,
+    });
     if host.runtime_dir.starts_with("/run") && host.runtime_dir != Path::new("/run") {
         push_parents(steps, &host.runtime_dir, Path::new("/run"));
-        steps.push(Step::Dir { dest: host.runtime_dir.clone(), mode: 0o700 });
+        steps.push(Step::Dir {
+            dest: host.runtime_dir.clone(),
+            mode: 0o700,
+        });
     } else if host.runtime_dir.starts_with("/tmp") && host.runtime_dir != Path::new("/tmp") {
         push_parents(steps, &host.runtime_dir, Path::new("/tmp"));
-        steps.push(Step::Dir { dest: host.runtime_dir.clone(), mode: 0o700 });
+        steps.push(Step::Dir {
+            dest: host.runtime_dir.clone(),
+            mode: 0o700,
+        });
     } else {
         push_parents(steps, &host.runtime_dir, Path::new("/"));
-        steps.push(Step::Tmpfs { dest: host.runtime_dir.clone(), mode: 0o700 });
+        steps.push(Step::Tmpfs {
+            dest: host.runtime_dir.clone(),
+            mode: 0o700,
+        });
     }
 }
 
@@ -375,7 +484,10 @@ fn home_steps(
             device: false,
             pinned: true,
         }),
-        None => steps.push(Step::Tmpfs { dest: host.home.clone(), mode: 0o700 }),
+        None => steps.push(Step::Tmpfs {
+            dest: host.home.clone(),
+            mode: 0o700,
+        }),
     }
     for share in shares {
         steps.push(Step::Bind {
@@ -403,7 +515,10 @@ fn push_parents(steps: &mut Vec<Step>, path: &Path, base: &Path) {
             _ => false,
         });
         if !known {
-            steps.push(Step::Dir { dest: parent.to_path_buf(), mode: 0o755 });
+            steps.push(Step::Dir {
+                dest: parent.to_path_buf(),
+                mode: 0o755,
+            });
         }
     }
 }
@@ -417,7 +532,10 @@ fn environment(profile: &Profile, host: &Host) -> Vec<(String, String)> {
         ("USER".into(), host.user.clone()),
         ("LOGNAME".into(), host.user.clone()),
         ("SHELL".into(), "/bin/sh".into()),
-        ("XDG_RUNTIME_DIR".into(), host.runtime_dir.display().to_string()),
+        (
+            "XDG_RUNTIME_DIR".into(),
+            host.runtime_dir.display().to_string(),
+        ),
         ("BOXTOP_PROFILE".into(), profile.name.clone()),
         ("container".into(), "boxtop".into()),
     ];
@@ -449,7 +567,10 @@ mod tests {
             ],
             etc: vec![
                 ("ld.so.cache".into(), HostEntry::File),
-                ("os-release".into(), HostEntry::Symlink("../usr/lib/os-release".into())),
+                (
+                    "os-release".into(),
+                    HostEntry::Symlink("../usr/lib/os-release".into()),
+                ),
             ],
             env: vec![("LANG".into(), "C.UTF-8".into())],
         }
@@ -461,7 +582,10 @@ mod tests {
                 crate::profile::validate::finish(
                     raw,
                     "demo",
-                    &crate::profile::validate::Origin { file: "t.toml", text: None },
+                    &crate::profile::validate::Origin {
+                        file: "t.toml",
+                        text: None,
+                    },
                 )
             })
             .expect("valid profile")
@@ -472,7 +596,12 @@ mod tests {
         let mut profile = test_profile();
         profile.home = Home {
             ephemeral: false,
-            share: vec![Share { path: "Documents".into(), mode: Access::Rw, create: false, force: false }],
+            share: vec![Share {
+                path: "Documents".into(),
+                mode: Access::Rw,
+                create: false,
+                force: false,
+            }],
         };
         let input = PlanInput {
             shares: vec![ResolvedShare {
@@ -485,18 +614,38 @@ mod tests {
             ..PlanInput::default()
         };
         let plan = Plan::new(&profile, &test_host(), &input);
-        assert_eq!(plan.namespaces.len(), 7, "network none has its own net namespace");
+        assert_eq!(
+            plan.namespaces.len(),
+            7,
+            "network none has its own net namespace"
+        );
         assert_eq!(plan.steps.last(), Some(&Step::RemountRootReadOnly));
         assert_eq!(plan.argv, vec!["demo", "--x", "file.txt"]);
-        let home_bind = plan.steps.iter().position(|s| matches!(s, Step::Bind { dest, .. } if dest == Path::new("/home/ada"))).unwrap();
+        let home_bind = plan
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::Bind { dest, .. } if dest == Path::new("/home/ada")))
+            .unwrap();
         let share_bind = plan.steps.iter().position(|s| matches!(s, Step::Bind { dest, .. } if dest == Path::new("/home/ada/Documents"))).unwrap();
-        assert!(home_bind < share_bind, "shares are bound over the private home");
-        assert!(plan.steps.contains(&Step::Dir { dest: "/home".into(), mode: 0o755 }));
-        assert!(!plan.steps.iter().any(|s| matches!(s, Step::Bind { src, .. } if src.starts_with("/etc/shadow"))));
+        assert!(
+            home_bind < share_bind,
+            "shares are bound over the private home"
+        );
+        assert!(plan.steps.contains(&Step::Dir {
+            dest: "/home".into(),
+            mode: 0o755
+        }));
+        assert!(!plan
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Bind { src, .. } if src.starts_with("/etc/shadow"))));
         let text = plan.to_string();
         assert!(text.contains("bind-ro   /usr <- /usr"), "{text}");
         assert!(text.contains("symlink   /bin -> usr/bin"), "{text}");
-        assert!(text.contains("bind-rw   /home/ada/Documents <- /home/ada/Documents (pinned)"), "{text}");
+        assert!(
+            text.contains("bind-rw   /home/ada/Documents <- /home/ada/Documents (pinned)"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -505,9 +654,13 @@ mod tests {
         profile.network = Network::Host;
         let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
         assert!(!plan.namespaces.contains(&Namespace::Net));
-        assert!(plan.mount_points().contains(&PathBuf::from("/etc/resolv.conf")));
+        assert!(plan
+            .mount_points()
+            .contains(&PathBuf::from("/etc/resolv.conf")));
         let none = Plan::new(&test_profile(), &test_host(), &PlanInput::default());
-        assert!(!none.mount_points().contains(&PathBuf::from("/etc/resolv.conf")));
+        assert!(!none
+            .mount_points()
+            .contains(&PathBuf::from("/etc/resolv.conf")));
     }
 
     #[test]
@@ -517,7 +670,10 @@ mod tests {
         let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
         let lang: Vec<_> = plan.env.iter().filter(|(k, _)| k == "LANG").collect();
         assert_eq!(lang, vec![&("LANG".to_string(), "de_DE.UTF-8".to_string())]);
-        assert!(plan.env.iter().any(|(k, v)| k == "HOME" && v == "/home/ada"));
+        assert!(plan
+            .env
+            .iter()
+            .any(|(k, v)| k == "HOME" && v == "/home/ada"));
     }
 
     #[test]
@@ -526,6 +682,9 @@ mod tests {
         profile.home.ephemeral = true;
         let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
         assert!(plan.private_home.is_none());
-        assert!(plan.steps.contains(&Step::Tmpfs { dest: "/home/ada".into(), mode: 0o700 }));
+        assert!(plan.steps.contains(&Step::Tmpfs {
+            dest: "/home/ada".into(),
+            mode: 0o700
+        }));
     }
 }

@@ -4,7 +4,6 @@
 //! The app hardens itself in the documented order right before `execve`: close fds,
 //! environment rebuilt, `setsid`, no_new_privs, capabilities dropped, seccomp last.
 
-use std::convert::Infallible;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -27,8 +26,11 @@ use super::userns::{self, UserNsError};
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
     #[error("cannot create the private home {path}: {source}")]
-    PrivateHome { path: PathBuf, source: std::io::Error },
-    #[error("cannot open {path} before starting: {reason}")]
+    PrivateHome {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot resolve {path}: {reason}")]
     Pin { path: PathBuf, reason: String },
     #[error("building the seccomp filter failed: {0}")]
     Seccomp(#[from] SeccompError),
@@ -68,8 +70,6 @@ pub struct Prepared {
     cwd: PathBuf,
     bpf: BpfProgram,
     pinned: Vec<Pinned>,
-    /// Keeps the pinned sources open until the sandbox has started.
-    _pinned_fds: Vec<OwnedFd>,
     last_cap: u32,
 }
 
@@ -82,19 +82,34 @@ impl Prepared {
                 .recursive(true)
                 .mode(0o700)
                 .create(home)
-                .map_err(|source| SpawnError::PrivateHome { path: home.clone(), source })?;
+                .map_err(|source| SpawnError::PrivateHome {
+                    path: home.clone(),
+                    source,
+                })?;
         }
         let mut pinned = Vec::new();
-        let mut fds = Vec::new();
         for step in &plan.steps {
-            if let Step::Bind { src, pinned: true, .. } = step {
-                let fd = pin(src)?;
-                pinned.push(Pinned { src: src.clone(), fd: fd.as_raw_fd() });
-                fds.push(fd);
+            if let Step::Bind {
+                src, pinned: true, ..
+            } = step
+            {
+                let real = std::fs::canonicalize(src).map_err(|err| SpawnError::Pin {
+                    path: src.clone(),
+                    reason: err.to_string(),
+                })?;
+                pinned.push(Pinned {
+                    src: src.clone(),
+                    real,
+                });
             }
         }
-        let cstring = |text: &str| CString::new(text).map_err(|_| SpawnError::Nul(text.to_string()));
-        let argv = plan.argv.iter().map(|arg| cstring(arg)).collect::<Result<Vec<_>, _>>()?;
+        let cstring =
+            |text: &str| CString::new(text).map_err(|_| SpawnError::Nul(text.to_string()));
+        let argv = plan
+            .argv
+            .iter()
+            .map(|arg| cstring(arg))
+            .collect::<Result<Vec<_>, _>>()?;
         let envp = plan
             .env
             .iter()
@@ -114,24 +129,9 @@ impl Prepared {
             cwd: plan.cwd.clone(),
             bpf: seccomp::compile(&plan.seccomp)?,
             pinned,
-            _pinned_fds: fds,
             last_cap: caps::last_cap(),
         })
     }
-}
-
-/// Opens `src` as an O_PATH file and checks that what was opened is `src`'s real path.
-fn pin(src: &Path) -> Result<OwnedFd, SpawnError> {
-    let pin_err = |reason: String| SpawnError::Pin { path: src.to_path_buf(), reason };
-    let expected = std::fs::canonicalize(src).map_err(|err| pin_err(err.to_string()))?;
-    let fd = nix::fcntl::open(&expected, OFlag::O_PATH | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .map_err(|errno| pin_err(errno.desc().to_string()))?;
-    let opened = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-        .map_err(|err| pin_err(err.to_string()))?;
-    if opened != expected {
-        return Err(pin_err(format!("it changed to {} while starting", opened.display())));
-    }
-    Ok(fd)
 }
 
 /// A sandbox whose app has started (its `execve` succeeded).
@@ -175,7 +175,10 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
     let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
     if ret < 0 {
         let errno = Errno::last();
-        return Err(SpawnError::Namespaces { errno, hint: crate::doctor::userns_hint(errno) });
+        return Err(SpawnError::Namespaces {
+            errno,
+            hint: crate::doctor::userns_hint(errno),
+        });
     }
     if ret == 0 {
         drop(sync_write);
@@ -231,28 +234,44 @@ fn fail(error_fd: RawFd, kind: u8, message: &str) -> ! {
     }
 }
 
-/// The sandbox's pid 1.
+/// The sandbox's pid 1: builds the sandbox, starts the app, then supervises it.
 fn child_main(prepared: &Prepared, sync_read: OwnedFd, error_write: OwnedFd) -> ! {
-    let error_fd = error_write.as_raw_fd();
-    match setup_and_supervise(prepared, sync_read, error_write) {
-        Ok(never) => match never {},
-        Err(message) => fail(error_fd, b'S', &message),
-    }
+    let app = match build_and_fork(prepared, sync_read, &error_write) {
+        Ok(app) => app,
+        Err(message) => fail(error_write.as_raw_fd(), b'S', &message),
+    };
+    // Only the app holds the error pipe now: boxtop sees it close when the app execs.
+    drop(error_write);
+    let _ = init::forward_signals_to(app);
+    // pid 1 needs no privilege from here on.
+    let _ = caps::set_no_new_privs();
+    let _ = caps::drop_all(prepared.last_cap);
+    let code = init::reap_until(app);
+    // SAFETY: ending pid 1; the kernel kills whatever is left in the namespace.
+    unsafe { libc::_exit(code) }
 }
 
-fn setup_and_supervise(
+/// Everything pid 1 does before the app runs; returns the app's pid.
+fn build_and_fork(
     prepared: &Prepared,
     sync_read: OwnedFd,
-    error_write: OwnedFd,
-) -> Result<Infallible, String> {
+    error_write: &OwnedFd,
+) -> Result<Pid, String> {
     let plan = &prepared.plan;
     // Die with boxtop; if it is already gone, the sync read below sees end of file.
     // SAFETY: prctl with integer arguments only.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
     let mut byte = [0u8; 1];
     if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
-        // SAFETY: exiting the child without touching the parent's state.
-        unsafe { libc::_exit(125) };
+        return Err("boxtop went away before the sandbox started".into());
     }
     drop(sync_read);
     nix::sys::stat::umask(nix::sys::stat::Mode::empty());
@@ -265,21 +284,12 @@ fn setup_and_supervise(
     }
     mount::build_root(&plan.steps, &prepared.pinned).map_err(|err| err.to_string())?;
     close_fds_except(&[error_write.as_raw_fd()]);
-
     // SAFETY: this process is single-threaded; the child only runs `exec_app`.
-    let app = match unsafe { nix::unistd::fork() } {
+    match unsafe { nix::unistd::fork() } {
         Ok(ForkResult::Child) => exec_app(prepared, error_write.as_raw_fd()),
-        Ok(ForkResult::Parent { child }) => child,
-        Err(errno) => return Err(format!("fork: {errno}")),
-    };
-    drop(error_write);
-    let _ = init::forward_signals_to(app);
-    // pid 1 needs no privilege from here on.
-    let _ = caps::set_no_new_privs();
-    let _ = caps::drop_all(prepared.last_cap);
-    let code = init::reap_until(app);
-    // SAFETY: ending pid 1; the kernel kills whatever is left in the namespace.
-    unsafe { libc::_exit(code) }
+        Ok(ForkResult::Parent { child }) => Ok(child),
+        Err(errno) => Err(format!("fork: {errno}")),
+    }
 }
 
 /// The app process: hardening in order, then `execve`. Never returns.
@@ -326,7 +336,11 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd) -> ! {
     fail(
         error_fd,
         b'E',
-        &format!("cannot execute {}: {}", program.to_string_lossy(), errno.desc()),
+        &format!(
+            "cannot execute {}: {}",
+            program.to_string_lossy(),
+            errno.desc()
+        ),
     )
 }
 
@@ -348,7 +362,8 @@ fn find_program(argv0: &CString, path_var: &str) -> Result<CString, String> {
         if let Ok(meta) = std::fs::metadata(&candidate) {
             use std::os::unix::fs::PermissionsExt;
             if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                return CString::new(candidate.as_os_str().as_bytes()).map_err(|_| name.to_string());
+                return CString::new(candidate.as_os_str().as_bytes())
+                    .map_err(|_| name.to_string());
             }
         }
     }

@@ -1,0 +1,347 @@
+//! The profile commands: list, show, check, new, edit.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use boxtop::atomic::write_atomic;
+use boxtop::paths::Paths;
+use boxtop::profile::risk::{self, Risk};
+use boxtop::profile::validate::is_valid_name;
+use boxtop::profile::{Entry, Profile, ProfileSet};
+use boxtop::sandbox::host;
+
+/// One row of `boxtop list`.
+#[derive(Debug, Serialize)]
+struct Row {
+    name: String,
+    installed: bool,
+    source: &'static str,
+    file: String,
+    risk: Option<Risk>,
+    description: String,
+    error: Option<String>,
+}
+
+fn row(set: &ProfileSet, entry: &Entry) -> Row {
+    let resolved = set.resolve(&entry.name);
+    match resolved {
+        Ok(profile) => Row {
+            name: entry.name.clone(),
+            installed: host::is_installed(&profile),
+            source: entry.source.as_str(),
+            file: entry.file.clone(),
+            risk: risk::highest(&profile),
+            description: profile.description.clone(),
+            error: None,
+        },
+        Err(err) => Row {
+            name: entry.name.clone(),
+            installed: false,
+            source: entry.source.as_str(),
+            file: entry.file.clone(),
+            risk: None,
+            description: String::new(),
+            error: Some(err.to_string()),
+        },
+    }
+}
+
+pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    let rows: Vec<Row> = set.entries().map(|entry| row(&set, entry)).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        println!(
+            "{:<20} {:<9} {:<9} {:<9} DESCRIPTION",
+            "NAME", "INSTALLED", "SOURCE", "RISK"
+        );
+        for row in &rows {
+            let risk = match (&row.error, row.risk) {
+                (Some(_), _) => "BROKEN",
+                (None, Some(risk)) => risk.as_str(),
+                (None, None) => "none",
+            };
+            let installed = if row.installed { "yes" } else { "no" };
+            let description = row.error.as_deref().unwrap_or(&row.description);
+            println!(
+                "{:<20} {:<9} {:<9} {:<9} {}",
+                row.name, installed, row.source, risk, description
+            );
+        }
+    }
+    for problem in set.problems() {
+        eprintln!("boxtop: {problem}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    let profile = set.resolve(name).map_err(|err| anyhow::anyhow!("{err}"))?;
+    let entry = set.get(name).context("profile vanished")?;
+    let grants = risk::summarize(&profile);
+    if json {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            profile: &'a Profile,
+            source: &'static str,
+            file: &'a str,
+            installed: bool,
+            permissions: &'a [risk::Grant],
+        }
+        let shown = Shown {
+            profile: &profile,
+            source: entry.source.as_str(),
+            file: &entry.file,
+            installed: host::is_installed(&profile),
+            permissions: &grants,
+        };
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", render_show(&profile, entry));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text of `boxtop show`: header, permissions highest risk first, effective settings.
+fn render_show(profile: &Profile, entry: &Entry) -> String {
+    let mut out = String::new();
+    let title = if profile.description.is_empty() {
+        profile.name.clone()
+    } else {
+        format!("{} - {}", profile.name, profile.description)
+    };
+    out.push_str(&format!("{title}\n"));
+    out.push_str(&format!(
+        "  from       {} ({})\n",
+        entry.source.as_str(),
+        entry.file
+    ));
+    if let Some(parent) = &profile.extends {
+        out.push_str(&format!("  extends    {parent}\n"));
+    }
+    let installed = match host::find_binary(profile) {
+        Some(path) => format!("yes ({})", path.display()),
+        None if host::is_installed(profile) => "yes".into(),
+        None => "no".into(),
+    };
+    out.push_str(&format!("  installed  {installed}\n"));
+    out.push_str(&format!("  command    {}\n", profile.command.join(" ")));
+    let home = if profile.home.ephemeral {
+        "ephemeral (forgotten at exit)"
+    } else {
+        "private, kept between runs"
+    };
+    out.push_str(&format!("  home       {home}\n\n"));
+    let grants = risk::summarize(profile);
+    if grants.is_empty() {
+        out.push_str(
+            "Permissions: none. The app sees only its own home and the system's programs.\n",
+        );
+    } else {
+        out.push_str("Permissions, highest risk first:\n");
+        for grant in &grants {
+            out.push_str(&format!(
+                "  {:<9} {}\n            {}\n",
+                grant.risk.as_str().to_uppercase(),
+                grant.what,
+                grant.why
+            ));
+        }
+    }
+    if !profile.env.is_empty() {
+        out.push_str("\nEnvironment:\n");
+        for (name, value) in &profile.env {
+            out.push_str(&format!("  {name}={value}\n"));
+        }
+    }
+    if profile.limits.memory_bytes.is_some()
+        || profile.limits.cpu.is_some()
+        || profile.limits.pids.is_some()
+    {
+        out.push_str("\nLimits:\n");
+        if let Some(bytes) = profile.limits.memory_bytes {
+            out.push_str(&format!("  memory  {} MiB\n", bytes >> 20));
+        }
+        if let Some(cpu) = profile.limits.cpu {
+            out.push_str(&format!("  cpu     {cpu} cores\n"));
+        }
+        if let Some(pids) = profile.limits.pids {
+            out.push_str(&format!("  pids    {pids}\n"));
+        }
+    }
+    out
+}
+
+pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    let mut failed = 0;
+    let mut checked = 0;
+    let mut report =
+        |label: &str, result: std::result::Result<Profile, boxtop::profile::ProfileError>| {
+            checked += 1;
+            match result {
+                Ok(_) => println!("ok     {label}"),
+                Err(err) => {
+                    failed += 1;
+                    println!("error  {err}");
+                }
+            }
+        };
+    if files.is_empty() {
+        for entry in set.entries() {
+            report(&entry.file, set.resolve(&entry.name));
+        }
+        for problem in set.problems() {
+            report(&problem.file, Err(problem.clone()));
+        }
+    } else {
+        for file in files {
+            report(&file.display().to_string(), set.resolve_file(file));
+        }
+    }
+    println!("{} checked, {} with errors", checked, failed);
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The template of `boxtop new` without `--from`.
+fn template(name: &str) -> String {
+    format!(
+        "# {name}: describe the app here.\n\
+         name = \"{name}\"\n\
+         description = \"\"\n\
+         # The program and its fixed arguments; `boxtop run {name} -- ARGS` adds more.\n\
+         command = [\"{name}\"]\n\
+         # Where the program may be installed; the first found is used.\n\
+         # binaries = [\"/usr/bin/{name}\"]\n\
+         # Display: none, wayland, x11 or auto.\n\
+         display = \"auto\"\n\
+         # Audio: none, pulseaudio, pipewire or auto.\n\
+         audio = \"none\"\n\
+         # Network: none, host or isolated.\n\
+         network = \"none\"\n\
+         \n\
+         [home]\n\
+         # false: a private home kept between runs; true: forgotten at exit.\n\
+         ephemeral = false\n\
+         \n\
+         # Folders of your home the app may reach (ro or rw):\n\
+         # [[home.share]]\n\
+         # path = \"Documents\"\n\
+         # mode = \"ro\"\n"
+    )
+}
+
+fn user_file(paths: &Paths, name: &str) -> PathBuf {
+    paths.user_profiles().join(format!("{name}.toml"))
+}
+
+pub fn new(paths: &Paths, name: &str, from: Option<&str>) -> Result<ExitCode> {
+    if !is_valid_name(name) {
+        bail!(
+            "'{name}' is not a valid profile name (use lowercase letters, digits, '-', '_' or '.')"
+        );
+    }
+    let set = ProfileSet::load(&paths.user_profiles());
+    let path = user_file(paths, name);
+    if path.exists() {
+        bail!(
+            "{} already exists; use `boxtop edit {name}`",
+            path.display()
+        );
+    }
+    let text = match from {
+        Some(other) => {
+            let parent = set.resolve(other).map_err(|err| anyhow::anyhow!("{err}"))?;
+            format!(
+                "# {name}: based on the '{other}' profile ({}); keys here override it.\n\
+                 name = \"{name}\"\n\
+                 extends = \"{other}\"\n",
+                parent.description
+            )
+        }
+        None => template(name),
+    };
+    write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    ProfileSet::load(&paths.user_profiles())
+        .resolve(name)
+        .map_err(|err| anyhow::anyhow!("the new profile does not validate: {err}"))?;
+    println!("wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    let entry = set
+        .get(name)
+        .ok_or_else(|| anyhow::anyhow!("no profile named '{name}' (see `boxtop list`)"))?;
+    let path = match &entry.path {
+        Some(path) => path.clone(),
+        None => {
+            // A bundled profile: the user's copy becomes an override.
+            let path = user_file(paths, name);
+            let text = entry.text.clone().unwrap_or_default();
+            write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("copied the bundled profile to {}", path.display());
+            path
+        }
+    };
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    loop {
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status()
+            .with_context(|| format!("starting the editor '{editor}'"))?;
+        if !status.success() {
+            bail!(
+                "the editor '{editor}' failed ({status}); {} is unchanged by boxtop",
+                path.display()
+            );
+        }
+        let mut set = ProfileSet::bundled();
+        set.add_user_dir(&paths.user_profiles());
+        match set.resolve(name) {
+            Ok(_) => {
+                println!("{} is valid", path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(err) => {
+                eprintln!("boxtop: {err}");
+                if !ask_yes(&format!("re-open {} to fix it? [Y/n] ", path.display()))? {
+                    eprintln!(
+                        "boxtop: kept the file as it is; boxtop will list it as broken until fixed"
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+}
+
+/// Asks a yes/no question on the terminal; no terminal means no.
+fn ask_yes(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("{question}");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    let answer = answer.trim().to_ascii_lowercase();
+    Ok(answer.is_empty() || answer == "y" || answer == "yes")
+}

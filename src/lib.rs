@@ -5,8 +5,10 @@
 //! `unsafe` lives under `sandbox/`.
 #![deny(unsafe_code)]
 
+pub mod access;
 pub mod atomic;
 pub mod doctor;
+pub mod instance;
 pub mod paths;
 pub mod profile;
 #[allow(unsafe_code)]

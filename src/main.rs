@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
+use boxtop::access::{self, Session, Severity};
 use boxtop::doctor::{self, Status};
 use boxtop::paths::Paths;
 use boxtop::profile::{Profile, ProfileSet};
 use boxtop::sandbox::host::{self, Host};
 use boxtop::sandbox::plan::{Plan, PlanInput};
-use boxtop::sandbox::spawn::{self, Prepared, SpawnError};
+use boxtop::sandbox::spawn::{self, Prepared};
 
 mod cli;
 mod commands;
@@ -53,7 +54,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Run(args)) => run(&paths, &args),
         Some(Command::Plan(args)) => {
-            let (_, plan) = plan_for(&paths, &args)?;
+            let (_, _, plan) = plan_for(&paths, &args)?;
             print!("{plan}");
             Ok(ExitCode::SUCCESS)
         }
@@ -76,7 +77,7 @@ fn load_profile(paths: &Paths, args: &RunArgs) -> Result<Profile> {
     profile.map_err(|err| anyhow::anyhow!("{err}"))
 }
 
-fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Plan)> {
+fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Host, Plan)> {
     let profile = load_profile(paths, args)?;
     let host = Host::detect(paths);
     let shares = host::resolve_shares(&profile, &paths.home)
@@ -91,36 +92,46 @@ fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Plan)> {
             profile.binaries.join(", ")
         );
     }
+    let instance_dir = paths.instance_dir(&format!("{}-{}", profile.name, std::process::id()));
     let input = PlanInput {
         shares,
         binds,
         program,
         extra_args: args.args.clone(),
+        instance_dir,
     };
     let plan = Plan::new(&profile, &host, &input);
-    Ok((profile, plan))
+    Ok((profile, host, plan))
+}
+
+/// Says which granted things the host lacks; errors stop the launch.
+fn report_missing(profile: &Profile, session: &Session) -> Result<()> {
+    let missing = access::missing(profile, session);
+    for item in &missing {
+        let level = match item.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        eprintln!(
+            "boxtop: profile '{}': {level}: {} grant: {}",
+            profile.name, item.grant, item.message
+        );
+    }
+    if missing.iter().any(|item| item.severity == Severity::Error) {
+        return Err(Exit(125).into());
+    }
+    Ok(())
 }
 
 fn run(paths: &Paths, args: &RunArgs) -> Result<ExitCode> {
-    let (profile, plan) = plan_for(paths, args)?;
-    if profile.network == boxtop::profile::Network::Isolated {
-        anyhow::bail!(
-            "profile '{}': network = \"isolated\" is not available yet; use \"none\" or \"host\"",
-            profile.name
-        );
-    }
+    let (profile, host, plan) = plan_for(paths, args)?;
+    report_missing(&profile, &host.session)?;
     let prepared = Prepared::new(&plan).with_context(|| format!("profile '{}'", profile.name))?;
     match spawn::run(&prepared) {
         Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
         Err(err) => {
             eprintln!("boxtop: profile '{}': {err}", profile.name);
-            let code = match &err {
-                SpawnError::Exec(_) | SpawnError::Setup(_) | SpawnError::Namespaces { .. } => {
-                    err.exit_code()
-                }
-                _ => err.exit_code(),
-            };
-            Err(Exit(code).into())
+            Err(Exit(err.exit_code()).into())
         }
     }
 }

@@ -57,6 +57,15 @@ impl Paths {
         self.config.join("profiles")
     }
 
+    /// A folder private to one running instance, for its helpers' sockets:
+    /// `$XDG_RUNTIME_DIR/boxtop/instances/ID`, or under `/tmp` without a runtime folder.
+    pub fn instance_dir(&self, id: &str) -> PathBuf {
+        let base = self.runtime.clone().unwrap_or_else(|| {
+            PathBuf::from(format!("/tmp/boxtop-{}", nix::unistd::getuid().as_raw()))
+        });
+        base.join("instances").join(id)
+    }
+
     /// The persistent private home of a profile.
     pub fn private_home(&self, profile: &str) -> PathBuf {
         self.data.join("homes").join(profile)

@@ -101,6 +101,8 @@ pub struct Host {
     pub top_level: Vec<(String, HostEntry)>,
     pub etc: Vec<(String, HostEntry)>,
     pub env: Vec<(String, String)>,
+    /// Display, audio, devices and helpers the session offers now.
+    pub session: crate::access::Session,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +181,7 @@ impl Host {
             top_level: scan(Path::new("/"), TOP_LEVEL),
             etc: scan(Path::new("/etc"), ETC_ALLOWED),
             env,
+            session: crate::access::Session::detect(&paths.home, paths.xdg_runtime_dir.as_deref()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! The only part of boxtop with `unsafe` code.
 
 pub mod caps;
+pub mod helpers;
 pub mod host;
 pub mod init;
 pub mod mount;

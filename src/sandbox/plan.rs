@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::profile::{Access, Bind, Network, Profile};
 
 use super::host::{Host, HostEntry, ResolvedShare};
+use crate::access;
 use super::seccomp::SeccompPolicy;
 
 /// The namespaces a sandbox gets, in the order they are set up: the user namespace first,
@@ -100,7 +101,7 @@ pub enum Step {
     /// A file written fresh for this sandbox.
     File {
         dest: PathBuf,
-        contents: String,
+        contents: Vec<u8>,
         mode: u32,
     },
     /// A new procfs for the sandbox's pid namespace.
@@ -200,7 +201,26 @@ pub struct Plan {
     pub seccomp: SeccompPolicy,
     /// The persistent private home to create before starting, if any.
     pub private_home: Option<PathBuf>,
+    /// The session bus proxy to start before the sandbox, when the profile names any.
+    pub dbus_proxy: Option<DbusProxy>,
+    /// The system bus proxy, when the profile names system bus names.
+    pub system_dbus_proxy: Option<DbusProxy>,
+    /// Connect the sandbox's network namespace to the internet with pasta.
+    pub pasta: bool,
 }
+
+/// An xdg-dbus-proxy instance: listens on `socket` (a host path bound into the sandbox)
+/// and passes on only what `rules` allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbusProxy {
+    pub bus_address: String,
+    pub socket: PathBuf,
+    /// `--talk=NAME`, `--own=NAME`, `--see=NAME` arguments, after `--filter`.
+    pub rules: Vec<String>,
+}
+
+/// The DNS address inside isolated sandboxes; pasta forwards it to the host's resolver.
+pub const PASTA_DNS: &str = "169.254.1.1";
 
 /// What goes into a plan besides the profile and the host.
 #[derive(Debug, Clone, Default)]
@@ -213,6 +233,8 @@ pub struct PlanInput {
     pub program: Option<PathBuf>,
     /// Arguments appended to the profile's command.
     pub extra_args: Vec<String>,
+    /// A host folder private to this launch, for the D-Bus proxy sockets.
+    pub instance_dir: PathBuf,
 }
 
 impl Plan {
@@ -230,6 +252,60 @@ impl Plan {
         etc_steps(&mut steps, profile, host);
         runtime_steps(&mut steps, host);
         home_steps(&mut steps, host, private_home.as_deref(), &input.shares);
+        let grants = access::grants(profile, &host.session, &host.runtime_dir, &host.home);
+        for (src, dest, access, device) in &grants.binds {
+            steps.push(Step::Bind {
+                src: src.clone(),
+                dest: dest.clone(),
+                access: *access,
+                device: *device,
+                pinned: false,
+            });
+        }
+        for (dest, contents) in &grants.files {
+            steps.push(Step::File { dest: dest.clone(), contents: contents.clone(), mode: 0o600 });
+        }
+        let dbus_proxy = (!profile.dbus.is_empty())
+            .then(|| host.session.session_bus.clone())
+            .flatten()
+            .map(|bus_address| DbusProxy {
+                bus_address,
+                socket: input.instance_dir.join("bus"),
+                rules: proxy_rules(&profile.dbus.talk, &profile.dbus.own, &profile.dbus.see),
+            });
+        if let Some(proxy) = &dbus_proxy {
+            steps.push(Step::Bind {
+                src: proxy.socket.clone(),
+                dest: host.runtime_dir.join("bus"),
+                access: Access::Rw,
+                device: false,
+                pinned: false,
+            });
+        }
+        let system_dbus_proxy = (!profile.dbus.system_talk.is_empty())
+            .then(|| host.session.system_bus.clone())
+            .flatten()
+            .map(|socket| DbusProxy {
+                bus_address: format!("unix:path={}", socket.display()),
+                socket: input.instance_dir.join("system_bus"),
+                rules: proxy_rules(&profile.dbus.system_talk, &[], &[]),
+            });
+        if let Some(proxy) = &system_dbus_proxy {
+            steps.push(Step::Bind {
+                src: proxy.socket.clone(),
+                dest: "/run/dbus/system_bus_socket".into(),
+                access: Access::Rw,
+                device: false,
+                pinned: false,
+            });
+        }
+        if profile.network == Network::Isolated {
+            steps.push(Step::File {
+                dest: "/etc/resolv.conf".into(),
+                contents: format!("nameserver {PASTA_DNS}\n").into_bytes(),
+                mode: 0o644,
+            });
+        }
         for bind in &input.binds {
             let path = PathBuf::from(&bind.path);
             steps.push(Step::Bind {
@@ -257,12 +333,15 @@ impl Plan {
             network: profile.network,
             steps,
             argv,
-            env: environment(profile, host),
+            env: environment(profile, host, &grants.env, dbus_proxy.is_some(), system_dbus_proxy.is_some()),
             cwd: host.home.clone(),
             seccomp: SeccompPolicy {
                 allow_userns: profile.allow_userns,
             },
             private_home,
+            dbus_proxy,
+            system_dbus_proxy,
+            pasta: profile.network == Network::Isolated,
         }
     }
 
@@ -297,6 +376,14 @@ impl fmt::Display for Plan {
         }
         writeln!(f, "cwd       {}", self.cwd.display())?;
         writeln!(f, "seccomp   allow_userns={}", self.seccomp.allow_userns)?;
+        for (bus, proxy) in [("session", &self.dbus_proxy), ("system", &self.system_dbus_proxy)] {
+            if let Some(proxy) = proxy {
+                writeln!(f, "dbus      {bus} bus via xdg-dbus-proxy {} --filter {}", proxy.socket.display(), proxy.rules.join(" "))?;
+            }
+        }
+        if self.pasta {
+            writeln!(f, "network   pasta (no host loopback, DNS {PASTA_DNS})")?;
+        }
         writeln!(f, "exec      {}", self.argv.join(" "))
     }
 }
@@ -431,7 +518,7 @@ fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
     for (file, contents) in files {
         steps.push(Step::File {
             dest: Path::new("/etc").join(file),
-            contents,
+            contents: contents.into_bytes(),
             mode: 0o644,
         });
     }
@@ -500,6 +587,15 @@ fn home_steps(
     }
 }
 
+/// xdg-dbus-proxy's filter arguments.
+fn proxy_rules(talk: &[String], own: &[String], see: &[String]) -> Vec<String> {
+    let mut rules = Vec::new();
+    rules.extend(talk.iter().map(|name| format!("--talk={name}")));
+    rules.extend(own.iter().map(|name| format!("--own={name}")));
+    rules.extend(see.iter().map(|name| format!("--see={name}")));
+    rules
+}
+
 /// `Dir` steps for every folder between `base` (exclusive) and `path` (exclusive),
 /// except those an earlier step already made.
 fn push_parents(steps: &mut Vec<Step>, path: &Path, base: &Path) {
@@ -525,7 +621,13 @@ fn push_parents(steps: &mut Vec<Step>, path: &Path, base: &Path) {
 
 /// The environment of the app: only allowed variables of the caller, the identity of the
 /// user inside, then the profile's own `env`.
-fn environment(profile: &Profile, host: &Host) -> Vec<(String, String)> {
+fn environment(
+    profile: &Profile,
+    host: &Host,
+    grants: &[(String, String)],
+    session_bus: bool,
+    system_bus: bool,
+) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
         ("PATH".into(), SANDBOX_PATH.into()),
         ("HOME".into(), host.home.display().to_string()),
@@ -540,6 +642,14 @@ fn environment(profile: &Profile, host: &Host) -> Vec<(String, String)> {
         ("container".into(), "boxtop".into()),
     ];
     env.extend(host.env.iter().cloned());
+    env.extend(grants.iter().cloned());
+    if session_bus {
+        let socket = host.runtime_dir.join("bus");
+        env.push(("DBUS_SESSION_BUS_ADDRESS".into(), format!("unix:path={}", socket.display())));
+    }
+    if system_bus {
+        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), "unix:path=/run/dbus/system_bus_socket".into()));
+    }
     for (name, value) in &profile.env {
         env.retain(|(known, _)| known != name);
         env.push((name.clone(), value.clone()));
@@ -573,6 +683,7 @@ mod tests {
                 ),
             ],
             env: vec![("LANG".into(), "C.UTF-8".into())],
+            session: crate::access::Session::default(),
         }
     }
 

@@ -16,6 +16,7 @@ use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
 use nix::unistd::{ForkResult, Pid};
 
 use super::caps;
+use super::helpers::{self, HelperError, ProxyProcess};
 use super::init;
 use super::mount::{self, Pinned};
 use super::net;
@@ -48,6 +49,8 @@ pub enum SpawnError {
     Exec(String),
     #[error("waiting for the sandbox failed: {0}")]
     Wait(Errno),
+    #[error("{0}")]
+    Helper(#[from] HelperError),
 }
 
 impl SpawnError {
@@ -139,12 +142,24 @@ impl Prepared {
 pub struct Started {
     /// The sandbox's pid 1, as seen from boxtop.
     pub init: Pid,
+    /// D-Bus proxies serving the sandbox; they stop when this is dropped.
+    proxies: Vec<ProxyProcess>,
+    instance_dir: Option<PathBuf>,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        self.proxies.clear();
+        if let Some(dir) = &self.instance_dir {
+            helpers::remove_instance_dir(dir);
+        }
+    }
 }
 
 impl Started {
     /// Waits for the sandbox to end, forwarding termination signals to it, and returns
     /// the app's exit code (128 + signal when it was killed).
-    pub fn wait(self) -> Result<i32, SpawnError> {
+    pub fn wait(&self) -> Result<i32, SpawnError> {
         init::forward_signals_to(self.init).map_err(SpawnError::Wait)?;
         init::wait_for(self.init).map_err(SpawnError::Wait)
     }
@@ -162,6 +177,26 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
 /// Clones the sandbox and returns once its app has been executed, or with the reason
 /// it could not be.
 pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
+    let plan = &prepared.plan;
+    let instance_dir = [&plan.dbus_proxy, &plan.system_dbus_proxy]
+        .into_iter()
+        .flatten()
+        .find_map(|proxy| proxy.socket.parent().map(Path::to_path_buf));
+    let mut proxies = Vec::new();
+    for proxy in [&plan.dbus_proxy, &plan.system_dbus_proxy].into_iter().flatten() {
+        match helpers::start_dbus_proxy(proxy) {
+            Ok(process) => proxies.push(process),
+            Err(err) => {
+                drop(proxies);
+                if let Some(dir) = &instance_dir {
+                    helpers::remove_instance_dir(dir);
+                }
+                return Err(err.into());
+            }
+        }
+    }
+    // Dropping it on an early return stops the proxies and removes their folder.
+    let mut started = Started { init: Pid::from_raw(0), proxies, instance_dir };
     let (sync_read, sync_write) = pipe()?;
     let (error_read, error_write) = pipe()?;
     let flags = prepared
@@ -188,10 +223,14 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
     let child = Pid::from_raw(ret as i32);
     drop(sync_read);
     drop(error_write);
-    if let Err(err) = userns::write_maps(child, prepared.plan.uid, prepared.plan.gid) {
+    let abort = |err: SpawnError| {
         let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
         let _ = init::wait_for(child);
-        return Err(err.into());
+        err
+    };
+    userns::write_maps(child, plan.uid, plan.gid).map_err(|err| abort(err.into()))?;
+    if plan.pasta {
+        helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
     }
     // Let the child go on: its user namespace now maps our uid.
     let _ = nix::unistd::write(&sync_write, b"1");
@@ -205,7 +244,8 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
             _ => SpawnError::Setup(text),
         });
     }
-    Ok(Started { init: child })
+    started.init = child;
+    Ok(started)
 }
 
 fn read_all(fd: &OwnedFd) -> Vec<u8> {

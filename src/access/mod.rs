@@ -1,0 +1,359 @@
+//! What each permission brings into a sandbox: the display, audio, devices, D-Bus,
+//! network and the look and feel. `Session` records what the host offers right now;
+//! `apply` adds a profile's grants to a plan; `missing` says which granted thing the
+//! host lacks, so `run` can say so instead of starting an app that fails mysteriously.
+
+pub mod xauth;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::profile::{Access, Audio, Display, Network, Profile};
+
+/// A Wayland compositor's socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wayland {
+    /// `$WAYLAND_DISPLAY` as set (a name, or an absolute path).
+    pub display: String,
+    pub socket: PathBuf,
+}
+
+/// A local X server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X11 {
+    pub number: u32,
+    pub socket: PathBuf,
+    /// The private Xauthority contents (one wildcard entry), when the user has a cookie.
+    pub cookie: Option<Vec<u8>>,
+}
+
+/// A PulseAudio (or pipewire-pulse) server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulse {
+    pub socket: PathBuf,
+    pub cookie: Option<Vec<u8>>,
+}
+
+/// What the host's session offers now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    pub wayland: Option<Wayland>,
+    pub x11: Option<X11>,
+    pub pulse: Option<Pulse>,
+    pub pipewire: Option<PathBuf>,
+    /// `unix:path=...` of the session bus.
+    pub session_bus: Option<String>,
+    pub system_bus: Option<PathBuf>,
+    pub dri: Vec<PathBuf>,
+    pub nvidia: Vec<PathBuf>,
+    pub video: Vec<PathBuf>,
+    /// `/sys` entries Mesa reads to find the GPU.
+    pub gpu_sys: Vec<PathBuf>,
+    /// Fonts, themes and toolkit settings of the user's home that exist.
+    pub look: Vec<PathBuf>,
+    pub xdg_dbus_proxy: Option<PathBuf>,
+    pub pasta: Option<PathBuf>,
+}
+
+/// Paths of the home (relative) that make apps look as they do outside: fonts, GTK and
+/// Qt settings, icon and cursor themes. Bound read-only when a profile has a display.
+pub const LOOK_AND_FEEL: &[&str] = &[
+    ".local/share/fonts",
+    ".fonts",
+    ".config/fontconfig",
+    ".config/gtk-3.0/settings.ini",
+    ".config/gtk-4.0/settings.ini",
+    ".gtkrc-2.0",
+    ".config/kdeglobals",
+    ".config/Trolltech.conf",
+    ".config/qt5ct",
+    ".config/qt6ct",
+    ".icons",
+    ".local/share/icons",
+    ".themes",
+    ".local/share/themes",
+];
+
+/// `/sys` paths Mesa and libdrm read to find the device behind a DRM node.
+pub const GPU_SYS: &[&str] = &["/sys/dev/char", "/sys/devices", "/sys/bus/pci", "/sys/class/drm"];
+
+fn list_dev(prefixes: &[&str]) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/dev")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|entry| {
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    prefixes.iter().any(|prefix| {
+                        name.strip_prefix(prefix)
+                            .is_some_and(|rest| rest.is_empty() || rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                    })
+                })
+                .map(|entry| entry.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
+}
+
+/// The unix socket path of a D-Bus address like `unix:path=/run/user/1000/bus,guid=...`.
+pub fn bus_socket_path(address: &str) -> Option<PathBuf> {
+    address.split(';').find_map(|one| {
+        let params = one.strip_prefix("unix:")?;
+        params.split(',').find_map(|kv| kv.strip_prefix("path=").map(PathBuf::from))
+    })
+}
+
+impl Session {
+    /// Reads the session from the environment and the file system.
+    pub fn detect(home: &Path, runtime_dir: Option<&Path>) -> Session {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let wayland = env("WAYLAND_DISPLAY").and_then(|display| {
+            let socket = if display.starts_with('/') { PathBuf::from(&display) } else { runtime_dir?.join(&display) };
+            socket.exists().then_some(Wayland { display, socket })
+        });
+        let x11 = env("DISPLAY").and_then(|display| {
+            let number: u32 = display.strip_prefix(':')?.split('.').next()?.parse().ok()?;
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            if !socket.exists() {
+                return None;
+            }
+            let authority = env("XAUTHORITY").map(PathBuf::from).unwrap_or_else(|| home.join(".Xauthority"));
+            let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
+            let cookie = std::fs::read(&authority)
+                .ok()
+                .and_then(|bytes| xauth::cookie_for_display(&bytes, number, &hostname))
+                .map(|entry| xauth::serialize(&[entry]));
+            Some(X11 { number, socket, cookie })
+        });
+        let pulse_socket = env("PULSE_SERVER")
+            .and_then(|server| server.strip_prefix("unix:").map(PathBuf::from))
+            .or_else(|| runtime_dir.map(|dir| dir.join("pulse/native")))
+            .filter(|socket| socket.exists());
+        let pulse = pulse_socket.map(|socket| Pulse {
+            socket,
+            cookie: env("PULSE_COOKIE")
+                .map(PathBuf::from)
+                .or_else(|| Some(home.join(".config/pulse/cookie")))
+                .and_then(|path| std::fs::read(path).ok()),
+        });
+        let pipewire = runtime_dir.map(|dir| dir.join("pipewire-0")).filter(|p| p.exists());
+        let session_bus = env("DBUS_SESSION_BUS_ADDRESS")
+            .or_else(|| runtime_dir.map(|dir| format!("unix:path={}", dir.join("bus").display())))
+            .filter(|address| bus_socket_path(address).is_some_and(|p| p.exists()));
+        let system_bus = Some(PathBuf::from("/run/dbus/system_bus_socket")).filter(|p| p.exists());
+        Session {
+            wayland,
+            x11,
+            pulse,
+            pipewire,
+            session_bus,
+            system_bus,
+            dri: list_dev(&["dri"]),
+            nvidia: list_dev(&["nvidia"]),
+            video: list_dev(&["video", "media"]),
+            gpu_sys: GPU_SYS.iter().map(PathBuf::from).filter(|p| p.exists()).collect(),
+            look: LOOK_AND_FEEL.iter().map(|rel| home.join(rel)).filter(|p| p.exists()).collect(),
+            xdg_dbus_proxy: find_program("xdg-dbus-proxy"),
+            pasta: find_program("pasta"),
+        }
+    }
+
+    /// The display a profile gets here: `auto` becomes Wayland when the session has it,
+    /// else X11; `None` when the granted display is not available.
+    pub fn resolve_display(&self, wanted: Display) -> Option<Display> {
+        match wanted {
+            Display::None => None,
+            Display::Wayland => self.wayland.as_ref().map(|_| Display::Wayland),
+            Display::X11 => self.x11.as_ref().map(|_| Display::X11),
+            Display::Auto => {
+                if self.wayland.is_some() {
+                    Some(Display::Wayland)
+                } else {
+                    self.x11.as_ref().map(|_| Display::X11)
+                }
+            }
+        }
+    }
+
+    /// The audio server a profile gets: `auto` prefers the PulseAudio protocol (which
+    /// pipewire-pulse also serves), the narrower of the two.
+    pub fn resolve_audio(&self, wanted: Audio) -> Option<Audio> {
+        match wanted {
+            Audio::None => None,
+            Audio::Pulseaudio => self.pulse.as_ref().map(|_| Audio::Pulseaudio),
+            Audio::Pipewire => self.pipewire.as_ref().map(|_| Audio::Pipewire),
+            Audio::Auto => {
+                if self.pulse.is_some() {
+                    Some(Audio::Pulseaudio)
+                } else {
+                    self.pipewire.as_ref().map(|_| Audio::Pipewire)
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The app cannot work as granted: `run` refuses.
+    Error,
+    /// The app starts without it.
+    Warning,
+}
+
+/// A granted thing the host does not provide now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    pub grant: &'static str,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// Every grant of `profile` the host cannot provide right now.
+pub fn missing(profile: &Profile, session: &Session) -> Vec<Missing> {
+    let mut out = Vec::new();
+    let mut push = |grant, severity, message: String| out.push(Missing { grant, severity, message });
+    if profile.display != Display::None && session.resolve_display(profile.display).is_none() {
+        let message = match profile.display {
+            Display::Wayland => "no Wayland compositor: $WAYLAND_DISPLAY is unset or its socket is missing".to_string(),
+            Display::X11 => "no X server: $DISPLAY is unset or /tmp/.X11-unix has no socket for it".to_string(),
+            _ => "no display: neither a Wayland socket ($WAYLAND_DISPLAY) nor an X server ($DISPLAY)".to_string(),
+        };
+        push("display", Severity::Error, message);
+    }
+    if profile.audio != Audio::None && session.resolve_audio(profile.audio).is_none() {
+        let message = match profile.audio {
+            Audio::Pipewire => "no PipeWire socket ($XDG_RUNTIME_DIR/pipewire-0): the app runs without sound",
+            _ => "no PulseAudio server ($XDG_RUNTIME_DIR/pulse/native or $PULSE_SERVER): the app runs without sound",
+        };
+        push("audio", Severity::Warning, message.to_string());
+    }
+    if profile.gpu && session.dri.is_empty() && session.nvidia.is_empty() {
+        push("gpu", Severity::Warning, "no GPU device in /dev/dri: the app draws in software".into());
+    }
+    if profile.webcam && session.video.is_empty() {
+        push("webcam", Severity::Warning, "no camera in /dev/video*".into());
+    }
+    if !profile.dbus.is_empty() {
+        if session.session_bus.is_none() {
+            push("dbus", Severity::Error, "no session bus: $DBUS_SESSION_BUS_ADDRESS is unset or its socket is missing".into());
+        }
+        if session.xdg_dbus_proxy.is_none() {
+            push("dbus", Severity::Error, "xdg-dbus-proxy is not installed (package xdg-dbus-proxy); it filters the app's D-Bus access".into());
+        }
+    }
+    if !profile.dbus.system_talk.is_empty() {
+        if session.system_bus.is_none() {
+            push("dbus", Severity::Error, "no system bus socket at /run/dbus/system_bus_socket".into());
+        }
+        if session.xdg_dbus_proxy.is_none() && profile.dbus.is_empty() {
+            push("dbus", Severity::Error, "xdg-dbus-proxy is not installed (package xdg-dbus-proxy)".into());
+        }
+    }
+    if profile.network == Network::Isolated && session.pasta.is_none() {
+        push("network", Severity::Error, "pasta is not installed (package passt); it gives network = \"isolated\" its own network stack".into());
+    }
+    out
+}
+
+/// How a grant appears in a plan: binds and files, environment, helpers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub binds: Vec<(PathBuf, PathBuf, Access, bool)>,
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+    pub dirs: Vec<PathBuf>,
+    pub env: Vec<(String, String)>,
+    pub display: Option<Display>,
+    pub audio: Option<Audio>,
+}
+
+/// The binds, files and environment a profile's grants bring in, given the session.
+/// `runtime_dir` and `home` are the paths inside (the same as outside).
+pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &Path) -> Grants {
+    let mut g = Grants::default();
+    let set = |g: &mut Grants, name: &str, value: String| g.env.push((name.to_string(), value));
+    g.display = session.resolve_display(profile.display);
+    match g.display {
+        Some(Display::Wayland) => {
+            if let Some(wayland) = &session.wayland {
+                let name = wayland.socket.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let dest = runtime_dir.join(&name);
+                g.binds.push((wayland.socket.clone(), dest, Access::Rw, false));
+                set(&mut g, "WAYLAND_DISPLAY", name);
+                set(&mut g, "XDG_SESSION_TYPE", "wayland".into());
+                set(&mut g, "GDK_BACKEND", "wayland".into());
+                set(&mut g, "QT_QPA_PLATFORM", "wayland".into());
+                set(&mut g, "MOZ_ENABLE_WAYLAND", "1".into());
+                set(&mut g, "SDL_VIDEODRIVER", "wayland".into());
+            }
+        }
+        Some(Display::X11) => {
+            if let Some(x11) = &session.x11 {
+                g.binds.push((x11.socket.clone(), x11.socket.clone(), Access::Rw, false));
+                set(&mut g, "DISPLAY", format!(":{}", x11.number));
+                set(&mut g, "XDG_SESSION_TYPE", "x11".into());
+                set(&mut g, "GDK_BACKEND", "x11".into());
+                set(&mut g, "QT_QPA_PLATFORM", "xcb".into());
+                if let Some(cookie) = &x11.cookie {
+                    let path = runtime_dir.join("Xauthority");
+                    g.files.push((path.clone(), cookie.clone()));
+                    set(&mut g, "XAUTHORITY", path.display().to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+    g.audio = session.resolve_audio(profile.audio);
+    match g.audio {
+        Some(Audio::Pulseaudio) => {
+            if let Some(pulse) = &session.pulse {
+                let dest = runtime_dir.join("pulse/native");
+                g.binds.push((pulse.socket.clone(), dest.clone(), Access::Rw, false));
+                set(&mut g, "PULSE_SERVER", format!("unix:{}", dest.display()));
+                if let Some(cookie) = &pulse.cookie {
+                    let path = runtime_dir.join("pulse/cookie");
+                    g.files.push((path.clone(), cookie.clone()));
+                    set(&mut g, "PULSE_COOKIE", path.display().to_string());
+                }
+            }
+        }
+        Some(Audio::Pipewire) => {
+            if let Some(socket) = &session.pipewire {
+                g.binds.push((socket.clone(), runtime_dir.join("pipewire-0"), Access::Rw, false));
+            }
+        }
+        _ => {}
+    }
+    if profile.gpu {
+        for node in session.dri.iter().chain(&session.nvidia) {
+            g.binds.push((node.clone(), node.clone(), Access::Rw, true));
+        }
+        if !session.dri.is_empty() || !session.nvidia.is_empty() {
+            for sys in &session.gpu_sys {
+                g.binds.push((sys.clone(), sys.clone(), Access::Ro, false));
+            }
+        }
+    }
+    if profile.webcam {
+        for node in &session.video {
+            g.binds.push((node.clone(), node.clone(), Access::Rw, true));
+        }
+    }
+    if g.display.is_some() {
+        for path in &session.look {
+            if path.starts_with(home) {
+                g.binds.push((path.clone(), path.clone(), Access::Ro, false));
+            }
+        }
+    }
+    g
+}

@@ -1,0 +1,3 @@
+//! Running sandboxes: state files, supervision, live status, cgroups, logs.
+
+pub mod status;

@@ -16,11 +16,21 @@ fn main() {
         })
         .unwrap_or_default();
     files.sort();
-    let mut code = String::from("/// Bundled profiles: (file name, contents).\npub static BUNDLED: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Bundled profiles: (file name, contents).\npub static BUNDLED: &[(&str, &str)] = &[\n",
+    );
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
-        let name = path.file_name().and_then(|n| n.to_str()).expect("profile file names are UTF-8");
-        writeln!(code, "    ({name:?}, include_str!({:?})),", path.display().to_string()).expect("write to String");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("profile file names are UTF-8");
+        writeln!(
+            code,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("write to String");
     }
     code.push_str("];\n");
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("bundled.rs");

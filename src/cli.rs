@@ -52,6 +52,12 @@ pub enum Command {
         /// The profile's name.
         name: String,
     },
+    /// Menu entries that start apps in their sandbox (.desktop files).
+    #[command(subcommand)]
+    Desktop(boxtop::entries::DesktopCommand),
+    /// Start apps in their sandbox at login (XDG autostart).
+    #[command(subcommand)]
+    Autostart(boxtop::entries::AutostartCommand),
     /// Check the host features boxtop uses, and say how to fix what is missing.
     Doctor {
         /// Print JSON instead of text.

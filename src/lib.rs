@@ -8,8 +8,10 @@
 pub mod access;
 pub mod atomic;
 pub mod doctor;
+pub mod entries;
 pub mod instance;
 pub mod paths;
 pub mod profile;
 #[allow(unsafe_code)]
 pub mod sandbox;
+pub mod tui;

@@ -48,10 +48,7 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     let paths = Paths::from_env()?;
     match cli.command {
-        None => {
-            eprintln!("boxtop: the terminal UI is not built yet; try `boxtop run NAME` or `boxtop --help`");
-            Ok(ExitCode::from(2))
-        }
+        None => boxtop::tui::run(&paths).map(|()| ExitCode::SUCCESS),
         Some(Command::Run(args)) => run(&paths, &args),
         Some(Command::Plan(args)) => {
             let (_, _, plan) = plan_for(&paths, &args)?;
@@ -63,6 +60,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Check { files }) => commands::check(&paths, &files),
         Some(Command::New { name, from }) => commands::new(&paths, &name, from.as_deref()),
         Some(Command::Edit { name }) => commands::edit(&paths, &name),
+        Some(Command::Desktop(cmd)) => boxtop::entries::run_desktop(cmd, &paths),
+        Some(Command::Autostart(cmd)) => boxtop::entries::run_autostart(cmd, &paths),
         Some(Command::Doctor { json }) => doctor(&paths, json),
     }
 }

@@ -76,7 +76,12 @@ pub const LOOK_AND_FEEL: &[&str] = &[
 ];
 
 /// `/sys` paths Mesa and libdrm read to find the device behind a DRM node.
-pub const GPU_SYS: &[&str] = &["/sys/dev/char", "/sys/devices", "/sys/bus/pci", "/sys/class/drm"];
+pub const GPU_SYS: &[&str] = &[
+    "/sys/dev/char",
+    "/sys/devices",
+    "/sys/bus/pci",
+    "/sys/class/drm",
+];
 
 fn list_dev(prefixes: &[&str]) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/dev")
@@ -86,8 +91,10 @@ fn list_dev(prefixes: &[&str]) -> Vec<PathBuf> {
                     let name = entry.file_name();
                     let name = name.to_string_lossy();
                     prefixes.iter().any(|prefix| {
-                        name.strip_prefix(prefix)
-                            .is_some_and(|rest| rest.is_empty() || rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                        name.strip_prefix(prefix).is_some_and(|rest| {
+                            rest.is_empty()
+                                || rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        })
                     })
                 })
                 .map(|entry| entry.path())
@@ -100,14 +107,18 @@ fn list_dev(prefixes: &[&str]) -> Vec<PathBuf> {
 
 fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
 /// The unix socket path of a D-Bus address like `unix:path=/run/user/1000/bus,guid=...`.
 pub fn bus_socket_path(address: &str) -> Option<PathBuf> {
     address.split(';').find_map(|one| {
         let params = one.strip_prefix("unix:")?;
-        params.split(',').find_map(|kv| kv.strip_prefix("path=").map(PathBuf::from))
+        params
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("path=").map(PathBuf::from))
     })
 }
 
@@ -116,7 +127,11 @@ impl Session {
     pub fn detect(home: &Path, runtime_dir: Option<&Path>) -> Session {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let wayland = env("WAYLAND_DISPLAY").and_then(|display| {
-            let socket = if display.starts_with('/') { PathBuf::from(&display) } else { runtime_dir?.join(&display) };
+            let socket = if display.starts_with('/') {
+                PathBuf::from(&display)
+            } else {
+                runtime_dir?.join(&display)
+            };
             socket.exists().then_some(Wayland { display, socket })
         });
         let x11 = env("DISPLAY").and_then(|display| {
@@ -125,13 +140,22 @@ impl Session {
             if !socket.exists() {
                 return None;
             }
-            let authority = env("XAUTHORITY").map(PathBuf::from).unwrap_or_else(|| home.join(".Xauthority"));
-            let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
+            let authority = env("XAUTHORITY")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join(".Xauthority"));
+            let hostname = nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_default();
             let cookie = std::fs::read(&authority)
                 .ok()
                 .and_then(|bytes| xauth::cookie_for_display(&bytes, number, &hostname))
                 .map(|entry| xauth::serialize(&[entry]));
-            Some(X11 { number, socket, cookie })
+            Some(X11 {
+                number,
+                socket,
+                cookie,
+            })
         });
         let pulse_socket = env("PULSE_SERVER")
             .and_then(|server| server.strip_prefix("unix:").map(PathBuf::from))
@@ -144,7 +168,9 @@ impl Session {
                 .or_else(|| Some(home.join(".config/pulse/cookie")))
                 .and_then(|path| std::fs::read(path).ok()),
         });
-        let pipewire = runtime_dir.map(|dir| dir.join("pipewire-0")).filter(|p| p.exists());
+        let pipewire = runtime_dir
+            .map(|dir| dir.join("pipewire-0"))
+            .filter(|p| p.exists());
         let session_bus = env("DBUS_SESSION_BUS_ADDRESS")
             .or_else(|| runtime_dir.map(|dir| format!("unix:path={}", dir.join("bus").display())))
             .filter(|address| bus_socket_path(address).is_some_and(|p| p.exists()));
@@ -159,8 +185,16 @@ impl Session {
             dri: list_dev(&["dri"]),
             nvidia: list_dev(&["nvidia"]),
             video: list_dev(&["video", "media"]),
-            gpu_sys: GPU_SYS.iter().map(PathBuf::from).filter(|p| p.exists()).collect(),
-            look: LOOK_AND_FEEL.iter().map(|rel| home.join(rel)).filter(|p| p.exists()).collect(),
+            gpu_sys: GPU_SYS
+                .iter()
+                .map(PathBuf::from)
+                .filter(|p| p.exists())
+                .collect(),
+            look: LOOK_AND_FEEL
+                .iter()
+                .map(|rel| home.join(rel))
+                .filter(|p| p.exists())
+                .collect(),
             xdg_dbus_proxy: find_program("xdg-dbus-proxy"),
             pasta: find_program("pasta"),
         }
@@ -221,12 +255,26 @@ pub struct Missing {
 /// Every grant of `profile` the host cannot provide right now.
 pub fn missing(profile: &Profile, session: &Session) -> Vec<Missing> {
     let mut out = Vec::new();
-    let mut push = |grant, severity, message: String| out.push(Missing { grant, severity, message });
+    let mut push = |grant, severity, message: String| {
+        out.push(Missing {
+            grant,
+            severity,
+            message,
+        })
+    };
     if profile.display != Display::None && session.resolve_display(profile.display).is_none() {
         let message = match profile.display {
-            Display::Wayland => "no Wayland compositor: $WAYLAND_DISPLAY is unset or its socket is missing".to_string(),
-            Display::X11 => "no X server: $DISPLAY is unset or /tmp/.X11-unix has no socket for it".to_string(),
-            _ => "no display: neither a Wayland socket ($WAYLAND_DISPLAY) nor an X server ($DISPLAY)".to_string(),
+            Display::Wayland => {
+                "no Wayland compositor: $WAYLAND_DISPLAY is unset or its socket is missing"
+                    .to_string()
+            }
+            Display::X11 => {
+                "no X server: $DISPLAY is unset or /tmp/.X11-unix has no socket for it".to_string()
+            }
+            _ => {
+                "no display: neither a Wayland socket ($WAYLAND_DISPLAY) nor an X server ($DISPLAY)"
+                    .to_string()
+            }
         };
         push("display", Severity::Error, message);
     }
@@ -238,14 +286,27 @@ pub fn missing(profile: &Profile, session: &Session) -> Vec<Missing> {
         push("audio", Severity::Warning, message.to_string());
     }
     if profile.gpu && session.dri.is_empty() && session.nvidia.is_empty() {
-        push("gpu", Severity::Warning, "no GPU device in /dev/dri: the app draws in software".into());
+        push(
+            "gpu",
+            Severity::Warning,
+            "no GPU device in /dev/dri: the app draws in software".into(),
+        );
     }
     if profile.webcam && session.video.is_empty() {
-        push("webcam", Severity::Warning, "no camera in /dev/video*".into());
+        push(
+            "webcam",
+            Severity::Warning,
+            "no camera in /dev/video*".into(),
+        );
     }
     if !profile.dbus.is_empty() {
         if session.session_bus.is_none() {
-            push("dbus", Severity::Error, "no session bus: $DBUS_SESSION_BUS_ADDRESS is unset or its socket is missing".into());
+            push(
+                "dbus",
+                Severity::Error,
+                "no session bus: $DBUS_SESSION_BUS_ADDRESS is unset or its socket is missing"
+                    .into(),
+            );
         }
         if session.xdg_dbus_proxy.is_none() {
             push("dbus", Severity::Error, "xdg-dbus-proxy is not installed (package xdg-dbus-proxy); it filters the app's D-Bus access".into());
@@ -253,10 +314,18 @@ pub fn missing(profile: &Profile, session: &Session) -> Vec<Missing> {
     }
     if !profile.dbus.system_talk.is_empty() {
         if session.system_bus.is_none() {
-            push("dbus", Severity::Error, "no system bus socket at /run/dbus/system_bus_socket".into());
+            push(
+                "dbus",
+                Severity::Error,
+                "no system bus socket at /run/dbus/system_bus_socket".into(),
+            );
         }
         if session.xdg_dbus_proxy.is_none() && profile.dbus.is_empty() {
-            push("dbus", Severity::Error, "xdg-dbus-proxy is not installed (package xdg-dbus-proxy)".into());
+            push(
+                "dbus",
+                Severity::Error,
+                "xdg-dbus-proxy is not installed (package xdg-dbus-proxy)".into(),
+            );
         }
     }
     if profile.network == Network::Isolated && session.pasta.is_none() {
@@ -285,9 +354,14 @@ pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &P
     match g.display {
         Some(Display::Wayland) => {
             if let Some(wayland) = &session.wayland {
-                let name = wayland.socket.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = wayland
+                    .socket
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let dest = runtime_dir.join(&name);
-                g.binds.push((wayland.socket.clone(), dest, Access::Rw, false));
+                g.binds
+                    .push((wayland.socket.clone(), dest, Access::Rw, false));
                 set(&mut g, "WAYLAND_DISPLAY", name);
                 set(&mut g, "XDG_SESSION_TYPE", "wayland".into());
                 set(&mut g, "GDK_BACKEND", "wayland".into());
@@ -298,7 +372,8 @@ pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &P
         }
         Some(Display::X11) => {
             if let Some(x11) = &session.x11 {
-                g.binds.push((x11.socket.clone(), x11.socket.clone(), Access::Rw, false));
+                g.binds
+                    .push((x11.socket.clone(), x11.socket.clone(), Access::Rw, false));
                 set(&mut g, "DISPLAY", format!(":{}", x11.number));
                 set(&mut g, "XDG_SESSION_TYPE", "x11".into());
                 set(&mut g, "GDK_BACKEND", "x11".into());
@@ -317,7 +392,8 @@ pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &P
         Some(Audio::Pulseaudio) => {
             if let Some(pulse) = &session.pulse {
                 let dest = runtime_dir.join("pulse/native");
-                g.binds.push((pulse.socket.clone(), dest.clone(), Access::Rw, false));
+                g.binds
+                    .push((pulse.socket.clone(), dest.clone(), Access::Rw, false));
                 set(&mut g, "PULSE_SERVER", format!("unix:{}", dest.display()));
                 if let Some(cookie) = &pulse.cookie {
                     let path = runtime_dir.join("pulse/cookie");
@@ -328,7 +404,12 @@ pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &P
         }
         Some(Audio::Pipewire) => {
             if let Some(socket) = &session.pipewire {
-                g.binds.push((socket.clone(), runtime_dir.join("pipewire-0"), Access::Rw, false));
+                g.binds.push((
+                    socket.clone(),
+                    runtime_dir.join("pipewire-0"),
+                    Access::Rw,
+                    false,
+                ));
             }
         }
         _ => {}
@@ -351,7 +432,8 @@ pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &P
     if g.display.is_some() {
         for path in &session.look {
             if path.starts_with(home) {
-                g.binds.push((path.clone(), path.clone(), Access::Ro, false));
+                g.binds
+                    .push((path.clone(), path.clone(), Access::Ro, false));
             }
         }
     }

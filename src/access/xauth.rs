@@ -76,13 +76,19 @@ pub fn serialize(entries: &[Entry]) -> Vec<u8> {
 pub fn cookie_for_display(bytes: &[u8], number: u32, hostname: &str) -> Option<Entry> {
     let number = number.to_string().into_bytes();
     let entries = parse(bytes);
-    let matches = |entry: &&Entry| entry.number == number && (entry.family == FAMILY_LOCAL || entry.family == FAMILY_WILD);
+    let matches = |entry: &&Entry| {
+        entry.number == number && (entry.family == FAMILY_LOCAL || entry.family == FAMILY_WILD)
+    };
     let found = entries
         .iter()
         .filter(matches)
         .find(|entry| entry.family == FAMILY_WILD || entry.address == hostname.as_bytes())
         .or_else(|| entries.iter().find(matches))?;
-    Some(Entry { family: FAMILY_WILD, address: Vec::new(), ..found.clone() })
+    Some(Entry {
+        family: FAMILY_WILD,
+        address: Vec::new(),
+        ..found.clone()
+    })
 }
 
 #[cfg(test)]
@@ -112,6 +118,10 @@ mod tests {
         assert_eq!(one.data, vec![2; 16]);
         assert_eq!(one.family, FAMILY_WILD);
         assert!(cookie_for_display(&bytes, 7, "myhost").is_none());
-        assert_eq!(parse(&bytes[..bytes.len() - 3]).len(), 2, "a truncated tail is ignored");
+        assert_eq!(
+            parse(&bytes[..bytes.len() - 3]).len(),
+            2,
+            "a truncated tail is ignored"
+        );
     }
 }

@@ -13,11 +13,17 @@ pub enum State {
     /// Frozen (cgroup freezer or SIGSTOP).
     Paused,
     /// The app ended by itself with this exit code.
-    Exited { code: i32 },
+    Exited {
+        code: i32,
+    },
     /// The app was killed by this signal.
-    Killed { signal: i32 },
+    Killed {
+        signal: i32,
+    },
     /// The sandbox could not be started.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 impl State {

@@ -208,7 +208,7 @@ pub fn summarize(profile: &Profile) -> Vec<Grant> {
             grants.push(grant(format!("D-Bus ({bus}): {verb} {name}"), risk, why));
         }
     }
-    grants.sort_by(|a, b| b.risk.cmp(&a.risk));
+    grants.sort_by_key(|grant| std::cmp::Reverse(grant.risk));
     grants
 }
 

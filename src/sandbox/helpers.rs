@@ -17,11 +17,20 @@ use super::plan::{DbusProxy, PASTA_DNS};
 #[derive(Debug, thiserror::Error)]
 pub enum HelperError {
     #[error("cannot start {program}: {source}")]
-    Start { program: &'static str, source: std::io::Error },
+    Start {
+        program: &'static str,
+        source: std::io::Error,
+    },
     #[error("{program} did not become ready: {reason}")]
-    NotReady { program: &'static str, reason: String },
+    NotReady {
+        program: &'static str,
+        reason: String,
+    },
     #[error("cannot create {path}: {source}")]
-    Dir { path: String, source: std::io::Error },
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// A running xdg-dbus-proxy. It stops when `keepalive` is closed (when this value is
@@ -44,7 +53,13 @@ fn die_with_parent(cmd: &mut Command) {
     // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
     unsafe {
         cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            );
             Ok(())
         });
     }
@@ -58,7 +73,10 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|source| HelperError::Dir { path: dir.display().to_string(), source })?;
+            .map_err(|source| HelperError::Dir {
+                path: dir.display().to_string(),
+                source,
+            })?;
     }
     let _ = std::fs::remove_file(&proxy.socket);
     let (ready_read, ready_write) =
@@ -85,9 +103,15 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
         });
     }
     die_with_parent(&mut cmd);
-    let child = cmd.spawn().map_err(|source| HelperError::Start { program: PROGRAM, source })?;
+    let child = cmd.spawn().map_err(|source| HelperError::Start {
+        program: PROGRAM,
+        source,
+    })?;
     drop(ready_write);
-    let mut process = ProxyProcess { child, _keepalive: ready_read };
+    let mut process = ProxyProcess {
+        child,
+        _keepalive: ready_read,
+    };
     wait_readable(&process._keepalive, Duration::from_secs(10)).map_err(|reason| {
         let status = process.child.try_wait().ok().flatten();
         HelperError::NotReady {
@@ -105,7 +129,10 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
             let status = process.child.wait().ok();
             Err(HelperError::NotReady {
                 program: PROGRAM,
-                reason: format!("it exited ({})", status.map_or("?".into(), |s| s.to_string())),
+                reason: format!(
+                    "it exited ({})",
+                    status.map_or("?".into(), |s| s.to_string())
+                ),
             })
         }
     }
@@ -142,7 +169,10 @@ pub fn start_pasta(pid: Pid) -> Result<(), HelperError> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let output = cmd.output().map_err(|source| HelperError::Start { program: PROGRAM, source })?;
+    let output = cmd.output().map_err(|source| HelperError::Start {
+        program: PROGRAM,
+        source,
+    })?;
     if !output.status.success() {
         return Err(HelperError::NotReady {
             program: PROGRAM,

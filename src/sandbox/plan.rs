@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::profile::{Access, Bind, Network, Profile};
 
 use super::host::{Host, HostEntry, ResolvedShare};
-use crate::access;
 use super::seccomp::SeccompPolicy;
+use crate::access;
 
 /// The namespaces a sandbox gets, in the order they are set up: the user namespace first,
 /// since it grants the capabilities the others need.
@@ -263,7 +263,11 @@ impl Plan {
             });
         }
         for (dest, contents) in &grants.files {
-            steps.push(Step::File { dest: dest.clone(), contents: contents.clone(), mode: 0o600 });
+            steps.push(Step::File {
+                dest: dest.clone(),
+                contents: contents.clone(),
+                mode: 0o600,
+            });
         }
         let dbus_proxy = (!profile.dbus.is_empty())
             .then(|| host.session.session_bus.clone())
@@ -333,7 +337,13 @@ impl Plan {
             network: profile.network,
             steps,
             argv,
-            env: environment(profile, host, &grants.env, dbus_proxy.is_some(), system_dbus_proxy.is_some()),
+            env: environment(
+                profile,
+                host,
+                &grants.env,
+                dbus_proxy.is_some(),
+                system_dbus_proxy.is_some(),
+            ),
             cwd: host.home.clone(),
             seccomp: SeccompPolicy {
                 allow_userns: profile.allow_userns,
@@ -376,9 +386,17 @@ impl fmt::Display for Plan {
         }
         writeln!(f, "cwd       {}", self.cwd.display())?;
         writeln!(f, "seccomp   allow_userns={}", self.seccomp.allow_userns)?;
-        for (bus, proxy) in [("session", &self.dbus_proxy), ("system", &self.system_dbus_proxy)] {
+        for (bus, proxy) in [
+            ("session", &self.dbus_proxy),
+            ("system", &self.system_dbus_proxy),
+        ] {
             if let Some(proxy) = proxy {
-                writeln!(f, "dbus      {bus} bus via xdg-dbus-proxy {} --filter {}", proxy.socket.display(), proxy.rules.join(" "))?;
+                writeln!(
+                    f,
+                    "dbus      {bus} bus via xdg-dbus-proxy {} --filter {}",
+                    proxy.socket.display(),
+                    proxy.rules.join(" ")
+                )?;
             }
         }
         if self.pasta {
@@ -645,10 +663,16 @@ fn environment(
     env.extend(grants.iter().cloned());
     if session_bus {
         let socket = host.runtime_dir.join("bus");
-        env.push(("DBUS_SESSION_BUS_ADDRESS".into(), format!("unix:path={}", socket.display())));
+        env.push((
+            "DBUS_SESSION_BUS_ADDRESS".into(),
+            format!("unix:path={}", socket.display()),
+        ));
     }
     if system_bus {
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), "unix:path=/run/dbus/system_bus_socket".into()));
+        env.push((
+            "DBUS_SYSTEM_BUS_ADDRESS".into(),
+            "unix:path=/run/dbus/system_bus_socket".into(),
+        ));
     }
     for (name, value) in &profile.env {
         env.retain(|(known, _)| known != name);
@@ -687,6 +711,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::result_large_err)]
     pub fn test_profile() -> Profile {
         crate::profile::load::parse("t.toml", "name = \"demo\"\ncommand = [\"demo\", \"--x\"]\n")
             .and_then(|raw| {

@@ -183,7 +183,10 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
         .flatten()
         .find_map(|proxy| proxy.socket.parent().map(Path::to_path_buf));
     let mut proxies = Vec::new();
-    for proxy in [&plan.dbus_proxy, &plan.system_dbus_proxy].into_iter().flatten() {
+    for proxy in [&plan.dbus_proxy, &plan.system_dbus_proxy]
+        .into_iter()
+        .flatten()
+    {
         match helpers::start_dbus_proxy(proxy) {
             Ok(process) => proxies.push(process),
             Err(err) => {
@@ -196,7 +199,11 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
         }
     }
     // Dropping it on an early return stops the proxies and removes their folder.
-    let mut started = Started { init: Pid::from_raw(0), proxies, instance_dir };
+    let mut started = Started {
+        init: Pid::from_raw(0),
+        proxies,
+        instance_dir,
+    };
     let (sync_read, sync_write) = pipe()?;
     let (error_read, error_write) = pipe()?;
     let flags = prepared

@@ -1,0 +1,84 @@
+# boxtop's entry points. Each target first installs the system packages it needs
+# (scripts/install-deps.sh: apt-get, dnf or pacman), so a fresh machine needs only Rust.
+#
+#   make run [ARGS='run firefox']   build release and start boxtop (the TUI without ARGS)
+#   make test                       build every target and run the tests
+#   make lint                       cargo fmt --check and clippy with warnings as errors
+#   make bench                      build release and write docs/benchmarks.md
+#   make deps | build | clean | help
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+# rustup puts cargo in ~/.cargo/bin, which shells that did not source ~/.cargo/env
+# (sudo, cron, a fresh CI shell) do not have on their PATH.
+ifneq ($(wildcard $(HOME)/.cargo/bin/cargo),)
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+endif
+
+CARGO ?= cargo
+ARGS ?=
+BOXTOP := ./target/release/boxtop
+INSTALL_DEPS := bash scripts/install-deps.sh
+# rustfmt colours its diffs even into a CI log file.
+RUSTFMT_ARGS := $(if $(filter true,$(CI)),-- --color never)
+
+header = @printf '==> %s\n' "$(1)"
+
+.PHONY: help deps deps-test deps-bench need-cargo build run test lint bench clean
+
+help:
+	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
+
+need-cargo:
+	@if ! command -v $(CARGO) >/dev/null 2>&1; then \
+		echo "error: cargo not found. boxtop needs a Rust toolchain, which this Makefile cannot install." >&2; \
+		echo "  Get it with rustup (https://rustup.rs):" >&2; \
+		echo "    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2; \
+		echo "  or your distribution's rustup package (apt/dnf/pacman install rustup; then: rustup default stable)," >&2; \
+		echo "  then open a new shell (or run: . \"\$$HOME/.cargo/env\") and run make again." >&2; \
+		exit 1; \
+	fi
+
+deps:
+	$(call header,deps: system packages to build boxtop)
+	@$(INSTALL_DEPS) build
+
+deps-test: deps
+	$(call header,deps: system packages for the tests)
+	@$(INSTALL_DEPS) test
+
+deps-bench: deps
+	$(call header,deps: system packages for the benchmarks)
+	@$(INSTALL_DEPS) bench
+
+build: need-cargo deps
+	$(call header,build: cargo build --release)
+	$(CARGO) build --release
+
+run: build
+	$(call header,run: $(BOXTOP) $(ARGS))
+	@$(BOXTOP) $(ARGS)
+
+test: need-cargo deps-test
+	$(call header,test: cargo build --all-targets)
+	$(CARGO) build --all-targets
+	$(call header,test: cargo test --all-targets)
+	$(CARGO) test --all-targets -- --test-threads=2
+
+lint: need-cargo deps
+	$(call header,lint: cargo fmt --check)
+	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "error: rustfmt missing: rustup component add rustfmt" >&2; exit 1; }
+	$(CARGO) fmt --all --check $(RUSTFMT_ARGS)
+	$(call header,lint: cargo clippy --all-targets -- -D warnings)
+	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "error: clippy missing: rustup component add clippy" >&2; exit 1; }
+	$(CARGO) clippy --all-targets -- -D warnings
+
+bench: need-cargo deps-bench build
+	$(call header,bench: scripts/bench.sh)
+	@bash scripts/bench.sh
+
+clean:
+	$(call header,clean: cargo clean)
+	@if command -v $(CARGO) >/dev/null 2>&1; then $(CARGO) clean; else rm -rf target; fi

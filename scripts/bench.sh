@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# Benchmarks boxtop against its peers and records the results in docs/benchmarks.md.
+#
+#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch (default: all of them)
+#
+# Each benchmark is a function bench_NAME listed in BENCHMARKS. It times its commands in
+# one hyperfine run (raw results kept in target/bench/NAME.json) and writes one section
+# of docs/benchmarks.md, found by its exact '## ' heading. The script replaces only the
+# sections of the benchmarks it runs: the text above the first heading and every other
+# section are kept as they are, so notes written by hand survive a run, and a new
+# benchmark's section is appended the first time it runs.
+#
+# All commands run with their own temporary HOME and XDG directories. Run as root, the
+# script times them as an unprivileged uid (BENCH_UID), so that boxtop and bubblewrap
+# are measured as a user would run them: rootless.
+#
+# Environment: BOXTOP_BIN (target/release/boxtop), BENCH_DOC (docs/benchmarks.md),
+# BENCH_RUNS (200), BENCH_WARMUP (20), BENCH_UID (47001).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+readonly BENCHMARKS=(launch)
+
+readonly BOXTOP_BIN=${BOXTOP_BIN:-target/release/boxtop}
+readonly BENCH_DOC=${BENCH_DOC:-docs/benchmarks.md}
+readonly RUNS=${BENCH_RUNS:-200}
+readonly WARMUP=${BENCH_WARMUP:-20}
+readonly BENCH_UID=${BENCH_UID:-47001}
+readonly RESULTS_DIR=target/bench
+readonly MINIMAL_PROFILE=benches/minimal.toml
+
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+say() { printf 'bench: %s\n' "$*"; }
+
+# ---------------------------------------------------------------------------------------
+# The environment the timed commands run in.
+
+WORK=          # temporary directory: home, XDG directories, copies of boxtop and profile
+RUN_AS=()      # prefix that runs a command as the measured user in a clean environment
+RUN_AS_NOTE=   # how that user was obtained, for the report
+
+cleanup() {
+    if [[ -n $WORK ]]; then
+        rm -rf "$WORK" || printf 'bench: could not remove %s\n' "$WORK" >&2
+    fi
+}
+
+prepare_environment() {
+    local tool
+    for tool in hyperfine bwrap jq; do
+        command -v "$tool" >/dev/null 2>&1 ||
+            die "$tool not found: run scripts/install-deps.sh bench (make bench does)"
+    done
+    [[ -x $BOXTOP_BIN ]] || die "no boxtop binary at $BOXTOP_BIN: run make bench, which builds it"
+
+    # /tmp rather than TMPDIR: the measured uid must reach it, and hyperfine -N splits
+    # commands on spaces, so the path must not have any.
+    WORK=$(mktemp -d /tmp/boxtop-bench.XXXXXX)
+    trap cleanup EXIT
+    mkdir -p "$WORK"/{home,private-home,runtime,data,config,state,cache,bin}
+    chmod 700 "$WORK/runtime"
+    install -m 755 "$BOXTOP_BIN" "$WORK/bin/boxtop"
+    install -m 644 "$MINIMAL_PROFILE" "$WORK/bin/minimal.toml"
+
+    local -a env_vars=(
+        PATH=/usr/local/bin:/usr/bin:/bin
+        HOME="$WORK/home"
+        XDG_RUNTIME_DIR="$WORK/runtime"
+        XDG_DATA_HOME="$WORK/data"
+        XDG_CONFIG_HOME="$WORK/config"
+        XDG_STATE_HOME="$WORK/state"
+        XDG_CACHE_HOME="$WORK/cache"
+        LANG=C.UTF-8
+        TERM="${TERM:-dumb}"
+    )
+    if ((EUID == 0)); then
+        command -v setpriv >/dev/null 2>&1 || die "setpriv not found: install util-linux"
+        chown -R "$BENCH_UID:$BENCH_UID" "$WORK"
+        chmod 755 "$WORK"
+        RUN_AS=(setpriv "--reuid=$BENCH_UID" "--regid=$BENCH_UID" --clear-groups --inh-caps=-all
+            env -i "${env_vars[@]}")
+        RUN_AS_NOTE="as uid $BENCH_UID (the script ran as root and dropped to it with setpriv)"
+    else
+        RUN_AS=(env -i "${env_vars[@]}")
+        RUN_AS_NOTE="as uid $EUID"
+    fi
+}
+
+# Runs a command once as the measured user, so that a broken command is reported with
+# its own error rather than as a hyperfine failure.
+check_command() {
+    local name=$1 command=$2 output status=0
+    # shellcheck disable=SC2086 # the command is split on spaces, as hyperfine -N does
+    output=$(cd "$WORK" && "${RUN_AS[@]}" $command 2>&1) || status=$?
+    if ((status != 0)); then
+        printf 'bench: %s failed (exit %d) before timing:\n  %s\n%s\n' \
+            "$name" "$status" "$command" "${output:-(no output)}" >&2
+        exit 1
+    fi
+}
+
+# Times name/command pairs in one hyperfine run and writes the JSON to the given file.
+run_hyperfine() {
+    local json=$1
+    shift
+    local -a args=()
+    while (($# > 0)); do
+        check_command "$1" "$2"
+        args+=(--command-name "$1" "$2")
+        shift 2
+    done
+    (cd "$WORK" && "${RUN_AS[@]}" hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
+        --time-unit millisecond --export-json "$WORK/hyperfine.json" "${args[@]}")
+    mkdir -p "$(dirname "$json")"
+    cp "$WORK/hyperfine.json" "$json"
+}
+
+# Prints "name mean_ms stddev_ms" for each command in a hyperfine JSON file.
+read_results() {
+    jq -r '.results[] | [.command, .mean * 1000, .stddev * 1000] | @tsv' "$1"
+}
+
+# Shows a command as it ran, with the temporary directory named $BENCH_DIR.
+show_command() {
+    printf '%s\n' "${1//"$WORK"/\$BENCH_DIR}"
+}
+
+host_summary() {
+    local cpu
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+    printf '%s %s (%s), %s x %s' "$(uname -s)" "$(uname -r)" "$(uname -m)" "$(nproc)" "${cpu:-unknown CPU}"
+}
+
+# ---------------------------------------------------------------------------------------
+# docs/benchmarks.md
+
+# shellcheck disable=SC2016 # the backquotes are Markdown
+readonly DOC_PREAMBLE='# Benchmarks
+
+Written by `scripts/bench.sh` (run it with `make bench`, which builds the release binary
+first). Each `##` section belongs to one benchmark and is replaced when that benchmark
+runs again; the raw hyperfine results are in `target/bench/`. Text above the first
+section, and sections the script does not write, are kept as they are.'
+
+# Replaces the section that starts with the line $1 (up to the next '## ' line) with the
+# contents of file $2, which starts with that same line; appends it if there is none.
+write_section() {
+    local heading=$1 body=$2 merged
+    mkdir -p "$(dirname "$BENCH_DOC")"
+    if [[ ! -s $BENCH_DOC ]]; then
+        printf '%s\n' "$DOC_PREAMBLE" >"$BENCH_DOC"
+    fi
+    merged=$(awk -v heading="$heading" -v body="$body" '
+        function emit(   line) {
+            while ((getline line < body) > 0) { print line; last = line }
+            close(body)
+            written = 1
+        }
+        $0 == heading { emit(); skipping = 1; next }
+        skipping && /^## / { skipping = 0; print "" }
+        !skipping { print; last = $0 }
+        END { if (!written) { if (last != "") print ""; emit() } }
+    ' "$BENCH_DOC")
+    printf '%s\n' "$merged" >"$BENCH_DOC"
+}
+
+# ---------------------------------------------------------------------------------------
+# Benchmarks: one function each, writing its own section.
+
+# The isolation boxtop gives the minimal profile, expressed as bubblewrap options.
+bwrap_launch_command() {
+    local -a args=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts
+        --unshare-net --unshare-cgroup --die-with-parent --new-session --ro-bind /usr /usr)
+    local dir
+    # Merged-/usr hosts have /bin etc. as symlinks into /usr; older ones have directories.
+    for dir in bin lib lib64 sbin; do
+        if [[ -L /$dir ]]; then
+            args+=(--symlink "$(readlink "/$dir")" "/$dir")
+        elif [[ -d /$dir ]]; then
+            args+=(--ro-bind "/$dir" "/$dir")
+        fi
+    done
+    args+=(--proc /proc --dev /dev --tmpfs /tmp --tmpfs /run
+        --bind "$WORK/private-home" "$WORK/home" --hostname bench /bin/true)
+    printf '%s\n' "${args[*]}"
+}
+
+bench_launch() {
+    local heading='## Launch: boxtop run vs bubblewrap'
+    local json=$RESULTS_DIR/launch.json
+    local bare_command=/bin/true bwrap_command boxtop_command
+    bwrap_command=$(bwrap_launch_command)
+    boxtop_command="$WORK/bin/boxtop run --profile-file $WORK/bin/minimal.toml -- /bin/true"
+
+    say "launch: timing /bin/true bare, in bubblewrap and in boxtop ($RUNS runs each)"
+    run_hyperfine "$json" bare "$bare_command" bwrap "$bwrap_command" boxtop "$boxtop_command"
+
+    local -A mean=() stddev=()
+    local name m s
+    while IFS=$'\t' read -r name m s; do
+        mean[$name]=$m
+        stddev[$name]=$s
+    done < <(read_results "$json")
+
+    local body=$WORK/launch.md
+    awk -v bare="${mean[bare]}" -v bare_sd="${stddev[bare]}" \
+        -v bwrap="${mean[bwrap]}" -v bwrap_sd="${stddev[bwrap]}" \
+        -v boxtop="${mean[boxtop]}" -v boxtop_sd="${stddev[boxtop]}" \
+        -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
+        -v bwrap_version="$(bwrap --version)" -v hyperfine_version="$(hyperfine --version)" \
+        -v runs="$RUNS" -v warmup="$WARMUP" -v user="$RUN_AS_NOTE" \
+        -v show_bwrap="$(show_command "$bwrap_command")" \
+        -v show_boxtop="$(show_command "$boxtop_command")" '
+        BEGIN {
+            bwrap_over = bwrap - bare
+            boxtop_over = boxtop - bare
+            if (bwrap_over > 0) {
+                ratio = sprintf("%.2f", boxtop_over / bwrap_over)
+                verdict = (boxtop_over / bwrap_over <= 1.0) ? "met" : "not met"
+            } else {
+                ratio = "n/a (bubblewrap showed no overhead)"
+                verdict = "not evaluated"
+            }
+            print heading
+            print ""
+            printf "Measured %s on %s, with %s and %s: %d runs of each command after %d warmup runs, %s, each with its own temporary HOME and XDG directories.\n", date, host, bwrap_version, hyperfine_version, runs, warmup, user
+            print ""
+            print "Each command starts `/bin/true`; overhead is its mean minus the bare mean."
+            print ""
+            print "| Command | Mean ± σ (ms) | Overhead (ms) |"
+            print "| --- | ---: | ---: |"
+            printf "| bare `/bin/true` | %.3f ± %.3f | |\n", bare, bare_sd
+            printf "| bubblewrap, same isolation | %.3f ± %.3f | %.3f |\n", bwrap, bwrap_sd, bwrap_over
+            printf "| `boxtop run`, benches/minimal.toml | %.3f ± %.3f | %.3f |\n", boxtop, boxtop_sd, boxtop_over
+            print ""
+            printf "Overhead ratio, boxtop / bubblewrap: **%s**. Goal: ratio <= 1.0: **%s**.\n", ratio, verdict
+            print ""
+            print "Commands (`$BENCH_DIR` is the temporary directory):"
+            print ""
+            print "```"
+            print "/bin/true"
+            print show_bwrap
+            print show_boxtop
+            print "```"
+        }' >"$body"
+
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+# ---------------------------------------------------------------------------------------
+
+main() {
+    local -a selected=("$@")
+    ((${#selected[@]} > 0)) || selected=("${BENCHMARKS[@]}")
+    local name
+    for name in "${selected[@]}"; do
+        [[ " ${BENCHMARKS[*]} " == *" $name "* ]] ||
+            die "unknown benchmark '$name' (known: ${BENCHMARKS[*]})"
+    done
+
+    prepare_environment
+    for name in "${selected[@]}"; do
+        "bench_$name"
+    done
+    say "wrote $BENCH_DOC"
+}
+
+main "$@"

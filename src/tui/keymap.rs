@@ -1,0 +1,682 @@
+//! Which key does what, where. The bindings are data: the same table maps keys to actions
+//! and is what `?` shows, so the help can never disagree with the keys.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use super::action::{Action, Move};
+
+/// Where the keyboard is: what the keys mean depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Keys that work in both lists.
+    Lists,
+    Profiles,
+    Instances,
+    /// Typing a filter for the profiles list.
+    Filter,
+    Editor,
+    Prompt,
+    /// A yes/no question.
+    Confirm,
+    Logs,
+    Help,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Lists => "Both lists",
+            Context::Profiles => "Profiles",
+            Context::Instances => "Instances",
+            Context::Filter => "Filter",
+            Context::Editor => "Profile editor",
+            Context::Prompt => "Text input",
+            Context::Confirm => "Questions",
+            Context::Logs => "Log view",
+            Context::Help => "This help",
+        }
+    }
+}
+
+/// One key (with Ctrl or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    /// The keys as the help shows them.
+    pub label: &'static str,
+    pub what: &'static str,
+    pub action: Action,
+}
+
+const fn bind(
+    context: Context,
+    keys: &'static [Key],
+    label: &'static str,
+    what: &'static str,
+    action: Action,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        label,
+        what,
+        action,
+    }
+}
+
+use Context as C;
+
+/// Every key binding, in the order the help shows them.
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        C::Lists,
+        &[key(KeyCode::Up), ch('k')],
+        "↑ k",
+        "previous row",
+        Action::Move(Move::Up),
+    ),
+    bind(
+        C::Lists,
+        &[key(KeyCode::Down), ch('j')],
+        "↓ j",
+        "next row",
+        Action::Move(Move::Down),
+    ),
+    bind(
+        C::Lists,
+        &[key(KeyCode::PageUp)],
+        "PgUp",
+        "page up",
+        Action::Move(Move::PageUp),
+    ),
+    bind(
+        C::Lists,
+        &[key(KeyCode::PageDown)],
+        "PgDn",
+        "page down",
+        Action::Move(Move::PageDown),
+    ),
+    bind(
+        C::Lists,
+        &[key(KeyCode::Home), ch('g')],
+        "Home g",
+        "first row",
+        Action::Move(Move::First),
+    ),
+    bind(
+        C::Lists,
+        &[key(KeyCode::End), ch('G')],
+        "End G",
+        "last row",
+        Action::Move(Move::Last),
+    ),
+    bind(
+        C::Lists,
+        &[key(KeyCode::Tab), key(KeyCode::BackTab)],
+        "Tab",
+        "switch between profiles and instances",
+        Action::FocusNext,
+    ),
+    bind(
+        C::Lists,
+        &[ch('J')],
+        "J",
+        "scroll the details down",
+        Action::ScrollDetail(3),
+    ),
+    bind(
+        C::Lists,
+        &[ch('K')],
+        "K",
+        "scroll the details up",
+        Action::ScrollDetail(-3),
+    ),
+    bind(
+        C::Lists,
+        &[ch('?'), key(KeyCode::F(1))],
+        "? F1",
+        "show every key",
+        Action::ToggleHelp,
+    ),
+    bind(
+        C::Lists,
+        &[key(KeyCode::Esc)],
+        "Esc",
+        "dismiss the message, clear the filter",
+        Action::Back,
+    ),
+    bind(
+        C::Lists,
+        &[ch('q'), ctrl('c')],
+        "q Ctrl-C",
+        "quit (sandboxes keep running)",
+        Action::Quit,
+    ),
+    bind(
+        C::Profiles,
+        &[key(KeyCode::Enter)],
+        "Enter",
+        "launch the profile",
+        Action::Launch,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('a')],
+        "a",
+        "launch with extra arguments",
+        Action::LaunchWithArgs,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('e')],
+        "e",
+        "edit the permissions here",
+        Action::EditProfile,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('E')],
+        "E",
+        "open the file in $VISUAL or $EDITOR",
+        Action::EditInEditor,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('n')],
+        "n",
+        "new profile from the template",
+        Action::NewProfile,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('c')],
+        "c",
+        "new profile based on this one",
+        Action::NewFromSelected,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('D'), key(KeyCode::Delete)],
+        "D Del",
+        "delete a user profile (asks first)",
+        Action::DeleteProfile,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('/')],
+        "/",
+        "filter by name or description",
+        Action::StartFilter,
+    ),
+    bind(
+        C::Instances,
+        &[ch('s')],
+        "s",
+        "stop (the app may save its work)",
+        Action::Stop,
+    ),
+    bind(C::Instances, &[ch('X')], "X", "kill at once", Action::Kill),
+    bind(
+        C::Instances,
+        &[ch('p')],
+        "p",
+        "pause or resume",
+        Action::TogglePause,
+    ),
+    bind(
+        C::Instances,
+        &[ch('l'), key(KeyCode::Enter)],
+        "l Enter",
+        "show the logs, following new lines",
+        Action::OpenLogs,
+    ),
+    bind(
+        C::Instances,
+        &[ch('t')],
+        "t",
+        "open a shell inside (the TUI comes back when it exits)",
+        Action::EnterShell,
+    ),
+    bind(
+        C::Filter,
+        &[key(KeyCode::Enter)],
+        "Enter",
+        "keep the filter",
+        Action::Submit,
+    ),
+    bind(
+        C::Filter,
+        &[key(KeyCode::Esc)],
+        "Esc",
+        "clear the filter",
+        Action::Back,
+    ),
+    bind(
+        C::Filter,
+        &[key(KeyCode::Backspace)],
+        "Backspace",
+        "delete a character",
+        Action::Backspace,
+    ),
+    bind(
+        C::Filter,
+        &[ctrl('u')],
+        "Ctrl-U",
+        "clear",
+        Action::ClearInput,
+    ),
+    bind(
+        C::Filter,
+        &[key(KeyCode::Up)],
+        "↑",
+        "previous row",
+        Action::Move(Move::Up),
+    ),
+    bind(
+        C::Filter,
+        &[key(KeyCode::Down)],
+        "↓",
+        "next row",
+        Action::Move(Move::Down),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::Up), ch('k')],
+        "↑ k",
+        "previous setting",
+        Action::Move(Move::Up),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::Down), ch('j')],
+        "↓ j",
+        "next setting",
+        Action::Move(Move::Down),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::PageUp)],
+        "PgUp",
+        "page up",
+        Action::Move(Move::PageUp),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::PageDown)],
+        "PgDn",
+        "page down",
+        Action::Move(Move::PageDown),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::Home), ch('g')],
+        "Home g",
+        "first setting",
+        Action::Move(Move::First),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::End), ch('G')],
+        "End G",
+        "last setting",
+        Action::Move(Move::Last),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::Left), ch('h')],
+        "← h",
+        "previous value",
+        Action::Cycle(false),
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::Right), ch('l')],
+        "→ l",
+        "next value",
+        Action::Cycle(true),
+    ),
+    bind(
+        C::Editor,
+        &[ch(' '), key(KeyCode::Enter)],
+        "Space Enter",
+        "toggle, or switch a share ro/rw",
+        Action::Activate,
+    ),
+    bind(
+        C::Editor,
+        &[ch('a')],
+        "a",
+        "add a share, D-Bus name or variable",
+        Action::Add,
+    ),
+    bind(
+        C::Editor,
+        &[ch('d'), key(KeyCode::Delete)],
+        "d Del",
+        "remove the selected entry",
+        Action::Remove,
+    ),
+    bind(
+        C::Editor,
+        &[ch('s'), ctrl('s')],
+        "s Ctrl-S",
+        "save (a bundled profile becomes your override)",
+        Action::Save,
+    ),
+    bind(
+        C::Editor,
+        &[ch('?'), key(KeyCode::F(1))],
+        "? F1",
+        "show every key",
+        Action::ToggleHelp,
+    ),
+    bind(
+        C::Editor,
+        &[key(KeyCode::Esc), ch('q')],
+        "Esc q",
+        "close (asks when there are unsaved changes)",
+        Action::Back,
+    ),
+    bind(
+        C::Prompt,
+        &[key(KeyCode::Enter)],
+        "Enter",
+        "accept",
+        Action::Submit,
+    ),
+    bind(
+        C::Prompt,
+        &[key(KeyCode::Tab)],
+        "Tab",
+        "complete a folder name",
+        Action::Complete,
+    ),
+    bind(
+        C::Prompt,
+        &[key(KeyCode::Backspace)],
+        "Backspace",
+        "delete a character",
+        Action::Backspace,
+    ),
+    bind(
+        C::Prompt,
+        &[ctrl('u')],
+        "Ctrl-U",
+        "clear",
+        Action::ClearInput,
+    ),
+    bind(
+        C::Prompt,
+        &[key(KeyCode::Esc)],
+        "Esc",
+        "cancel",
+        Action::Back,
+    ),
+    bind(C::Confirm, &[ch('y')], "y", "yes", Action::Answer('y')),
+    bind(
+        C::Confirm,
+        &[ch('h')],
+        "h",
+        "delete the profile and its private home too",
+        Action::Answer('h'),
+    ),
+    bind(
+        C::Confirm,
+        &[ch('n'), key(KeyCode::Esc)],
+        "n Esc",
+        "no",
+        Action::Answer('n'),
+    ),
+    bind(
+        C::Logs,
+        &[key(KeyCode::Up), ch('k')],
+        "↑ k",
+        "scroll up (stops following)",
+        Action::Move(Move::Up),
+    ),
+    bind(
+        C::Logs,
+        &[key(KeyCode::Down), ch('j')],
+        "↓ j",
+        "scroll down",
+        Action::Move(Move::Down),
+    ),
+    bind(
+        C::Logs,
+        &[key(KeyCode::PageUp)],
+        "PgUp",
+        "page up",
+        Action::Move(Move::PageUp),
+    ),
+    bind(
+        C::Logs,
+        &[key(KeyCode::PageDown)],
+        "PgDn",
+        "page down",
+        Action::Move(Move::PageDown),
+    ),
+    bind(
+        C::Logs,
+        &[key(KeyCode::Home), ch('g')],
+        "Home g",
+        "first line",
+        Action::Move(Move::First),
+    ),
+    bind(
+        C::Logs,
+        &[key(KeyCode::End), ch('G'), ch('f')],
+        "End G f",
+        "last line, following new ones",
+        Action::Move(Move::Last),
+    ),
+    bind(
+        C::Logs,
+        &[key(KeyCode::Esc), ch('q')],
+        "Esc q",
+        "close",
+        Action::Back,
+    ),
+    bind(
+        C::Help,
+        &[key(KeyCode::Up), ch('k')],
+        "↑ k",
+        "scroll up",
+        Action::Move(Move::Up),
+    ),
+    bind(
+        C::Help,
+        &[key(KeyCode::Down), ch('j')],
+        "↓ j",
+        "scroll down",
+        Action::Move(Move::Down),
+    ),
+    bind(
+        C::Help,
+        &[key(KeyCode::PageUp)],
+        "PgUp",
+        "page up",
+        Action::Move(Move::PageUp),
+    ),
+    bind(
+        C::Help,
+        &[key(KeyCode::PageDown), ch(' ')],
+        "PgDn Space",
+        "page down",
+        Action::Move(Move::PageDown),
+    ),
+    bind(
+        C::Help,
+        &[key(KeyCode::Esc), ch('q'), ch('?')],
+        "Esc q ?",
+        "close",
+        Action::ToggleHelp,
+    ),
+];
+
+/// The contexts whose bindings apply, most specific first.
+fn layers(context: Context) -> &'static [Context] {
+    match context {
+        C::Profiles => &[C::Profiles, C::Lists],
+        C::Instances => &[C::Instances, C::Lists],
+        C::Lists => &[C::Lists],
+        C::Filter => &[C::Filter],
+        C::Editor => &[C::Editor],
+        C::Prompt => &[C::Prompt],
+        C::Confirm => &[C::Confirm],
+        C::Logs => &[C::Logs],
+        C::Help => &[C::Help],
+    }
+}
+
+/// The action of a key press in a context, if any.
+pub fn action_for_key(context: Context, event: KeyEvent) -> Option<Action> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let pressed = Key {
+        code: match event.code {
+            // Some terminals report Shift+letter as a lowercase letter with SHIFT.
+            KeyCode::Char(c) if event.modifiers.contains(KeyModifiers::SHIFT) => {
+                KeyCode::Char(c.to_ascii_uppercase())
+            }
+            code => code,
+        },
+        ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+    };
+    let bound = layers(context).iter().find_map(|layer| {
+        BINDINGS
+            .iter()
+            .filter(|binding| binding.context == *layer)
+            .find(|binding| binding.keys.contains(&pressed))
+            .map(|binding| binding.action.clone())
+    });
+    if bound.is_some() {
+        return bound;
+    }
+    match (context, pressed) {
+        (
+            C::Filter | C::Prompt,
+            Key {
+                code: KeyCode::Char(c),
+                ctrl: false,
+            },
+        ) => Some(Action::Input(c)),
+        // Ctrl-C quits from anywhere but a running editor's own prompt.
+        (_, key) if key == ctrl('c') => Some(Action::Quit),
+        _ => None,
+    }
+}
+
+/// The action of a mouse event: left clicks select, the wheel scrolls.
+pub fn action_for_mouse(event: MouseEvent) -> Option<Action> {
+    let (column, row) = (event.column, event.row);
+    match event.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { column, row }),
+        MouseEventKind::ScrollDown => Some(Action::Wheel {
+            column,
+            row,
+            down: true,
+        }),
+        MouseEventKind::ScrollUp => Some(Action::Wheel {
+            column,
+            row,
+            down: false,
+        }),
+        _ => None,
+    }
+}
+
+/// The bindings of one context, for the help and the footer.
+pub fn bindings(context: Context) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS
+        .iter()
+        .filter(move |binding| binding.context == context)
+}
+
+/// The keys the help lists, by context, in order.
+pub const HELP_ORDER: &[Context] = &[
+    C::Profiles,
+    C::Instances,
+    C::Lists,
+    C::Filter,
+    C::Editor,
+    C::Prompt,
+    C::Confirm,
+    C::Logs,
+    C::Help,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_key_maps_to_its_action() {
+        for binding in BINDINGS {
+            for key in binding.keys {
+                let modifiers = if key.ctrl {
+                    KeyModifiers::CONTROL
+                } else {
+                    KeyModifiers::NONE
+                };
+                let context = match binding.context {
+                    C::Lists => C::Profiles,
+                    other => other,
+                };
+                let event = KeyEvent::new(key.code, modifiers);
+                assert_eq!(
+                    action_for_key(context, event),
+                    Some(binding.action.clone()),
+                    "{} in {:?}",
+                    binding.label,
+                    binding.context
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_place() {
+        for context in HELP_ORDER {
+            let mut seen = Vec::new();
+            for layer in layers(*context) {
+                for binding in bindings(*layer) {
+                    for key in binding.keys {
+                        assert!(!seen.contains(key), "{key:?} twice in {context:?}");
+                        seen.push(*key);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn typing_in_a_filter_is_text_not_commands() {
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(action_for_key(C::Filter, q), Some(Action::Input('q')));
+        assert_eq!(action_for_key(C::Profiles, q), Some(Action::Quit));
+    }
+}

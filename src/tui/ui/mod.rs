@@ -1,0 +1,197 @@
+//! Drawing: `impl Widget for &App` lays out the panes and each module draws one of them
+//! from the state alone. Nothing here reads a file or the clock.
+
+pub mod banner;
+pub mod detail;
+pub mod dialog;
+pub mod editor;
+pub mod footer;
+pub mod help;
+pub mod instances;
+pub mod layout;
+pub mod logs;
+pub mod profiles;
+pub mod theme;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::app::{App, Screen};
+use theme::Theme;
+
+/// Below this size the panes cannot be drawn; a note asks for a larger terminal.
+pub const MIN_WIDTH: u16 = 30;
+pub const MIN_HEIGHT: u16 = 8;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = Theme {
+            color: self.config.color,
+        };
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let text = format!("boxtop needs {MIN_WIDTH}x{MIN_HEIGHT}");
+            for (index, line) in wrap(&text, area.width as usize)
+                .into_iter()
+                .take(area.height as usize)
+                .enumerate()
+            {
+                buf.set_line(area.x, area.y + index as u16, &Line::raw(line), area.width);
+            }
+            return;
+        }
+        let banner = self.banner();
+        let areas = layout::areas(area, banner::height(banner.as_ref(), area.width));
+        render_header(self, areas.header, buf, &theme);
+        if let (Some(rect), Some(message)) = (areas.banner, banner) {
+            banner::render(&message, rect, buf, &theme);
+        }
+        match &self.screen {
+            Screen::Main => {
+                profiles::render(self, areas.profiles, buf, &theme);
+                detail::render(self, areas.detail, buf, &theme);
+                instances::render(self, areas.instances, buf, &theme);
+            }
+            Screen::Editor(editor) => editor::render(editor, &self.paths.home, &areas, buf, &theme),
+            Screen::Logs(view) => logs::render(view, areas.main, buf, &theme),
+        }
+        if let Some(dialog) = &self.dialog {
+            dialog::render(self, dialog, areas.main, buf, &theme);
+        }
+        if let Some(scroll) = self.help {
+            help::render(scroll, areas.main, buf, &theme);
+        }
+        footer::render(self, areas.footer, buf, &theme);
+    }
+}
+
+fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let live = app.instances.iter().filter(|s| s.state.is_live()).count();
+    let broken = app.rows.iter().filter(|row| row.error().is_some()).count();
+    let mut spans = vec![
+        Span::styled(" boxtop ", theme.header()),
+        Span::raw(format!(" {} profiles", app.rows.len())),
+    ];
+    if broken > 0 {
+        spans.push(Span::raw(", "));
+        spans.push(Span::styled(
+            format!("{broken} with errors"),
+            theme.error_text(),
+        ));
+    }
+    spans.push(Span::raw(format!(" · {live} running")));
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// `text` cut to `width` characters (with `…`) and padded to exactly `width`.
+pub fn fit(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        format!("{text}{}", " ".repeat(width - count))
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// `text` right-aligned in `width` characters.
+pub fn fit_right(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count >= width {
+        fit(text, width)
+    } else {
+        format!("{}{text}", " ".repeat(width - count))
+    }
+}
+
+/// Splits text into lines of at most `width` characters at spaces (long words are cut).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: String = word.to_string();
+        loop {
+            let line_len = line.chars().count();
+            let word_len = word.chars().count();
+            let needed = if line.is_empty() {
+                word_len
+            } else {
+                line_len + 1 + word_len
+            };
+            if needed <= width {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `12.3 MiB` style sizes.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else if value < 10.0 {
+        format!("{value:.1}{}", UNITS[unit])
+    } else {
+        format!("{value:.0}{}", UNITS[unit])
+    }
+}
+
+/// `42s`, `12m05s`, `3h02m`, `2d04h`.
+pub fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m{:02}s", secs / 60, secs % 60),
+        3600..=86399 => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d{:02}h", secs / 86400, secs % 86400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_helpers() {
+        assert_eq!(fit("firefox", 4), "fir…");
+        assert_eq!(fit("ab", 4), "ab  ");
+        assert_eq!(fit_right("7", 3), "  7");
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), [""]);
+        assert_eq!(human_bytes(512), "512B");
+        assert_eq!(human_bytes(3 << 20), "3.0M");
+        assert_eq!(human_bytes(300 << 20), "300M");
+        assert_eq!(human_duration(65), "1m05s");
+        assert_eq!(human_duration(3 * 3600 + 120), "3h02m");
+    }
+}

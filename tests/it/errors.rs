@@ -1,0 +1,235 @@
+//! Bad input gets a clear message and a non-zero exit, never a panic, and creates
+//! nothing outside boxtop's data folder.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{stderr, World};
+
+/// Every path under `dir`, except boxtop's data folder.
+fn tree(dir: &Path, skip: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.starts_with(skip) {
+                continue;
+            }
+            if path.is_dir() && !path.is_symlink() {
+                stack.push(path.clone());
+            }
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs boxtop with `args`, expects failure with each of `needles` in stderr, no panic,
+/// and no new file outside the data folder.
+fn expect_error(world: &World, args: &[&str], needles: &[&str]) -> String {
+    let data = world.home.join(".local/share/boxtop");
+    let before = tree(&world.home, &data);
+    let output = world.boxtop(args).output().expect("run boxtop");
+    let err = stderr(&output);
+    assert!(
+        !output.status.success(),
+        "boxtop {args:?} succeeded; stderr: {err}"
+    );
+    assert_ne!(output.status.code(), Some(101), "boxtop panicked: {err}");
+    assert!(!err.contains("panicked"), "boxtop panicked: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+    }
+    assert_eq!(
+        tree(&world.home, &data),
+        before,
+        "boxtop created files outside its data folder"
+    );
+    err
+}
+
+#[test]
+fn unknown_profile_is_named() {
+    let world = World::new();
+    expect_error(
+        &world,
+        &["run", "no-such-app"],
+        &["no profile named 'no-such-app'", "boxtop list"],
+    );
+}
+
+#[test]
+fn missing_profile_file_is_named() {
+    let world = World::new();
+    expect_error(
+        &world,
+        &["run", "--profile-file", "/nonexistent/x.toml"],
+        &["/nonexistent/x.toml", "cannot read"],
+    );
+}
+
+#[test]
+fn bad_toml_names_file_line_and_column() {
+    let world = World::new();
+    let path = world.profile("bad", "command = [\"x\"\nnetwork = \"none\"\n");
+    let file = path.to_str().unwrap();
+    expect_error(
+        &world,
+        &["run", "--profile-file", file],
+        &[&format!("{file}:")],
+    );
+}
+
+#[test]
+fn wrong_value_names_the_key_and_line() {
+    let world = World::new();
+    let path = world.profile("wrong", "command = [\"x\"]\nnetwork = \"internet\"\n");
+    let file = path.to_str().unwrap();
+    expect_error(
+        &world,
+        &["run", "--profile-file", file],
+        &[&format!("{file}:3:"), "key `network`", "internet"],
+    );
+}
+
+#[test]
+fn unknown_key_is_refused() {
+    let world = World::new();
+    let path = world.profile("unknown", "command = [\"x\"]\n[home]\nshare_all = true\n");
+    let file = path.to_str().unwrap();
+    expect_error(
+        &world,
+        &["run", "--profile-file", file],
+        &[&format!("{file}:4:"), "share_all"],
+    );
+}
+
+#[test]
+fn escaping_share_path_is_refused_with_its_key() {
+    let world = World::new();
+    let path = world.profile(
+        "escape",
+        "command = [\"/bin/true\"]\n[[home.share]]\npath = \"../other\"\n",
+    );
+    let file = path.to_str().unwrap();
+    expect_error(
+        &world,
+        &["run", "--profile-file", file],
+        &[
+            &format!("{file}:4:"),
+            "key `home.share[0].path`",
+            "leaves the home folder",
+        ],
+    );
+}
+
+#[test]
+fn share_symlink_pointing_out_of_home_is_refused() {
+    let world = World::new();
+    let outside = world.root.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, world.home.join("Sneaky")).unwrap();
+    world.fix_owner();
+    let path = world.profile(
+        "sneaky",
+        "command = [\"/bin/true\"]\n[[home.share]]\npath = \"Sneaky\"\n",
+    );
+    expect_error(
+        &world,
+        &["run", "--profile-file", path.to_str().unwrap()],
+        &["Sneaky", "outside your home"],
+    );
+}
+
+#[test]
+fn missing_share_folder_is_named() {
+    let world = World::new();
+    let path = world.profile(
+        "noshare",
+        "command = [\"/bin/true\"]\n[[home.share]]\npath = \"Nope\"\n",
+    );
+    expect_error(
+        &world,
+        &["run", "--profile-file", path.to_str().unwrap()],
+        &["Nope", "does not exist", "create = true"],
+    );
+}
+
+#[test]
+fn sharing_ssh_needs_force() {
+    let world = World::new();
+    std::fs::create_dir_all(world.home.join(".ssh")).unwrap();
+    world.fix_owner();
+    let path = world.profile(
+        "ssh",
+        "command = [\"/bin/true\"]\n[[home.share]]\npath = \".ssh\"\n",
+    );
+    expect_error(
+        &world,
+        &["run", "--profile-file", path.to_str().unwrap()],
+        &[".ssh", "force = true"],
+    );
+}
+
+#[test]
+fn missing_program_says_where_it_looked() {
+    let world = World::new();
+    let path = world.profile(
+        "ghost",
+        "command = [\"no-such-program-xyz\"]\n[home]\nephemeral = true\n",
+    );
+    let output = world
+        .boxtop(&["run", "--profile-file", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(127), "{err}");
+    for needle in [
+        "no-such-program-xyz",
+        "not found inside the sandbox",
+        "/usr/bin",
+        "grants are visible",
+    ] {
+        assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+    }
+    let absolute = world.profile(
+        "ghost2",
+        "command = [\"/opt/ghost/app\"]\n[home]\nephemeral = true\n",
+    );
+    expect_error(
+        &world,
+        &["run", "--profile-file", absolute.to_str().unwrap()],
+        &["/opt/ghost/app", "not found inside the sandbox"],
+    );
+}
+
+#[test]
+fn host_without_user_namespaces_gets_the_fix() {
+    let world = World::new();
+    let path = world.profile(
+        "nouserns",
+        "command = [\"/bin/true\"]\n[home]\nephemeral = true\n",
+    );
+    // A user namespace of the test's own, where creating further ones is forbidden
+    // (max_user_namespaces is per user namespace): boxtop must explain, not crash.
+    let script = format!(
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec {} run --profile-file {}",
+        world.bin.join("boxtop").display(),
+        path.display()
+    );
+    let output = world
+        .command(Path::new("/usr/bin/unshare"))
+        .args(["--user", "--map-root-user", "/bin/sh", "-c", &script])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(125), "{err}");
+    for needle in [
+        "cannot create the sandbox's namespaces",
+        "max_user_namespaces is 0",
+        "sysctl",
+    ] {
+        assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+    }
+}

@@ -1,0 +1,287 @@
+//! The test world: an unprivileged user with its own home and XDG folders in a temporary
+//! folder it can read, a copy of the boxtop binary and of the probe, and helpers to run
+//! them as that user.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The uid the tests run boxtop as when they are started as root.
+pub const TEST_UID: u32 = 47_000;
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// A user of the tests, with a home and XDG folders of its own.
+pub struct World {
+    pub root: tempfile::TempDir,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+    pub bin: PathBuf,
+    pub runtime_dir: PathBuf,
+    pub env: BTreeMap<String, String>,
+}
+
+fn chown_tree(path: &Path, uid: u32, gid: u32) {
+    if !is_root() {
+        return;
+    }
+    let status = Command::new("chown")
+        .arg("-R")
+        .arg(format!("{uid}:{gid}"))
+        .arg(path)
+        .status()
+        .expect("run chown");
+    assert!(status.success(), "chown -R {}", path.display());
+}
+
+/// The probe binary built by `cargo test` (it is an example target).
+pub fn probe_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/debug/deps/it-xxxx -> target/debug/examples/probe
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let probe = dir.join("examples").join("probe");
+    assert!(
+        probe.exists(),
+        "{} is missing: run the tests with `cargo test --all-targets` (or `make test`), which builds the probe example",
+        probe.display()
+    );
+    probe
+}
+
+impl World {
+    pub fn new() -> World {
+        let root = tempfile::Builder::new()
+            .prefix("boxtop-it-")
+            .tempdir()
+            .expect("tempdir");
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        let (uid, gid) = if is_root() {
+            (TEST_UID, TEST_UID)
+        } else {
+            (
+                nix::unistd::getuid().as_raw(),
+                nix::unistd::getgid().as_raw(),
+            )
+        };
+        let home = root.path().join("home/tester");
+        let bin = root.path().join("bin");
+        let runtime_dir = root.path().join("run");
+        for dir in [&home, &bin, &runtime_dir] {
+            std::fs::create_dir_all(dir).expect("mkdir");
+        }
+        std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
+        std::fs::copy(env!("CARGO_BIN_EXE_boxtop"), bin.join("boxtop")).expect("copy boxtop");
+        let mut env = BTreeMap::new();
+        env.insert("HOME".into(), home.display().to_string());
+        env.insert("USER".into(), "tester".into());
+        env.insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
+        env.insert("LANG".into(), "C.UTF-8".into());
+        env.insert("XDG_RUNTIME_DIR".into(), runtime_dir.display().to_string());
+        env.insert(
+            "XDG_CONFIG_HOME".into(),
+            home.join(".config").display().to_string(),
+        );
+        env.insert(
+            "XDG_DATA_HOME".into(),
+            home.join(".local/share").display().to_string(),
+        );
+        env.insert(
+            "XDG_STATE_HOME".into(),
+            home.join(".local/state").display().to_string(),
+        );
+        let world = World {
+            root,
+            uid,
+            gid,
+            home,
+            bin,
+            runtime_dir,
+            env,
+        };
+        world.install_probe();
+        world.fix_owner();
+        world
+    }
+
+    /// Puts the probe in `~/probe-bin`, the folder test profiles share read-only.
+    fn install_probe(&self) {
+        let dir = self.home.join("probe-bin");
+        std::fs::create_dir_all(&dir).expect("mkdir probe-bin");
+        std::fs::copy(probe_binary(), dir.join("probe")).expect("copy probe");
+    }
+
+    /// Gives every file of the world to the test user.
+    pub fn fix_owner(&self) {
+        chown_tree(&self.home, self.uid, self.gid);
+        chown_tree(&self.runtime_dir, self.uid, self.gid);
+    }
+
+    pub fn probe_path(&self) -> PathBuf {
+        self.home.join("probe-bin/probe")
+    }
+
+    /// A command that runs `program` as the test user, with the world's environment only.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = if is_root() {
+            let mut cmd = Command::new("setpriv");
+            cmd.arg(format!("--reuid={}", self.uid))
+                .arg(format!("--regid={}", self.gid))
+                .arg("--clear-groups")
+                .arg("--inh-caps=-all")
+                .arg("--bounding-set=-all")
+                .arg("--")
+                .arg(program);
+            cmd
+        } else {
+            Command::new(program)
+        };
+        cmd.env_clear()
+            .envs(&self.env)
+            .current_dir(&self.home)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `boxtop ARGS...` as the test user.
+    pub fn boxtop(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(&self.bin.join("boxtop"));
+        cmd.args(args);
+        cmd
+    }
+
+    /// Writes a profile file (given the body after the name) and returns its path.
+    pub fn profile(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.root.path().join(format!("{name}.toml"));
+        std::fs::write(&path, format!("name = \"{name}\"\n{body}")).expect("write profile");
+        path
+    }
+
+    /// A profile that runs the probe: `top` holds top-level keys, `home_keys` keys of
+    /// `[home]`, `shares` more `[[home.share]]` tables (the probe's folder is shared
+    /// read-only first).
+    pub fn probe_profile_with(
+        &self,
+        name: &str,
+        top: &str,
+        home_keys: &str,
+        shares: &str,
+    ) -> PathBuf {
+        let body = format!(
+            "command = [\"{probe}\"]\n{top}\n[home]\n{home_keys}\n[[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n{shares}\n",
+            probe = self.probe_path().display()
+        );
+        self.profile(name, &body)
+    }
+
+    /// A probe profile with extra top-level keys and extra shares.
+    pub fn probe_profile(&self, name: &str, top: &str, shares: &str) -> PathBuf {
+        self.probe_profile_with(name, top, "", shares)
+    }
+
+    /// Runs the probe with `args` in the sandbox of `profile` and returns its output.
+    pub fn run_probe(&self, profile: &Path, args: &[&str]) -> Output {
+        let mut all = vec![
+            "run",
+            "--profile-file",
+            profile.to_str().expect("utf-8"),
+            "--",
+        ];
+        all.extend_from_slice(args);
+        self.boxtop(&all).output().expect("run boxtop")
+    }
+}
+
+/// The probe's `ok NAME` / `fail NAME: DETAIL` lines, checked one by one: every line must
+/// be `ok`, and there must be at least `min_results` of them.
+pub fn assert_probe_ok(output: &Output, min_results: usize) -> Vec<String> {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut oks = Vec::new();
+    let mut fails = Vec::new();
+    for line in stdout.lines() {
+        if let Some(name) = line.strip_prefix("ok ") {
+            oks.push(name.to_string());
+        } else if let Some(rest) = line.strip_prefix("fail ") {
+            fails.push(rest.to_string());
+        }
+    }
+    assert!(
+        fails.is_empty(),
+        "probe assertions failed:\n  {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        fails.join("\n  ")
+    );
+    assert!(
+        oks.len() >= min_results,
+        "expected at least {min_results} probe results, got {}: status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        oks.len(),
+        output.status
+    );
+    assert!(
+        output.status.success(),
+        "probe exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    oks
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// An X server for the tests, killed when dropped.
+pub struct Xvfb {
+    child: std::process::Child,
+}
+
+impl Xvfb {
+    /// Starts `Xvfb :N` as the test user and waits for its socket.
+    pub fn start(world: &World, display: u32) -> Xvfb {
+        let xvfb = PathBuf::from("/usr/bin/Xvfb");
+        assert!(
+            xvfb.exists(),
+            "Xvfb is missing: `make test` installs it (Debian package xvfb)"
+        );
+        let child = world
+            .command(&xvfb)
+            .args([
+                format!(":{display}"),
+                "-nolisten".into(),
+                "tcp".into(),
+                "-screen".into(),
+                "0".into(),
+                "640x480x24".into(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Xvfb");
+        // Dropped (killed and reaped) if the socket never comes.
+        let server = Xvfb { child };
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
+        for _ in 0..100 {
+            if socket.exists() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        drop(server);
+        panic!("Xvfb :{display} did not create {}", socket.display());
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

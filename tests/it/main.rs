@@ -1,6 +1,7 @@
 //! Integration tests: the real `boxtop` binary, real namespaces, run as an unprivileged
 //! uid with no capabilities (the tests drop to one when they run as root).
 
+mod access;
 mod entries;
 mod errors;
 mod runtime;

@@ -246,6 +246,19 @@ pub struct Xvfb {
 impl Xvfb {
     /// Starts `Xvfb :N` as the test user and waits for its socket.
     pub fn start(world: &World, display: u32) -> Xvfb {
+        Self::start_args(world, display, &[])
+    }
+
+    /// Starts `Xvfb :N -auth FILE`: clients need the cookie in FILE.
+    pub fn start_with_auth(world: &World, display: u32, authority: &Path) -> Xvfb {
+        Self::start_args(
+            world,
+            display,
+            &["-auth".into(), authority.display().to_string()],
+        )
+    }
+
+    fn start_args(world: &World, display: u32, extra: &[String]) -> Xvfb {
         let xvfb = PathBuf::from("/usr/bin/Xvfb");
         assert!(
             xvfb.exists(),
@@ -261,6 +274,7 @@ impl Xvfb {
                 "0".into(),
                 "640x480x24".into(),
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{stderr, stdout, World, Xvfb};
+use crate::support::{stderr, stdout, wait_until, World, Xvfb};
 
 /// A server process killed when dropped.
 struct Server(Child);
@@ -25,14 +25,6 @@ fn require(program: &str, package: &str) -> PathBuf {
     path.unwrap_or_else(|| {
         panic!("{program} is missing: `make test` installs it (Debian package {package})")
     })
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Runs `script` with /bin/sh inside a sandbox with the profile keys `keys`.
@@ -135,7 +127,7 @@ fn x11_grant_connects_shows_a_window_and_holds_one_cookie() {
             .map(|o| stdout(&o))
             .unwrap_or_default()
     };
-    wait_for(
+    wait_until(
         "the sandboxed xmessage window",
         Duration::from_secs(15),
         || tree().contains("xmessage"),
@@ -199,7 +191,7 @@ fn wayland_grant_reaches_weston_and_nothing_without_it() {
             .unwrap(),
     );
     let path = world.runtime_dir.join(socket);
-    wait_for("weston's socket", Duration::from_secs(15), || path.exists());
+    wait_until("weston's socket", Duration::from_secs(15), || path.exists());
     world.env.insert("WAYLAND_DISPLAY".into(), socket.into());
     let with = sh(
         &world,
@@ -274,7 +266,7 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
             .unwrap(),
     );
     let socket = world.runtime_dir.join("pulse/native");
-    wait_for("PulseAudio's socket", Duration::from_secs(20), || {
+    wait_until("PulseAudio's socket", Duration::from_secs(20), || {
         socket.exists()
     });
     let info = sh(
@@ -302,7 +294,7 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
             .spawn()
             .unwrap(),
     );
-    wait_for(
+    wait_until(
         "the sandboxed stream in `pactl list sink-inputs`",
         Duration::from_secs(15),
         || {

@@ -4,9 +4,9 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{assert_probe_ok, stderr, stdout, World, Xvfb};
+use crate::support::{assert_probe_ok, stderr, stdout, wait_until, World, Xvfb};
 
 fn host_ns_inode(name: &str) -> u64 {
     std::fs::metadata(format!("/proc/self/ns/{name}"))
@@ -429,14 +429,6 @@ fn pids_with_marker(marker: &str) -> Vec<i32> {
                     .unwrap_or(false)
         })
         .collect()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

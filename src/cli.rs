@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run an app in its sandbox; arguments after `--` are added to the profile's command.
-    Run(RunArgs),
+    Run(RunCmd),
     /// Print the plan a profile turns into: namespaces, mounts, environment, command.
     Plan(RunArgs),
     /// List every profile: installed here?, where it comes from, its highest risk.
@@ -58,12 +58,77 @@ pub enum Command {
     /// Start apps in their sandbox at login (XDG autostart).
     #[command(subcommand)]
     Autostart(boxtop::entries::AutostartCommand),
+    /// List running and recently ended instances with their CPU, memory, processes.
+    Ps {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Milliseconds between the two readings CPU % is computed from.
+        #[arg(long, value_name = "MS", default_value_t = 250)]
+        interval: u64,
+    },
+    /// Ask instances to end (SIGTERM to the app), killing them after a timeout.
+    Stop {
+        /// Instance ids, or profile names (all their running instances).
+        #[arg(required = true, value_name = "ID|PROFILE")]
+        targets: Vec<String>,
+        /// Seconds to wait before SIGKILL.
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        timeout: u64,
+    },
+    /// End instances at once (SIGKILL to the whole sandbox).
+    Kill {
+        #[arg(required = true, value_name = "ID|PROFILE")]
+        targets: Vec<String>,
+    },
+    /// Freeze every process of instances.
+    Pause {
+        #[arg(required = true, value_name = "ID|PROFILE")]
+        targets: Vec<String>,
+    },
+    /// Thaw paused instances.
+    Resume {
+        #[arg(required = true, value_name = "ID|PROFILE")]
+        targets: Vec<String>,
+    },
+    /// Run a shell, or the command after `--`, inside a running instance.
+    Enter {
+        /// The instance id (or a profile with one running instance).
+        #[arg(value_name = "ID|PROFILE")]
+        target: String,
+        /// The command and its arguments.
+        #[arg(last = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Print what a detached instance wrote to its stdout and stderr.
+    Logs {
+        #[arg(value_name = "ID|PROFILE")]
+        target: String,
+        /// Keep printing new output until the instance ends.
+        #[arg(short, long)]
+        follow: bool,
+    },
     /// Check the host features boxtop uses, and say how to fix what is missing.
     Doctor {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `boxtop run`: the profile, and how to run it.
+#[derive(Debug, Args)]
+pub struct RunCmd {
+    #[command(flatten)]
+    pub target: RunArgs,
+    /// Return once the app runs, leaving it running in the background; its output goes
+    /// to `boxtop logs ID`. Prints the instance id.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Who starts it (shown by `boxtop ps`; desktop and autostart launches report
+    /// failures with a desktop notification).
+    #[arg(long, value_enum, default_value = "cli", hide = true)]
+    pub origin: boxtop::instance::status::Origin,
 }
 
 /// Which profile to use, and extra arguments.

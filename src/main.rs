@@ -12,20 +12,33 @@ use boxtop::paths::Paths;
 use boxtop::profile::{Profile, ProfileSet};
 use boxtop::sandbox::host::{self, Host};
 use boxtop::sandbox::plan::{Plan, PlanInput};
-use boxtop::sandbox::spawn::{self, Prepared};
+use boxtop::instance::launch::{self, Launch};
+use boxtop::instance::status::Origin;
+use boxtop::sandbox::spawn::Prepared;
 
 mod cli;
 mod commands;
+mod instances;
 
-use cli::{Cli, Command, RunArgs};
+use cli::{Cli, Command, RunArgs, RunCmd};
 
-/// An error already explained to the user, with the exit code to use.
+/// An error with the exit code to use: `message` is printed, unless empty (already
+/// explained to the user).
 #[derive(Debug)]
-struct Exit(u8);
+struct Exit {
+    code: u8,
+    message: String,
+}
+
+impl Exit {
+    fn message(code: u8, message: String) -> Exit {
+        Exit { code, message }
+    }
+}
 
 impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}", self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -36,8 +49,11 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
-                return ExitCode::from(*code);
+            if let Some(exit) = err.downcast_ref::<Exit>() {
+                if !exit.message.is_empty() {
+                    eprintln!("boxtop: {}", exit.message);
+                }
+                return ExitCode::from(exit.code);
             }
             eprintln!("boxtop: {err:#}");
             ExitCode::from(1)
@@ -49,9 +65,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     let paths = Paths::from_env()?;
     match cli.command {
         None => boxtop::tui::run(&paths).map(|()| ExitCode::SUCCESS),
-        Some(Command::Run(args)) => run(&paths, &args),
+        Some(Command::Run(cmd)) => {
+            let result = run(&paths, &cmd);
+            if let Err(err) = &result {
+                if matches!(cmd.origin, Origin::Desktop | Origin::Autostart) {
+                    notify_failure(&paths, &cmd, err);
+                }
+            }
+            result
+        }
         Some(Command::Plan(args)) => {
-            let (_, _, plan) = plan_for(&paths, &args)?;
+            let (_, _, plan, _) = plan_for(&paths, &args)?;
             print!("{plan}");
             Ok(ExitCode::SUCCESS)
         }
@@ -62,6 +86,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Edit { name }) => commands::edit(&paths, &name),
         Some(Command::Desktop(cmd)) => boxtop::entries::run_desktop(cmd, &paths),
         Some(Command::Autostart(cmd)) => boxtop::entries::run_autostart(cmd, &paths),
+        Some(Command::Ps { json, interval }) => instances::ps(&paths, json, interval),
+        Some(Command::Stop { targets, timeout }) => instances::stop(&paths, &targets, timeout),
+        Some(Command::Kill { targets }) => instances::kill(&paths, &targets),
+        Some(Command::Pause { targets }) => instances::pause(&paths, &targets, true),
+        Some(Command::Resume { targets }) => instances::pause(&paths, &targets, false),
+        Some(Command::Enter { target, command }) => instances::enter(&paths, &target, &command),
+        Some(Command::Logs { target, follow }) => instances::logs(&paths, &target, follow),
         Some(Command::Doctor { json }) => doctor(&paths, json),
     }
 }
@@ -76,7 +107,8 @@ fn load_profile(paths: &Paths, args: &RunArgs) -> Result<Profile> {
     profile.map_err(|err| anyhow::anyhow!("{err}"))
 }
 
-fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Host, Plan)> {
+/// The profile, the host, the plan and the new instance's id.
+fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Host, Plan, String)> {
     let profile = load_profile(paths, args)?;
     let host = Host::detect(paths);
     let shares = host::resolve_shares(&profile, &paths.home)
@@ -91,7 +123,8 @@ fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Host, Plan)> {
             profile.binaries.join(", ")
         );
     }
-    let instance_dir = paths.instance_dir(&format!("{}-{}", profile.name, std::process::id()));
+    let id = launch::store(paths).new_id(&profile.name);
+    let instance_dir = paths.instance_dir(&id);
     let input = PlanInput {
         shares,
         binds,
@@ -100,39 +133,84 @@ fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Host, Plan)> {
         instance_dir,
     };
     let plan = Plan::new(&profile, &host, &input);
-    Ok((profile, host, plan))
+    Ok((profile, host, plan, id))
 }
 
 /// Says which granted things the host lacks; errors stop the launch.
 fn report_missing(profile: &Profile, session: &Session) -> Result<()> {
     let missing = access::missing(profile, session);
+    let mut errors = Vec::new();
     for item in &missing {
-        let level = match item.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        eprintln!(
-            "boxtop: profile '{}': {level}: {} grant: {}",
-            profile.name, item.grant, item.message
-        );
+        let text = format!("{} grant: {}", item.grant, item.message);
+        match item.severity {
+            Severity::Error => errors.push(text),
+            Severity::Warning => {
+                eprintln!("boxtop: profile '{}': warning: {text}", profile.name)
+            }
+        }
     }
-    if missing.iter().any(|item| item.severity == Severity::Error) {
-        return Err(Exit(125).into());
+    if !errors.is_empty() {
+        return Err(Exit {
+            code: 125,
+            message: format!("profile '{}': {}", profile.name, errors.join("; ")),
+        }
+        .into());
     }
     Ok(())
 }
 
-fn run(paths: &Paths, args: &RunArgs) -> Result<ExitCode> {
-    let (profile, host, plan) = plan_for(paths, args)?;
+fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
+    let (profile, host, plan, id) = plan_for(paths, &cmd.target)?;
     report_missing(&profile, &host.session)?;
     let prepared = Prepared::new(&plan).with_context(|| format!("profile '{}'", profile.name))?;
-    match spawn::run(&prepared) {
+    let launch = Launch {
+        paths,
+        id,
+        profile: profile.name.clone(),
+        origin: cmd.origin,
+    };
+    let result = if cmd.detach {
+        launch::run_detached(&launch, &prepared).map(|id| {
+            println!("{id}");
+            0
+        })
+    } else {
+        launch::run_foreground(&launch, &prepared)
+    };
+    match result {
         Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
-        Err(err) => {
-            eprintln!("boxtop: profile '{}': {err}", profile.name);
-            Err(Exit(err.exit_code()).into())
+        Err(err) => Err(Exit {
+            code: err.exit_code(),
+            message: format!("profile '{}': {err}", profile.name),
         }
+        .into()),
     }
+}
+
+/// A launch from a menu or at login has no terminal: its failure is shown as a desktop
+/// notification, when `notify-send` is there.
+fn notify_failure(paths: &Paths, cmd: &RunCmd, err: &anyhow::Error) {
+    let name = cmd
+        .target
+        .profile
+        .clone()
+        .unwrap_or_else(|| "the app".to_string());
+    let message = match err.downcast_ref::<Exit>() {
+        Some(exit) => exit.message.clone(),
+        None => format!("{err:#}"),
+    };
+    let body = format!(
+        "{message}\nLogs: {}",
+        launch::log_dir(paths).display()
+    );
+    let _ = std::process::Command::new("notify-send")
+        .args(["--app-name=boxtop", "--icon=dialog-error"])
+        .arg(format!("{name} could not start in its sandbox"))
+        .arg(body)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
 }
 
 fn doctor(paths: &Paths, json: bool) -> Result<ExitCode> {

@@ -1,3 +1,10 @@
 //! Running sandboxes: state files, supervision, live status, cgroups, logs.
 
+pub mod cgroup;
+pub mod collect;
+pub mod control;
+pub mod launch;
+pub mod logs;
+pub mod procfs;
+pub mod record;
 pub mod status;

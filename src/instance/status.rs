@@ -24,11 +24,19 @@ pub enum State {
     Failed {
         reason: String,
     },
+    /// The app has ended and its supervisor is recording how.
+    Stopping,
+    /// The app and its supervisor are gone without a recorded end (killed together, or
+    /// the machine slept through it): it is not running.
+    Lost,
 }
 
 impl State {
     pub fn is_live(&self) -> bool {
-        matches!(self, State::Starting | State::Running | State::Paused)
+        matches!(
+            self,
+            State::Starting | State::Running | State::Paused | State::Stopping
+        )
     }
 
     /// One word or two: `running`, `exited 0`, `killed 9`, `failed`.
@@ -40,12 +48,14 @@ impl State {
             State::Exited { code } => format!("exited {code}"),
             State::Killed { signal } => format!("killed {signal}"),
             State::Failed { .. } => "failed".into(),
+            State::Stopping => "stopping".into(),
+            State::Lost => "lost".into(),
         }
     }
 }
 
 /// Who started an instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     #[default]
@@ -55,6 +65,17 @@ pub enum Origin {
     Autostart,
 }
 
+impl Origin {
+    pub fn label(self) -> &'static str {
+        match self {
+            Origin::Cli => "cli",
+            Origin::Tui => "tui",
+            Origin::Desktop => "desktop",
+            Origin::Autostart => "autostart",
+        }
+    }
+}
+
 /// One instance with its latest measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Status {
@@ -62,6 +83,8 @@ pub struct Status {
     pub profile: String,
     pub origin: Origin,
     pub state: State,
+    /// The sandbox's pid 1 as the host sees it, while it runs.
+    pub pid: Option<i32>,
     /// Seconds since the Unix epoch.
     pub started_at: u64,
     pub ended_at: Option<u64>,
@@ -75,4 +98,32 @@ pub struct Status {
     /// Network bytes, for sandboxes with their own network namespace.
     pub net_rx_bytes: Option<u64>,
     pub net_tx_bytes: Option<u64>,
+}
+
+/// `12.3 MiB` style sizes.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else if value < 10.0 {
+        format!("{value:.1}{}", UNITS[unit])
+    } else {
+        format!("{value:.0}{}", UNITS[unit])
+    }
+}
+
+/// `42s`, `12m05s`, `3h02m`, `2d04h`.
+pub fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m{:02}s", secs / 60, secs % 60),
+        3600..=86399 => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d{:02}h", secs / 86400, secs % 86400 / 3600),
+    }
 }

@@ -13,7 +13,7 @@ pub mod validate;
 
 pub use error::ProfileError;
 pub use load::{Entry, ProfileSet, Source};
-pub use schema::{Access, Audio, Bind, Display, Network, Profile, RawProfile, Share};
+pub use schema::{Access, Audio, Bind, Display, Limits, Network, Profile, RawProfile, Share};
 
 /// The profiles compiled into the binary.
 pub mod bundled {

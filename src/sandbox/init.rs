@@ -44,22 +44,66 @@ pub fn forward_signals_to(child: Pid) -> Result<(), Errno> {
     Ok(())
 }
 
-/// The shell convention: the exit code, or 128 + the signal that killed the process.
-pub fn exit_code(status: WaitStatus) -> Option<i32> {
-    match status {
-        WaitStatus::Exited(_, code) => Some(code),
-        WaitStatus::Signaled(_, signal, _) => Some(128 + signal as i32),
-        _ => None,
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It exited with this code.
+    Exited(i32),
+    /// It was killed by this signal.
+    Killed(i32),
+}
+
+impl Ended {
+    fn from_status(status: WaitStatus) -> Option<Ended> {
+        match status {
+            WaitStatus::Exited(_, code) => Some(Ended::Exited(code)),
+            WaitStatus::Signaled(_, signal, _) => Some(Ended::Killed(signal as i32)),
+            _ => None,
+        }
+    }
+
+    /// The shell convention: the exit code, or 128 + the signal.
+    pub fn code(self) -> i32 {
+        match self {
+            Ended::Exited(code) => code,
+            Ended::Killed(signal) => 128 + signal,
+        }
+    }
+
+    /// Five bytes: `X` or `K`, then the code or signal (native endian), for the status
+    /// pipe from the sandbox's pid 1 to its supervisor.
+    pub fn encode(self) -> [u8; 5] {
+        let (kind, value) = match self {
+            Ended::Exited(code) => (b'X', code),
+            Ended::Killed(signal) => (b'K', signal),
+        };
+        let mut out = [kind, 0, 0, 0, 0];
+        out[1..].copy_from_slice(&value.to_ne_bytes());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Ended> {
+        let value = i32::from_ne_bytes(bytes.get(1..5)?.try_into().ok()?);
+        match bytes.first()? {
+            b'X' => Some(Ended::Exited(value)),
+            b'K' => Some(Ended::Killed(value)),
+            _ => None,
+        }
     }
 }
 
 /// Waits for `child` only, retrying on interruptions.
 pub fn wait_for(child: Pid) -> Result<i32, Errno> {
+    wait_ended(child).map(Ended::code)
+}
+
+/// Waits for `child` only and says how it ended.
+pub fn wait_ended(child: Pid) -> Result<Ended, Errno> {
     loop {
         match waitpid(child, None) {
             Ok(status) => {
-                if let Some(code) = exit_code(status) {
-                    return Ok(code);
+                if let Some(ended) = Ended::from_status(status) {
+                    return Ok(ended);
                 }
             }
             Err(Errno::EINTR) => continue,
@@ -69,18 +113,18 @@ pub fn wait_for(child: Pid) -> Result<i32, Errno> {
 }
 
 /// pid 1's loop: reaps every process that ends (orphans are re-parented to it) until the
-/// app itself ends, and returns the app's exit code. When pid 1 exits, the kernel kills
-/// whatever is left in the sandbox.
-pub fn reap_until(app: Pid) -> i32 {
+/// app itself ends, and says how it ended. When pid 1 exits, the kernel kills whatever
+/// is left in the sandbox.
+pub fn reap_until(app: Pid) -> Ended {
     loop {
         match waitpid(None::<Pid>, None) {
             Ok(status) if status.pid() == Some(app) => {
-                if let Some(code) = exit_code(status) {
-                    return code;
+                if let Some(ended) = Ended::from_status(status) {
+                    return ended;
                 }
             }
             Ok(_) | Err(Errno::EINTR) => continue,
-            Err(_) => return 255,
+            Err(_) => return Ended::Exited(255),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod init;
 pub mod mount;
 pub mod net;
 pub mod plan;
+pub mod process;
 pub mod seccomp;
 pub mod spawn;
 pub mod userns;

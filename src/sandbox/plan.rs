@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::profile::{Access, Bind, Network, Profile};
+use crate::profile::{Access, Bind, Limits, Network, Profile};
 
 use super::host::{Host, HostEntry, ResolvedShare};
 use super::seccomp::SeccompPolicy;
@@ -207,6 +207,9 @@ pub struct Plan {
     pub system_dbus_proxy: Option<DbusProxy>,
     /// Connect the sandbox's network namespace to the internet with pasta.
     pub pasta: bool,
+    /// Resource limits: applied through the instance's cgroup when it has one, else as
+    /// rlimits of the app (memory as `RLIMIT_DATA`, pids as `RLIMIT_NPROC`).
+    pub limits: Limits,
 }
 
 /// An xdg-dbus-proxy instance: listens on `socket` (a host path bound into the sandbox)
@@ -352,6 +355,7 @@ impl Plan {
             dbus_proxy,
             system_dbus_proxy,
             pasta: profile.network == Network::Isolated,
+            limits: profile.limits.clone(),
         }
     }
 
@@ -401,6 +405,15 @@ impl fmt::Display for Plan {
         }
         if self.pasta {
             writeln!(f, "network   pasta (no host loopback, DNS {PASTA_DNS})")?;
+        }
+        if let Some(bytes) = self.limits.memory_bytes {
+            writeln!(f, "limit     memory {bytes} bytes")?;
+        }
+        if let Some(cpu) = self.limits.cpu {
+            writeln!(f, "limit     cpu {cpu} cores")?;
+        }
+        if let Some(pids) = self.limits.pids {
+            writeln!(f, "limit     pids {pids}")?;
         }
         writeln!(f, "exec      {}", self.argv.join(" "))
     }

@@ -12,12 +12,15 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
+use nix::sys::resource::Resource;
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
 use nix::unistd::{ForkResult, Pid};
 
+use crate::profile::Limits;
+
 use super::caps;
 use super::helpers::{self, HelperError, ProxyProcess};
-use super::init;
+use super::init::{self, Ended};
 use super::mount::{self, Pinned};
 use super::net;
 use super::plan::{Namespace, Plan, Step};
@@ -74,6 +77,15 @@ pub struct Prepared {
     bpf: BpfProgram,
     pinned: Vec<Pinned>,
     last_cap: u32,
+    rlimits: Vec<(Resource, u64)>,
+}
+
+/// Where a sandbox starts, beyond its plan.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// A cgroup v2 folder (empty, writable) to put the sandbox in before anything runs
+    /// in it. Without one, the plan's limits become rlimits of the app.
+    pub cgroup: Option<PathBuf>,
 }
 
 impl Prepared {
@@ -133,8 +145,29 @@ impl Prepared {
             bpf: seccomp::compile(&plan.seccomp)?,
             pinned,
             last_cap: caps::last_cap(),
+            rlimits: rlimits(&plan.limits),
         })
     }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+}
+
+/// The rlimits standing in for cgroup limits: memory caps each process's data
+/// (`RLIMIT_DATA`: heap and private writable mappings, not address-space reservations,
+/// which browsers make by the terabyte), pids caps the processes of the user in the
+/// sandbox's user namespace (`RLIMIT_NPROC` is counted per user namespace). A CPU share
+/// has no rlimit: it needs the cgroup.
+pub fn rlimits(limits: &Limits) -> Vec<(Resource, u64)> {
+    let mut out = Vec::new();
+    if let Some(bytes) = limits.memory_bytes {
+        out.push((Resource::RLIMIT_DATA, bytes));
+    }
+    if let Some(pids) = limits.pids {
+        out.push((Resource::RLIMIT_NPROC, u64::from(pids)));
+    }
+    out
 }
 
 /// A sandbox whose app has started (its `execve` succeeded).
@@ -145,6 +178,8 @@ pub struct Started {
     /// D-Bus proxies serving the sandbox; they stop when this is dropped.
     proxies: Vec<ProxyProcess>,
     instance_dir: Option<PathBuf>,
+    /// Where pid 1 writes how the app ended, just before it exits.
+    status: Option<OwnedFd>,
 }
 
 impl Drop for Started {
@@ -161,13 +196,16 @@ impl Started {
     /// the app's exit code (128 + signal when it was killed).
     pub fn wait(&self) -> Result<i32, SpawnError> {
         init::forward_signals_to(self.init).map_err(SpawnError::Wait)?;
-        init::wait_for(self.init).map_err(SpawnError::Wait)
+        self.wait_ended().map(Ended::code)
     }
-}
 
-/// Runs a prepared sandbox in the foreground and returns the app's exit code.
-pub fn run(prepared: &Prepared) -> Result<i32, SpawnError> {
-    start(prepared)?.wait()
+    /// Waits for pid 1 to end and says how the app ended: as pid 1 reported it, or as
+    /// pid 1 itself ended when it could not report (killed from outside).
+    pub fn wait_ended(&self) -> Result<Ended, SpawnError> {
+        let own = init::wait_ended(self.init).map_err(SpawnError::Wait)?;
+        let report = self.status.as_ref().map(read_all).unwrap_or_default();
+        Ok(Ended::decode(&report).unwrap_or(own))
+    }
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
@@ -176,7 +214,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
 
 /// Clones the sandbox and returns once its app has been executed, or with the reason
 /// it could not be.
-pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
+pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, SpawnError> {
     let plan = &prepared.plan;
     let instance_dir = [&plan.dbus_proxy, &plan.system_dbus_proxy]
         .into_iter()
@@ -203,13 +241,18 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
         init: Pid::from_raw(0),
         proxies,
         instance_dir,
+        status: None,
     };
     let (sync_read, sync_write) = pipe()?;
     let (error_read, error_write) = pipe()?;
+    let (status_read, status_write) = pipe()?;
+    // The cgroup namespace is made after the sync, once boxtop has moved pid 1 into the
+    // instance's cgroup, so that the namespace's root is that cgroup.
     let flags = prepared
         .plan
         .namespaces
         .iter()
+        .filter(|ns| **ns != Namespace::Cgroup)
         .fold(0, |flags, ns| flags | ns.clone_flag().bits()) as libc::c_ulong
         | libc::SIGCHLD as libc::c_ulong;
     // SAFETY: a raw clone with no new stack behaves like fork(2): the child gets a copy of
@@ -225,17 +268,28 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
     if ret == 0 {
         drop(sync_write);
         drop(error_read);
-        child_main(prepared, sync_read, error_write);
+        drop(status_read);
+        let rlimits = options.cgroup.is_none();
+        child_main(prepared, sync_read, error_write, status_write, rlimits);
     }
     let child = Pid::from_raw(ret as i32);
     drop(sync_read);
     drop(error_write);
+    drop(status_write);
     let abort = |err: SpawnError| {
         let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
         let _ = init::wait_for(child);
         err
     };
     userns::write_maps(child, plan.uid, plan.gid).map_err(|err| abort(err.into()))?;
+    if let Some(cgroup) = &options.cgroup {
+        std::fs::write(cgroup.join("cgroup.procs"), child.to_string()).map_err(|err| {
+            abort(SpawnError::Setup(format!(
+                "cannot move the sandbox into its cgroup {}: {err}",
+                cgroup.display()
+            )))
+        })?;
+    }
     if plan.pasta {
         helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
     }
@@ -252,6 +306,7 @@ pub fn start(prepared: &Prepared) -> Result<Started, SpawnError> {
         });
     }
     started.init = child;
+    started.status = Some(status_read);
     Ok(started)
 }
 
@@ -282,8 +337,15 @@ fn fail(error_fd: RawFd, kind: u8, message: &str) -> ! {
 }
 
 /// The sandbox's pid 1: builds the sandbox, starts the app, then supervises it.
-fn child_main(prepared: &Prepared, sync_read: OwnedFd, error_write: OwnedFd) -> ! {
-    let app = match build_and_fork(prepared, sync_read, &error_write) {
+fn child_main(
+    prepared: &Prepared,
+    sync_read: OwnedFd,
+    error_write: OwnedFd,
+    status_write: OwnedFd,
+    rlimits: bool,
+) -> ! {
+    let keep = [error_write.as_raw_fd(), status_write.as_raw_fd()];
+    let app = match build_and_fork(prepared, sync_read, &keep, rlimits) {
         Ok(app) => app,
         Err(message) => fail(error_write.as_raw_fd(), b'S', &message),
     };
@@ -293,16 +355,19 @@ fn child_main(prepared: &Prepared, sync_read: OwnedFd, error_write: OwnedFd) -> 
     // pid 1 needs no privilege from here on.
     let _ = caps::set_no_new_privs();
     let _ = caps::drop_all(prepared.last_cap);
-    let code = init::reap_until(app);
+    let ended = init::reap_until(app);
+    let _ = nix::unistd::write(&status_write, &ended.encode());
     // SAFETY: ending pid 1; the kernel kills whatever is left in the namespace.
-    unsafe { libc::_exit(code) }
+    unsafe { libc::_exit(ended.code()) }
 }
 
 /// Everything pid 1 does before the app runs; returns the app's pid.
+/// `keep[0]` is the error pipe, `keep[1]` the status pipe.
 fn build_and_fork(
     prepared: &Prepared,
     sync_read: OwnedFd,
-    error_write: &OwnedFd,
+    keep: &[RawFd; 2],
+    rlimits: bool,
 ) -> Result<Pid, String> {
     let plan = &prepared.plan;
     // Die with boxtop; if it is already gone, the sync read below sees end of file.
@@ -321,6 +386,10 @@ fn build_and_fork(
         return Err("boxtop went away before the sandbox started".into());
     }
     drop(sync_read);
+    if plan.namespaces.contains(&Namespace::Cgroup) {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+            .map_err(|errno| format!("creating the cgroup namespace: {errno}"))?;
+    }
     nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     // Leave boxtop's process group: terminal signals reach boxtop, which forwards them.
     nix::unistd::setsid().map_err(|errno| format!("setsid: {errno}"))?;
@@ -330,17 +399,17 @@ fn build_and_fork(
         net::loopback_up().map_err(|errno| format!("bringing up lo: {errno}"))?;
     }
     mount::build_root(&plan.steps, &prepared.pinned).map_err(|err| err.to_string())?;
-    close_fds_except(&[error_write.as_raw_fd()]);
+    close_fds_except(keep);
     // SAFETY: this process is single-threaded; the child only runs `exec_app`.
     match unsafe { nix::unistd::fork() } {
-        Ok(ForkResult::Child) => exec_app(prepared, error_write.as_raw_fd()),
+        Ok(ForkResult::Child) => exec_app(prepared, keep[0], rlimits),
         Ok(ForkResult::Parent { child }) => Ok(child),
         Err(errno) => Err(format!("fork: {errno}")),
     }
 }
 
 /// The app process: hardening in order, then `execve`. Never returns.
-fn exec_app(prepared: &Prepared, error_fd: RawFd) -> ! {
+fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: bool) -> ! {
     let fail_setup = |what: &str, errno: Errno| fail(error_fd, b'S', &format!("{what}: {errno}"));
     // Signal state inherited from boxtop (Rust ignores SIGPIPE) must not reach the app.
     for signal in Signal::iterator() {
@@ -358,24 +427,16 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd) -> ! {
     if let Err(errno) = nix::unistd::chdir(&prepared.cwd) {
         fail_setup(&format!("chdir {}", prepared.cwd.display()), errno);
     }
-    // 1. Close every fd but stdio and the error pipe (close-on-exec).
-    close_fds_except(&[error_fd]);
-    // 2. The environment is the plan's, rebuilt from the allowlist: passed to execve below.
-    // 3. A new session: no controlling terminal to inject keystrokes into.
-    if let Err(errno) = nix::unistd::setsid() {
-        fail_setup("setsid", errno);
+    if rlimits {
+        for (resource, value) in &prepared.rlimits {
+            if let Err(errno) = nix::sys::resource::setrlimit(*resource, *value, *value) {
+                fail_setup(&format!("setting {resource:?} to {value}"), errno);
+            }
+        }
     }
-    // 4. No new privileges, ever.
-    if let Err(errno) = caps::set_no_new_privs() {
-        fail_setup("PR_SET_NO_NEW_PRIVS", errno);
-    }
-    // 5. Every capability dropped.
-    if let Err(errno) = caps::drop_all(prepared.last_cap) {
-        fail_setup("dropping capabilities", errno);
-    }
-    // 6. The seccomp filter, last.
-    if let Err(errno) = seccomp::install(&prepared.bpf) {
-        fail_setup("installing the seccomp filter", errno);
+    // The environment is the plan's, rebuilt from the allowlist: passed to execve below.
+    if let Err((what, errno)) = harden(&[error_fd], true, prepared.last_cap, &prepared.bpf) {
+        fail_setup(what, errno);
     }
     let errno = nix::unistd::execve(&program, &prepared.argv, &prepared.envp)
         .err()
@@ -391,8 +452,28 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd) -> ! {
     )
 }
 
+/// The hardening right before `execve`, in this order: close every fd but stdio and
+/// `keep` (close-on-exec ones); a new session when `new_session` (no controlling
+/// terminal to inject keystrokes into); no new privileges, ever; every capability
+/// dropped; the seccomp filter, last. The caller passes an environment rebuilt from the
+/// allowlist to `execve`.
+pub(super) fn harden(
+    keep: &[RawFd],
+    new_session: bool,
+    last_cap: u32,
+    bpf: &BpfProgram,
+) -> Result<(), (&'static str, Errno)> {
+    close_fds_except(keep);
+    if new_session {
+        nix::unistd::setsid().map_err(|errno| ("setsid", errno))?;
+    }
+    caps::set_no_new_privs().map_err(|errno| ("PR_SET_NO_NEW_PRIVS", errno))?;
+    caps::drop_all(last_cap).map_err(|errno| ("dropping capabilities", errno))?;
+    seccomp::install(bpf).map_err(|errno| ("installing the seccomp filter", errno))
+}
+
 /// Finds the program as `execvp` would, with the sandbox's `PATH`, seen from inside.
-fn find_program(argv0: &CString, path_var: &str) -> Result<CString, String> {
+pub(super) fn find_program(argv0: &CString, path_var: &str) -> Result<CString, String> {
     let name = argv0.to_string_lossy();
     if name.contains('/') {
         return if Path::new(name.as_ref()).exists() {

@@ -169,6 +169,7 @@ fn status(id: &str, profile: &str, state: State, cpu: f64, memory: u64, uptime: 
         origin: Origin::Cli,
         ended_at: (!state.is_live()).then_some(1_700_010_000),
         state,
+        pid: None,
         started_at: 1_700_010_000 - uptime,
         uptime_secs: uptime,
         cpu_percent: cpu,

@@ -124,9 +124,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let selected = index == app.instance_selected;
         let history = app.history.get(&status.id).unwrap_or(&empty);
         let state_style = match status.state {
-            State::Running | State::Starting => Default::default(),
+            State::Running | State::Starting | State::Stopping => Default::default(),
             State::Paused => theme.risk(crate::profile::risk::Risk::Medium),
-            State::Failed { .. } | State::Killed { .. } => theme.error_text(),
+            State::Failed { .. } | State::Killed { .. } | State::Lost => theme.error_text(),
             State::Exited { .. } => theme.dim(),
         };
         let live = status.state.is_live();

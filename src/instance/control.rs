@@ -1,0 +1,229 @@
+//! Acting on running instances: stop (TERM, then KILL after a timeout), kill, pause and
+//! resume (cgroup freezer, or SIGSTOP/SIGCONT without a cgroup), enter.
+
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use super::cgroup;
+use super::collect::pids_of;
+use super::record::{ProcRef, Record, Store, StoreError};
+use crate::sandbox::process::{self, EnterError, EnterTarget};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("no instance or running profile named '{0}' (see `boxtop ps`)")]
+    Unknown(String),
+    #[error("instance {id} is not running: {state}")]
+    NotRunning { id: String, state: String },
+    #[error("instance {id}: {what}: {errno}")]
+    Signal {
+        id: String,
+        what: &'static str,
+        errno: Errno,
+    },
+    #[error("instance {id}: {what}: {source}")]
+    Cgroup {
+        id: String,
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("instance {id} did not end within {secs} s after SIGKILL")]
+    Stuck { id: String, secs: u64 },
+    #[error("instance {id}: {source}")]
+    Enter {
+        id: String,
+        #[source]
+        source: EnterError,
+    },
+}
+
+/// The instances a name on the command line means: the instance with that id, else the
+/// live instances of the profile with that name.
+pub fn resolve(store: &Store, target: &str) -> Result<Vec<Record>, ControlError> {
+    match store.load(target) {
+        Ok(record) => return Ok(vec![record]),
+        Err(StoreError::Unknown(_)) => {}
+        Err(err) => return Err(err.into()),
+    }
+    let (records, _) = store.load_all();
+    let live: Vec<Record> = records
+        .into_iter()
+        .filter(|r| r.profile == target && is_running(r))
+        .collect();
+    if live.is_empty() {
+        return Err(ControlError::Unknown(target.to_string()));
+    }
+    Ok(live)
+}
+
+fn is_running(record: &Record) -> bool {
+    !record.has_ended() && record.init.is_some_and(|i| i.is_alive())
+}
+
+fn init_of(record: &Record) -> Result<ProcRef, ControlError> {
+    match record.init {
+        Some(init) if !record.has_ended() && init.is_alive() => Ok(init),
+        _ => Err(ControlError::NotRunning {
+            id: record.id.clone(),
+            state: describe_end(record),
+        }),
+    }
+}
+
+fn describe_end(record: &Record) -> String {
+    use super::record::Phase;
+    match &record.phase {
+        Phase::Exited { code } => format!("it exited with code {code}"),
+        Phase::Killed { signal } => format!("it was killed by signal {signal}"),
+        Phase::Failed { reason } => format!("it failed to start: {reason}"),
+        Phase::Starting => "it is still starting".into(),
+        Phase::Running => "it is gone".into(),
+    }
+}
+
+fn send(record: &Record, init: ProcRef, signal: Signal) -> Result<(), ControlError> {
+    match process::signal_checked(Pid::from_raw(init.pid), init.start, signal) {
+        Ok(()) | Err(Errno::ESRCH) => Ok(()),
+        Err(errno) => Err(ControlError::Signal {
+            id: record.id.clone(),
+            what: "sending a signal to the sandbox",
+            errno,
+        }),
+    }
+}
+
+fn wait_gone(init: ProcRef, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while init.is_alive() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// Waits (briefly) for the supervisor to write the end, and returns the final record.
+fn wait_recorded(store: &Store, record: &Record) -> Record {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        match store.load(&record.id) {
+            Ok(now) if now.has_ended() || !now.supervisor.is_alive() => return now,
+            Ok(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(now) => return now,
+            Err(_) => return record.clone(),
+        }
+    }
+}
+
+/// Asks the app to end (SIGTERM, forwarded by the sandbox's pid 1), and ends the whole
+/// sandbox with SIGKILL after `timeout`. Returns the final record.
+pub fn stop(store: &Store, record: &Record, timeout: Duration) -> Result<Record, ControlError> {
+    let init = init_of(record)?;
+    // A frozen app cannot act on SIGTERM.
+    resume(record)?;
+    send(record, init, Signal::SIGTERM)?;
+    if !wait_gone(init, timeout) {
+        kill_now(record, init)?;
+    }
+    Ok(wait_recorded(store, record))
+}
+
+/// Ends the sandbox at once: SIGKILL to its pid 1 (the kernel then kills every process
+/// in its pid namespace), and `cgroup.kill` as well when it has a cgroup.
+pub fn kill(store: &Store, record: &Record) -> Result<Record, ControlError> {
+    let init = init_of(record)?;
+    kill_now(record, init)?;
+    Ok(wait_recorded(store, record))
+}
+
+fn kill_now(record: &Record, init: ProcRef) -> Result<(), ControlError> {
+    send(record, init, Signal::SIGKILL)?;
+    if let Some(dir) = &record.cgroup {
+        let _ = cgroup::kill(dir);
+    }
+    if !wait_gone(init, Duration::from_secs(5)) {
+        return Err(ControlError::Stuck {
+            id: record.id.clone(),
+            secs: 5,
+        });
+    }
+    Ok(())
+}
+
+/// Freezes every process of the sandbox.
+pub fn pause(record: &Record) -> Result<(), ControlError> {
+    freeze(record, true)
+}
+
+/// Thaws a paused sandbox (nothing to do when it is not paused).
+pub fn resume(record: &Record) -> Result<(), ControlError> {
+    freeze(record, false)
+}
+
+fn freeze(record: &Record, frozen: bool) -> Result<(), ControlError> {
+    init_of(record)?;
+    if let Some(dir) = record.cgroup.as_deref().filter(|d| d.exists()) {
+        return cgroup::freeze(dir, frozen).map_err(|source| ControlError::Cgroup {
+            id: record.id.clone(),
+            what: if frozen { "freezing" } else { "thawing" },
+            source,
+        });
+    }
+    let signal = if frozen {
+        Signal::SIGSTOP
+    } else {
+        Signal::SIGCONT
+    };
+    // Without a cgroup: stop each process; a process forked meanwhile is caught by a
+    // second pass.
+    for _ in 0..2 {
+        for pid in pids_of(record) {
+            if let Some(proc_ref) = ProcRef::of(pid) {
+                match process::signal_checked(Pid::from_raw(pid), proc_ref.start, signal) {
+                    Ok(()) | Err(Errno::ESRCH) => {}
+                    Err(errno) => {
+                        return Err(ControlError::Signal {
+                            id: record.id.clone(),
+                            what: if frozen { "SIGSTOP" } else { "SIGCONT" },
+                            errno,
+                        })
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `argv` (a shell when empty) inside the running sandbox; returns its exit code.
+pub fn enter(record: &Record, argv: &[String]) -> Result<i32, ControlError> {
+    let init = init_of(record)?;
+    if let Some(dir) = record.cgroup.as_deref().filter(|d| d.exists()) {
+        // The command counts as part of the instance: limits, stats, freeze, kill.
+        let _ = std::fs::write(dir.join("cgroup.procs"), std::process::id().to_string());
+    }
+    let shell = ["/bin/bash", "/bin/sh"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| vec![p.to_string()])
+        .unwrap_or_else(|| vec!["sh".to_string()]);
+    let argv = if argv.is_empty() { &shell[..] } else { argv };
+    process::enter(&EnterTarget {
+        init: Pid::from_raw(init.pid),
+        init_start: init.start,
+        argv,
+        env: &record.env,
+        cwd: &record.cwd,
+        allow_userns: record.allow_userns,
+    })
+    .map_err(|source| ControlError::Enter {
+        id: record.id.clone(),
+        source,
+    })
+}

@@ -1,0 +1,374 @@
+//! Launching an instance and supervising it: its state file from start to end, its
+//! cgroup, and for detached instances a supervisor process of its own that captures
+//! the app's output into the log and records how the app ended.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+
+use super::cgroup::{self, Delegation};
+use super::logs::{self, LogWriter, LOG_CAP};
+use super::procfs;
+use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
+use super::status::Origin;
+use crate::paths::Paths;
+use crate::sandbox::init::{self, Ended};
+use crate::sandbox::plan::Namespace;
+use crate::sandbox::process::{self, Forked};
+use crate::sandbox::spawn::{self, Prepared, SpawnError, StartOptions, Started};
+
+/// What a launch needs besides the prepared sandbox.
+pub struct Launch<'a> {
+    pub paths: &'a Paths,
+    pub id: String,
+    pub profile: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Spawn(#[from] SpawnError),
+    #[error("cannot start the supervisor: {0}")]
+    Supervisor(String),
+    /// A detached launch that failed, as its supervisor reported it.
+    #[error("{reason}")]
+    Failed { reason: String, code: u8 },
+}
+
+impl LaunchError {
+    /// 127 when the program cannot be run, 125 when the sandbox could not be built.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LaunchError::Spawn(err) => err.exit_code(),
+            LaunchError::Failed { code, .. } => *code,
+            _ => 125,
+        }
+    }
+}
+
+/// The state-file folder for these paths: `$XDG_RUNTIME_DIR/boxtop`, else a private
+/// folder under /tmp.
+pub fn store(paths: &Paths) -> Store {
+    Store::new(paths.runtime.clone().unwrap_or_else(|| {
+        PathBuf::from(format!("/tmp/boxtop-{}", nix::unistd::getuid().as_raw()))
+    }))
+}
+
+pub fn log_dir(paths: &Paths) -> PathBuf {
+    paths.state.join("logs")
+}
+
+/// The instance's cgroup when the user has a delegated subtree, and notes on limits that
+/// cannot be applied.
+fn place(id: &str, prepared: &Prepared) -> (Option<PathBuf>, Vec<String>) {
+    let limits = &prepared.plan().limits;
+    let wants_limits = limits.memory_bytes.is_some() || limits.cpu.is_some() || limits.pids.is_some();
+    match cgroup::find() {
+        Ok(Delegation { base }) => match (Delegation { base: base.clone() }).create(id, limits) {
+            Ok((dir, notes)) => (Some(dir), notes),
+            Err(err) => (
+                None,
+                fallback_notes(
+                    wants_limits,
+                    limits.cpu.is_some(),
+                    &format!("cannot create a cgroup in {}: {err}", base.display()),
+                ),
+            ),
+        },
+        Err(why) => (
+            None,
+            fallback_notes(wants_limits, limits.cpu.is_some(), &why.to_string()),
+        ),
+    }
+}
+
+fn fallback_notes(wants_limits: bool, wants_cpu: bool, why: &str) -> Vec<String> {
+    let mut notes = Vec::new();
+    if wants_limits {
+        notes.push(format!(
+            "no cgroup for this instance ({why}): memory and pids limits are rlimits of the app; see `boxtop doctor`"
+        ));
+    }
+    if wants_cpu {
+        notes.push("cpu limit not applied: it needs a delegated cgroup".to_string());
+    }
+    notes
+}
+
+/// Starts the sandbox and writes its state file; on failure the file says why.
+fn start_recorded(
+    launch: &Launch,
+    prepared: &Prepared,
+    store: &Store,
+    detached: bool,
+    log: Option<PathBuf>,
+) -> Result<(Started, Record), LaunchError> {
+    store.ensure()?;
+    store.prune();
+    let plan = prepared.plan();
+    let (cgroup, limit_notes) = place(&launch.id, prepared);
+    let mut record = Record {
+        id: launch.id.clone(),
+        profile: launch.profile.clone(),
+        origin: launch.origin,
+        detached,
+        supervisor: ProcRef::of(std::process::id() as i32).unwrap_or(ProcRef {
+            pid: std::process::id() as i32,
+            start: 0,
+        }),
+        init: None,
+        pid_ns: None,
+        own_network: plan.namespaces.contains(&Namespace::Net),
+        cgroup: cgroup.clone(),
+        limit_notes,
+        log,
+        env: plan.env.clone(),
+        cwd: plan.cwd.clone(),
+        allow_userns: plan.seccomp.allow_userns,
+        started_at: now(),
+        ended_at: None,
+        phase: Phase::Starting,
+    };
+    store.save(&record)?;
+    match spawn::start(prepared, &StartOptions { cgroup }) {
+        Ok(started) => {
+            record.init = ProcRef::of(started.init.as_raw());
+            record.pid_ns = procfs::pid_ns(started.init.as_raw());
+            record.phase = Phase::Running;
+            store.save(&record)?;
+            Ok((started, record))
+        }
+        Err(err) => {
+            record.phase = Phase::Failed {
+                reason: err.to_string(),
+            };
+            record.ended_at = Some(now());
+            store.save(&record)?;
+            if let Some(dir) = &record.cgroup {
+                cgroup::remove(dir);
+            }
+            Err(err.into())
+        }
+    }
+}
+
+/// Records how the instance ended and removes its cgroup.
+fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
+    record.phase = match ended {
+        Ok(Ended::Exited(code)) => Phase::Exited { code },
+        Ok(Ended::Killed(signal)) => Phase::Killed { signal },
+        Err(err) => Phase::Failed {
+            reason: err.to_string(),
+        },
+    };
+    record.ended_at = Some(now());
+    let _ = store.save(record);
+    if let Some(dir) = &record.cgroup {
+        cgroup::remove(dir);
+    }
+}
+
+/// Runs an instance in the foreground: its output goes to the terminal, boxtop waits
+/// for it (forwarding termination signals) and returns the app's exit code.
+pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, LaunchError> {
+    let store = store(launch.paths);
+    let (started, mut record) = start_recorded(launch, prepared, &store, false, None)?;
+    for note in &record.limit_notes {
+        eprintln!("boxtop: {}: {note}", launch.id);
+    }
+    let ended = init::forward_signals_to(started.init)
+        .map_err(SpawnError::Wait)
+        .and_then(|()| started.wait_ended());
+    let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
+    finish(&store, &mut record, ended);
+    drop(started);
+    Ok(code)
+}
+
+/// Launches an instance that outlives this boxtop: a supervisor process is forked off,
+/// starts the sandbox with the app's output going to the log, and reports back. Returns
+/// the instance id once the app runs, or why it could not start.
+pub fn run_detached(launch: &Launch, prepared: &Prepared) -> Result<String, LaunchError> {
+    let store = store(launch.paths);
+    store.ensure()?;
+    let log_dir = log_dir(launch.paths);
+    let log_path = logs::log_path(&log_dir, &launch.id);
+    let (report_read, report_write) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| LaunchError::Supervisor(e.to_string()))?;
+    match process::fork_detached().map_err(|e| LaunchError::Supervisor(e.to_string()))? {
+        Forked::Parent(child) => {
+            drop(report_write);
+            let report = read_to_end(report_read);
+            // The supervisor lives on; it is re-parented when this process exits.
+            let _ = child;
+            match report.first() {
+                Some(b'O') => Ok(launch.id.clone()),
+                Some(kind) => Err(LaunchError::Failed {
+                    reason: String::from_utf8_lossy(&report[1..]).into_owned(),
+                    code: if *kind == b'E' { 127 } else { 125 },
+                }),
+                None => Err(LaunchError::Supervisor(format!(
+                    "it ended without a word; see {}",
+                    log_path.display()
+                ))),
+            }
+        }
+        Forked::Child => {
+            drop(report_read);
+            let code = supervise(launch, prepared, &store, &log_path, report_write);
+            logs::prune(&log_dir, std::slice::from_ref(&launch.id));
+            std::process::exit(code)
+        }
+    }
+}
+
+fn read_to_end(fd: OwnedFd) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let _ = std::fs::File::from(fd).read_to_end(&mut out);
+    out
+}
+
+/// The detached supervisor: runs until the sandbox has ended and its end is recorded.
+fn supervise(
+    launch: &Launch,
+    prepared: &Prepared,
+    store: &Store,
+    log_path: &std::path::Path,
+    report: OwnedFd,
+) -> i32 {
+    let say = |kind: u8, text: &str| {
+        let mut bytes = vec![kind];
+        bytes.extend_from_slice(text.as_bytes());
+        let _ = nix::unistd::write(&report, &bytes);
+    };
+    let mut log = match LogWriter::create(log_path, LOG_CAP) {
+        Ok(log) => log,
+        Err(err) => {
+            say(b'S', &format!("cannot open the log {}: {err}", log_path.display()));
+            return 1;
+        }
+    };
+    // The app's stdout and stderr: a pipe this process drains into the log.
+    let (out_read, out_write) = match nix::unistd::pipe2(OFlag::O_CLOEXEC) {
+        Ok(pair) => pair,
+        Err(errno) => {
+            say(b'S', &format!("cannot create a pipe: {errno}"));
+            return 1;
+        }
+    };
+    if let Err(errno) = process::redirect_stdio(Some(&out_write)) {
+        say(b'S', &format!("cannot redirect output to the log: {errno}"));
+        return 1;
+    }
+    drop(out_write);
+    log.note(&format!(
+        "{} started from {} at {}",
+        launch.id,
+        launch.origin.label(),
+        now()
+    ));
+    let started = start_recorded(
+        launch,
+        prepared,
+        store,
+        true,
+        Some(log_path.to_path_buf()),
+    );
+    // From here the pipe's write ends are the sandbox's (and its helpers').
+    let _ = process::redirect_stdio(None);
+    let (started, mut record) = match started {
+        Ok(pair) => pair,
+        Err(err) => {
+            log.note(&format!("failed to start: {err}"));
+            drain(&out_read, &mut log);
+            say(if err.exit_code() == 127 { b'E' } else { b'S' }, &err.to_string());
+            return 1;
+        }
+    };
+    for note in &record.limit_notes {
+        log.note(note);
+    }
+    say(b'O', &launch.id);
+    drop(report);
+    // A TERM for the supervisor goes to the app, so that its end is still recorded.
+    let _ = init::forward_signals_to(started.init);
+    pump(&started, &out_read, &mut log);
+    let ended = started.wait_ended();
+    drain(&out_read, &mut log);
+    match &ended {
+        Ok(Ended::Exited(code)) => log.note(&format!("exited with code {code}")),
+        Ok(Ended::Killed(signal)) => log.note(&format!("killed by signal {signal}")),
+        Err(err) => log.note(&format!("lost: {err}")),
+    }
+    finish(store, &mut record, ended);
+    drop(started);
+    0
+}
+
+/// Copies output into the log until the sandbox's pid 1 exits.
+fn pump(started: &Started, out: &OwnedFd, log: &mut LogWriter) {
+    let pidfd = process::pidfd_open(started.init).ok();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out_open = true;
+    loop {
+        let mut fds = Vec::new();
+        if out_open {
+            fds.push(PollFd::new(out.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(pidfd) = &pidfd {
+            fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
+        }
+        // Without a pidfd (Linux < 5.3), look every half second.
+        let timeout = if pidfd.is_some() {
+            PollTimeout::NONE
+        } else {
+            PollTimeout::from(500u16)
+        };
+        match nix::poll::poll(&mut fds, timeout) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return,
+        }
+        let ready = |i: usize| {
+            fds.get(i)
+                .and_then(|fd| fd.revents())
+                .is_some_and(|r| !r.is_empty())
+        };
+        let out_ready = out_open && ready(0);
+        let init_done = match &pidfd {
+            Some(_) => ready(usize::from(out_open)),
+            None => !procfs::Stat::read(started.init.as_raw()).is_ok_and(|s| s.state != 'Z'),
+        };
+        if out_ready {
+            match nix::unistd::read(out, &mut buf) {
+                Ok(0) => out_open = false,
+                Ok(n) => {
+                    let _ = log.write(&buf[..n]);
+                }
+                Err(Errno::EINTR) | Err(Errno::EAGAIN) => {}
+                Err(_) => out_open = false,
+            }
+        }
+        if init_done {
+            return;
+        }
+    }
+}
+
+/// Reads what is left in the pipe without waiting for writers that may linger.
+fn drain(out: &OwnedFd, log: &mut LogWriter) {
+    let _ = nix::fcntl::fcntl(out, nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+    let mut buf = vec![0u8; 64 * 1024];
+    while let Ok(n) = nix::unistd::read(out, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        let _ = log.write(&buf[..n]);
+    }
+}

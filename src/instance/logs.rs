@@ -1,0 +1,208 @@
+//! An instance's captured output: `$XDG_STATE_HOME/boxtop/logs/ID.log`, capped in size
+//! (the older half moves to `ID.log.1`), read back and followed by `boxtop logs`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The size at which a log is rotated; with the one older file kept, a log never takes
+/// more than twice this.
+pub const LOG_CAP: u64 = 1 << 20;
+
+/// How many logs are kept in the folder; the oldest beyond this are removed.
+pub const KEEP_LOGS: usize = 100;
+
+pub fn log_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!("{id}.log"))
+}
+
+fn rotated(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".1");
+    PathBuf::from(name)
+}
+
+/// Appends to a log, rotating it at `cap` bytes.
+pub struct LogWriter {
+    path: PathBuf,
+    file: File,
+    size: u64,
+    cap: u64,
+}
+
+impl LogWriter {
+    pub fn create(path: &Path, cap: u64) -> std::io::Result<LogWriter> {
+        if let Some(dir) = path.parent() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        let file = open_append(path)?;
+        let size = file.metadata()?.len();
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            file,
+            size,
+            cap,
+        })
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.size > 0 && self.size + bytes.len() as u64 > self.cap {
+            std::fs::rename(&self.path, rotated(&self.path))?;
+            self.file = open_append(&self.path)?;
+            self.size = 0;
+        }
+        self.file.write_all(bytes)?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// A line of boxtop's own, marked as such.
+    pub fn note(&mut self, text: &str) {
+        let _ = self.write(format!("[boxtop] {text}\n").as_bytes());
+    }
+}
+
+fn open_append(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Everything the log holds: the rotated part, then the current one.
+pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut out = std::fs::read(rotated(path)).unwrap_or_default();
+    out.extend(std::fs::read(path)?);
+    Ok(out)
+}
+
+/// Writes the log to `out`, then what is appended to it, until `is_done` says the writer
+/// has finished and nothing more came.
+pub fn follow(
+    path: &Path,
+    out: &mut dyn Write,
+    mut is_done: impl FnMut() -> bool,
+) -> std::io::Result<()> {
+    out.write_all(&read(path)?)?;
+    out.flush()?;
+    let mut file = File::open(path)?;
+    let mut inode = file.metadata()?.ino();
+    let mut pos = file.seek(SeekFrom::End(0))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let done = is_done();
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            pos += n as u64;
+            out.write_all(&buf[..n])?;
+        }
+        out.flush()?;
+        // Rotated: the rest of the old file was read above; go on with the new one.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.ino() != inode || meta.len() < pos {
+                file = File::open(path)?;
+                inode = file.metadata()?.ino();
+                pos = 0;
+                continue;
+            }
+        }
+        if done {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Removes the oldest logs beyond `KEEP_LOGS`, never those in `keep`.
+pub fn prune(dir: &Path, keep: &[String]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut logs: Vec<(std::time::SystemTime, PathBuf, String)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_string();
+            let id = name.strip_suffix(".log")?.to_string();
+            let modified = entry.metadata().ok()?.modified().ok()?;
+            Some((modified, entry.path(), id))
+        })
+        .collect();
+    logs.sort_by_key(|entry| std::cmp::Reverse(entry.0));
+    for (_, path, id) in logs.into_iter().skip(KEEP_LOGS) {
+        if !keep.contains(&id) {
+            let _ = std::fs::remove_file(rotated(&path));
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotates_at_the_cap_and_reads_both_parts_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(dir.path(), "x-1");
+        let mut log = LogWriter::create(&path, 10).unwrap();
+        log.write(b"aaaaaa").unwrap();
+        log.write(b"bbbbbb").unwrap();
+        log.write(b"cccccc").unwrap();
+        assert_eq!(std::fs::read(rotated(&path)).unwrap(), b"bbbbbb");
+        assert_eq!(std::fs::read(&path).unwrap(), b"cccccc");
+        // The oldest part is gone: the log is capped.
+        assert_eq!(read(&path).unwrap(), b"bbbbbbcccccc");
+    }
+
+    #[test]
+    fn follow_sees_appended_and_rotated_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(dir.path(), "x-2");
+        let mut log = LogWriter::create(&path, 8).unwrap();
+        log.write(b"one\n").unwrap();
+        let mut out = Vec::new();
+        let mut rounds = 0;
+        follow(&path, &mut out, || {
+            rounds += 1;
+            match rounds {
+                1 => log.write(b"two\n").unwrap(),
+                2 => log.write(b"three\n").unwrap(),
+                _ => {}
+            }
+            rounds > 3
+        })
+        .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "one\ntwo\nthree\n");
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_and_the_live() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..(KEEP_LOGS + 2) {
+            let path = log_path(dir.path(), &format!("p-{n:03}"));
+            std::fs::write(&path, b"x").unwrap();
+            let time = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + n as u64);
+            File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(time)
+                .unwrap();
+        }
+        prune(dir.path(), &["p-000".to_string()]);
+        assert!(log_path(dir.path(), "p-000").exists());
+        assert!(!log_path(dir.path(), "p-001").exists());
+        assert!(log_path(dir.path(), "p-002").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), KEEP_LOGS + 1);
+    }
+}

@@ -1,0 +1,383 @@
+//! The state file of one instance, `$XDG_RUNTIME_DIR/boxtop/ID.json`, and the folder of
+//! them: written atomically by the instance's supervisor, read by every boxtop process.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::procfs;
+use super::status::Origin;
+use crate::atomic::write_atomic;
+
+/// A process named so that a reused pid is never mistaken for it: the pid and its start
+/// time (clock ticks after boot, field 22 of `/proc/PID/stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcRef {
+    pub pid: i32,
+    pub start: u64,
+}
+
+impl ProcRef {
+    /// The process `pid` as it is now, if it exists.
+    pub fn of(pid: i32) -> Option<ProcRef> {
+        let stat = procfs::Stat::read(pid).ok()?;
+        Some(ProcRef {
+            pid,
+            start: stat.start_ticks,
+        })
+    }
+
+    /// Whether this very process still exists (a zombie counts as gone).
+    pub fn is_alive(&self) -> bool {
+        procfs::Stat::read(self.pid)
+            .map(|stat| stat.start_ticks == self.start && stat.state != 'Z' && stat.state != 'X')
+            .unwrap_or(false)
+    }
+}
+
+/// What the supervisor has recorded of an instance's life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "lowercase")]
+pub enum Phase {
+    Starting,
+    Running,
+    Exited { code: i32 },
+    Killed { signal: i32 },
+    Failed { reason: String },
+}
+
+/// One instance, as its state file holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub profile: String,
+    pub origin: Origin,
+    /// Started with `--detach` (its output is in the log) or in a terminal.
+    pub detached: bool,
+    /// The boxtop process that waits for the sandbox and records its end.
+    pub supervisor: ProcRef,
+    /// The sandbox's pid 1, once it exists.
+    pub init: Option<ProcRef>,
+    /// The inode of the sandbox's pid namespace: every process in it belongs to it.
+    pub pid_ns: Option<u64>,
+    /// Whether the sandbox has its own network namespace (byte counts make sense).
+    pub own_network: bool,
+    /// The instance's own cgroup v2 folder, when the user has a delegated subtree.
+    pub cgroup: Option<PathBuf>,
+    /// Limits that could not be applied, and why.
+    #[serde(default)]
+    pub limit_notes: Vec<String>,
+    /// The app's output, for detached instances.
+    pub log: Option<PathBuf>,
+    /// The sandbox's environment and working folder, for `boxtop enter`.
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub allow_userns: bool,
+    /// Seconds since the Unix epoch.
+    pub started_at: u64,
+    pub ended_at: Option<u64>,
+    pub phase: Phase,
+}
+
+impl Record {
+    pub fn has_ended(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Exited { .. } | Phase::Killed { .. } | Phase::Failed { .. }
+        )
+    }
+}
+
+/// Why a state file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl std::fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "instance state file {} is unreadable ({}); remove it if the instance is gone",
+            self.path.display(),
+            self.reason
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the instance folder {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the instance folder {path} belongs to uid {owner}, not to you (uid {uid}); remove it or set XDG_RUNTIME_DIR")]
+    Foreign { path: PathBuf, owner: u32, uid: u32 },
+    #[error("cannot write the instance state file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no instance '{0}' (see `boxtop ps`)")]
+    Unknown(String),
+    #[error("{0}")]
+    Bad(BadRecord),
+}
+
+/// How many ended instances are kept listed.
+pub const KEEP_ENDED: usize = 50;
+
+/// The folder of state files.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(dir: PathBuf) -> Store {
+        Store { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    /// Creates the folder, private to the user, refusing one that someone else made.
+    pub fn ensure(&self) -> Result<(), StoreError> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|source| StoreError::Create {
+                path: self.dir.clone(),
+                source,
+            })?;
+        let meta = std::fs::symlink_metadata(&self.dir).map_err(|source| StoreError::Create {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let uid = nix::unistd::getuid().as_raw();
+        if meta.uid() != uid || !meta.is_dir() {
+            return Err(StoreError::Foreign {
+                path: self.dir.clone(),
+                owner: meta.uid(),
+                uid,
+            });
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+
+    /// Writes a record atomically (temporary file, then rename).
+    pub fn save(&self, record: &Record) -> Result<(), StoreError> {
+        let path = self.path(&record.id);
+        let json = serde_json::to_vec_pretty(record).expect("a record serializes");
+        write_atomic(&path, &json).map_err(|source| StoreError::Write { path, source })
+    }
+
+    pub fn load(&self, id: &str) -> Result<Record, StoreError> {
+        if !is_valid_id(id) {
+            return Err(StoreError::Unknown(id.to_string()));
+        }
+        let path = self.path(id);
+        match std::fs::read(&path) {
+            Ok(bytes) => parse(&path, &bytes).map_err(StoreError::Bad),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::Unknown(id.to_string()))
+            }
+            Err(err) => Err(StoreError::Bad(BadRecord {
+                path,
+                reason: err.to_string(),
+            })),
+        }
+    }
+
+    /// Every record, oldest first, and the files that could not be read.
+    pub fn load_all(&self) -> (Vec<Record>, Vec<BadRecord>) {
+        let mut records = Vec::new();
+        let mut bad = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return (records, bad);
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with('.') || !name.ends_with(".json") {
+                continue;
+            }
+            let path = entry.path();
+            match std::fs::read(&path) {
+                Ok(bytes) => match parse(&path, &bytes) {
+                    Ok(record) => records.push(record),
+                    Err(problem) => bad.push(problem),
+                },
+                // Removed between listing and reading: pruned by another boxtop.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => bad.push(BadRecord {
+                    path,
+                    reason: err.to_string(),
+                }),
+            }
+        }
+        records.sort_by(|a, b| (a.started_at, &a.id).cmp(&(b.started_at, &b.id)));
+        bad.sort_by(|a, b| a.path.cmp(&b.path));
+        (records, bad)
+    }
+
+    pub fn remove(&self, id: &str) {
+        let _ = std::fs::remove_file(self.path(id));
+    }
+
+    /// Forgets the oldest ended instances beyond `KEEP_ENDED`.
+    pub fn prune(&self) {
+        let (records, _) = self.load_all();
+        let mut ended: Vec<&Record> = records.iter().filter(|r| r.has_ended()).collect();
+        ended.sort_by_key(|r| std::cmp::Reverse(r.ended_at.unwrap_or(r.started_at)));
+        for record in ended.iter().skip(KEEP_ENDED) {
+            self.remove(&record.id);
+        }
+    }
+
+    /// A fresh id: the profile's name and six hex digits.
+    pub fn new_id(&self, profile: &str) -> String {
+        loop {
+            let mut bytes = [0u8; 3];
+            let random = std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+            if random.is_err() {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0)
+                    ^ std::process::id();
+                bytes.copy_from_slice(&nanos.to_le_bytes()[..3]);
+            }
+            let id = format!(
+                "{profile}-{:02x}{:02x}{:02x}",
+                bytes[0], bytes[1], bytes[2]
+            );
+            if !self.path(&id).exists() {
+                return id;
+            }
+        }
+    }
+}
+
+/// Ids are profile names (letters, digits, `-`, `_`, `.`) and a suffix: nothing that
+/// could name a path outside the folder.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Record, BadRecord> {
+    serde_json::from_slice(bytes).map_err(|err| BadRecord {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    })
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn record(id: &str, phase: Phase) -> Record {
+        Record {
+            id: id.into(),
+            profile: "xterm".into(),
+            origin: Origin::Cli,
+            detached: true,
+            supervisor: ProcRef { pid: 1, start: 1 },
+            init: None,
+            pid_ns: None,
+            own_network: true,
+            cgroup: None,
+            limit_notes: Vec::new(),
+            log: None,
+            env: vec![("HOME".into(), "/home/u".into())],
+            cwd: "/home/u".into(),
+            allow_userns: false,
+            started_at: 100,
+            ended_at: None,
+            phase,
+        }
+    }
+
+    #[test]
+    fn saves_and_loads_records_and_reports_corrupt_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("boxtop"));
+        store.ensure().unwrap();
+        let a = record("xterm-000001", Phase::Running);
+        store.save(&a).unwrap();
+        std::fs::write(store.dir().join("broken-1.json"), b"{ not json").unwrap();
+        std::fs::write(store.dir().join(".tmp.json"), b"ignored").unwrap();
+        let (records, bad) = store.load_all();
+        assert_eq!(records, vec![a.clone()]);
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].to_string().contains("broken-1.json"), "{}", bad[0]);
+        assert_eq!(store.load("xterm-000001").unwrap(), a);
+        assert!(matches!(store.load("nope"), Err(StoreError::Unknown(_))));
+        assert!(matches!(store.load("../x"), Err(StoreError::Unknown(_))));
+        assert!(matches!(store.load("broken-1"), Err(StoreError::Bad(_))));
+    }
+
+    #[test]
+    fn prune_keeps_live_and_the_most_recent_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        store.save(&record("live", Phase::Running)).unwrap();
+        for n in 0..(KEEP_ENDED + 3) {
+            let mut r = record(&format!("e{n:03}"), Phase::Exited { code: 0 });
+            r.ended_at = Some(1000 + n as u64);
+            store.save(&r).unwrap();
+        }
+        store.prune();
+        let (records, _) = store.load_all();
+        assert_eq!(records.len(), KEEP_ENDED + 1);
+        assert!(records.iter().any(|r| r.id == "live"));
+        assert!(!records.iter().any(|r| r.id == "e000" || r.id == "e002"));
+        assert!(records.iter().any(|r| r.id == "e003"));
+    }
+
+    #[test]
+    fn ids_are_fresh_and_safe() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        let id = store.new_id("firefox");
+        assert!(id.starts_with("firefox-") && id.len() == "firefox-".len() + 6);
+        assert!(is_valid_id(&id));
+        assert!(!is_valid_id("a/b") && !is_valid_id("..") && !is_valid_id(""));
+    }
+
+    #[test]
+    fn a_reused_pid_is_not_the_same_process() {
+        let me = ProcRef::of(std::process::id() as i32).unwrap();
+        assert!(me.is_alive());
+        let other = ProcRef {
+            pid: me.pid,
+            start: me.start + 1,
+        };
+        assert!(!other.is_alive());
+    }
+}

@@ -1,0 +1,221 @@
+//! `boxtop ps`, `stop`, `kill`, `pause`, `resume`, `enter`, `logs`: the command-line
+//! face of the instance module.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use boxtop::instance::collect::Collector;
+use boxtop::instance::control::{self, ControlError};
+use boxtop::instance::launch;
+use boxtop::instance::logs;
+use boxtop::instance::record::{Record, Store};
+use boxtop::instance::status::{human_bytes, human_duration, State, Status};
+use boxtop::paths::Paths;
+
+use crate::Exit;
+
+pub fn ps(paths: &Paths, json: bool, interval_ms: u64) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let mut collector = Collector::new();
+    let mut snapshot = collector.collect(&store);
+    // CPU % needs two readings.
+    if snapshot.statuses.iter().any(|s| s.state.is_live()) && interval_ms > 0 {
+        std::thread::sleep(Duration::from_millis(interval_ms));
+        snapshot = collector.collect(&store);
+    }
+    for problem in &snapshot.problems {
+        eprintln!("boxtop: warning: {problem}");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&snapshot.statuses)?);
+    } else {
+        print!("{}", table(&snapshot.statuses));
+        for (id, notes) in &snapshot.notes {
+            if snapshot
+                .statuses
+                .iter()
+                .any(|s| &s.id == id && s.state.is_live())
+            {
+                for note in notes {
+                    println!("note: {id}: {note}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(statuses: &[Status]) -> String {
+    let mut out = format!(
+        "{:<24} {:<18} {:<10} {:>8} {:>6} {:>7} {:>5} {:>15}  {}\n",
+        "ID", "PROFILE", "STATE", "UPTIME", "CPU%", "MEM", "PROCS", "NET RX/TX", "FROM"
+    );
+    for status in statuses {
+        let live = status.state.is_live();
+        let dash = || "-".to_string();
+        let net = match (status.net_rx_bytes, status.net_tx_bytes) {
+            (Some(rx), Some(tx)) if live => format!("{}/{}", human_bytes(rx), human_bytes(tx)),
+            _ => dash(),
+        };
+        out.push_str(&format!(
+            "{:<24} {:<18} {:<10} {:>8} {:>6} {:>7} {:>5} {:>15}  {}\n",
+            status.id,
+            status.profile,
+            status.state.label(),
+            human_duration(status.uptime_secs),
+            if live {
+                format!("{:.1}", status.cpu_percent)
+            } else {
+                dash()
+            },
+            if live {
+                human_bytes(status.memory_bytes)
+            } else {
+                dash()
+            },
+            if live {
+                status.processes.to_string()
+            } else {
+                dash()
+            },
+            net,
+            status.origin.label(),
+        ));
+        if let State::Failed { reason } = &status.state {
+            out.push_str(&format!("    failed: {reason}\n"));
+        }
+    }
+    out
+}
+
+/// Runs `act` on every instance the targets name; reports each failure and goes on.
+fn each(
+    paths: &Paths,
+    targets: &[String],
+    mut act: impl FnMut(&Store, &Record) -> Result<String, ControlError>,
+) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let mut failed = false;
+    for target in targets {
+        let records = match control::resolve(&store, target) {
+            Ok(records) => records,
+            Err(err) => {
+                eprintln!("boxtop: {err}");
+                failed = true;
+                continue;
+            }
+        };
+        for record in &records {
+            match act(&store, record) {
+                Ok(line) => println!("{line}"),
+                Err(err) => {
+                    eprintln!("boxtop: {err}");
+                    failed = true;
+                }
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn outcome(record: &Record) -> String {
+    use boxtop::instance::record::Phase;
+    match &record.phase {
+        Phase::Exited { code } => format!("{}: exited with code {code}", record.id),
+        Phase::Killed { signal } => format!("{}: killed by signal {signal}", record.id),
+        Phase::Failed { reason } => format!("{}: failed: {reason}", record.id),
+        Phase::Starting | Phase::Running => format!("{}: ended", record.id),
+    }
+}
+
+pub fn stop(paths: &Paths, targets: &[String], timeout: u64) -> Result<ExitCode> {
+    each(paths, targets, |store, record| {
+        control::stop(store, record, Duration::from_secs(timeout)).map(|r| outcome(&r))
+    })
+}
+
+pub fn kill(paths: &Paths, targets: &[String]) -> Result<ExitCode> {
+    each(paths, targets, |store, record| {
+        control::kill(store, record).map(|r| outcome(&r))
+    })
+}
+
+pub fn pause(paths: &Paths, targets: &[String], paused: bool) -> Result<ExitCode> {
+    each(paths, targets, |_, record| {
+        if paused {
+            control::pause(record).map(|()| format!("{}: paused", record.id))
+        } else {
+            control::resume(record).map(|()| format!("{}: resumed", record.id))
+        }
+    })
+}
+
+/// The one instance a target names, or an error saying why not.
+fn one(store: &Store, target: &str) -> Result<Record> {
+    let mut records =
+        control::resolve(store, target).map_err(|err| Exit::message(1, err.to_string()))?;
+    if records.len() > 1 {
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        return Err(Exit::message(
+            1,
+            format!(
+                "profile '{target}' has {} running instances ({}): name one",
+                records.len(),
+                ids.join(", ")
+            ),
+        )
+        .into());
+    }
+    Ok(records.remove(0))
+}
+
+pub fn enter(paths: &Paths, target: &str, command: &[String]) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    match control::enter(&record, command) {
+        Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
+        Err(err) => Err(Exit::message(125, err.to_string()).into()),
+    }
+}
+
+pub fn logs(paths: &Paths, target: &str, follow: bool) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    let Some(path) = record.log.clone() else {
+        return Err(Exit::message(
+            1,
+            format!(
+                "instance {} ran in a terminal (not --detach): its output went there",
+                record.id
+            ),
+        )
+        .into());
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = if follow {
+        let id = record.id.clone();
+        logs::follow(&path, &mut stdout, || {
+            store
+                .load(&id)
+                .map(|r| r.has_ended() || !r.supervisor.is_alive())
+                .unwrap_or(true)
+        })
+    } else {
+        logs::read(&path).and_then(|bytes| std::io::Write::write_all(&mut stdout, &bytes))
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(err) => Err(Exit::message(
+            1,
+            format!("cannot read the log {}: {err}", path.display()),
+        )
+        .into()),
+    }
+}

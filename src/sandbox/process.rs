@@ -1,0 +1,272 @@
+//! Process plumbing around a sandbox: detaching a supervisor from the terminal, pidfds,
+//! and entering a running sandbox's namespaces (`boxtop enter`) under the same hardening
+//! as its app.
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sched::CloneFlags;
+use nix::sys::stat::Mode;
+use nix::unistd::{ForkResult, Pid};
+
+use super::caps;
+use super::init;
+use super::seccomp::{self, SeccompPolicy};
+use super::spawn;
+
+/// Which side of a fork this is.
+pub enum Forked {
+    Parent(Pid),
+    Child,
+}
+
+/// Forks a process that leaves boxtop's session, so that closing the terminal or
+/// killing the launching boxtop does not reach it.
+pub fn fork_detached() -> Result<Forked, Errno> {
+    // SAFETY: boxtop's CLI is single-threaded when it launches; the child only runs
+    // boxtop's own code, which allocates, as after any fork of a single-threaded process.
+    match unsafe { nix::unistd::fork() }? {
+        ForkResult::Parent { child } => Ok(Forked::Parent(child)),
+        ForkResult::Child => {
+            nix::unistd::setsid()?;
+            Ok(Forked::Child)
+        }
+    }
+}
+
+/// A pidfd for `pid` (Linux 5.3): readable once the process has exited.
+pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just gave us this fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// What `boxtop enter` joins.
+pub struct EnterTarget<'a> {
+    /// The sandbox's pid 1 as seen from the host, and its start time, so that a reused
+    /// pid is refused.
+    pub init: Pid,
+    pub init_start: u64,
+    pub argv: &'a [String],
+    pub env: &'a [(String, String)],
+    pub cwd: &'a Path,
+    pub allow_userns: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnterError {
+    #[error("the sandbox has ended")]
+    Gone,
+    #[error("cannot open the sandbox's {ns} namespace: {errno}")]
+    OpenNs { ns: &'static str, errno: Errno },
+    #[error("cannot join the sandbox's {ns} namespace: {errno}")]
+    Join { ns: &'static str, errno: Errno },
+    #[error("the command holds a NUL byte")]
+    Nul,
+    #[error("building the seccomp filter failed: {0}")]
+    Seccomp(#[from] seccomp::SeccompError),
+    #[error("fork: {0}")]
+    Fork(Errno),
+    #[error("{0}")]
+    Child(String),
+    #[error("waiting for the command failed: {0}")]
+    Wait(Errno),
+}
+
+/// The namespaces joined, user first (it gives the capabilities to join the others),
+/// mount last but one, pid last (it applies to the child forked afterwards).
+const JOINED: &[(&str, CloneFlags)] = &[
+    ("user", CloneFlags::CLONE_NEWUSER),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+    ("pid", CloneFlags::CLONE_NEWPID),
+];
+
+/// Runs a command inside a running sandbox: its namespaces, its environment, no
+/// capabilities, no new privileges and its seccomp filter. Returns the command's exit
+/// code. Must be called from a single-threaded process.
+pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
+    let cstring = |text: &str| CString::new(text).map_err(|_| EnterError::Nul);
+    let argv = target
+        .argv
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let envp = target
+        .env
+        .iter()
+        .map(|(k, v)| cstring(&format!("{k}={v}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path_var = target
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| super::plan::SANDBOX_PATH.to_string());
+    let cwd = CString::new(target.cwd.as_os_str().as_bytes()).map_err(|_| EnterError::Nul)?;
+    let bpf = seccomp::compile(&SeccompPolicy {
+        allow_userns: target.allow_userns,
+    })?;
+    let last_cap = caps::last_cap();
+
+    // A /proc/PID folder stays bound to the process it was opened for: after checking
+    // the start time through it, a recycled pid cannot slip in.
+    let proc_dir = nix::fcntl::open(
+        &PathBuf::from(format!("/proc/{}", target.init)),
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|_| EnterError::Gone)?;
+    let mut namespaces = Vec::new();
+    for (name, flag) in JOINED {
+        let theirs = nix::fcntl::openat(
+            proc_dir.as_fd(),
+            &PathBuf::from(format!("ns/{name}")),
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| match errno {
+            Errno::ESRCH | Errno::ENOENT => EnterError::Gone,
+            errno => EnterError::OpenNs { ns: name, errno },
+        })?;
+        // A namespace the sandbox shares with boxtop (the host network) is not joined:
+        // joining it would need privileges over the host's.
+        let ours = std::fs::metadata(format!("/proc/self/ns/{name}")).ok();
+        let same = match (nix::sys::stat::fstat(&theirs), ours) {
+            (Ok(a), Some(b)) => {
+                use std::os::unix::fs::MetadataExt;
+                a.st_ino == b.ino() && a.st_dev == b.dev()
+            }
+            _ => false,
+        };
+        if !same {
+            namespaces.push((*name, *flag, theirs));
+        }
+    }
+    let stat = nix::fcntl::openat(
+        proc_dir.as_fd(),
+        "stat",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|_| EnterError::Gone)?;
+    let mut file = std::fs::File::from(stat);
+    let mut text = String::new();
+    use std::io::Read;
+    file.read_to_string(&mut text).map_err(|_| EnterError::Gone)?;
+    let start = crate::instance::procfs::Stat::parse(&text).map(|s| s.start_ticks);
+    if start != Some(target.init_start) {
+        return Err(EnterError::Gone);
+    }
+    for (name, flag, fd) in &namespaces {
+        nix::sched::setns(fd, *flag).map_err(|errno| EnterError::Join { ns: name, errno })?;
+    }
+    drop(namespaces);
+    let (error_read, error_write) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(EnterError::Fork)?;
+    let keep_terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    // SAFETY: the caller is single-threaded; the child only runs the code below and
+    // execve.
+    match unsafe { nix::unistd::fork() }.map_err(EnterError::Fork)? {
+        ForkResult::Child => {
+            drop(error_read);
+            let fail = |message: String| -> ! {
+                let _ = nix::unistd::write(&error_write, message.as_bytes());
+                // SAFETY: leaving the forked child without running the parent's cleanup.
+                unsafe { libc::_exit(127) }
+            };
+            if nix::unistd::chdir(cwd.as_c_str()).is_err() {
+                let _ = nix::unistd::chdir("/");
+            }
+            let program = spawn::find_program(&argv[0], &path_var).unwrap_or_else(|m| fail(m));
+            // A command given a terminal keeps it (an interactive shell); the filter
+            // refuses TIOCSTI, so it cannot push keystrokes into the user's shell.
+            if let Err((what, errno)) =
+                spawn::harden(&[error_write.as_raw_fd()], !keep_terminal, last_cap, &bpf)
+            {
+                fail(format!("{what}: {errno}"));
+            }
+            let errno = nix::unistd::execve(&program, &argv, &envp)
+                .err()
+                .unwrap_or(Errno::UnknownErrno);
+            fail(format!(
+                "cannot execute {}: {}",
+                program.to_string_lossy(),
+                errno.desc()
+            ))
+        }
+        ForkResult::Parent { child } => {
+            drop(error_write);
+            let mut report = Vec::new();
+            let _ = std::fs::File::from(error_read).read_to_end(&mut report);
+            let _ = init::forward_signals_to(child);
+            let code = init::wait_for(child).map_err(EnterError::Wait)?;
+            if !report.is_empty() {
+                return Err(EnterError::Child(
+                    String::from_utf8_lossy(&report).into_owned(),
+                ));
+            }
+            Ok(code)
+        }
+    }
+}
+
+/// Sends `signal` to the process `pid` only if it is still the one that started at
+/// `start` (clock ticks after boot): the pidfd pins the process between the check and
+/// the signal. `ESRCH` when it is gone.
+pub fn signal_checked(pid: Pid, start: u64, signal: nix::sys::signal::Signal) -> Result<(), Errno> {
+    let pidfd = pidfd_open(pid)?;
+    let now = crate::instance::procfs::Stat::read(pid.as_raw()).map_err(|_| Errno::ESRCH)?;
+    if now.start_ticks != start {
+        return Err(Errno::ESRCH);
+    }
+    // SAFETY: pidfd_send_signal with a pidfd we own, no siginfo, no flags.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal as libc::c_int,
+            std::ptr::null::<libc::siginfo_t>(),
+            0u32,
+        )
+    };
+    if ret < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// Points stdout and stderr at `to`, or at /dev/null; stdin always reads /dev/null.
+pub fn redirect_stdio(to: Option<&OwnedFd>) -> Result<(), Errno> {
+    let null = nix::fcntl::open(
+        "/dev/null",
+        OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let target = to.map(|fd| fd.as_fd()).unwrap_or(null.as_fd());
+    dup_onto(&null, 0)?;
+    dup_onto(&target, 1)?;
+    dup_onto(&target, 2)
+}
+
+fn dup_onto(from: &impl AsRawFd, to: i32) -> Result<(), Errno> {
+    // SAFETY: dup2 onto a standard descriptor of this process.
+    let ret = unsafe { libc::dup2(from.as_raw_fd(), to) };
+    if ret < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}

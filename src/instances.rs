@@ -212,10 +212,8 @@ pub fn logs(paths: &Paths, target: &str, follow: bool) -> Result<ExitCode> {
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(err) => Err(Exit::message(
-            1,
-            format!("cannot read the log {}: {err}", path.display()),
-        )
-        .into()),
+        Err(err) => {
+            Err(Exit::message(1, format!("cannot read the log {}: {err}", path.display())).into())
+        }
     }
 }

@@ -8,12 +8,12 @@ use clap::Parser;
 
 use boxtop::access::{self, Session, Severity};
 use boxtop::doctor::{self, Status};
+use boxtop::instance::launch::{self, Launch};
+use boxtop::instance::status::Origin;
 use boxtop::paths::Paths;
 use boxtop::profile::{Profile, ProfileSet};
 use boxtop::sandbox::host::{self, Host};
 use boxtop::sandbox::plan::{Plan, PlanInput};
-use boxtop::instance::launch::{self, Launch};
-use boxtop::instance::status::Origin;
 use boxtop::sandbox::spawn::Prepared;
 
 mod cli;
@@ -199,10 +199,7 @@ fn notify_failure(paths: &Paths, cmd: &RunCmd, err: &anyhow::Error) {
         Some(exit) => exit.message.clone(),
         None => format!("{err:#}"),
     };
-    let body = format!(
-        "{message}\nLogs: {}",
-        launch::log_dir(paths).display()
-    );
+    let body = format!("{message}\nLogs: {}", launch::log_dir(paths).display());
     let _ = std::process::Command::new("notify-send")
         .args(["--app-name=boxtop", "--icon=dialog-error"])
         .arg(format!("{name} could not start in its sandbox"))

@@ -117,9 +117,13 @@ pub fn own_cgroup(mount: &Path) -> Result<PathBuf, NoDelegation> {
 }
 
 impl Delegation {
-    /// Makes the instance's cgroup with the profile's limits. Returns its folder and a
-    /// note for each limit that could not be applied.
-    pub fn create(&self, id: &str, limits: &Limits) -> std::io::Result<(PathBuf, Vec<String>)> {
+    /// Makes the instance's cgroup with the profile's limits. Returns its folder and the
+    /// limits that could not be applied, with why.
+    pub fn create(
+        &self,
+        id: &str,
+        limits: &Limits,
+    ) -> std::io::Result<(PathBuf, Vec<(LimitKind, String)>)> {
         std::fs::create_dir_all(&self.base)?;
         // Pass the controllers down as far as the delegation allows; each write may fail
         // (not offered by the parent, or the folder holds processes), which only means
@@ -132,8 +136,8 @@ impl Delegation {
         enable_controllers(&self.base);
         let dir = self.base.join(id);
         std::fs::create_dir(&dir)?;
-        let notes = apply_limits(&dir, limits);
-        Ok((dir, notes))
+        let failed = apply_limits(&dir, limits);
+        Ok((dir, failed))
     }
 }
 
@@ -148,32 +152,58 @@ fn enable_controllers(dir: &Path) {
     }
 }
 
-/// Writes the limits into an instance cgroup; returns what could not be applied.
-pub fn apply_limits(dir: &Path, limits: &Limits) -> Vec<String> {
-    let mut notes = Vec::new();
-    let mut set = |what: &str, file: &str, controller: &str, value: String| {
+/// One of a profile's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    Memory,
+    Cpu,
+    Pids,
+}
+
+impl LimitKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitKind::Memory => "memory",
+            LimitKind::Cpu => "cpu",
+            LimitKind::Pids => "pids",
+        }
+    }
+}
+
+/// Writes the limits into an instance cgroup; returns those that could not be applied,
+/// with why.
+pub fn apply_limits(dir: &Path, limits: &Limits) -> Vec<(LimitKind, String)> {
+    let mut failed = Vec::new();
+    let mut set = |kind: LimitKind, file: &str, value: String| {
         let path = dir.join(file);
         if !path.exists() {
-            notes.push(format!(
-                "{what} limit not applied: the {controller} controller is not enabled for {}",
-                dir.display()
+            failed.push((
+                kind,
+                format!(
+                    "the {} controller is not enabled for {}",
+                    kind.name(),
+                    dir.display()
+                ),
             ));
         } else if let Err(err) = std::fs::write(&path, &value) {
-            notes.push(format!("{what} limit not applied: writing {value} to {}: {err}", path.display()));
+            failed.push((
+                kind,
+                format!("writing {value} to {}: {err}", path.display()),
+            ));
         }
     };
     if let Some(bytes) = limits.memory_bytes {
-        set("memory", "memory.max", "memory", bytes.to_string());
+        set(LimitKind::Memory, "memory.max", bytes.to_string());
     }
     if let Some(cpu) = limits.cpu {
         const PERIOD: u64 = 100_000;
         let quota = ((cpu * PERIOD as f64).round() as u64).max(1000);
-        set("cpu", "cpu.max", "cpu", format!("{quota} {PERIOD}"));
+        set(LimitKind::Cpu, "cpu.max", format!("{quota} {PERIOD}"));
     }
     if let Some(pids) = limits.pids {
-        set("pids", "pids.max", "pids", pids.to_string());
+        set(LimitKind::Pids, "pids.max", pids.to_string());
     }
-    notes
+    failed
 }
 
 /// What an instance cgroup says of its processes.
@@ -232,7 +262,11 @@ pub fn freeze(dir: &Path, frozen: bool) -> std::io::Result<()> {
     }
     Err(std::io::Error::new(
         std::io::ErrorKind::TimedOut,
-        format!("{} did not report frozen={}", dir.display(), u8::from(frozen)),
+        format!(
+            "{} did not report frozen={}",
+            dir.display(),
+            u8::from(frozen)
+        ),
     ))
 }
 
@@ -265,14 +299,16 @@ mod tests {
             cpu: Some(1.5),
             pids: Some(64),
         };
-        let notes = apply_limits(dir.path(), &limits);
+        let failed = apply_limits(dir.path(), &limits);
         assert_eq!(
             std::fs::read_to_string(dir.path().join("pids.max")).unwrap(),
             "64"
         );
-        assert_eq!(notes.len(), 2, "{notes:?}");
-        assert!(notes[0].starts_with("memory limit not applied: the memory controller"));
-        assert!(notes[1].starts_with("cpu limit not applied"));
+        let kinds: Vec<LimitKind> = failed.iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(kinds, [LimitKind::Memory, LimitKind::Cpu], "{failed:?}");
+        assert!(failed[0]
+            .1
+            .starts_with("the memory controller is not enabled"));
     }
 
     #[test]

@@ -9,12 +9,15 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
-use super::cgroup::{self, Delegation};
+use nix::sys::resource::Resource;
+
+use super::cgroup::{self, LimitKind};
 use super::logs::{self, LogWriter, LOG_CAP};
 use super::procfs;
 use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
 use super::status::Origin;
 use crate::paths::Paths;
+use crate::profile::Limits;
 use crate::sandbox::init::{self, Ended};
 use crate::sandbox::plan::Namespace;
 use crate::sandbox::process::{self, Forked};
@@ -64,41 +67,83 @@ pub fn log_dir(paths: &Paths) -> PathBuf {
     paths.state.join("logs")
 }
 
-/// The instance's cgroup when the user has a delegated subtree, and notes on limits that
-/// cannot be applied.
-fn place(id: &str, prepared: &Prepared) -> (Option<PathBuf>, Vec<String>) {
-    let limits = &prepared.plan().limits;
-    let wants_limits = limits.memory_bytes.is_some() || limits.cpu.is_some() || limits.pids.is_some();
-    match cgroup::find() {
-        Ok(Delegation { base }) => match (Delegation { base: base.clone() }).create(id, limits) {
-            Ok((dir, notes)) => (Some(dir), notes),
-            Err(err) => (
-                None,
-                fallback_notes(
-                    wants_limits,
-                    limits.cpu.is_some(),
-                    &format!("cannot create a cgroup in {}: {err}", base.display()),
-                ),
-            ),
-        },
-        Err(why) => (
-            None,
-            fallback_notes(wants_limits, limits.cpu.is_some(), &why.to_string()),
-        ),
-    }
+/// Where an instance runs: its cgroup when the user has a delegated subtree, the limits
+/// that fall back to rlimits, and a note for each limit not applied as asked. The
+/// fallbacks: memory caps each process's data (`RLIMIT_DATA`: heap and private writable
+/// mappings, not the address-space reservations browsers make by the terabyte); pids
+/// caps the user's processes in the sandbox's user namespace (`RLIMIT_NPROC` is counted
+/// per user namespace); a CPU share has no rlimit.
+struct Placement {
+    cgroup: Option<PathBuf>,
+    rlimits: Vec<(Resource, u64)>,
+    notes: Vec<String>,
 }
 
-fn fallback_notes(wants_limits: bool, wants_cpu: bool, why: &str) -> Vec<String> {
+fn place(id: &str, limits: &Limits) -> Placement {
+    let all = [
+        (LimitKind::Memory, limits.memory_bytes.is_some()),
+        (LimitKind::Cpu, limits.cpu.is_some()),
+        (LimitKind::Pids, limits.pids.is_some()),
+    ];
+    let (cgroup, failed) = match cgroup::find() {
+        Ok(delegation) => match delegation.create(id, limits) {
+            Ok((dir, failed)) => (Some(dir), failed),
+            Err(err) => {
+                let why = format!(
+                    "cannot create a cgroup in {}: {err}",
+                    delegation.base.display()
+                );
+                (
+                    None,
+                    all.iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(k, _)| (*k, why.clone()))
+                        .collect(),
+                )
+            }
+        },
+        Err(why) => {
+            let why = format!("no delegated cgroup: {why}");
+            (
+                None,
+                all.iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(k, _)| (*k, why.clone()))
+                    .collect(),
+            )
+        }
+    };
+    let mut rlimits = Vec::new();
     let mut notes = Vec::new();
-    if wants_limits {
-        notes.push(format!(
-            "no cgroup for this instance ({why}): memory and pids limits are rlimits of the app; see `boxtop doctor`"
-        ));
+    for (kind, why) in failed {
+        let instead = match kind {
+            LimitKind::Memory => limits
+                .memory_bytes
+                .map(|v| (Resource::RLIMIT_DATA, v, "RLIMIT_DATA, per process")),
+            LimitKind::Pids => limits
+                .pids
+                .map(|v| (Resource::RLIMIT_NPROC, u64::from(v), "RLIMIT_NPROC")),
+            LimitKind::Cpu => None,
+        };
+        match instead {
+            Some((resource, value, name)) => {
+                rlimits.push((resource, value));
+                notes.push(format!(
+                    "{} limit applied as {name} instead ({why}); see `boxtop doctor`",
+                    kind.name()
+                ));
+            }
+            None => notes.push(format!(
+                "{} limit not applied ({why}); see `boxtop doctor`",
+                kind.name()
+            )),
+        }
     }
-    if wants_cpu {
-        notes.push("cpu limit not applied: it needs a delegated cgroup".to_string());
+    Placement {
+        cgroup,
+        rlimits,
+        notes,
     }
-    notes
 }
 
 /// Starts the sandbox and writes its state file; on failure the file says why.
@@ -112,7 +157,11 @@ fn start_recorded(
     store.ensure()?;
     store.prune();
     let plan = prepared.plan();
-    let (cgroup, limit_notes) = place(&launch.id, prepared);
+    let Placement {
+        cgroup,
+        rlimits,
+        notes: limit_notes,
+    } = place(&launch.id, &plan.limits);
     let mut record = Record {
         id: launch.id.clone(),
         profile: launch.profile.clone(),
@@ -136,7 +185,7 @@ fn start_recorded(
         phase: Phase::Starting,
     };
     store.save(&record)?;
-    match spawn::start(prepared, &StartOptions { cgroup }) {
+    match spawn::start(prepared, &StartOptions { cgroup, rlimits }) {
         Ok(started) => {
             record.init = ProcRef::of(started.init.as_raw());
             record.pid_ns = procfs::pid_ns(started.init.as_raw());
@@ -251,7 +300,10 @@ fn supervise(
     let mut log = match LogWriter::create(log_path, LOG_CAP) {
         Ok(log) => log,
         Err(err) => {
-            say(b'S', &format!("cannot open the log {}: {err}", log_path.display()));
+            say(
+                b'S',
+                &format!("cannot open the log {}: {err}", log_path.display()),
+            );
             return 1;
         }
     };
@@ -274,13 +326,7 @@ fn supervise(
         launch.origin.label(),
         now()
     ));
-    let started = start_recorded(
-        launch,
-        prepared,
-        store,
-        true,
-        Some(log_path.to_path_buf()),
-    );
+    let started = start_recorded(launch, prepared, store, true, Some(log_path.to_path_buf()));
     // From here the pipe's write ends are the sandbox's (and its helpers').
     let _ = process::redirect_stdio(None);
     let (started, mut record) = match started {
@@ -288,7 +334,10 @@ fn supervise(
         Err(err) => {
             log.note(&format!("failed to start: {err}"));
             drain(&out_read, &mut log);
-            say(if err.exit_code() == 127 { b'E' } else { b'S' }, &err.to_string());
+            say(
+                if err.exit_code() == 127 { b'E' } else { b'S' },
+                &err.to_string(),
+            );
             return 1;
         }
     };

@@ -203,6 +203,9 @@ mod tests {
         assert!(log_path(dir.path(), "p-000").exists());
         assert!(!log_path(dir.path(), "p-001").exists());
         assert!(log_path(dir.path(), "p-002").exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), KEEP_LOGS + 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            KEEP_LOGS + 1
+        );
     }
 }

@@ -261,10 +261,7 @@ impl Store {
                     ^ std::process::id();
                 bytes.copy_from_slice(&nanos.to_le_bytes()[..3]);
             }
-            let id = format!(
-                "{profile}-{:02x}{:02x}{:02x}",
-                bytes[0], bytes[1], bytes[2]
-            );
+            let id = format!("{profile}-{:02x}{:02x}{:02x}", bytes[0], bytes[1], bytes[2]);
             if !self.path(&id).exists() {
                 return id;
             }

@@ -164,7 +164,8 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
     let mut file = std::fs::File::from(stat);
     let mut text = String::new();
     use std::io::Read;
-    file.read_to_string(&mut text).map_err(|_| EnterError::Gone)?;
+    file.read_to_string(&mut text)
+        .map_err(|_| EnterError::Gone)?;
     let start = crate::instance::procfs::Stat::parse(&text).map(|s| s.start_ticks);
     if start != Some(target.init_start) {
         return Err(EnterError::Gone);

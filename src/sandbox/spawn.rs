@@ -16,8 +16,6 @@ use nix::sys::resource::Resource;
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
 use nix::unistd::{ForkResult, Pid};
 
-use crate::profile::Limits;
-
 use super::caps;
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
@@ -77,15 +75,16 @@ pub struct Prepared {
     bpf: BpfProgram,
     pinned: Vec<Pinned>,
     last_cap: u32,
-    rlimits: Vec<(Resource, u64)>,
 }
 
 /// Where a sandbox starts, beyond its plan.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
     /// A cgroup v2 folder (empty, writable) to put the sandbox in before anything runs
-    /// in it. Without one, the plan's limits become rlimits of the app.
+    /// in it.
     pub cgroup: Option<PathBuf>,
+    /// Limits set as rlimits of the app: those the cgroup cannot hold (see `rlimits`).
+    pub rlimits: Vec<(Resource, u64)>,
 }
 
 impl Prepared {
@@ -145,29 +144,12 @@ impl Prepared {
             bpf: seccomp::compile(&plan.seccomp)?,
             pinned,
             last_cap: caps::last_cap(),
-            rlimits: rlimits(&plan.limits),
         })
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
-}
-
-/// The rlimits standing in for cgroup limits: memory caps each process's data
-/// (`RLIMIT_DATA`: heap and private writable mappings, not address-space reservations,
-/// which browsers make by the terabyte), pids caps the processes of the user in the
-/// sandbox's user namespace (`RLIMIT_NPROC` is counted per user namespace). A CPU share
-/// has no rlimit: it needs the cgroup.
-pub fn rlimits(limits: &Limits) -> Vec<(Resource, u64)> {
-    let mut out = Vec::new();
-    if let Some(bytes) = limits.memory_bytes {
-        out.push((Resource::RLIMIT_DATA, bytes));
-    }
-    if let Some(pids) = limits.pids {
-        out.push((Resource::RLIMIT_NPROC, u64::from(pids)));
-    }
-    out
 }
 
 /// A sandbox whose app has started (its `execve` succeeded).
@@ -269,8 +251,13 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
         drop(sync_write);
         drop(error_read);
         drop(status_read);
-        let rlimits = options.cgroup.is_none();
-        child_main(prepared, sync_read, error_write, status_write, rlimits);
+        child_main(
+            prepared,
+            sync_read,
+            error_write,
+            status_write,
+            &options.rlimits,
+        );
     }
     let child = Pid::from_raw(ret as i32);
     drop(sync_read);
@@ -342,7 +329,7 @@ fn child_main(
     sync_read: OwnedFd,
     error_write: OwnedFd,
     status_write: OwnedFd,
-    rlimits: bool,
+    rlimits: &[(Resource, u64)],
 ) -> ! {
     let keep = [error_write.as_raw_fd(), status_write.as_raw_fd()];
     let app = match build_and_fork(prepared, sync_read, &keep, rlimits) {
@@ -367,7 +354,7 @@ fn build_and_fork(
     prepared: &Prepared,
     sync_read: OwnedFd,
     keep: &[RawFd; 2],
-    rlimits: bool,
+    rlimits: &[(Resource, u64)],
 ) -> Result<Pid, String> {
     let plan = &prepared.plan;
     // Die with boxtop; if it is already gone, the sync read below sees end of file.
@@ -409,7 +396,7 @@ fn build_and_fork(
 }
 
 /// The app process: hardening in order, then `execve`. Never returns.
-fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: bool) -> ! {
+fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -> ! {
     let fail_setup = |what: &str, errno: Errno| fail(error_fd, b'S', &format!("{what}: {errno}"));
     // Signal state inherited from boxtop (Rust ignores SIGPIPE) must not reach the app.
     for signal in Signal::iterator() {
@@ -427,11 +414,9 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: bool) -> ! {
     if let Err(errno) = nix::unistd::chdir(&prepared.cwd) {
         fail_setup(&format!("chdir {}", prepared.cwd.display()), errno);
     }
-    if rlimits {
-        for (resource, value) in &prepared.rlimits {
-            if let Err(errno) = nix::sys::resource::setrlimit(*resource, *value, *value) {
-                fail_setup(&format!("setting {resource:?} to {value}"), errno);
-            }
+    for (resource, value) in rlimits {
+        if let Err(errno) = nix::sys::resource::setrlimit(*resource, *value, *value) {
+            fail_setup(&format!("setting {resource:?} to {value}"), errno);
         }
     }
     // The environment is the plan's, rebuilt from the allowlist: passed to execve below.

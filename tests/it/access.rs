@@ -56,7 +56,7 @@ fn assert_ok(output: &Output, what: &str) {
 }
 
 fn display_number() -> u32 {
-    500 + std::process::id() % 400
+    crate::support::free_display()
 }
 
 /// Xvfb with a cookie in the test user's Xauthority (plus a second, unrelated entry).

@@ -4,5 +4,6 @@
 mod access;
 mod entries;
 mod errors;
+mod instances;
 mod runtime;
 mod support;

@@ -358,7 +358,7 @@ fn hostname_is_the_profile_name() {
 #[test]
 fn network_none_has_only_lo_and_no_abstract_x_socket() {
     let world = World::new();
-    let display = 100 + std::process::id() % 400;
+    let display = crate::support::free_display();
     let _x = Xvfb::start(&world, display);
     let name = format!("/tmp/.X11-unix/X{display}");
     // The host can reach the server's abstract socket: the check below can fail.

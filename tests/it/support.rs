@@ -247,6 +247,23 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// An X display number no other test of this run (nor any server on the machine) uses:
+/// tests run in parallel, and a second Xvfb on a taken number fails while its clients
+/// reach the first one.
+pub fn free_display() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = 100 + (std::process::id() % 50) * 16;
+    loop {
+        let n = base + NEXT.fetch_add(1, Ordering::Relaxed) % 800;
+        let taken = Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            || Path::new(&format!("/tmp/.X{n}-lock")).exists();
+        if !taken {
+            return n;
+        }
+    }
+}
+
 /// An X server for the tests, killed when dropped.
 pub struct Xvfb {
     child: std::process::Child,

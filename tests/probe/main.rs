@@ -41,12 +41,17 @@
 //!   namespace calls (unshare, setns, chroot, clone-new*) pass with anything but EPERM.
 //! - `foreign-abi-killed` (x86_64): items `x32` and `i386`: a child making a getpid call of
 //!   that ABI is killed by SIGSYS.
+//! - `hold-memory MIB` (a workload, not a check): allocates MIB MiB, touches every page,
+//!   prints `ok hold-memory` and sleeps until killed. `fork-many N` (a workload): starts N
+//!   sleeping children or as many as allowed, prints `forked COUNT of N, stopped by: ERROR`
+//!   and sleeps until killed.
 
 mod abi;
 mod args;
 mod child;
 mod controls;
 mod files;
+mod load;
 mod mounts;
 mod namespaces;
 mod network;
@@ -197,6 +202,16 @@ const CHECKS: &[Check] = &[
         name: "foreign-abi-killed",
         args: "",
         run: abi::foreign_abi_killed,
+    },
+    Check {
+        name: "hold-memory",
+        args: "MIB",
+        run: load::hold_memory,
+    },
+    Check {
+        name: "fork-many",
+        args: "N",
+        run: load::fork_many,
     },
 ];
 

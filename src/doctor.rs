@@ -188,64 +188,59 @@ pub fn run_checks(paths: &Paths) -> Vec<Check> {
     checks
 }
 
-/// cgroup v2 delegation: a writable cgroup of our own, as systemd user sessions give.
+/// cgroup v2 delegation, found the way launches find it (`instance::cgroup::find`),
+/// with the controllers instances can get limits from.
 fn cgroup_check() -> Check {
-    let fix = "run boxtop inside a systemd user session (it delegates a cgroup to you), \
-               or set BOXTOP_CGROUP_ROOT to a cgroup v2 folder you own; without it boxtop \
-               falls back to /proc accounting, SIGSTOP for pause and rlimits";
-    if let Ok(root) = std::env::var("BOXTOP_CGROUP_ROOT") {
-        let writable =
-            nix::unistd::access(Path::new(&root), nix::unistd::AccessFlags::W_OK).is_ok();
-        return Check {
-            feature: "cgroup v2 delegation",
-            status: if writable {
-                Status::Ok
+    use crate::instance::cgroup;
+    const FEATURE: &str = "cgroup v2 delegation";
+    match cgroup::find() {
+        Ok(delegation) => {
+            let parent = if delegation.base.exists() {
+                delegation.base.clone()
             } else {
-                Status::Missing
-            },
-            detail: format!("BOXTOP_CGROUP_ROOT={root}"),
-            fix: (!writable).then(|| fix.to_string()),
-        };
-    }
-    let own = std::fs::read_to_string("/proc/self/cgroup")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|line| line.strip_prefix("0::").map(str::to_string))
-        });
-    let mount = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
-        .into_iter()
-        .find(|dir| Path::new(dir).join("cgroup.controllers").exists());
-    match (own, mount) {
-        (Some(own), Some(mount)) => {
-            let dir = Path::new(mount).join(own.trim_start_matches('/'));
-            let writable =
-                nix::unistd::access(&dir.join("cgroup.procs"), nix::unistd::AccessFlags::W_OK)
-                    .is_ok();
+                delegation
+                    .base
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+            };
+            let offered = std::fs::read_to_string(parent.join("cgroup.controllers"))
+                .unwrap_or_default();
+            let missing: Vec<&str> = ["cpu", "memory", "pids"]
+                .into_iter()
+                .filter(|c| !offered.split_whitespace().any(|o| o == *c))
+                .collect();
             Check {
-                feature: "cgroup v2 delegation",
-                status: if writable {
+                feature: FEATURE,
+                status: if missing.is_empty() {
                     Status::Ok
                 } else {
                     Status::Limited
                 },
                 detail: format!(
-                    "{} {}",
-                    dir.display(),
-                    if writable {
-                        "is writable"
+                    "instances get their own cgroup under {}{}",
+                    delegation.base.display(),
+                    if missing.is_empty() {
+                        String::new()
                     } else {
-                        "is not writable"
+                        format!(
+                            "; the {} controller(s) are not offered there, so those limits fall back to rlimits or are not applied",
+                            missing.join(", ")
+                        )
                     }
                 ),
-                fix: (!writable).then(|| fix.to_string()),
+                fix: (!missing.is_empty()).then(|| {
+                    "enable the controllers for your delegated subtree (systemd: `Delegate=cpu memory pids` for user@.service)".to_string()
+                }),
             }
         }
-        _ => Check {
-            feature: "cgroup v2 delegation",
+        Err(why) => Check {
+            feature: FEATURE,
             status: Status::Limited,
-            detail: "no cgroup v2 hierarchy found".into(),
-            fix: Some(fix.to_string()),
+            detail: format!(
+                "{why}; boxtop falls back to /proc accounting, SIGSTOP/SIGCONT for pause and rlimits for limits (no cpu limit)"
+            ),
+            fix: Some(why.hint().to_string()),
         },
     }
 }

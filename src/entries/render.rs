@@ -90,7 +90,7 @@ pub fn render_entry(
     file.set(
         MAIN_GROUP,
         "Exec",
-        &launch_line(boxtop, &profile.name, !is_terminal, extra),
+        &launch_line(boxtop, &profile.name, !is_terminal, "desktop", extra),
     );
     file.set(MAIN_GROUP, "TryExec", boxtop);
     // A terminal app gets its terminal, and runs in the foreground in it.
@@ -158,7 +158,7 @@ pub fn render_autostart(
     file.set(
         MAIN_GROUP,
         "Exec",
-        &launch_line(boxtop, &profile.name, true, args),
+        &launch_line(boxtop, &profile.name, true, "autostart", args),
     );
     file.set(MAIN_GROUP, "TryExec", boxtop);
     file.set(MAIN_GROUP, "Terminal", "false");
@@ -271,7 +271,11 @@ fn write_actions(
                 file.set_raw(&group, key, Some(&locale), &raw);
             }
         }
-        file.set(&group, "Exec", &launch_line(boxtop, profile, detach, args));
+        file.set(
+            &group,
+            "Exec",
+            &launch_line(boxtop, profile, detach, "desktop", args),
+        );
         kept.push(id);
     }
     if !kept.is_empty() {
@@ -297,12 +301,22 @@ fn parse_exec(file: &DesktopFile, group: &str) -> Option<Vec<Arg>> {
     exec::parse(&file.string(group, "Exec")?).ok()
 }
 
-/// `boxtop run [--detach] NAME [-- ARGS...]`, as an `Exec` value (not yet escaped).
-pub fn launch_line(boxtop: &str, profile: &str, detach: bool, extra: Vec<Arg>) -> String {
+/// `boxtop run [--detach] --origin ORIGIN NAME [-- ARGS...]`, as an `Exec` value (not
+/// yet escaped). The origin shows in `boxtop ps`, and makes a failed launch a desktop
+/// notification (there is no terminal to print it in).
+pub fn launch_line(
+    boxtop: &str,
+    profile: &str,
+    detach: bool,
+    origin: &str,
+    extra: Vec<Arg>,
+) -> String {
     let mut args = vec![Arg::text(boxtop), Arg::text("run")];
     if detach {
         args.push(Arg::text("--detach"));
     }
+    args.push(Arg::text("--origin"));
+    args.push(Arg::text(origin));
     args.push(Arg::text(profile));
     if !extra.is_empty() {
         args.push(Arg::text("--"));
@@ -397,21 +411,22 @@ mod tests {
     #[test]
     fn launch_line_quotes_boxtop_and_omits_an_empty_separator() {
         assert_eq!(
-            launch_line("/usr/bin/boxtop", "xterm", true, vec![]),
-            "/usr/bin/boxtop run --detach xterm"
+            launch_line("/usr/bin/boxtop", "xterm", true, "desktop", vec![]),
+            "/usr/bin/boxtop run --detach --origin desktop xterm"
         );
         assert_eq!(
             launch_line(
                 "/home/me/my bin/boxtop",
                 "vim",
                 false,
+                "desktop",
                 args("x %F")[1..].to_vec()
             ),
-            "\"/home/me/my bin/boxtop\" run vim -- %F"
+            "\"/home/me/my bin/boxtop\" run --origin desktop vim -- %F"
         );
         assert_eq!(
-            launch_line("/opt/100%/boxtop", "a", true, vec![]),
-            "/opt/100%%/boxtop run --detach a"
+            launch_line("/opt/100%/boxtop", "a", true, "autostart", vec![]),
+            "/opt/100%%/boxtop run --detach --origin autostart a"
         );
     }
 }

@@ -1,10 +1,14 @@
 //! The boundary between the TUI and running sandboxes: listing, launching, stopping,
-//! logs and shells. The TUI only talks to a `Backend`; `CommandBackend` drives the boxtop
-//! binary itself, tests use a recording fake.
+//! logs and shells. The TUI only talks to a `Backend`; `LocalBackend` drives the real
+//! instances, tests use a recording fake.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use crate::instance::collect::Collector;
+use crate::instance::control;
+use crate::instance::launch;
+use crate::instance::record::{Record, Store};
 use crate::instance::status::Status;
 use crate::paths::Paths;
 use crate::profile::Profile;
@@ -60,27 +64,34 @@ pub trait Backend: Send {
     }
 }
 
-/// Runs the boxtop binary itself: `ps --json`, `run --detach`, `stop`, `kill`, `pause`,
-/// `resume`, `enter`. Its output never reaches the screen: stdout and stderr are captured.
-pub struct CommandBackend {
+/// The real instances: status read in-process (a `Collector` keeps the CPU readings
+/// between refreshes), kill, pause and resume done in-process, launches and stops run by
+/// the boxtop binary itself (a launch forks a supervisor that must outlive the TUI; a
+/// stop may wait for its timeout). Their output never reaches the screen.
+pub struct LocalBackend {
     exe: PathBuf,
-    logs: PathBuf,
+    store: Store,
+    collector: Collector,
+    /// `boxtop stop` processes still running, reaped on the next refresh.
+    stopping: Vec<std::process::Child>,
 }
 
-impl CommandBackend {
+impl LocalBackend {
     /// Uses the running executable, or `boxtop` from `$PATH` when it cannot be found.
     pub fn new(paths: &Paths) -> Self {
-        Self {
-            exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("boxtop")),
-            logs: paths.state.join("logs"),
-        }
+        Self::with_exe(
+            std::env::current_exe().unwrap_or_else(|_| PathBuf::from("boxtop")),
+            paths,
+        )
     }
 
     /// Uses another boxtop executable (tests, or a development build).
     pub fn with_exe(exe: PathBuf, paths: &Paths) -> Self {
         Self {
             exe,
-            logs: paths.state.join("logs"),
+            store: launch::store(paths),
+            collector: Collector::new(),
+            stopping: Vec::new(),
         }
     }
 
@@ -91,49 +102,49 @@ impl CommandBackend {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // Its own process group: a signal meant for the TUI never reaches it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         command
     }
 
-    /// Runs to completion; stdout on success, the reason on failure.
-    fn output(&self, mut command: Command, what: &str) -> Result<String, String> {
-        let output = command
-            .output()
-            .map_err(|err| format!("{what}: cannot run {}: {err}", self.exe.display()))?;
-        if output.status.success() {
-            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
-        }
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let reason = stderr
-            .lines()
-            .map(|line| line.trim().trim_start_matches("boxtop: "))
-            .filter(|line| !line.is_empty())
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(if reason.is_empty() {
-            format!("{what}: {}", output.status)
-        } else {
-            format!("{what}: {reason}")
-        })
-    }
-
-    fn simple(&self, verb: &str, id: &str) -> Result<(), String> {
-        self.output(self.command(&[verb, id]), &format!("{verb} {id}"))
-            .map(drop)
+    fn record(&self, id: &str) -> Result<Record, String> {
+        self.store.load(id).map_err(|err| err.to_string())
     }
 }
 
-impl Backend for CommandBackend {
+/// Runs to completion; stdout on success, the reason on failure.
+fn output(exe: &std::path::Path, mut command: Command, what: &str) -> Result<String, String> {
+    let output = command
+        .output()
+        .map_err(|err| format!("{what}: cannot run {}: {err}", exe.display()))?;
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let reason = stderr
+        .lines()
+        .map(|line| line.trim().trim_start_matches("boxtop: "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(if reason.is_empty() {
+        format!("{what}: {}", output.status)
+    } else {
+        format!("{what}: {reason}")
+    })
+}
+
+impl Backend for LocalBackend {
     fn instances(&mut self) -> Result<Vec<Status>, String> {
-        let text = self.output(self.command(&["ps", "--json"]), "boxtop ps")?;
-        serde_json::from_str(&text).map_err(|err| format!("boxtop ps: unreadable output: {err}"))
+        self.stopping
+            .retain_mut(|child| matches!(child.try_wait(), Ok(None)));
+        Ok(self.collector.collect(&self.store).statuses)
     }
 
     fn launch(&mut self, profile: &str, args: &[String]) -> Result<String, String> {
-        let mut command = self.command(&["run", "--detach", profile, "--"]);
+        let mut command = self.command(&["run", "--detach", "--origin", "tui", profile, "--"]);
         command.args(args);
-        // Its own process group: a signal meant for the TUI never reaches the launcher.
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let id = self.output(command, &format!("launching '{profile}'"))?;
+        let id = output(&self.exe, command, &format!("launching '{profile}'"))?;
         let id = id.trim();
         if id.is_empty() {
             return Err(format!("launching '{profile}': no instance id was printed"));
@@ -142,23 +153,31 @@ impl Backend for CommandBackend {
     }
 
     fn stop(&mut self, id: &str) -> Result<(), String> {
-        self.simple("stop", id)
+        let mut command = self.command(&["stop", id]);
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        let child = command
+            .spawn()
+            .map_err(|err| format!("stop {id}: cannot run {}: {err}", self.exe.display()))?;
+        self.stopping.push(child);
+        Ok(())
     }
 
     fn kill(&mut self, id: &str) -> Result<(), String> {
-        self.simple("kill", id)
+        control::kill(&self.store, &self.record(id)?)
+            .map(drop)
+            .map_err(|err| err.to_string())
     }
 
     fn pause(&mut self, id: &str) -> Result<(), String> {
-        self.simple("pause", id)
+        control::pause(&self.record(id)?).map_err(|err| err.to_string())
     }
 
     fn resume(&mut self, id: &str) -> Result<(), String> {
-        self.simple("resume", id)
+        control::resume(&self.record(id)?).map_err(|err| err.to_string())
     }
 
     fn log_path(&self, id: &str) -> Option<PathBuf> {
-        Some(self.logs.join(format!("{id}.log")))
+        self.record(id).ok()?.log
     }
 
     fn enter_command(&self, id: &str) -> Option<Command> {

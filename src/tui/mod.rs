@@ -30,7 +30,7 @@ use ratatui::Terminal;
 use crate::paths::Paths;
 use action::Action;
 use app::{App, External};
-use backend::{Backend, CommandBackend};
+use backend::{Backend, LocalBackend};
 use event::{Event, Input, ProfileWatcher, Signals};
 
 /// How the TUI runs; the command line may set these (`--refresh`).
@@ -71,7 +71,7 @@ pub fn run(paths: &Paths) -> anyhow::Result<()> {
     run_with(
         paths,
         Config::from_env(),
-        Box::new(CommandBackend::new(paths)),
+        Box::new(LocalBackend::new(paths)),
     )
 }
 

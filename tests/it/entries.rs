@@ -197,7 +197,7 @@ fn install_copies_the_apps_names_icon_types_and_field_codes() {
     assert_eq!(key(&file, "StartupWMClass").as_deref(), Some("ChatWindow"));
     assert_eq!(
         key(&file, "Exec"),
-        Some(format!("{boxtop} run --detach chat -- %U")),
+        Some(format!("{boxtop} run --detach --origin desktop chat -- %U")),
         "only the field code of the app's command line is passed on"
     );
     assert_eq!(key(&file, "TryExec"), Some(boxtop.clone()));
@@ -209,7 +209,7 @@ fn install_copies_the_apps_names_icon_types_and_field_codes() {
     assert_eq!(key(&file, "Actions").as_deref(), Some("new-window;"));
     assert_eq!(
         file.raw("Desktop Action new-window", "Exec"),
-        Some(format!("{boxtop} run --detach chat -- --new-window %U").as_str())
+        Some(format!("{boxtop} run --detach --origin desktop chat -- --new-window %U").as_str())
     );
     assert_eq!(
         file.raw_localized("Desktop Action new-window", "Name", Some("de")),
@@ -243,7 +243,7 @@ fn subfolder_ids_paths_with_spaces_and_odd_command_lines() {
     );
     assert!(key(&file, "Exec")
         .unwrap()
-        .ends_with(" run --detach viewer -- %F"));
+        .ends_with(" run --detach --origin desktop viewer -- %F"));
 
     let odd = install(&setup.env, &setup.profile("odd"), false).expect("install odd");
     validate(&odd.entry);
@@ -252,7 +252,7 @@ fn subfolder_ids_paths_with_spaces_and_odd_command_lines() {
     assert!(
         key(&file, "Exec")
             .unwrap()
-            .ends_with(" run --detach odd -- %i --open=%f"),
+            .ends_with(" run --detach --origin desktop odd -- %i --open=%f"),
         "deprecated %d and %k are dropped, the quoted title is the app's own: {:?}",
         key(&file, "Exec")
     );
@@ -281,7 +281,7 @@ fn apps_with_no_entry_get_a_generic_one() {
         assert_eq!(
             key(&file, "Exec"),
             Some(format!(
-                "{} run --detach {name}",
+                "{} run --detach --origin desktop {name}",
                 setup.env.boxtop.display()
             ))
         );
@@ -297,7 +297,10 @@ fn terminal_apps_keep_their_terminal_and_run_in_the_foreground() {
     assert_eq!(key(&file, "Terminal").as_deref(), Some("true"));
     assert_eq!(
         key(&file, "Exec"),
-        Some(format!("{} run term -- %F", setup.env.boxtop.display()))
+        Some(format!(
+            "{} run --origin desktop term -- %F",
+            setup.env.boxtop.display()
+        ))
     );
 }
 
@@ -360,6 +363,8 @@ fn gio_launches_boxtop_from_a_folder_with_reserved_characters_with_the_files() {
         vec![
             "run".to_string(),
             "--detach".into(),
+            "--origin".into(),
+            "desktop".into(),
             "viewer".into(),
             "--".into(),
             picture.display().to_string(),
@@ -375,7 +380,7 @@ fn percent_in_boxtop_path_is_written_as_the_spec_says_with_a_warning() {
     validate(&done.entry);
     assert_eq!(
         key(&read(&done.entry), "Exec").as_deref(),
-        Some("\"/opt/100%% tools/boxtop\" run --detach chat -- %U")
+        Some("\"/opt/100%% tools/boxtop\" run --detach --origin desktop chat -- %U")
     );
     assert!(
         done.warnings.iter().any(|w| w.contains("holds '%'")),
@@ -551,7 +556,7 @@ fn autostart_keeps_the_apps_own_arguments_and_goes_away_cleanly() {
     assert_eq!(
         key(&file, "Exec"),
         Some(format!(
-            "{} run --detach chat -- --start-minimized",
+            "{} run --detach --origin autostart chat -- --start-minimized",
             setup.env.boxtop.display()
         ))
     );
@@ -568,7 +573,7 @@ fn autostart_keeps_the_apps_own_arguments_and_goes_away_cleanly() {
     validate(&plain.path);
     assert!(key(&read(&plain.path), "Exec")
         .unwrap()
-        .ends_with(" run --detach viewer"));
+        .ends_with(" run --detach --origin autostart viewer"));
 
     assert_eq!(
         disable(&setup.env, "chat").unwrap(),
@@ -675,7 +680,7 @@ fn list_and_sync_follow_profiles_and_a_moved_boxtop() {
         assert!(
             key(&file, "Exec")
                 .unwrap()
-                .starts_with("/new/boxtop run --detach chat"),
+                .starts_with("/new/boxtop run --detach --origin "),
             "{}",
             path.display()
         );
@@ -821,19 +826,19 @@ fn real_xterm_and_mousepad_entries_from_this_machine() {
                 assert_eq!(key(&entry, "Icon").as_deref(), Some("mini.xterm"));
                 assert_eq!(
                     key(&entry, "Exec").as_deref(),
-                    Some("/usr/local/bin/boxtop run --detach xterm")
+                    Some("/usr/local/bin/boxtop run --detach --origin desktop xterm")
                 );
             }
             _ => {
                 assert_eq!(localized(&entry, "Name", "de").as_deref(), Some("Mousepad (sandboxed)"));
                 assert_eq!(
                     key(&entry, "Exec").as_deref(),
-                    Some("/usr/local/bin/boxtop run --detach mousepad -- %U")
+                    Some("/usr/local/bin/boxtop run --detach --origin desktop mousepad -- %U")
                 );
                 assert_eq!(key(&entry, "MimeType").as_deref(), Some("text/plain;"));
                 assert_eq!(
                     entry.raw("Desktop Action preferences", "Exec"),
-                    Some("/usr/local/bin/boxtop run --detach mousepad -- --preferences")
+                    Some("/usr/local/bin/boxtop run --detach --origin desktop mousepad -- --preferences")
                 );
             }
         }
@@ -868,7 +873,7 @@ fn cli_install_list_autostart_and_remove_xterm() {
     assert_eq!(
         key(&file, "Exec"),
         Some(format!(
-            "{} run --detach xterm",
+            "{} run --detach --origin desktop xterm",
             world.bin.join("boxtop").display()
         )),
         "the entry starts this boxtop by its absolute path"

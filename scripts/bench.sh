@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks boxtop against its peers and records the results in docs/benchmarks.md.
 #
-#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch (default: all of them)
+#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status (default: all of them)
 #
 # Each benchmark is a function bench_NAME listed in BENCHMARKS. It times its commands in
 # one hyperfine run (raw results kept in target/bench/NAME.json) and writes one section
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BENCHMARKS=(launch)
+readonly BENCHMARKS=(launch status)
 
 readonly BOXTOP_BIN=${BOXTOP_BIN:-target/release/boxtop}
 readonly BENCH_DOC=${BENCH_DOC:-docs/benchmarks.md}
@@ -28,6 +28,8 @@ readonly WARMUP=${BENCH_WARMUP:-20}
 readonly BENCH_UID=${BENCH_UID:-47001}
 readonly RESULTS_DIR=target/bench
 readonly MINIMAL_PROFILE=benches/minimal.toml
+readonly SLEEPER_PROFILE=benches/sleeper.toml
+readonly STATUS_INSTANCES=${BENCH_INSTANCES:-100}
 
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*"; }
@@ -61,6 +63,7 @@ prepare_environment() {
     chmod 700 "$WORK/runtime"
     install -m 755 "$BOXTOP_BIN" "$WORK/bin/boxtop"
     install -m 644 "$MINIMAL_PROFILE" "$WORK/bin/minimal.toml"
+    install -m 644 "$SLEEPER_PROFILE" "$WORK/bin/sleeper.toml"
 
     local -a env_vars=(
         PATH=/usr/local/bin:/usr/bin:/bin
@@ -241,6 +244,68 @@ bench_launch() {
             print "/bin/true"
             print show_bwrap
             print show_boxtop
+            print "```"
+        }' >"$body"
+
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+# Starts STATUS_INSTANCES sleeping instances, then times one status refresh
+# (`boxtop ps --json --interval 0`: process start, state files, one /proc pass) against
+# `ps -e`, wall time and CPU time. Without a delegated cgroup (the usual case for the
+# measured uid) every instance is found by its pid namespace: the slower path.
+bench_status() {
+    local heading='## Status: boxtop ps with running instances vs ps -e'
+    local json=$RESULTS_DIR/status.json
+    local boxtop="$WORK/bin/boxtop" i
+    say "status: starting $STATUS_INSTANCES instances of benches/sleeper.toml"
+    for ((i = 0; i < STATUS_INSTANCES; i++)); do
+        (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" run --detach --profile-file "$WORK/bin/sleeper.toml" >/dev/null) ||
+            die "could not start instance $i"
+    done
+    local running
+    running=$(cd "$WORK" && "${RUN_AS[@]}" "$boxtop" ps --json --interval 0 |
+        jq '[.[] | select(.state.state == "running")] | length')
+    ((running == STATUS_INSTANCES)) || die "$running of $STATUS_INSTANCES instances are running"
+
+    local ps_command="$boxtop ps --json --interval 0"
+    say "status: timing a refresh with $running instances against ps -e ($RUNS runs each)"
+    run_hyperfine "$json" boxtop-ps "$ps_command" ps-e "ps -e"
+    (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" kill bench-sleeper >/dev/null) ||
+        say "status: could not kill every instance"
+
+    local -A mean=() cpu=()
+    local name m c
+    while IFS=$'\t' read -r name m c; do
+        mean[$name]=$m
+        cpu[$name]=$c
+    done < <(jq -r '.results[] | [.command, .mean * 1000, (.user + .system) * 1000] | @tsv' "$json")
+
+    local body=$WORK/status.md
+    awk -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
+        -v n="$running" -v runs="$RUNS" -v warmup="$WARMUP" -v user="$RUN_AS_NOTE" \
+        -v boxtop="${mean[boxtop-ps]}" -v boxtop_cpu="${cpu[boxtop-ps]}" \
+        -v ps="${mean[ps-e]}" -v ps_cpu="${cpu[ps-e]}" \
+        -v show="$(show_command "$ps_command")" '
+        BEGIN {
+            print heading
+            print ""
+            printf "Measured %s on %s: %d running instances (each a sleeping program), %d runs of each command after %d warmup runs, %s.\n", date, host, n, runs, warmup, user
+            print ""
+            print "A refresh is what the TUI does every second and what `boxtop ps` does once: read every state file, check each pid against its start time, find each sandbox'"'"'s processes and add up their CPU and memory. Timing the whole `boxtop ps` process bounds the refresh from above (it includes starting the process)."
+            print ""
+            print "| Command | Wall, mean (ms) | CPU, user + system (ms) |"
+            print "| --- | ---: | ---: |"
+            printf "| `boxtop ps --json --interval 0` | %.3f | %.3f |\n", boxtop, boxtop_cpu
+            printf "| `ps -e` | %.3f | %.3f |\n", ps, ps_cpu
+            print ""
+            printf "Refresh of %d instances: **%.2f ms**. Goal: under 10 ms: **%s**. CPU cost against `ps -e`: **%.2fx**.\n", n, boxtop, (boxtop < 10) ? "met" : "not met", (ps_cpu > 0) ? boxtop_cpu / ps_cpu : 0
+            print ""
+            print "```"
+            print show
+            print "ps -e"
             print "```"
         }' >"$body"
 

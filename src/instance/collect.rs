@@ -59,17 +59,31 @@ impl Collector {
     }
 
     fn collect_records(&mut self, records: Vec<Record>, problems: Vec<BadRecord>) -> Snapshot {
-        // Instances without a cgroup are found by their pid namespace in one /proc pass.
-        let live: Vec<(&Record, bool)> = records
+        // Instances without a cgroup are found by their pid namespace in one /proc pass;
+        // each of their processes' stat is read once, for liveness and for the figures.
+        let wanted: Vec<u64> = records
             .iter()
-            .map(|r| (r, !r.has_ended() && r.init.is_some_and(|i| i.is_alive())))
-            .collect();
-        let wanted: Vec<u64> = live
-            .iter()
-            .filter(|(r, alive)| *alive && !r.cgroup.as_ref().is_some_and(|c| c.exists()))
-            .filter_map(|(r, _)| r.pid_ns)
+            .filter(|r| !r.has_ended() && r.init.is_some())
+            .filter(|r| !r.cgroup.as_ref().is_some_and(|c| c.exists()))
+            .filter_map(|r| r.pid_ns)
             .collect();
         let members = procfs::members(&wanted);
+        let stats: HashMap<i32, Stat> = members
+            .values()
+            .flatten()
+            .filter_map(|pid| Stat::read(*pid).ok().map(|stat| (*pid, stat)))
+            .collect();
+        let live: Vec<(&Record, bool)> = records
+            .iter()
+            .map(|r| {
+                let alive = !r.has_ended()
+                    && r.init.is_some_and(|init| match stats.get(&init.pid) {
+                        Some(stat) => stat.start_ticks == init.start && stat.state != 'Z',
+                        None => init.is_alive(),
+                    });
+                (r, alive)
+            })
+            .collect();
         let when = Instant::now();
         let mut statuses = Vec::with_capacity(records.len());
         let mut seen = Vec::new();
@@ -98,7 +112,7 @@ impl Collector {
                 notes.insert(record.id.clone(), record.limit_notes.clone());
             }
             if *alive {
-                let measure = self.measure(record, &members);
+                let measure = self.measure(record, &members, &stats);
                 status.processes = measure.processes;
                 status.memory_bytes = measure.memory_bytes;
                 if measure.paused {
@@ -146,7 +160,12 @@ impl Collector {
         }
     }
 
-    fn measure(&self, record: &Record, members: &HashMap<u64, Vec<i32>>) -> Measure {
+    fn measure(
+        &self,
+        record: &Record,
+        members: &HashMap<u64, Vec<i32>>,
+        stats: &HashMap<i32, Stat>,
+    ) -> Measure {
         if let Some(usage) = record.cgroup.as_deref().and_then(cgroup::usage) {
             let memory_bytes = match usage.memory_bytes {
                 Some(bytes) => bytes,
@@ -167,7 +186,7 @@ impl Collector {
         let mut measure = Measure::default();
         let mut stopped = 0;
         for pid in pids {
-            let Ok(stat) = Stat::read(*pid) else { continue };
+            let Some(stat) = stats.get(pid) else { continue };
             measure.processes += 1;
             measure.cpu_usec += stat.cpu_ticks * 1_000_000 / self.ticks;
             measure.memory_bytes += stat.rss_pages * self.page;

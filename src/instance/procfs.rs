@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
 
 /// Fields of `/proc/PID/stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +93,9 @@ pub fn members(namespaces: &[u64]) -> HashMap<u64, Vec<i32>> {
 
 /// Bytes received and sent on every interface but `lo`, from a `/proc/PID/net/dev`.
 pub fn net_bytes(pid: i32) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(Path::new(&format!("/proc/{pid}/net/dev"))).ok()?;
-    parse_net_dev(&text)
+    let mut buf = [0u8; 16 * 1024];
+    let text = read_small(&format!("/proc/{pid}/net/dev"), &mut buf).ok()?;
+    parse_net_dev(text)
 }
 
 pub fn parse_net_dev(text: &str) -> Option<(u64, u64)> {

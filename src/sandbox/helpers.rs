@@ -26,6 +26,9 @@ pub enum HelperError {
         program: &'static str,
         reason: String,
     },
+    /// pasta failed and the tun device is why: `problem` says what to do.
+    #[error("pasta cannot give the sandbox its network: {problem}")]
+    Tun { problem: String },
     #[error("cannot create {path}: {source}")]
     Dir {
         path: String,
@@ -174,6 +177,11 @@ pub fn start_pasta(pid: Pid) -> Result<(), HelperError> {
         source,
     })?;
     if !output.status.success() {
+        // pasta's own words ("Failed to open tun socket in namespace") name neither the
+        // device nor the fix.
+        if let Some(problem) = crate::doctor::tun_problem() {
+            return Err(HelperError::Tun { problem });
+        }
         return Err(HelperError::NotReady {
             program: PROGRAM,
             reason: format!(

@@ -694,6 +694,9 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
         let gateway = format!("{GATEWAY}:{port}");
         let remote_server = std::net::TcpListener::bind(format!("{REMOTE}:0")).unwrap();
         let remote = remote_server.local_addr().unwrap().to_string();
+        let any_server = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let host_ip = HOST_ADDRESS.split('/').next().unwrap();
+        let main_address = format!("{host_ip}:{}", any_server.local_addr().unwrap().port());
         let abstract_name = format!(
             "{}-net",
             world.root.path().file_name().unwrap().to_string_lossy()
@@ -706,6 +709,7 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
         for (check, target) in [
             ("tcp-reachable", &loopback),
             ("tcp-reachable", &remote),
+            ("tcp-reachable", &main_address),
             ("abstract-reachable", &abstract_name),
         ] {
             let outside = world
@@ -721,11 +725,13 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
             "command = [\"/bin/sh\", \"-c\"]\nnetwork = \"isolated\"\n[home]\nephemeral = true\n\
              [[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n",
         );
-        // Without `--no-map-gw`, pasta would take the gateway to the host's loopback.
+        // Without `--no-map-gw`, pasta would take the gateway to the host's loopback. The
+        // host's main address is the sandbox's own in there.
         let script = format!(
             "p=$HOME/probe-bin/probe; s=0\n\
              $p tcp-unreachable {loopback} || s=1\n\
              $p tcp-unreachable {gateway} || s=1\n\
+             $p tcp-unreachable {main_address} || s=1\n\
              $p abstract-unreachable {abstract_name} || s=1\n\
              $p tcp-reachable {remote} || s=1\n\
              $p interfaces-not-only-lo || s=1\n\
@@ -742,7 +748,7 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
             ])
             .output()
             .unwrap();
-        assert_probe_ok(&out, 5);
+        assert_probe_ok(&out, 6);
         let text = stdout(&out);
         assert!(
             text.lines()

@@ -23,12 +23,12 @@ test   x11-utils           xdpyinfo,xwininfo       xorg-xdpyinfo,xorg-xwininfo  
 test   x11-apps            xwd                     xorg-xwd                     xwd
 test   imagemagick         ImageMagick             imagemagick                  convert
 test   xterm               xterm                   xterm                        xterm
-test   util-linux          util-linux              util-linux                   setpriv
+test   util-linux          util-linux              util-linux                   setpriv,unshare
 test   passt               passt                   passt                        pasta
 test   xdg-dbus-proxy      xdg-dbus-proxy          xdg-dbus-proxy               xdg-dbus-proxy
 test   dbus                dbus-daemon             dbus                         dbus-daemon
 test   dbus-bin?           dbus-tools              dbus                         dbus-send
-test   dbus-tests?         -                       -                            dbus-test-tool
+test   dbus-tests          dbus-daemon             dbus                         dbus-test-tool
 test   chromium            chromium                chromium                     chromium
 test   firefox-esr?        firefox                 firefox                      firefox-esr
 test   pulseaudio          pulseaudio              pulseaudio                   pulseaudio

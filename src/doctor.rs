@@ -76,6 +76,63 @@ pub fn userns_hint(errno: Errno) -> String {
     }
 }
 
+/// The device pasta opens to give `network = "isolated"` its own network stack.
+pub const TUN_DEVICE: &str = "/dev/net/tun";
+
+/// Why the user cannot open the tun device, with the fix; `None` when it opens. pasta
+/// runs as the user, so `network = "isolated"` needs this to hold.
+pub fn tun_problem() -> Option<String> {
+    tun_status(Path::new(TUN_DEVICE))
+        .err()
+        .map(|(what, fix)| format!("{what}; pasta needs it for network = \"isolated\". Fix: {fix}"))
+}
+
+/// Opens `path` for reading and writing, as pasta does, and closes it again: `Err` holds
+/// what went wrong and the fix.
+fn tun_status(path: &Path) -> Result<(), (String, String)> {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) => Err(tun_diagnosis(path, &error)),
+    }
+}
+
+/// What an error opening the tun device at `path` means, and the fix.
+fn tun_diagnosis(path: &Path, error: &std::io::Error) -> (String, String) {
+    let shown = path.display();
+    let errno = error.raw_os_error().map(Errno::from_raw);
+    // "Permission denied" rather than "Permission denied (os error 13)".
+    let error = errno.map_or_else(|| error.to_string(), |errno| errno.desc().to_string());
+    match errno {
+        Some(Errno::ENOENT | Errno::ENODEV | Errno::ENXIO) => (
+            format!("{shown} is missing ({error})"),
+            "load the tun module: `sudo modprobe tun` (and list `tun` in /etc/modules-load.d/ \
+             to keep it)"
+                .into(),
+        ),
+        Some(Errno::EACCES | Errno::EPERM) => (
+            format!(
+                "{shown} cannot be opened by uid {} ({error})",
+                nix::unistd::getuid()
+            ),
+            format!(
+                "`sudo chmod 0666 {shown}`, the mode most distributions give it (systemd's \
+                 udev rules do); to keep it across reboots, add the udev rule \
+                 `KERNEL==\"tun\", MODE=\"0666\"` in /etc/udev/rules.d/60-tun.rules"
+            ),
+        ),
+        _ => (
+            format!("{shown} cannot be opened ({error})"),
+            "use a kernel built with CONFIG_TUN, and make the device readable and writable \
+             by you"
+                .into(),
+        ),
+    }
+}
+
 fn find_in_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -185,6 +242,20 @@ pub fn run_checks(paths: &Paths) -> Vec<Check> {
             package,
         ));
     }
+    let tun = tun_status(Path::new(TUN_DEVICE));
+    checks.push(Check {
+        feature: "tun device",
+        status: if tun.is_ok() {
+            Status::Ok
+        } else {
+            Status::Missing
+        },
+        detail: match &tun {
+            Ok(()) => format!("{TUN_DEVICE} opens, as pasta needs for network = \"isolated\""),
+            Err((what, _)) => what.clone(),
+        },
+        fix: tun.err().map(|(_, fix)| fix),
+    });
     checks
 }
 
@@ -242,5 +313,47 @@ fn cgroup_check() -> Check {
             ),
             fix: Some(why.hint().to_string()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tun_device_asks_for_the_module() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tun");
+        let (what, fix) = tun_status(&path).unwrap_err();
+        assert!(what.contains(&path.display().to_string()), "{what}");
+        assert!(what.contains("missing"), "{what}");
+        assert!(fix.contains("modprobe tun"), "{fix}");
+    }
+
+    #[test]
+    fn a_device_that_opens_is_fine() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        assert_eq!(tun_status(file.path()), Ok(()));
+    }
+
+    #[test]
+    fn a_device_that_cannot_be_opened_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (what, _) = tun_status(dir.path()).unwrap_err();
+        assert!(what.contains("cannot be opened"), "{what}");
+    }
+
+    #[test]
+    fn a_tun_device_closed_to_the_user_asks_for_mode_0666() {
+        let path = Path::new(TUN_DEVICE);
+        let error = std::io::Error::from_raw_os_error(libc::EACCES);
+        let (what, fix) = tun_diagnosis(path, &error);
+        assert!(
+            what.starts_with("/dev/net/tun cannot be opened by uid "),
+            "{what}"
+        );
+        assert!(what.contains("Permission denied"), "{what}");
+        assert!(fix.contains("sudo chmod 0666 /dev/net/tun"), "{fix}");
+        assert!(fix.contains("KERNEL==\"tun\", MODE=\"0666\""), "{fix}");
     }
 }

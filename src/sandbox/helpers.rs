@@ -6,7 +6,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -26,6 +26,9 @@ pub enum HelperError {
         program: &'static str,
         reason: String,
     },
+    /// pasta failed and the tun device is why: `problem` says what to do.
+    #[error("pasta cannot give the sandbox its network: {problem}")]
+    Tun { problem: String },
     #[error("cannot create {path}: {source}")]
     Dir {
         path: String,
@@ -33,12 +36,13 @@ pub enum HelperError {
     },
 }
 
-/// A running xdg-dbus-proxy. It stops when `keepalive` is closed (when this value is
-/// dropped, or when boxtop dies), and is killed with boxtop in any case.
+/// A helper serving one sandbox: an xdg-dbus-proxy, or pasta, the proxy of its network.
+/// It is killed when this value is dropped, and with boxtop in any case.
 #[derive(Debug)]
 pub struct ProxyProcess {
     child: Child,
-    _keepalive: OwnedFd,
+    /// xdg-dbus-proxy also stops when this is closed.
+    _keepalive: Option<OwnedFd>,
 }
 
 impl Drop for ProxyProcess {
@@ -110,9 +114,9 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
     drop(ready_write);
     let mut process = ProxyProcess {
         child,
-        _keepalive: ready_read,
+        _keepalive: None,
     };
-    wait_readable(&process._keepalive, Duration::from_secs(10)).map_err(|reason| {
+    wait_readable(&ready_read, READY_TIMEOUT).map_err(|reason| {
         let status = process.child.try_wait().ok().flatten();
         HelperError::NotReady {
             program: PROGRAM,
@@ -123,8 +127,11 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
         }
     })?;
     let mut byte = [0u8; 1];
-    match nix::unistd::read(&process._keepalive, &mut byte) {
-        Ok(1) => Ok(process),
+    match nix::unistd::read(&ready_read, &mut byte) {
+        Ok(1) => {
+            process._keepalive = Some(ready_read);
+            Ok(process)
+        }
         _ => {
             let status = process.child.wait().ok();
             Err(HelperError::NotReady {
@@ -152,38 +159,91 @@ fn wait_readable(fd: &OwnedFd, timeout: Duration) -> Result<(), String> {
     }
 }
 
+/// How long a helper may take to become ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connects the network namespace of `pid` (the sandbox's pid 1) to the internet with
 /// pasta: addresses and routes copied from the host, DNS at `PASTA_DNS` forwarded to
 /// the host's resolver, and no way back to the host: no port forwarding in either
-/// direction and no mapping of the gateway address to the host's loopback. pasta
-/// detaches once the namespace is configured and exits when the namespace is gone.
-pub fn start_pasta(pid: Pid) -> Result<(), HelperError> {
+/// direction and no mapping of the gateway address to the host's loopback. Returns once
+/// the namespace is configured.
+///
+/// pasta stays boxtop's child, in the foreground, to be stopped with the sandbox: given a
+/// pid rather than a namespace path, it does not notice the namespace going away (the
+/// 2023 releases at least), and would outlive the sandbox.
+pub fn start_pasta(pid: Pid) -> Result<ProxyProcess, HelperError> {
+    let template = std::env::temp_dir().join("boxtop-pasta-XXXXXX");
+    let scratch = nix::unistd::mkdtemp(&template).map_err(|errno| HelperError::Dir {
+        path: template.display().to_string(),
+        source: errno.into(),
+    })?;
+    let result = run_pasta(pid, &scratch);
+    // pasta has its pid file and its log open, or has ended: neither needs a name now.
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Starts pasta with its pid file and its messages in `scratch`, and waits until it
+/// writes the pid file, which it does once the namespace is configured.
+fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
     const PROGRAM: &str = "pasta";
+    let pid_file = scratch.join("pid");
+    let log_path = scratch.join("log");
+    let log = std::fs::File::create(&log_path).map_err(|source| HelperError::Dir {
+        path: log_path.display().to_string(),
+        source,
+    })?;
     let mut cmd = Command::new(PROGRAM);
     // pasta refuses to stay root unless told; it never needs more than the caller's uid.
     let runas = format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid());
-    cmd.args(["--config-net", "--quiet", "--no-map-gw", "--runas", &runas])
+    cmd.args(["--config-net", "--quiet", "--foreground", "--no-map-gw"])
+        .args(["--runas", &runas])
+        .arg("--pid")
+        .arg(&pid_file)
         .args(["-t", "none", "-u", "none", "-T", "none", "-U", "none"])
         .args(["--dns-forward", PASTA_DNS])
         .arg(pid.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let output = cmd.output().map_err(|source| HelperError::Start {
+        .stderr(log)
+        // The terminal's Ctrl-C is boxtop's to forward to the app; the network stays up
+        // while the app shuts down.
+        .process_group(0);
+    die_with_parent(&mut cmd);
+    let child = cmd.spawn().map_err(|source| HelperError::Start {
         program: PROGRAM,
         source,
     })?;
-    if !output.status.success() {
-        return Err(HelperError::NotReady {
-            program: PROGRAM,
-            reason: format!(
-                "{}: {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        });
+    let mut process = ProxyProcess {
+        child,
+        _keepalive: None,
+    };
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if std::fs::read_to_string(&pid_file).is_ok_and(|text| text.ends_with('\n')) {
+            return Ok(process);
+        }
+        let exited = process.child.try_wait().ok().flatten();
+        if let Some(status) = exited {
+            // pasta's own words ("Failed to open tun socket in namespace") name neither
+            // the device nor the fix.
+            if let Some(problem) = crate::doctor::tun_problem() {
+                return Err(HelperError::Tun { problem });
+            }
+            let words = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(HelperError::NotReady {
+                program: PROGRAM,
+                reason: format!("{status}: {}", words.trim()),
+            });
+        }
+        if Instant::now() >= deadline {
+            return Err(HelperError::NotReady {
+                program: PROGRAM,
+                reason: format!("no answer within {} s", READY_TIMEOUT.as_secs()),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
-    Ok(())
 }
 
 /// Removes an instance's helper folder (sockets), if empty of anything else.

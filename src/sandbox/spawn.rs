@@ -157,7 +157,7 @@ impl Prepared {
 pub struct Started {
     /// The sandbox's pid 1, as seen from boxtop.
     pub init: Pid,
-    /// D-Bus proxies serving the sandbox; they stop when this is dropped.
+    /// D-Bus proxies and pasta serving the sandbox; they stop when this is dropped.
     proxies: Vec<ProxyProcess>,
     instance_dir: Option<PathBuf>,
     /// Where pid 1 writes how the app ended, just before it exits.
@@ -278,7 +278,8 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
         })?;
     }
     if plan.pasta {
-        helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
+        let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
+        started.proxies.push(pasta);
     }
     // Let the child go on: its user namespace now maps our uid.
     let _ = nix::unistd::write(&sync_write, b"1");

@@ -1,11 +1,15 @@
 //! Grants proven with real servers started by the tests as the unprivileged test user:
-//! Xvfb, weston and PulseAudio.
+//! Xvfb, weston, PulseAudio, a session dbus-daemon behind boxtop's xdg-dbus-proxy, and
+//! pasta in a network the test builds.
 
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{SocketAddr, UnixListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::support::{stderr, stdout, wait_until, World, Xvfb};
+use crate::support::{assert_probe_ok, is_root, stderr, stdout, wait_until, World, Xvfb};
 
 /// A server process killed when dropped.
 struct Server(Child);
@@ -316,4 +320,515 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
         stdout(&without)
     );
     drop(server);
+}
+
+/// `program` as the test user, in a mount namespace of its own that `setup`, a shell
+/// command run as root first, changed. Arguments added to the command go to `program`.
+fn with_private_mounts(world: &World, setup: &str, program: &Path) -> Command {
+    assert!(
+        is_root(),
+        "this test gives a process a mount namespace of its own, which needs root: run the \
+         tests as root, as CI does"
+    );
+    let inner = world.command(program);
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+        .arg(format!("{setup} && exec \"$@\""))
+        .arg("sh")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env_clear()
+        .envs(&world.env)
+        .current_dir(&world.home)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A private session bus of the test user, listening where sessions keep it
+/// (`$XDG_RUNTIME_DIR/bus`) and on an abstract socket, with two echo services on it.
+struct SessionBus {
+    /// Dropped before the daemon.
+    _services: Vec<Server>,
+    _daemon: Server,
+    abstract_name: String,
+}
+
+const ALLOWED: &str = "org.example.Allowed";
+const DENIED: &str = "org.example.Denied";
+
+/// `dbus-send` arguments calling a method of `name` on the bus at `bus` (`--session`
+/// or `--bus=ADDRESS`), which the echo service answers.
+fn ping(bus: &str, name: &str) -> Vec<String> {
+    vec![
+        bus.into(),
+        "--print-reply".into(),
+        format!("--dest={name}"),
+        "/".into(),
+        "org.example.Echo.Ping".into(),
+        "string:boxtop".into(),
+    ]
+}
+
+impl SessionBus {
+    fn start(world: &mut World) -> SessionBus {
+        let daemon = require("dbus-daemon", "dbus-daemon");
+        let echo = require("dbus-test-tool", "dbus-tests");
+        let dbus_send = require("dbus-send", "dbus-bin");
+        let socket = world.runtime_dir.join("bus");
+        let dir_name = world.root.path().file_name().unwrap().to_string_lossy();
+        let abstract_name = format!("{dir_name}-bus");
+        let config = world.root.path().join("session.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <listen>unix:abstract={abstract_name}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                socket = socket.display()
+            ),
+        )
+        .unwrap();
+        let log_path = world.root.path().join("dbus-daemon.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        // dbus-daemon refuses every connection (after logging "Could not get password
+        // database information for UID of current process") when its uid has no passwd
+        // entry, as the tests' uid has not: give it one in a mount namespace of its own.
+        let mut cmd = if is_root()
+            && nix::unistd::User::from_uid(world.uid.into())
+                .unwrap()
+                .is_none()
+        {
+            let passwd = world.root.path().join("passwd");
+            let mut entries = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+            entries.push_str(&format!(
+                "tester:x:{}:{}:boxtop tests:{}:/bin/sh\n",
+                world.uid,
+                world.gid,
+                world.home.display()
+            ));
+            std::fs::write(&passwd, entries).unwrap();
+            std::fs::set_permissions(&passwd, std::fs::Permissions::from_mode(0o644)).unwrap();
+            with_private_mounts(
+                world,
+                &format!("mount --bind '{}' /etc/passwd", passwd.display()),
+                &daemon,
+            )
+        } else {
+            world.command(&daemon)
+        };
+        let daemon = Server(
+            cmd.arg(format!("--config-file={}", config.display()))
+                .args(["--nofork", "--nopidfile"])
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+        wait_until("the session bus socket", Duration::from_secs(10), || {
+            socket.exists()
+        });
+        world.env.insert(
+            "DBUS_SESSION_BUS_ADDRESS".into(),
+            format!("unix:path={}", socket.display()),
+        );
+        let services = [ALLOWED, DENIED]
+            .iter()
+            .map(|name| {
+                Server(
+                    world
+                        .command(&echo)
+                        .args(["echo", &format!("--name={name}")])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        // Both answer on the host bus: what fails inside is the proxy's doing.
+        let start = Instant::now();
+        for name in [ALLOWED, DENIED] {
+            loop {
+                let call = world
+                    .command(&dbus_send)
+                    .args(ping("--session", name))
+                    .output()
+                    .unwrap();
+                if call.status.success() {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(15),
+                    "{name} does not answer on the test's session bus: {}\ndbus-daemon's log:\n{}",
+                    stderr(&call),
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        SessionBus {
+            _services: services,
+            _daemon: daemon,
+            abstract_name,
+        }
+    }
+}
+
+/// A shell function for scripts run inside: `step NAME COMMAND...` prints `NAME: ok: OUTPUT`
+/// or `NAME: refused: OUTPUT`, the output (stdout and stderr) on one line.
+const STEP: &str =
+    "step() { name=$1; shift; if out=$(\"$@\" 2>&1); then r=ok; else r=refused; fi; echo \"$name: $r:\" $out; }\n";
+
+/// What the step `name` printed: whether it succeeded, and its output.
+fn step<'a>(text: &'a str, name: &str) -> (bool, &'a str) {
+    let prefix = format!("{name}: ");
+    let line = text
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no step {name} in:\n{text}"));
+    match line.split_once(':') {
+        Some(("ok", out)) => (true, out),
+        Some((_, out)) => (false, out),
+        None => panic!("step {name}: {line}"),
+    }
+}
+
+#[test]
+fn dbus_grant_reaches_the_granted_name_only_through_the_proxy() {
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    let mut world = World::new();
+    let bus = SessionBus::start(&mut world);
+    let abstract_bus = format!("--bus=unix:abstract={}", bus.abstract_name);
+    // The abstract socket answers outside: the check inside can fail.
+    let outside = world
+        .command(&require("dbus-send", "dbus-bin"))
+        .args(ping(&abstract_bus, DENIED))
+        .output()
+        .unwrap();
+    assert_ok(
+        &outside,
+        "a call over the bus's abstract socket outside the sandbox",
+    );
+
+    let bus_call = |method: &str| {
+        format!(
+            "dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+             /org/freedesktop/DBus org.freedesktop.DBus.{method}"
+        )
+    };
+    let script = format!(
+        "{STEP}step allowed dbus-send {allowed}\n\
+         step denied dbus-send {denied}\n\
+         step names {names}\n\
+         step own-granted {own_granted}\n\
+         step own-other {own_other}\n\
+         step abstract dbus-send {through_abstract}\n",
+        allowed = ping("--session", ALLOWED).join(" "),
+        denied = ping("--session", DENIED).join(" "),
+        names = bus_call("ListNames"),
+        own_granted = bus_call("RequestName string:org.example.Owned uint32:4"),
+        own_other = bus_call("RequestName string:org.example.Mine uint32:4"),
+        through_abstract = ping(&abstract_bus, DENIED).join(" "),
+    );
+    let out = sh(
+        &world,
+        "dbus",
+        "network = \"none\"\n[dbus]\ntalk = [\"org.example.Allowed\"]\nown = [\"org.example.Owned\"]",
+        &script,
+    );
+    assert_ok(&out, "dbus-send inside a sandbox with a D-Bus grant");
+    let text = stdout(&out);
+    let report = format!("stdout:\n{text}\nstderr:\n{}", stderr(&out));
+    // A refusal is an error reply of the proxy, not a broken connection.
+    let refused_by_proxy =
+        |(ok, out): (bool, &str)| !ok && out.contains("org.freedesktop.DBus.Error.");
+
+    let (ok, _) = step(&text, "allowed");
+    assert!(ok, "the granted name did not answer\n{report}");
+    assert!(
+        refused_by_proxy(step(&text, "denied")),
+        "a name outside `talk` was not refused by the proxy\n{report}"
+    );
+    let (ok, names) = step(&text, "names");
+    assert!(
+        ok && names.contains(ALLOWED),
+        "ListNames lacks the granted name\n{report}"
+    );
+    assert!(
+        !names.contains(DENIED),
+        "ListNames shows a name outside the grant\n{report}"
+    );
+    let (ok, owned) = step(&text, "own-granted");
+    assert!(
+        ok && owned.contains("uint32 1"),
+        "a name in `own` could not be taken\n{report}"
+    );
+    assert!(
+        refused_by_proxy(step(&text, "own-other")),
+        "a name outside `own` was not refused by the proxy\n{report}"
+    );
+    let (ok, _) = step(&text, "abstract");
+    assert!(
+        !ok,
+        "the bus's abstract socket is reachable inside\n{report}"
+    );
+}
+
+#[test]
+fn without_a_dbus_grant_the_session_bus_is_absent() {
+    let mut world = World::new();
+    let bus = SessionBus::start(&mut world);
+    let socket = world.runtime_dir.join("bus");
+    let script = format!(
+        "{STEP}step address printenv DBUS_SESSION_BUS_ADDRESS\n\
+         step socket test -e '{socket}'\n\
+         step path dbus-send {through_path}\n\
+         step abstract dbus-send {through_abstract}\n",
+        socket = socket.display(),
+        through_path = ping(&format!("--bus=unix:path={}", socket.display()), DENIED).join(" "),
+        through_abstract = ping(
+            &format!("--bus=unix:abstract={}", bus.abstract_name),
+            DENIED
+        )
+        .join(" "),
+    );
+    let out = sh(&world, "nodbus", "network = \"none\"", &script);
+    assert_ok(&out, "a sandbox without a D-Bus grant");
+    let text = stdout(&out);
+    let report = format!("stdout:\n{text}\nstderr:\n{}", stderr(&out));
+    for (name, what) in [
+        ("address", "DBUS_SESSION_BUS_ADDRESS is set"),
+        ("socket", "the bus socket exists"),
+        ("path", "the bus answers at its path"),
+        ("abstract", "the bus answers at its abstract address"),
+    ] {
+        let (ok, _) = step(&text, name);
+        assert!(!ok, "without a D-Bus grant, {what}\n{report}");
+    }
+}
+
+/// pasta runs as the user and opens /dev/net/tun. Most distributions ship it with mode
+/// 0666 (systemd's udev rules); some CI machines and containers leave it 0600, where
+/// `boxtop doctor` says to chmod it. As root, the tests set up the host that way before
+/// they drop privileges: host setup, not a skip.
+fn give_tun_its_usual_mode() {
+    let path = Path::new("/dev/net/tun");
+    let mode = std::fs::metadata(path)
+        .unwrap_or_else(|error| panic!("{}: {error}; load the tun module", path.display()))
+        .permissions()
+        .mode();
+    if is_root() && mode & 0o666 != 0o666 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode | 0o666))
+            .expect("chmod 0666 /dev/net/tun");
+    }
+}
+
+/// Runs `body` on a thread of its own in a new network namespace: what it binds, and
+/// the programs it starts (boxtop and pasta included), see only the network it builds.
+fn in_new_network<T: Send>(body: impl FnOnce() -> T + Send) -> T {
+    assert!(
+        is_root(),
+        "this test builds a network of its own, which needs root: run the tests as root, as CI does"
+    );
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+                    .expect("unshare(CLONE_NEWNET)");
+                body()
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The address of the network test's host on its uplink.
+const HOST_ADDRESS: &str = "10.199.0.2/24";
+/// The default route of the network test's host, an address no one has.
+const GATEWAY: &str = "10.199.0.1";
+/// An address of another interface of the host, standing for the internet.
+const REMOTE: &str = "10.199.1.1";
+
+/// Builds the network of the test's namespace: lo, an uplink with the host's address
+/// and the default route through `GATEWAY`, and at its other end, `REMOTE`.
+fn build_host_network() {
+    let commands: [&[&str]; 7] = [
+        &["link", "set", "lo", "up"],
+        &[
+            "link", "add", "uplink", "type", "veth", "peer", "name", "wire",
+        ],
+        &["addr", "add", HOST_ADDRESS, "dev", "uplink"],
+        &["link", "set", "uplink", "up"],
+        &["addr", "add", &format!("{REMOTE}/32"), "dev", "wire"],
+        &["link", "set", "wire", "up"],
+        &["route", "add", "default", "via", GATEWAY],
+    ];
+    let ip = require("ip", "iproute2");
+    for args in commands {
+        let out = Command::new(&ip).args(args).output().unwrap();
+        assert_ok(&out, &format!("ip {}", args.join(" ")));
+    }
+}
+
+#[test]
+fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
+    require("pasta", "passt");
+    give_tun_its_usual_mode();
+    let world = World::new();
+    in_new_network(|| {
+        build_host_network();
+        let loopback_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = loopback_server.local_addr().unwrap().port();
+        let loopback = format!("127.0.0.1:{port}");
+        let gateway = format!("{GATEWAY}:{port}");
+        let remote_server = std::net::TcpListener::bind(format!("{REMOTE}:0")).unwrap();
+        let remote = remote_server.local_addr().unwrap().to_string();
+        let any_server = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let host_ip = HOST_ADDRESS.split('/').next().unwrap();
+        let main_address = format!("{host_ip}:{}", any_server.local_addr().unwrap().port());
+        let abstract_name = format!(
+            "{}-net",
+            world.root.path().file_name().unwrap().to_string_lossy()
+        );
+        let _abstract = UnixListener::bind_addr(
+            &SocketAddr::from_abstract_name(abstract_name.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        // Outside the sandbox all of these answer: each check inside can fail.
+        for (check, target) in [
+            ("tcp-reachable", &loopback),
+            ("tcp-reachable", &remote),
+            ("tcp-reachable", &main_address),
+            ("abstract-reachable", &abstract_name),
+        ] {
+            let outside = world
+                .command(&crate::support::probe_binary())
+                .args([check, target])
+                .output()
+                .unwrap();
+            assert_probe_ok(&outside, 1);
+        }
+
+        let profile = world.profile(
+            "iso",
+            "command = [\"/bin/sh\", \"-c\"]\nnetwork = \"isolated\"\n[home]\nephemeral = true\n\
+             [[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n",
+        );
+        // Without `--no-map-gw`, pasta would take the gateway to the host's loopback. The
+        // host's main address is the sandbox's own in there.
+        let script = format!(
+            "p=$HOME/probe-bin/probe; s=0\n\
+             $p tcp-unreachable {loopback} || s=1\n\
+             $p tcp-unreachable {gateway} || s=1\n\
+             $p tcp-unreachable {main_address} || s=1\n\
+             $p abstract-unreachable {abstract_name} || s=1\n\
+             $p tcp-reachable {remote} || s=1\n\
+             $p interfaces-not-only-lo || s=1\n\
+             ip -o -4 addr show scope global\n\
+             exit $s\n"
+        );
+        let out = world
+            .boxtop(&[
+                "run",
+                "--profile-file",
+                profile.to_str().unwrap(),
+                "--",
+                &script,
+            ])
+            .output()
+            .unwrap();
+        assert_probe_ok(&out, 6);
+        let text = stdout(&out);
+        assert!(
+            text.lines()
+                .any(|line| line.contains(&format!(" inet {HOST_ADDRESS} "))
+                    && !line.contains(" lo ")),
+            "no interface besides lo has the host's address {HOST_ADDRESS}:\n{text}"
+        );
+        // pasta served that sandbox alone: it must be gone with it.
+        let left = processes_in_my_network();
+        assert!(
+            left.is_empty(),
+            "processes left in the test's network after boxtop returned: {left:?}"
+        );
+    });
+}
+
+/// The processes (pid and command line) whose network namespace is the calling
+/// thread's; the test binary itself is not among them, as its main thread is elsewhere.
+fn processes_in_my_network() -> Vec<(u32, String)> {
+    let mine = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|net| net == mine)
+        })
+        .map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            (pid, String::from_utf8_lossy(&cmdline).replace('\0', " "))
+        })
+        .collect()
+}
+
+#[test]
+fn isolated_network_without_a_usable_tun_device_says_how_to_fix_it_needs_root() {
+    require("pasta", "passt");
+    let world = World::new();
+    // A tun device only root may open, seen by boxtop alone.
+    let closed_tun =
+        "mount -t tmpfs -o mode=0755 tmpfs /dev/net && mknod -m 0600 /dev/net/tun c 10 200";
+    let boxtop = world.bin.join("boxtop");
+    let profile = world.profile(
+        "notun",
+        "command = [\"/bin/true\"]\nnetwork = \"isolated\"\n[home]\nephemeral = true\n",
+    );
+    let run = with_private_mounts(&world, closed_tun, &boxtop)
+        .args(["run", "--profile-file", profile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let message = stderr(&run);
+    assert_eq!(run.status.code(), Some(125), "{message}");
+    for words in [
+        "/dev/net/tun cannot be opened by uid",
+        "network = \"isolated\"",
+        "sudo chmod 0666 /dev/net/tun",
+    ] {
+        assert!(
+            message.contains(words),
+            "{words:?} missing from:\n{message}"
+        );
+    }
+
+    let tun_check = |cmd: &mut Command| {
+        let out = cmd.args(["doctor", "--json"]).output().unwrap();
+        let checks: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|error| panic!("doctor --json: {error}\n{}", stdout(&out)));
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["feature"] == "tun device")
+            .cloned()
+            .unwrap_or_else(|| panic!("no tun device check in {checks}"))
+    };
+    let closed = tun_check(&mut with_private_mounts(&world, closed_tun, &boxtop));
+    assert_eq!(closed["status"], "missing", "{closed}");
+    let fix = closed["fix"].as_str().unwrap_or_default();
+    assert!(fix.contains("sudo chmod 0666 /dev/net/tun"), "{closed}");
+    give_tun_its_usual_mode();
+    let usual = tun_check(&mut world.boxtop(&[]));
+    assert_eq!(usual["status"], "ok", "{usual}");
 }

@@ -96,7 +96,10 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
         .arg("--filter")
         .args(&proxy.rules)
         .stdin(Stdio::null())
-        .stdout(Stdio::null());
+        .stdout(Stdio::null())
+        // The terminal's Ctrl-C is boxtop's to forward to the app; the bus stays up while
+        // the app shuts down.
+        .process_group(0);
     // SAFETY: dup2 is async-signal-safe; fd 3 becomes the readiness and lifetime pipe.
     unsafe {
         cmd.pre_exec(move || {

@@ -38,13 +38,17 @@ say() { printf 'bench: %s\n' "$*"; }
 # The environment the timed commands run in.
 
 WORK=          # temporary directory: home, XDG directories, copies of boxtop and profile
+RUNTIME=       # the XDG_RUNTIME_DIR, on a tmpfs like a session's
 RUN_AS=()      # prefix that runs a command as the measured user in a clean environment
 RUN_AS_NOTE=   # how that user was obtained, for the report
 
 cleanup() {
-    if [[ -n $WORK ]]; then
-        rm -rf "$WORK" || printf 'bench: could not remove %s\n' "$WORK" >&2
-    fi
+    local dir
+    for dir in "$WORK" "$RUNTIME"; do
+        if [[ -n $dir ]]; then
+            rm -rf "$dir" || printf 'bench: could not remove %s\n' "$dir" >&2
+        fi
+    done
 }
 
 prepare_environment() {
@@ -59,16 +63,21 @@ prepare_environment() {
     # commands on spaces, so the path must not have any.
     WORK=$(mktemp -d /tmp/boxtop-bench.XXXXXX)
     trap cleanup EXIT
-    mkdir -p "$WORK"/{home,private-home,runtime,data,config,state,cache,bin}
-    chmod 700 "$WORK/runtime"
+    mkdir -p "$WORK"/{home,private-home,data,config,state,cache,bin}
+    # XDG_RUNTIME_DIR is a tmpfs in a desktop session (/run/user/UID); /dev/shm is one.
+    RUNTIME=$(mktemp -d /dev/shm/boxtop-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/boxtop-bench-run.XXXXXX)
+    chmod 700 "$RUNTIME"
     install -m 755 "$BOXTOP_BIN" "$WORK/bin/boxtop"
     install -m 644 "$MINIMAL_PROFILE" "$WORK/bin/minimal.toml"
     install -m 644 "$SLEEPER_PROFILE" "$WORK/bin/sleeper.toml"
 
     local -a env_vars=(
         PATH=/usr/local/bin:/usr/bin:/bin
+        # A login session sets USER; without it boxtop looks the name up through NSS.
+        USER=bench
+        LOGNAME=bench
         HOME="$WORK/home"
-        XDG_RUNTIME_DIR="$WORK/runtime"
+        XDG_RUNTIME_DIR="$RUNTIME"
         XDG_DATA_HOME="$WORK/data"
         XDG_CONFIG_HOME="$WORK/config"
         XDG_STATE_HOME="$WORK/state"
@@ -78,7 +87,7 @@ prepare_environment() {
     )
     if ((EUID == 0)); then
         command -v setpriv >/dev/null 2>&1 || die "setpriv not found: install util-linux"
-        chown -R "$BENCH_UID:$BENCH_UID" "$WORK"
+        chown -R "$BENCH_UID:$BENCH_UID" "$WORK" "$RUNTIME"
         chmod 755 "$WORK"
         RUN_AS=(setpriv "--reuid=$BENCH_UID" "--regid=$BENCH_UID" --clear-groups --inh-caps=-all
             env -i "${env_vars[@]}")

@@ -4,8 +4,20 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Replaces `path` with `contents` atomically, creating its folder when missing.
+/// Replaces `path` with `contents` atomically, creating its folder when missing, and
+/// durably: the data is on disk before the rename.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    replace(path, contents, true)
+}
+
+/// Replaces `path` with `contents` atomically, without waiting for the disk: for runtime
+/// state (instance files under `$XDG_RUNTIME_DIR`) that readers must never see half
+/// written but that need not survive a crash.
+pub fn write_atomic_volatile(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    replace(path, contents, false)
+}
+
+fn replace(path: &Path, contents: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
@@ -14,7 +26,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut temp = tempfile_in(dir, path)?;
     let result = (|| {
         temp.1.write_all(contents)?;
-        temp.1.sync_all()?;
+        if durable {
+            temp.1.sync_all()?;
+        }
         if let Ok(meta) = std::fs::metadata(path) {
             std::fs::set_permissions(&temp.0, meta.permissions())?;
         }

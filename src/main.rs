@@ -162,7 +162,10 @@ fn report_missing(profile: &Profile, session: &Session) -> Result<()> {
 fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     let (profile, host, plan, id) = plan_for(paths, &cmd.target)?;
     report_missing(&profile, &host.session)?;
-    let prepared = Prepared::new(&plan).with_context(|| format!("profile '{}'", profile.name))?;
+    let store = launch::store(paths);
+    let cache = store.ensure().ok().map(|()| store.dir());
+    let prepared =
+        Prepared::new(&plan, cache).with_context(|| format!("profile '{}'", profile.name))?;
     let launch = Launch {
         paths,
         id,

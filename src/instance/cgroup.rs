@@ -93,8 +93,16 @@ fn is_owned(dir: &Path, uid: u32) -> bool {
     owned(dir) && owned(&dir.join("cgroup.procs"))
 }
 
-/// The cgroup v2 mount point, from `/proc/self/mountinfo`.
+/// The cgroup v2 mount point: where systemd and most distributions mount it (checked by
+/// its file system magic), else as `/proc/self/mountinfo` says.
 pub fn cgroup2_mount() -> Option<PathBuf> {
+    for dir in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
+        if nix::sys::statfs::statfs(dir)
+            .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
+        {
+            return Some(PathBuf::from(dir));
+        }
+    }
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     text.lines().find_map(|line| {
         let (left, right) = line.split_once(" - ")?;

@@ -155,7 +155,6 @@ fn start_recorded(
     log: Option<PathBuf>,
 ) -> Result<(Started, Record), LaunchError> {
     store.ensure()?;
-    store.prune();
     let plan = prepared.plan();
     let Placement {
         cgroup,
@@ -184,7 +183,11 @@ fn start_recorded(
         ended_at: None,
         phase: Phase::Starting,
     };
-    store.save(&record)?;
+    // A detached launch is listed as starting at once; a foreground one is recorded
+    // when its app runs (or fails), one write fewer on the way to the app.
+    if detached {
+        store.save(&record)?;
+    }
     match spawn::start(prepared, &StartOptions { cgroup, rlimits }) {
         Ok(started) => {
             record.init = ProcRef::of(started.init.as_raw());
@@ -221,6 +224,8 @@ fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) 
     if let Some(dir) = &record.cgroup {
         cgroup::remove(dir);
     }
+    // Off the launch's path: old ended instances are forgotten when one ends.
+    store.prune();
 }
 
 /// Runs an instance in the foreground: its output goes to the terminal, boxtop waits

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::procfs;
 use super::status::Origin;
-use crate::atomic::write_atomic;
+use crate::atomic::write_atomic_volatile;
 
 /// A process named so that a reused pid is never mistaken for it: the pid and its start
 /// time (clock ticks after boot, field 22 of `/proc/PID/stat`).
@@ -181,7 +181,7 @@ impl Store {
     pub fn save(&self, record: &Record) -> Result<(), StoreError> {
         let path = self.path(&record.id);
         let json = serde_json::to_vec_pretty(record).expect("a record serializes");
-        write_atomic(&path, &json).map_err(|source| StoreError::Write { path, source })
+        write_atomic_volatile(&path, &json).map_err(|source| StoreError::Write { path, source })
     }
 
     pub fn load(&self, id: &str) -> Result<Record, StoreError> {
@@ -237,8 +237,19 @@ impl Store {
         let _ = std::fs::remove_file(self.path(id));
     }
 
-    /// Forgets the oldest ended instances beyond `KEEP_ENDED`.
+    /// Forgets the oldest ended instances beyond `KEEP_ENDED`, once there are twice as
+    /// many state files: most calls only count the files.
     pub fn prune(&self) {
+        let files = std::fs::read_dir(&self.dir)
+            .map(|dir| {
+                dir.flatten()
+                    .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".json")))
+                    .count()
+            })
+            .unwrap_or(0);
+        if files <= 2 * KEEP_ENDED {
+            return;
+        }
         let (records, _) = self.load_all();
         let mut ended: Vec<&Record> = records.iter().filter(|r| r.has_ended()).collect();
         ended.sort_by_key(|r| std::cmp::Reverse(r.ended_at.unwrap_or(r.started_at)));
@@ -344,7 +355,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().to_path_buf());
         store.save(&record("live", Phase::Running)).unwrap();
-        for n in 0..(KEEP_ENDED + 3) {
+        for n in 0..(2 * KEEP_ENDED + 3) {
             let mut r = record(&format!("e{n:03}"), Phase::Exited { code: 0 });
             r.ended_at = Some(1000 + n as u64);
             store.save(&r).unwrap();
@@ -353,8 +364,18 @@ mod tests {
         let (records, _) = store.load_all();
         assert_eq!(records.len(), KEEP_ENDED + 1);
         assert!(records.iter().any(|r| r.id == "live"));
-        assert!(!records.iter().any(|r| r.id == "e000" || r.id == "e002"));
-        assert!(records.iter().any(|r| r.id == "e003"));
+        let oldest_kept = format!("e{:03}", KEEP_ENDED + 3);
+        assert!(records
+            .iter()
+            .filter(|r| r.id != "live")
+            .all(|r| r.id >= oldest_kept));
+        assert!(records.iter().any(|r| r.id == oldest_kept));
+        // Below twice the limit, nothing is read or removed.
+        store
+            .save(&record("e999", Phase::Exited { code: 0 }))
+            .unwrap();
+        store.prune();
+        assert_eq!(store.load_all().0.len(), KEEP_ENDED + 2);
     }
 
     #[test]

@@ -41,7 +41,24 @@ pub struct Entry {
     /// The file on disk, for user profiles.
     pub path: Option<PathBuf>,
     pub text: Option<String>,
-    pub raw: Result<RawProfile, ProfileError>,
+    /// Parsed on first use: bundled profiles are named by their file, so a launch
+    /// parses only the profiles it resolves.
+    raw: std::cell::OnceCell<Result<RawProfile, ProfileError>>,
+}
+
+impl Entry {
+    /// The parsed file, or why it could not be parsed.
+    pub fn raw(&self) -> &Result<RawProfile, ProfileError> {
+        self.raw.get_or_init(|| match &self.text {
+            Some(text) => parse(&self.file, text),
+            None => Err(ProfileError::file(self.file.clone(), "the file could not be read")),
+        })
+    }
+
+    fn with_raw(mut self, raw: Result<RawProfile, ProfileError>) -> Entry {
+        self.raw = std::cell::OnceCell::from(raw);
+        self
+    }
 }
 
 /// Every profile boxtop knows, by name.
@@ -98,7 +115,7 @@ impl ProfileSet {
         for (file_name, text) in super::bundled::BUNDLED {
             let stem = file_name.trim_end_matches(".toml");
             let file = format!("bundled:{file_name}");
-            set.insert(Source::Bundled, stem, file, None, Ok(text.to_string()));
+            set.insert_bundled(stem, file, text);
         }
         set
     }
@@ -151,6 +168,22 @@ impl ProfileSet {
         self.insert(Source::User, stem, file, Some(path.to_path_buf()), text);
     }
 
+    /// A bundled profile: its name is its file's (a unit test holds them to it), so it is
+    /// parsed only when resolved.
+    fn insert_bundled(&mut self, stem: &str, file: String, text: &str) {
+        self.entries.insert(
+            stem.to_string(),
+            Entry {
+                name: stem.to_string(),
+                source: Source::Bundled,
+                file,
+                path: None,
+                text: Some(text.to_string()),
+                raw: std::cell::OnceCell::new(),
+            },
+        );
+    }
+
     fn insert(
         &mut self,
         source: Source,
@@ -185,8 +218,9 @@ impl ProfileSet {
             file,
             path,
             text,
-            raw,
-        };
+            raw: std::cell::OnceCell::new(),
+        }
+        .with_raw(raw);
         if let Some(existing) = self.entries.get(&name) {
             match (existing.source, source) {
                 (Source::Bundled, Source::User) => {
@@ -197,12 +231,13 @@ impl ProfileSet {
                 }
                 _ => {
                     let first = existing.file.clone();
-                    entry.raw = Err(ProfileError::file(
-                        entry.file.clone(),
-                        format!("the name '{name}' is already used by {first}"),
-                    )
-                    .with_hint("give each profile its own name"));
-                    self.problems.push(entry.raw.clone().unwrap_err());
+                    self.problems.push(
+                        ProfileError::file(
+                            entry.file.clone(),
+                            format!("the name '{name}' is already used by {first}"),
+                        )
+                        .with_hint("give each profile its own name"),
+                    );
                     return;
                 }
             }
@@ -240,33 +275,54 @@ impl ProfileSet {
             ProfileError::file(file.clone(), "the file is not valid UTF-8")
                 .with_hint("save it as UTF-8 text")
         })?;
-        let raw = parse(&file, &text)?;
         let stem = path
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("profile")
             .to_string();
-        let name = raw.name.clone().unwrap_or(stem);
+        self.resolve_text(&stem, &file, &text, Some(path))
+    }
+
+    /// The effective profile of a text (an unsaved edit, a file outside the set), named
+    /// `name` unless it names itself, resolved against the set as files on disk are.
+    pub fn resolve_text(
+        &self,
+        name: &str,
+        file: &str,
+        text: &str,
+        path: Option<&Path>,
+    ) -> Result<Profile, ProfileError> {
+        let raw = parse(file, text)?;
         let entry = Entry {
-            name,
+            name: raw.name.clone().unwrap_or_else(|| name.to_string()),
             source: Source::User,
-            file,
-            path: Some(path.to_path_buf()),
-            text: Some(text),
-            raw: Ok(raw),
-        };
+            file: file.to_string(),
+            path: path.map(Path::to_path_buf),
+            text: Some(text.to_string()),
+            raw: std::cell::OnceCell::new(),
+        }
+        .with_raw(Ok(raw));
         self.resolve_entry(&entry)
     }
 
+    /// The bundled original of `name`: hidden by a user override, or still in place.
+    fn bundled_original(&self, name: &str) -> Option<&Entry> {
+        self.shadowed.get(name).or_else(|| {
+            self.entries
+                .get(name)
+                .filter(|entry| entry.source == Source::Bundled)
+        })
+    }
+
     fn resolve_entry(&self, entry: &Entry) -> Result<Profile, ProfileError> {
-        let mut raw = entry.raw.clone()?;
+        let mut raw = entry.raw().clone()?;
         let mut chain = vec![entry.name.clone()];
         let mut visited: Vec<&Entry> = vec![entry];
         let mut current = entry;
         while let Some(parent_name) = raw.extends.clone() {
             let parent = if parent_name == current.name {
                 // `extends = "<own name>"` in an override means the bundled original.
-                self.shadowed.get(&parent_name)
+                self.bundled_original(&parent_name)
             } else {
                 self.entries.get(&parent_name)
             };
@@ -295,7 +351,7 @@ impl ProfileSet {
             }
             chain.push(parent.name.clone());
             visited.push(parent);
-            let parent_raw = parent.raw.clone().map_err(|err| {
+            let parent_raw = parent.raw().clone().map_err(|err| {
                 ProfileError::file(
                     current.file.clone(),
                     format!("extends '{}', which is broken: {err}", parent.name),
@@ -329,5 +385,44 @@ impl ProfileSet {
             format!("did you mean {}?", close.join(", "))
         };
         ProfileError::file(name.to_string(), format!("no profile named '{name}'")).with_hint(hint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_profile_is_named_by_its_file_and_resolves() {
+        let set = ProfileSet::bundled();
+        assert!(set.entries().count() >= 20);
+        for (file_name, text) in super::super::bundled::BUNDLED {
+            let raw = parse(file_name, text).unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(
+                raw.name.as_deref(),
+                Some(file_name.trim_end_matches(".toml")),
+                "{file_name}: the loader names bundled profiles by their file without parsing them"
+            );
+        }
+        for entry in set.entries() {
+            set.resolve(&entry.name)
+                .unwrap_or_else(|err| panic!("{}: {err}", entry.name));
+        }
+    }
+
+    #[test]
+    fn a_text_extending_its_own_name_gets_the_bundled_original() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = ProfileSet::load(dir.path());
+        let text = "name = \"xterm\"\nextends = \"xterm\"\ngpu = true\n";
+        let profile = set.resolve_text("xterm", "xterm.toml", text, None).unwrap();
+        assert!(profile.gpu);
+        assert_eq!(profile.command, set.resolve("xterm").unwrap().command);
+
+        // The same as a user override on disk: the original is then the shadowed one.
+        std::fs::write(dir.path().join("xterm.toml"), text).unwrap();
+        let set = ProfileSet::load(dir.path());
+        assert_eq!(set.get("xterm").unwrap().source, Source::Override);
+        assert!(set.resolve("xterm").unwrap().gpu);
     }
 }

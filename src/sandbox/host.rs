@@ -143,6 +143,17 @@ pub enum HostError {
     },
 }
 
+/// The name of `uid` in /etc/passwd.
+fn user_in_passwd(uid: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
 impl Host {
     /// Reads the facts from the running system.
     pub fn detect(paths: &Paths) -> Self {
@@ -151,7 +162,10 @@ impl Host {
         let user = std::env::var("USER")
             .ok()
             .filter(|user| !user.is_empty() && !user.contains(':'))
+            .or_else(|| user_in_passwd(uid))
             .or_else(|| {
+                // NSS (LDAP, sssd...) loads shared libraries: only when /etc/passwd and
+                // $USER do not say.
                 nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
                     .ok()
                     .flatten()

@@ -83,7 +83,6 @@ fn open_pinned(pinned: &[Pinned]) -> Result<Vec<(PathBuf, OwnedFd)>, MountError>
 
 /// Builds the sandbox root from `steps` and makes it the process's `/`.
 pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
-    let host_mounts = host_mount_points();
     let pinned = open_pinned(pinned)?;
     let none: Option<&str> = None;
     mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
@@ -112,7 +111,7 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
     .map_err(err("mount root tmpfs on", Path::new(NEW_ROOT)))?;
 
     let executor = Executor {
-        host_mounts,
+        host_mounts: std::cell::OnceCell::new(),
         pinned: &pinned,
     };
     for step in steps {
@@ -128,8 +127,9 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
 }
 
 struct Executor<'a> {
-    /// Mount points of the host, to find submounts carried by recursive binds.
-    host_mounts: Vec<PathBuf>,
+    /// Mount points of the host, to find submounts carried by recursive binds; read only
+    /// on kernels without `mount_setattr` (before 5.12).
+    host_mounts: std::cell::OnceCell<Vec<PathBuf>>,
     pinned: &'a [(PathBuf, OwnedFd)],
 }
 
@@ -172,6 +172,17 @@ impl Executor<'_> {
                 make_parent(&path)?;
                 symlink(target, &path).map_err(io_err("symlink", dest))
             }
+            Step::Copy { src, dest, mode } => {
+                let source = Path::new(OLD_ROOT).join(src.strip_prefix("/").unwrap_or(src));
+                let Ok(contents) = std::fs::read(&source) else {
+                    return Ok(());
+                };
+                let path = inside(dest);
+                make_parent(&path)?;
+                std::fs::write(&path, contents).map_err(io_err("write", dest))?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode))
+                    .map_err(io_err("chmod", dest))
+            }
             Step::File {
                 dest,
                 contents,
@@ -209,14 +220,16 @@ impl Executor<'_> {
                     None::<&str>,
                 )
                 .map_err(err("bind", dest))?;
-                remount(
-                    &target,
-                    MsFlags::MS_RDONLY
-                        | MsFlags::MS_NOSUID
-                        | MsFlags::MS_NODEV
-                        | MsFlags::MS_NOEXEC,
-                )
-                .map_err(err("remount read-only", dest))
+                let flags = MsFlags::MS_RDONLY
+                    | MsFlags::MS_NOSUID
+                    | MsFlags::MS_NODEV
+                    | MsFlags::MS_NOEXEC;
+                match set_attributes(&target, flags, true) {
+                    Err(Errno::ENOSYS) => {
+                        remount(&target, flags).map_err(err("remount read-only", dest))
+                    }
+                    result => result.map_err(err("make read-only", dest)),
+                }
             }
             Step::Devpts { dest } => {
                 let target = inside(dest);
@@ -292,10 +305,16 @@ impl Executor<'_> {
         if access == Access::Ro {
             flags |= MsFlags::MS_RDONLY;
         }
+        // One call for the bind and every submount it carries (Linux 5.12).
+        match set_attributes(&target, flags, !device) {
+            Err(Errno::ENOSYS) => {}
+            result => return result.map_err(err("set mount attributes of", dest)),
+        }
         remount(&target, flags).map_err(err("remount", dest))?;
         if !device {
             for sub in self
                 .host_mounts
+                .get_or_init(host_mount_points)
                 .iter()
                 .filter(|m| m.starts_with(src) && m.as_path() != src)
             {
@@ -308,6 +327,62 @@ impl Executor<'_> {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// `mount_setattr(2)` (Linux 5.12): adds the read-only, nosuid, nodev and noexec of
+/// `flags` to the mount at `target`, and to every mount below it when `recursive`. It
+/// only sets attributes, so flags the host locked stay as they are; `ENOSYS` on older
+/// kernels.
+fn set_attributes(target: &Path, flags: MsFlags, recursive: bool) -> Result<(), Errno> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    const MOUNT_ATTR_NOSUID: u64 = 0x2;
+    const MOUNT_ATTR_NODEV: u64 = 0x4;
+    const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+    const AT_RECURSIVE: libc::c_uint = 0x8000;
+    let mut attr_set = 0;
+    for (ms, attr) in [
+        (MsFlags::MS_RDONLY, MOUNT_ATTR_RDONLY),
+        (MsFlags::MS_NOSUID, MOUNT_ATTR_NOSUID),
+        (MsFlags::MS_NODEV, MOUNT_ATTR_NODEV),
+        (MsFlags::MS_NOEXEC, MOUNT_ATTR_NOEXEC),
+    ] {
+        if flags.contains(ms) {
+            attr_set |= attr;
+        }
+    }
+    let attr = MountAttr {
+        attr_set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let path =
+        std::ffi::CString::new(target.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
+    let at_flags = if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: mount_setattr reads `size` bytes of `attr`, a struct we own, and a
+    // NUL-terminated path.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            at_flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if ret < 0 {
+        Err(Errno::last())
+    } else {
         Ok(())
     }
 }

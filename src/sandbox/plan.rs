@@ -98,6 +98,14 @@ pub enum Step {
         target: PathBuf,
         dest: PathBuf,
     },
+    /// A copy of a small host file, made as the sandbox starts (no mount: cheaper than
+    /// a bind, and the app sees the file as it was at launch). Skipped when the user
+    /// cannot read it.
+    Copy {
+        src: PathBuf,
+        dest: PathBuf,
+        mode: u32,
+    },
     /// A file written fresh for this sandbox.
     File {
         dest: PathBuf,
@@ -130,7 +138,9 @@ impl Step {
             | Step::ReadOnly { dest }
             | Step::Devpts { dest } => Some(dest),
             Step::RemountRootReadOnly => Some(Path::new("/")),
-            Step::Dir { .. } | Step::Symlink { .. } | Step::File { .. } => None,
+            Step::Dir { .. } | Step::Symlink { .. } | Step::Copy { .. } | Step::File { .. } => {
+                None
+            }
         }
     }
 }
@@ -164,6 +174,14 @@ impl fmt::Display for Step {
             }
             Step::Symlink { target, dest } => {
                 write!(f, "symlink   {} -> {}", dest.display(), target.display())
+            }
+            Step::Copy { src, dest, mode } => {
+                write!(
+                    f,
+                    "copy      {} <- {} mode={mode:o}",
+                    dest.display(),
+                    src.display()
+                )
             }
             Step::File {
                 dest,
@@ -513,7 +531,12 @@ fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
                 target: target.clone(),
                 dest,
             },
-            HostEntry::Dir | HostEntry::File => ro_bind(dest.clone(), dest),
+            HostEntry::Dir => ro_bind(dest.clone(), dest),
+            HostEntry::File => Step::Copy {
+                src: dest.clone(),
+                dest,
+                mode: 0o644,
+            },
         });
     }
     if profile.network == Network::Host {

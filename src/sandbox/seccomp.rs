@@ -402,6 +402,64 @@ pub fn compile(policy: &SeccompPolicy) -> Result<BpfProgram, SeccompError> {
     to_program(&bytes)
 }
 
+/// `compile`, with the program kept in `cache_dir` (a folder only the user can write,
+/// never visible inside a sandbox: `$XDG_RUNTIME_DIR/boxtop`) under a name that hashes
+/// everything it depends on: the policy's rules, boxtop's version, libseccomp's version,
+/// the architecture and the kernel. Building the filter costs libseccomp a dozen probing
+/// syscalls and a rule database on every launch; reading it back costs one file read. A
+/// cached file that does not parse as a program is rebuilt.
+pub fn compile_cached(
+    policy: &SeccompPolicy,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<BpfProgram, SeccompError> {
+    let Some(dir) = cache_dir else {
+        return compile(policy);
+    };
+    let path = dir.join(format!("seccomp-{:016x}.bpf", cache_key(policy)));
+    if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(program) = to_program(&bytes) {
+            return Ok(program);
+        }
+    }
+    let program = compile(policy)?;
+    let bytes: Vec<u8> = program
+        .filter
+        .iter()
+        .flat_map(|insn| {
+            let mut out = Vec::with_capacity(INSTRUCTION_SIZE);
+            out.extend_from_slice(&insn.code.to_ne_bytes());
+            out.push(insn.jt);
+            out.push(insn.jf);
+            out.extend_from_slice(&insn.k.to_ne_bytes());
+            out
+        })
+        .collect();
+    // A cache that cannot be written only costs the next launch the compile.
+    let _ = crate::atomic::write_atomic_volatile(&path, &bytes);
+    Ok(program)
+}
+
+/// FNV-1a over what the compiled program depends on.
+fn cache_key(policy: &SeccompPolicy) -> u64 {
+    let version = libseccomp::ScmpVersion::current()
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
+        .unwrap_or_default();
+    let kernel = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let text = format!(
+        "{}|{}|{}|{}|{:?}",
+        env!("CARGO_PKG_VERSION"),
+        version,
+        std::env::consts::ARCH,
+        kernel,
+        rules(policy)
+    );
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Exports the program through a memfd: libseccomp 2.5 only writes BPF to a file descriptor.
 fn export_bpf(ctx: &ScmpFilterContext) -> Result<Vec<u8>, SeccompError> {
     let fd = memfd_create(c"boxtop-seccomp", MFdFlags::MFD_CLOEXEC).map_err(SeccompError::Memfd)?;
@@ -604,6 +662,33 @@ mod tests {
 
     /// A socket type the kernel rejects with EINVAL once it accepts the family.
     const BAD_SOCKET_TYPE: libc::c_int = 15;
+
+    #[test]
+    fn the_cached_program_is_the_compiled_one_and_a_bad_cache_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = SeccompPolicy::default();
+        let fresh = compile(&policy).unwrap();
+        let first = compile_cached(&policy, Some(dir.path())).unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1);
+        let cached = compile_cached(&policy, Some(dir.path())).unwrap();
+        let same = |a: &BpfProgram, b: &BpfProgram| {
+            a.filter.len() == b.filter.len()
+                && a.filter.iter().zip(&b.filter).all(|(x, y)| {
+                    (x.code, x.jt, x.jf, x.k) == (y.code, y.jt, y.jf, y.k)
+                })
+        };
+        assert!(same(&fresh, &first) && same(&fresh, &cached));
+        // Another policy, another file.
+        let userns = SeccompPolicy { allow_userns: true };
+        assert_ne!(cache_key(&policy), cache_key(&userns));
+        // A truncated file is not a program: rebuilt and rewritten.
+        let path = files[0].path();
+        std::fs::write(&path, [1u8, 2, 3]).unwrap();
+        let rebuilt = compile_cached(&policy, Some(dir.path())).unwrap();
+        assert!(same(&fresh, &rebuilt));
+        assert_eq!(std::fs::read(&path).unwrap().len(), fresh.len() * INSTRUCTION_SIZE);
+    }
 
     #[test]
     fn compile_gives_a_nonempty_program_within_the_kernel_limit() {

@@ -88,9 +88,10 @@ pub struct StartOptions {
 }
 
 impl Prepared {
-    /// Creates the private home if needed, compiles the seccomp filter and opens the
-    /// sources that must not change between checking and mounting.
-    pub fn new(plan: &Plan) -> Result<Self, SpawnError> {
+    /// Creates the private home if needed, compiles the seccomp filter (or reads it from
+    /// `cache_dir`, see `seccomp::compile_cached`) and opens the sources that must not
+    /// change between checking and mounting.
+    pub fn new(plan: &Plan, cache_dir: Option<&Path>) -> Result<Self, SpawnError> {
         if let Some(home) = &plan.private_home {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -141,7 +142,7 @@ impl Prepared {
             envp,
             path_var,
             cwd: plan.cwd.clone(),
-            bpf: seccomp::compile(&plan.seccomp)?,
+            bpf: seccomp::compile_cached(&plan.seccomp, cache_dir)?,
             pinned,
             last_cap: caps::last_cap(),
         })

@@ -219,7 +219,6 @@ pub struct App {
     backend: Box<dyn Backend>,
     load: Box<dyn Fn() -> ProfileSet + Send>,
     set: ProfileSet,
-    bundled: ProfileSet,
     pub(crate) rows: Vec<ProfileRow>,
     pub(crate) filter: String,
     pub(crate) filtering: bool,
@@ -269,7 +268,6 @@ impl App {
             backend,
             load,
             set: ProfileSet::default(),
-            bundled: ProfileSet::bundled(),
             rows: Vec::new(),
             filter: String::new(),
             filtering: false,
@@ -1136,7 +1134,7 @@ impl App {
             return;
         }
         let text = draft.text();
-        match edit::resolve_text(&self.set, &self.bundled, &draft.name, &draft.file, &text) {
+        match edit::resolve_text(&self.set, &draft.name, &draft.file, &text) {
             Ok(preview) => {
                 editor.draft = draft;
                 editor.preview = preview;

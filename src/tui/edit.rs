@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
 use crate::atomic::write_atomic;
-use crate::profile::error::key_path;
-use crate::profile::load::parse;
 use crate::profile::schema::{Access, Share};
-use crate::profile::validate::{check_share_path, finish, normalize_relative, Origin};
-use crate::profile::{Entry, Profile, ProfileError, ProfileSet, RawProfile, Source};
+use crate::profile::validate::{check_share_path, normalize_relative};
+use crate::profile::{Entry, Profile, ProfileError, ProfileSet, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -478,60 +476,17 @@ fn share_list<'a>(doc: &'a mut DocumentMut, file: &str) -> Result<ShareList<'a>,
 #[allow(clippy::result_large_err)]
 pub fn resolve_text(
     set: &ProfileSet,
-    bundled: &ProfileSet,
     name: &str,
     file: &str,
     text: &str,
 ) -> Result<Profile, ProfileError> {
-    let origin = Origin {
-        file,
-        text: Some(text),
-    };
-    let extends_error = |message: String, hint: &str| {
-        ProfileError::at_key(file, Some(text), &key_path(&["extends"]), message).with_hint(hint)
-    };
-    let mut raw = parse(file, text)?;
-    let mut chain = vec![name.to_string()];
-    let mut current = name.to_string();
-    while let Some(parent_name) = raw.extends.clone() {
-        // `extends = "<own name>"` in an override means the bundled original.
-        let parent = if parent_name == current {
-            bundled.get(&parent_name)
-        } else {
-            set.get(&parent_name)
-        };
-        let Some(parent) = parent else {
-            return Err(extends_error(
-                format!("no profile named '{parent_name}' to extend"),
-                "run `boxtop list` to see the profile names",
-            ));
-        };
-        if parent_name != current && chain.contains(&parent_name) || chain.len() > 64 {
-            chain.push(parent_name);
-            return Err(extends_error(
-                format!("`extends` loops: {}", chain.join(" -> ")),
-                "remove one of the `extends` keys in the loop",
-            ));
-        }
-        chain.push(parent_name.clone());
-        let parent_raw = parent.raw.clone().map_err(|err| {
-            ProfileError::file(
-                file,
-                format!("extends '{}', which is broken: {err}", parent.name),
-            )
-        })?;
-        raw = RawProfile {
-            extends: parent_raw.extends.clone(),
-            ..raw.over(parent_raw)
-        };
-        current = parent_name;
-    }
-    finish(raw, name, &origin)
+    set.resolve_text(name, file, text, None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::load::parse;
     use std::os::unix::fs::MetadataExt;
 
     const COMMENTED: &str = "\
@@ -771,13 +726,12 @@ MOZ_ENABLE_WAYLAND = \"1\"
         .unwrap();
         let mut set = ProfileSet::default();
         set.add_user_dir(dir.path());
-        let bundled = ProfileSet::default();
         let child = "name = \"child\"\nextends = \"base\"\ngpu = true\n";
-        let profile = resolve_text(&set, &bundled, "child", "child.toml", child).unwrap();
+        let profile = resolve_text(&set, "child", "child.toml", child).unwrap();
         assert!(profile.gpu);
         assert_eq!(profile.network, crate::profile::Network::Host);
         let bad = "name = \"child\"\nextends = \"nothing\"\n";
-        let err = resolve_text(&set, &bundled, "child", "child.toml", bad).unwrap_err();
+        let err = resolve_text(&set, "child", "child.toml", bad).unwrap_err();
         assert!(
             err.to_string().contains("no profile named 'nothing'"),
             "{err}"

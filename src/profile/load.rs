@@ -51,7 +51,10 @@ impl Entry {
     pub fn raw(&self) -> &Result<RawProfile, ProfileError> {
         self.raw.get_or_init(|| match &self.text {
             Some(text) => parse(&self.file, text),
-            None => Err(ProfileError::file(self.file.clone(), "the file could not be read")),
+            None => Err(ProfileError::file(
+                self.file.clone(),
+                "the file could not be read",
+            )),
         })
     }
 

@@ -44,6 +44,39 @@ pub const ETC_ALLOWED: &[&str] = &[
     "xdg",
 ];
 
+/// Which grant an `/etc` entry comes with: a sandbox gets only what its grants use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EtcNeed {
+    /// Every program: the dynamic linker, locale and time zone, the system's identity.
+    Always,
+    /// A display: fonts, toolkit settings, desktop menus and MIME types.
+    Display,
+    /// Audio: ALSA's configuration.
+    Audio,
+    /// A network: certificates and the resolver's configuration.
+    Network,
+}
+
+/// The grant each entry of `ETC_ALLOWED` comes with.
+pub fn etc_need(name: &str) -> EtcNeed {
+    match name {
+        "fonts" | "gtk-2.0" | "gtk-3.0" | "gtk-4.0" | "mailcap" | "mime.types" | "xdg" => {
+            EtcNeed::Display
+        }
+        "asound.conf" => EtcNeed::Audio,
+        "ca-certificates"
+        | "ca-certificates.conf"
+        | "crypto-policies"
+        | "gai.conf"
+        | "host.conf"
+        | "pki"
+        | "protocols"
+        | "services"
+        | "ssl" => EtcNeed::Network,
+        _ => EtcNeed::Always,
+    }
+}
+
 /// Environment variables passed from the caller when set; everything else is dropped.
 pub const ENV_ALLOWED: &[&str] = &[
     "LANG",

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::profile::{Access, Bind, Limits, Network, Profile};
 
-use super::host::{Host, HostEntry, ResolvedShare};
+use super::host::{etc_need, EtcNeed, Host, HostEntry, ResolvedShare};
 use super::seccomp::SeccompPolicy;
 use crate::access;
 
@@ -138,9 +138,7 @@ impl Step {
             | Step::ReadOnly { dest }
             | Step::Devpts { dest } => Some(dest),
             Step::RemountRootReadOnly => Some(Path::new("/")),
-            Step::Dir { .. } | Step::Symlink { .. } | Step::Copy { .. } | Step::File { .. } => {
-                None
-            }
+            Step::Dir { .. } | Step::Symlink { .. } | Step::Copy { .. } | Step::File { .. } => None,
         }
     }
 }
@@ -525,6 +523,15 @@ fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
         mode: 0o755,
     });
     for (name, entry) in &host.etc {
+        let granted = match etc_need(name) {
+            EtcNeed::Always => true,
+            EtcNeed::Display => profile.display != crate::profile::Display::None,
+            EtcNeed::Audio => profile.audio != crate::profile::Audio::None,
+            EtcNeed::Network => profile.network != Network::None,
+        };
+        if !granted {
+            continue;
+        }
         let dest = Path::new("/etc").join(name);
         steps.push(match entry {
             HostEntry::Symlink(target) => Step::Symlink {
@@ -833,6 +840,53 @@ mod tests {
         assert!(!none
             .mount_points()
             .contains(&PathBuf::from("/etc/resolv.conf")));
+    }
+
+    #[test]
+    fn etc_gets_what_the_grants_use() {
+        let mut host = test_host();
+        host.etc.extend([
+            ("fonts".into(), HostEntry::Dir),
+            ("ssl".into(), HostEntry::Dir),
+            ("asound.conf".into(), HostEntry::File),
+            ("services".into(), HostEntry::File),
+        ]);
+        let dests = |profile: &Profile| -> Vec<String> {
+            Plan::new(profile, &host, &PlanInput::default())
+                .steps
+                .iter()
+                .filter_map(|step| match step {
+                    Step::Bind { dest, .. } | Step::Copy { dest, .. } => {
+                        Some(dest.display().to_string())
+                    }
+                    _ => None,
+                })
+                .filter(|dest| dest.starts_with("/etc/"))
+                .collect()
+        };
+        let mut profile = test_profile();
+        assert_eq!(dests(&profile), ["/etc/ld.so.cache"]);
+        profile.display = crate::profile::Display::X11;
+        profile.audio = crate::profile::Audio::Pulseaudio;
+        profile.network = Network::Isolated;
+        assert_eq!(
+            dests(&profile),
+            [
+                "/etc/ld.so.cache",
+                "/etc/fonts",
+                "/etc/ssl",
+                "/etc/asound.conf",
+                "/etc/services"
+            ]
+        );
+        // Small files are copies, folders are binds.
+        let plan = Plan::new(&profile, &host, &PlanInput::default());
+        assert!(plan.steps.contains(&Step::Copy {
+            src: "/etc/services".into(),
+            dest: "/etc/services".into(),
+            mode: 0o644
+        }));
+        assert!(plan.mount_points().contains(&PathBuf::from("/etc/fonts")));
     }
 
     #[test]

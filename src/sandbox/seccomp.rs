@@ -674,9 +674,10 @@ mod tests {
         let cached = compile_cached(&policy, Some(dir.path())).unwrap();
         let same = |a: &BpfProgram, b: &BpfProgram| {
             a.filter.len() == b.filter.len()
-                && a.filter.iter().zip(&b.filter).all(|(x, y)| {
-                    (x.code, x.jt, x.jf, x.k) == (y.code, y.jt, y.jf, y.k)
-                })
+                && a.filter
+                    .iter()
+                    .zip(&b.filter)
+                    .all(|(x, y)| (x.code, x.jt, x.jf, x.k) == (y.code, y.jt, y.jf, y.k))
         };
         assert!(same(&fresh, &first) && same(&fresh, &cached));
         // Another policy, another file.
@@ -687,7 +688,10 @@ mod tests {
         std::fs::write(&path, [1u8, 2, 3]).unwrap();
         let rebuilt = compile_cached(&policy, Some(dir.path())).unwrap();
         assert!(same(&fresh, &rebuilt));
-        assert_eq!(std::fs::read(&path).unwrap().len(), fresh.len() * INSTRUCTION_SIZE);
+        assert_eq!(
+            std::fs::read(&path).unwrap().len(),
+            fresh.len() * INSTRUCTION_SIZE
+        );
     }
 
     #[test]

@@ -904,3 +904,92 @@ fn cli_install_list_autostart_and_remove_xterm() {
     assert_eq!(code, Some(1));
     assert!(err.contains("no profile named 'no-such-profile'"), "{err}");
 }
+
+/// End to end: the menu entry `boxtop desktop install` writes, started by `gio launch`
+/// with a file as a launcher would, runs the app in its sandbox (listed by `boxtop ps`
+/// as started from the desktop) and the app reads the file from a shared folder.
+#[test]
+fn gio_launching_the_entry_starts_the_app_sandboxed_with_the_file() {
+    let mut world = crate::support::World::new();
+    let data_dirs = world.root.path().join("system-data");
+    let apps = data_dirs.join("applications");
+    std::fs::create_dir_all(&apps).unwrap();
+    std::fs::write(
+        apps.join("org.example.Viewer.desktop"),
+        "[Desktop Entry]\nType=Application\nName=Viewer\nExec=viewer %f\nIcon=viewer\nMimeType=image/png;\n",
+    )
+    .unwrap();
+    world
+        .env
+        .insert("XDG_DATA_DIRS".into(), data_dirs.display().to_string());
+    let profiles = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(
+        profiles.join("viewer.toml"),
+        r#"name = "viewer"
+desktop_file = "org.example.Viewer"
+command = ["/bin/sh", "-c", "cat \"$1\" > \"$HOME/Pictures/seen.txt\"; exec sleep 1000", "viewer"]
+[home]
+ephemeral = true
+[[home.share]]
+path = "Pictures"
+mode = "rw"
+"#,
+    )
+    .unwrap();
+    let pictures = world.home.join("Pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    let picture = pictures.join("holiday photo.png");
+    std::fs::write(&picture, b"not really a png").unwrap();
+    world.fix_owner();
+
+    let install = world
+        .boxtop(&["desktop", "install", "viewer"])
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "{}",
+        crate::support::stderr(&install)
+    );
+    let entry = world
+        .home
+        .join(".local/share/applications/boxtop-viewer.desktop");
+    validate(&entry);
+
+    let launched = world
+        .command(&gio())
+        .arg("launch")
+        .arg(&entry)
+        .arg(&picture)
+        .output()
+        .unwrap();
+    assert!(
+        launched.status.success(),
+        "gio launch: {}",
+        crate::support::stderr(&launched)
+    );
+    let seen = pictures.join("seen.txt");
+    crate::support::wait_until(
+        "the sandboxed app to read the file",
+        Duration::from_secs(20),
+        || std::fs::read(&seen).is_ok_and(|bytes| bytes == b"not really a png"),
+    );
+    let ps = world
+        .boxtop(&["ps", "--json", "--interval", "0"])
+        .output()
+        .unwrap();
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+    let ids: Vec<String> = listed
+        .iter()
+        .filter(|s| s["profile"] == "viewer")
+        .map(|s| {
+            assert_eq!(s["origin"], "desktop", "{s}");
+            assert_eq!(s["state"]["state"], "running", "{s}");
+            s["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{listed:?}");
+    let stop = world.boxtop(&["kill", &ids[0]]).output().unwrap();
+    assert!(stop.status.success(), "{}", crate::support::stderr(&stop));
+}

@@ -37,6 +37,8 @@ test   weston              weston                  weston                       
 test   wayland-utils       wayland-utils           wayland-utils                wayland-info
 test   desktop-file-utils  desktop-file-utils      desktop-file-utils           desktop-file-validate
 test   libglib2.0-bin      glib2                   glib2                        gio
+test   libnotify-bin       libnotify               libnotify                    notify-send
+test   dunst               dunst                   dunst                        dunst
 test   tmux                tmux                    tmux                         tmux
 test   procps              procps-ng               procps-ng                    ps,pgrep
 test   iproute2            iproute                 iproute2                     ip

@@ -166,6 +166,7 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     let cache = store.ensure().ok().map(|()| store.dir());
     let prepared =
         Prepared::new(&plan, cache).with_context(|| format!("profile '{}'", profile.name))?;
+    let log = launch::log_dir(paths).join(format!("{id}.log"));
     let launch = Launch {
         paths,
         id,
@@ -182,11 +183,17 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     };
     match result {
         Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
-        Err(err) => Err(Exit {
-            code: err.exit_code(),
-            message: format!("profile '{}': {err}", profile.name),
+        Err(err) => {
+            let mut message = format!("profile '{}': {err}", profile.name);
+            if cmd.detach && log.exists() {
+                message.push_str(&format!("\nlog: {}", log.display()));
+            }
+            Err(Exit {
+                code: err.exit_code(),
+                message,
+            }
+            .into())
         }
-        .into()),
     }
 }
 
@@ -197,6 +204,10 @@ fn notify_failure(paths: &Paths, cmd: &RunCmd, err: &anyhow::Error) {
         .target
         .profile
         .clone()
+        .or_else(|| {
+            let file = cmd.target.profile_file.as_ref()?;
+            Some(file.file_stem()?.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "the app".to_string());
     let message = match err.downcast_ref::<Exit>() {
         Some(exit) => exit.message.clone(),

@@ -832,3 +832,95 @@ fn isolated_network_without_a_usable_tun_device_says_how_to_fix_it_needs_root() 
     let usual = tun_check(&mut world.boxtop(&[]));
     assert_eq!(usual["status"], "ok", "{usual}");
 }
+
+/// A launch from a menu entry has no terminal: its failure reaches the user as a
+/// desktop notification, shown by a real notification server (dunst, on Xvfb, printing
+/// what it shows) on the session bus, naming the app and the reason.
+#[test]
+fn a_failed_launch_from_the_desktop_sends_a_notification() {
+    let mut world = World::new();
+    let _bus = SessionBus::start(&mut world);
+    require("notify-send", "libnotify-bin");
+    let display = display_number();
+    let _x = Xvfb::start(&world, display);
+    let shown = world.root.path().join("dunst.txt");
+    let dunst = Server(
+        world
+            .command(&require("dunst", "dunst"))
+            .arg("-print")
+            .env("DISPLAY", format!(":{display}"))
+            .stdout(std::fs::File::create(&shown).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let dbus_send = require("dbus-send", "dbus-bin");
+    wait_until(
+        "dunst to own the notification name",
+        Duration::from_secs(10),
+        || {
+            world
+                .command(&dbus_send)
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.Notifications",
+                    "/org/freedesktop/Notifications",
+                    "org.freedesktop.Notifications.GetServerInformation",
+                ])
+                .output()
+                .is_ok_and(|out| out.status.success())
+        },
+    );
+    let profile = world.profile(
+        "brokenapp",
+        "command = [\"/no/such/app\"]\n[home]\nephemeral = true\n",
+    );
+    let output = world
+        .boxtop(&[
+            "run",
+            "--detach",
+            "--origin",
+            "desktop",
+            "--profile-file",
+            profile.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(127), "{}", stderr(&output));
+    wait_until("the notification", Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&shown).unwrap_or_default();
+        text.contains("brokenapp could not start in its sandbox") && text.contains("/no/such/app")
+    });
+    // From a terminal, no notification: the message is on stderr.
+    let output = world
+        .boxtop(&["run", "--profile-file", profile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(127));
+    assert!(
+        stderr(&output).contains("/no/such/app"),
+        "{}",
+        stderr(&output)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let text = std::fs::read_to_string(&shown).unwrap();
+    assert_eq!(
+        text.matches("summary: 'brokenapp could not start").count(),
+        1,
+        "one notification only:\n{text}"
+    );
+    // It names the instance's log, which says what happened.
+    let log_dir = world.home.join(".local/state/boxtop/logs");
+    let log = std::fs::read_dir(&log_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("brokenapp-"))
+        .expect("a log for the failed instance");
+    assert!(text.contains(&log.display().to_string()), "{text}");
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("failed to start"));
+    drop(dunst);
+}

@@ -992,4 +992,46 @@ mode = "rw"
     assert_eq!(ids.len(), 1, "{listed:?}");
     let stop = world.boxtop(&["kill", &ids[0]]).output().unwrap();
     assert!(stop.status.success(), "{}", crate::support::stderr(&stop));
+
+    // The autostart entry, started as a session would at login.
+    std::fs::remove_file(&seen).unwrap();
+    let enable = world
+        .boxtop(&["autostart", "enable", "viewer"])
+        .output()
+        .unwrap();
+    assert!(
+        enable.status.success(),
+        "{}",
+        crate::support::stderr(&enable)
+    );
+    let autostart = world.home.join(".config/autostart/boxtop-viewer.desktop");
+    validate(&autostart);
+    let launched = world
+        .command(&gio())
+        .arg("launch")
+        .arg(&autostart)
+        .output()
+        .unwrap();
+    assert!(
+        launched.status.success(),
+        "{}",
+        crate::support::stderr(&launched)
+    );
+    crate::support::wait_until("the autostarted instance", Duration::from_secs(20), || {
+        let ps = world
+            .boxtop(&["ps", "--json", "--interval", "0"])
+            .output()
+            .unwrap();
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap_or_default();
+        listed.iter().any(|s| {
+            s["profile"] == "viewer"
+                && s["origin"] == "autostart"
+                && s["state"]["state"] == "running"
+        })
+    });
+    let stop = world
+        .boxtop(&["stop", "viewer", "--timeout", "2"])
+        .output()
+        .unwrap();
+    assert!(stop.status.success(), "{}", crate::support::stderr(&stop));
 }

@@ -842,6 +842,40 @@ mod tests {
             .contains(&PathBuf::from("/etc/resolv.conf")));
     }
 
+    /// The devices and `/sys` entries in a plan, one per line, as `boxtop plan` prints them.
+    fn device_lines(plan: &Plan) -> String {
+        plan.to_string()
+            .lines()
+            .filter(|line| {
+                line.contains("/dev/dri")
+                    || line.contains("/dev/nvidia")
+                    || line.contains("/dev/video")
+                    || line.contains("/dev/media")
+                    || line.contains("/sys/")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn gpu_and_webcam_nodes_come_only_with_their_grants() {
+        let mut host = test_host();
+        host.session.dri = vec!["/dev/dri/card0".into(), "/dev/dri/renderD128".into()];
+        host.session.nvidia = vec!["/dev/nvidia0".into(), "/dev/nvidiactl".into()];
+        host.session.video = vec!["/dev/video0".into(), "/dev/media0".into()];
+        host.session.gpu_sys = vec!["/sys/dev/char".into(), "/sys/devices/pci0000:00".into()];
+        let mut profile = test_profile();
+        let none = Plan::new(&profile, &host, &PlanInput::default());
+        assert_eq!(device_lines(&none), "");
+        profile.gpu = true;
+        let gpu = Plan::new(&profile, &host, &PlanInput::default());
+        insta::assert_snapshot!("gpu_grant_devices", device_lines(&gpu));
+        profile.gpu = false;
+        profile.webcam = true;
+        let webcam = Plan::new(&profile, &host, &PlanInput::default());
+        insta::assert_snapshot!("webcam_grant_devices", device_lines(&webcam));
+    }
+
     #[test]
     fn etc_gets_what_the_grants_use() {
         let mut host = test_host();

@@ -533,12 +533,14 @@ fn dbus_grant_reaches_the_granted_name_only_through_the_proxy() {
          step names {names}\n\
          step own-granted {own_granted}\n\
          step own-other {own_other}\n\
+         step monitor {monitor}\n\
          step abstract dbus-send {through_abstract}\n",
         allowed = ping("--session", ALLOWED).join(" "),
         denied = ping("--session", DENIED).join(" "),
         names = bus_call("ListNames"),
         own_granted = bus_call("RequestName string:org.example.Owned uint32:4"),
         own_other = bus_call("RequestName string:org.example.Mine uint32:4"),
+        monitor = bus_call("Monitoring.BecomeMonitor array:string: uint32:0"),
         through_abstract = ping(&abstract_bus, DENIED).join(" "),
     );
     let out = sh(
@@ -577,6 +579,10 @@ fn dbus_grant_reaches_the_granted_name_only_through_the_proxy() {
     assert!(
         refused_by_proxy(step(&text, "own-other")),
         "a name outside `own` was not refused by the proxy\n{report}"
+    );
+    assert!(
+        refused_by_proxy(step(&text, "monitor")),
+        "BecomeMonitor was not refused by the proxy: the app could watch the whole bus\n{report}"
     );
     let (ok, _) = step(&text, "abstract");
     assert!(
@@ -736,6 +742,7 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
              $p tcp-reachable {remote} || s=1\n\
              $p interfaces-not-only-lo || s=1\n\
              ip -o -4 addr show scope global\n\
+             ip -4 route show default\n\
              exit $s\n"
         );
         let out = world
@@ -755,6 +762,11 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
                 .any(|line| line.contains(&format!(" inet {HOST_ADDRESS} "))
                     && !line.contains(" lo ")),
             "no interface besides lo has the host's address {HOST_ADDRESS}:\n{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with("default via ") && !line.contains(" dev lo")),
+            "no default route inside:\n{text}"
         );
         // pasta served that sandbox alone: it must be gone with it.
         let left = processes_in_my_network();
@@ -923,4 +935,51 @@ fn a_failed_launch_from_the_desktop_sends_a_notification() {
         .unwrap()
         .contains("failed to start"));
     drop(dunst);
+}
+
+/// GPU and webcam nodes reach the sandbox only with their grants. This host may have no
+/// GPU or camera: the test gives boxtop a `/dev` of its own (a tmpfs with the standard
+/// nodes plus a DRM render node and a video node, made with mknod as root in a private
+/// mount namespace; the host's `/dev` is not touched).
+#[test]
+fn gpu_and_webcam_nodes_are_visible_only_with_their_grants() {
+    let world = World::new();
+    let fake = world.root.path().join("dev");
+    let setup = format!(
+        "mkdir -p {dev} && mount -t tmpfs -o mode=755 tmpfs {dev} && cd {dev} && \
+         mknod -m 666 null c 1 3 && mknod -m 666 zero c 1 5 && mknod -m 666 full c 1 7 && \
+         mknod -m 666 random c 1 8 && mknod -m 666 urandom c 1 9 && mknod -m 666 tty c 5 0 && \
+         mkdir dri && mknod -m 666 dri/renderD128 c 226 128 && \
+         mknod -m 666 video0 c 81 0 && mount --bind {dev} /dev",
+        dev = fake.display()
+    );
+    let run = |keys: &str| -> String {
+        let profile = world.profile(
+            "devices",
+            &format!(
+                "command = [\"/bin/sh\", \"-c\", \"ls /dev/dri /dev/video0 2>&1; true\"]\n{keys}\n[home]\nephemeral = true\n"
+            ),
+        );
+        let out = with_private_mounts(&world, &setup, &world.bin.join("boxtop"))
+            .args(["run", "--profile-file", profile.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_ok(&out, &format!("a sandbox with {keys:?}"));
+        stdout(&out)
+    };
+    let absent = |text: &str, path: &str| text.contains(&format!("cannot access '{path}'"));
+    let none = run("");
+    assert!(
+        absent(&none, "/dev/dri") && absent(&none, "/dev/video0"),
+        "{none}"
+    );
+    let gpu = run("gpu = true");
+    assert!(gpu.lines().any(|l| l.trim() == "renderD128"), "{gpu}");
+    assert!(absent(&gpu, "/dev/video0"), "{gpu}");
+    let webcam = run("webcam = true");
+    assert!(absent(&webcam, "/dev/dri"), "{webcam}");
+    assert!(
+        webcam.lines().any(|l| l.trim() == "/dev/video0"),
+        "{webcam}"
+    );
 }

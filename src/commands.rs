@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use boxtop::access;
 use boxtop::atomic::write_atomic;
 use boxtop::paths::Paths;
 use boxtop::profile::risk::{self, Risk};
@@ -85,6 +86,8 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
     let profile = set.resolve(name).map_err(|err| anyhow::anyhow!("{err}"))?;
     let entry = set.get(name).context("profile vanished")?;
     let grants = risk::summarize(&profile);
+    let session = access::Session::detect(&paths.home, paths.xdg_runtime_dir.as_deref());
+    let missing = access::missing(&profile, &session);
     if json {
         #[derive(Serialize)]
         struct Shown<'a> {
@@ -93,6 +96,8 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             file: &'a str,
             installed: bool,
             permissions: &'a [risk::Grant],
+            /// Granted things this host cannot provide right now.
+            missing_here: &'a [access::Missing],
         }
         let shown = Shown {
             profile: &profile,
@@ -100,16 +105,17 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             file: &entry.file,
             installed: host::is_installed(&profile),
             permissions: &grants,
+            missing_here: &missing,
         };
         println!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", render_show(&profile, entry));
+    print!("{}", render_show(&profile, entry, &missing));
     Ok(ExitCode::SUCCESS)
 }
 
 /// The text of `boxtop show`: header, permissions highest risk first, effective settings.
-fn render_show(profile: &Profile, entry: &Entry) -> String {
+fn render_show(profile: &Profile, entry: &Entry, missing: &[access::Missing]) -> String {
     let mut out = String::new();
     let title = if profile.description.is_empty() {
         profile.name.clone()
@@ -152,6 +158,23 @@ fn render_show(profile: &Profile, entry: &Entry) -> String {
                 grant.what,
                 grant.why
             ));
+        }
+    }
+    if !grants.is_empty() {
+        if missing.is_empty() {
+            out.push_str("\nHere now: everything it is granted is available.\n");
+        } else {
+            out.push_str("\nHere now, missing:\n");
+            for item in missing {
+                let level = match item.severity {
+                    access::Severity::Error => "cannot run",
+                    access::Severity::Warning => "degraded",
+                };
+                out.push_str(&format!(
+                    "  {:<10} {}: {}\n",
+                    level, item.grant, item.message
+                ));
+            }
         }
     }
     if !profile.env.is_empty() {

@@ -983,3 +983,31 @@ fn gpu_and_webcam_nodes_are_visible_only_with_their_grants() {
         "{webcam}"
     );
 }
+
+/// `boxtop show` says which granted things this host provides right now.
+#[test]
+fn show_says_whether_the_host_provides_each_grant_now() {
+    let mut world = World::new();
+    let profiles = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(
+        profiles.join("viewer.toml"),
+        "name = \"viewer\"\ncommand = [\"true\"]\ndisplay = \"x11\"\n",
+    )
+    .unwrap();
+    world.fix_owner();
+    let show = |world: &World| stdout(&world.boxtop(&["show", "viewer"]).output().unwrap());
+    let without = show(&world);
+    assert!(
+        without.contains("Here now, missing:") && without.contains("display:"),
+        "{without}"
+    );
+    let display = display_number();
+    let _x = Xvfb::start(&world, display);
+    world.env.insert("DISPLAY".into(), format!(":{display}"));
+    let with = show(&world);
+    assert!(
+        with.contains("Here now: everything it is granted is available."),
+        "{with}"
+    );
+}

@@ -110,7 +110,8 @@ fn load_profile(paths: &Paths, args: &RunArgs) -> Result<Profile> {
 /// The profile, the host, the plan and the new instance's id.
 fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Host, Plan, String)> {
     let profile = load_profile(paths, args)?;
-    let host = Host::detect(paths);
+    // Only what the profile is granted: a launch does not look at the rest.
+    let host = Host::detect_for(paths, access::Wants::of(&profile));
     let shares = host::resolve_shares(&profile, &paths.home)
         .with_context(|| format!("profile '{}'", profile.name))?;
     let binds =

@@ -122,11 +122,57 @@ pub fn bus_socket_path(address: &str) -> Option<PathBuf> {
     })
 }
 
+/// Which parts of the session to look at: a launch looks only at what its profile is
+/// granted; `doctor` and `show` look at everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    pub display: bool,
+    pub audio: bool,
+    pub gpu: bool,
+    pub webcam: bool,
+    pub session_bus: bool,
+    pub system_bus: bool,
+    pub pasta: bool,
+}
+
+impl Wants {
+    pub fn all() -> Wants {
+        Wants {
+            display: true,
+            audio: true,
+            gpu: true,
+            webcam: true,
+            session_bus: true,
+            system_bus: true,
+            pasta: true,
+        }
+    }
+
+    pub fn of(profile: &Profile) -> Wants {
+        let dbus = &profile.dbus;
+        Wants {
+            display: profile.display != Display::None,
+            audio: profile.audio != Audio::None,
+            gpu: profile.gpu,
+            webcam: profile.webcam,
+            session_bus: !dbus.is_empty(),
+            system_bus: !dbus.system_talk.is_empty(),
+            pasta: profile.network == crate::profile::Network::Isolated,
+        }
+    }
+}
+
 impl Session {
-    /// Reads the session from the environment and the file system.
+    /// Reads the whole session from the environment and the file system.
     pub fn detect(home: &Path, runtime_dir: Option<&Path>) -> Session {
+        Self::detect_for(home, runtime_dir, Wants::all())
+    }
+
+    /// Reads the parts of the session `wants` names; the others are left empty.
+    pub fn detect_for(home: &Path, runtime_dir: Option<&Path>, wants: Wants) -> Session {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let wayland = env("WAYLAND_DISPLAY").and_then(|display| {
+        let display_env = |name: &str| env(name).filter(|_| wants.display);
+        let wayland = display_env("WAYLAND_DISPLAY").and_then(|display| {
             let socket = if display.starts_with('/') {
                 PathBuf::from(&display)
             } else {
@@ -134,7 +180,7 @@ impl Session {
             };
             socket.exists().then_some(Wayland { display, socket })
         });
-        let x11 = env("DISPLAY").and_then(|display| {
+        let x11 = display_env("DISPLAY").and_then(|display| {
             let number: u32 = display.strip_prefix(':')?.split('.').next()?.parse().ok()?;
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
             if !socket.exists() {
@@ -160,7 +206,7 @@ impl Session {
         let pulse_socket = env("PULSE_SERVER")
             .and_then(|server| server.strip_prefix("unix:").map(PathBuf::from))
             .or_else(|| runtime_dir.map(|dir| dir.join("pulse/native")))
-            .filter(|socket| socket.exists());
+            .filter(|socket| wants.audio && socket.exists());
         let pulse = pulse_socket.map(|socket| Pulse {
             socket,
             cookie: env("PULSE_COOKIE")
@@ -170,11 +216,21 @@ impl Session {
         });
         let pipewire = runtime_dir
             .map(|dir| dir.join("pipewire-0"))
-            .filter(|p| p.exists());
+            .filter(|p| wants.audio && p.exists());
         let session_bus = env("DBUS_SESSION_BUS_ADDRESS")
             .or_else(|| runtime_dir.map(|dir| format!("unix:path={}", dir.join("bus").display())))
-            .filter(|address| bus_socket_path(address).is_some_and(|p| p.exists()));
-        let system_bus = Some(PathBuf::from("/run/dbus/system_bus_socket")).filter(|p| p.exists());
+            .filter(|address| {
+                wants.session_bus && bus_socket_path(address).is_some_and(|p| p.exists())
+            });
+        let system_bus = Some(PathBuf::from("/run/dbus/system_bus_socket"))
+            .filter(|p| wants.system_bus && p.exists());
+        let when = |wanted: bool, dirs: &[&str]| {
+            if wanted {
+                list_dev(dirs)
+            } else {
+                Vec::new()
+            }
+        };
         Session {
             wayland,
             x11,
@@ -182,21 +238,23 @@ impl Session {
             pipewire,
             session_bus,
             system_bus,
-            dri: list_dev(&["dri"]),
-            nvidia: list_dev(&["nvidia"]),
-            video: list_dev(&["video", "media"]),
+            dri: when(wants.gpu, &["dri"]),
+            nvidia: when(wants.gpu, &["nvidia"]),
+            video: when(wants.webcam, &["video", "media"]),
             gpu_sys: GPU_SYS
                 .iter()
                 .map(PathBuf::from)
-                .filter(|p| p.exists())
+                .filter(|p| wants.gpu && p.exists())
                 .collect(),
             look: LOOK_AND_FEEL
                 .iter()
                 .map(|rel| home.join(rel))
-                .filter(|p| p.exists())
+                .filter(|p| wants.display && p.exists())
                 .collect(),
-            xdg_dbus_proxy: find_program("xdg-dbus-proxy"),
-            pasta: find_program("pasta"),
+            xdg_dbus_proxy: (wants.session_bus || wants.system_bus)
+                .then(|| find_program("xdg-dbus-proxy"))
+                .flatten(),
+            pasta: wants.pasta.then(|| find_program("pasta")).flatten(),
         }
     }
 

@@ -188,8 +188,13 @@ fn user_in_passwd(uid: u32) -> Option<String> {
 }
 
 impl Host {
-    /// Reads the facts from the running system.
+    /// Reads the facts from the running system, the whole session.
     pub fn detect(paths: &Paths) -> Self {
+        Self::detect_for(paths, crate::access::Wants::all())
+    }
+
+    /// Reads the facts from the running system, of the session only what `wants` names.
+    pub fn detect_for(paths: &Paths, wants: crate::access::Wants) -> Self {
         let uid = nix::unistd::getuid().as_raw();
         let gid = nix::unistd::getgid().as_raw();
         let user = std::env::var("USER")
@@ -228,7 +233,11 @@ impl Host {
             top_level: scan(Path::new("/"), TOP_LEVEL),
             etc: scan(Path::new("/etc"), ETC_ALLOWED),
             env,
-            session: crate::access::Session::detect(&paths.home, paths.xdg_runtime_dir.as_deref()),
+            session: crate::access::Session::detect_for(
+                &paths.home,
+                paths.xdg_runtime_dir.as_deref(),
+                wants,
+            ),
         }
     }
 }

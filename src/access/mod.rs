@@ -132,6 +132,8 @@ pub struct Wants {
     pub webcam: bool,
     pub session_bus: bool,
     pub system_bus: bool,
+    /// Any network (host or isolated): resolver files and certificates in `/etc`.
+    pub network: bool,
     pub pasta: bool,
 }
 
@@ -144,6 +146,7 @@ impl Wants {
             webcam: true,
             session_bus: true,
             system_bus: true,
+            network: true,
             pasta: true,
         }
     }
@@ -157,6 +160,7 @@ impl Wants {
             webcam: profile.webcam,
             session_bus: !dbus.is_empty(),
             system_bus: !dbus.system_talk.is_empty(),
+            network: profile.network != crate::profile::Network::None,
             pasta: profile.network == crate::profile::Network::Isolated,
         }
     }

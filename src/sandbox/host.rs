@@ -231,7 +231,19 @@ impl Host {
             runtime_dir,
             private_homes: paths.data.join("homes"),
             top_level: scan(Path::new("/"), TOP_LEVEL),
-            etc: scan(Path::new("/etc"), ETC_ALLOWED),
+            etc: scan(
+                Path::new("/etc"),
+                &ETC_ALLOWED
+                    .iter()
+                    .copied()
+                    .filter(|name| match etc_need(name) {
+                        EtcNeed::Always => true,
+                        EtcNeed::Display => wants.display,
+                        EtcNeed::Audio => wants.audio,
+                        EtcNeed::Network => wants.network,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
             env,
             session: crate::access::Session::detect_for(
                 &paths.home,
@@ -240,6 +252,21 @@ impl Host {
             ),
         }
     }
+}
+
+/// `path` with `.` and `..` components resolved without looking at the file system.
+fn normalize_lexically(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The entries of `dir` named in `names` that exist, each as it should appear inside.
@@ -251,7 +278,17 @@ fn scan(dir: &Path, names: &[&str]) -> Vec<(String, HostEntry)> {
             let meta = std::fs::symlink_metadata(&path).ok()?;
             let entry = if meta.file_type().is_symlink() {
                 let target = std::fs::read_link(&path).ok()?;
-                let real = std::fs::canonicalize(&path).ok()?;
+                // Most of these point into /usr by a plain path: no need to resolve each
+                // component (realpath) to know it.
+                let lexical = normalize_lexically(&dir.join(&target));
+                let real = if lexical.starts_with("/usr")
+                    && std::fs::symlink_metadata(&lexical)
+                        .is_ok_and(|m| !m.file_type().is_symlink())
+                {
+                    lexical
+                } else {
+                    std::fs::canonicalize(&path).ok()?
+                };
                 if real.starts_with("/usr") {
                     HostEntry::Symlink(target)
                 } else if real.is_dir() {

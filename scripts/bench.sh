@@ -64,8 +64,14 @@ prepare_environment() {
     WORK=$(mktemp -d /tmp/boxtop-bench.XXXXXX)
     trap cleanup EXIT
     mkdir -p "$WORK"/{home,private-home,data,config,state,cache,bin}
-    # XDG_RUNTIME_DIR is a tmpfs in a desktop session (/run/user/UID); /dev/shm is one.
-    RUNTIME=$(mktemp -d /dev/shm/boxtop-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/boxtop-bench-run.XXXXXX)
+    # XDG_RUNTIME_DIR is /run/user/UID on a tmpfs in a desktop session: the same when the
+    # script can make it, else a folder on /dev/shm (also a tmpfs).
+    if ((EUID == 0)) && [[ ! -e /run/user/$BENCH_UID ]] && mkdir -p /run/user 2>/dev/null &&
+        mkdir "/run/user/$BENCH_UID" 2>/dev/null; then
+        RUNTIME=/run/user/$BENCH_UID
+    else
+        RUNTIME=$(mktemp -d /dev/shm/boxtop-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/boxtop-bench-run.XXXXXX)
+    fi
     chmod 700 "$RUNTIME"
     install -m 755 "$BOXTOP_BIN" "$WORK/bin/boxtop"
     install -m 644 "$MINIMAL_PROFILE" "$WORK/bin/minimal.toml"
@@ -179,33 +185,107 @@ write_section() {
 # ---------------------------------------------------------------------------------------
 # Benchmarks: one function each, writing its own section.
 
-# The isolation boxtop gives the minimal profile, expressed as bubblewrap options.
-bwrap_launch_command() {
-    local -a args=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts
-        --unshare-net --unshare-cgroup --die-with-parent --new-session --ro-bind /usr /usr)
-    local dir
-    # Merged-/usr hosts have /bin etc. as symlinks into /usr; older ones have directories.
-    for dir in bin lib lib64 sbin; do
-        if [[ -L /$dir ]]; then
-            args+=(--symlink "$(readlink "/$dir")" "/$dir")
-        elif [[ -d /$dir ]]; then
-            args+=(--ro-bind "/$dir" "/$dir")
-        fi
-    done
-    args+=(--proc /proc --dev /dev --tmpfs /tmp --tmpfs /run
-        --bind "$WORK/private-home" "$WORK/home" --hostname bench /bin/true)
-    printf '%s\n' "${args[*]}"
+# A bash script that runs /bin/true in bubblewrap with the plan boxtop makes for the
+# minimal profile (`boxtop plan`, $1), step by step: the same namespaces, binds,
+# symlinks, folders, tmpfs mounts, /proc and /dev, the files boxtop copies or writes
+# (bwrap's --file, from descriptors the script opens; written files as stand-ins of the
+# same size), the read-only root and boxtop's own seccomp filter ($2, on fd 3).
+bwrap_script_from_plan() {
+    local plan=$1 filter=$2 files=$WORK/bwrap-files
+    local -a args=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-net
+        --unshare-cgroup --die-with-parent --new-session)
+    local -a redirections=("3<$filter")
+    local fd=4 kind rest dest src mode size
+    mkdir -p "$files"
+    while read -r kind rest; do
+        case $kind in
+        hostname) args+=(--hostname "$rest") ;;
+        bind-ro | bind-rw)
+            dest=${rest%% <- *}
+            src=${rest#* <- }
+            src=${src%% (*}
+            [[ $dest == /dev/* ]] && continue # bwrap's --dev binds the same nodes
+            if [[ $kind == bind-ro ]]; then
+                args+=(--ro-bind "$src" "$dest")
+            else
+                args+=(--bind "$src" "$dest")
+            fi
+            ;;
+        symlink)
+            dest=${rest%% -> *}
+            [[ $dest == /dev/* ]] && continue
+            args+=(--symlink "${rest#* -> }" "$dest")
+            ;;
+        tmpfs)
+            dest=${rest%% *}
+            mode=${rest##*mode=}
+            if [[ $dest == /dev ]]; then
+                args+=(--dev /dev)
+            elif [[ $dest != /dev/* ]]; then
+                args+=(--perms "$mode" --tmpfs "$dest")
+            fi
+            ;;
+        dir) args+=(--perms "${rest##*mode=}" --dir "${rest%% *}") ;;
+        proc) args+=(--proc /proc) ;; # with the same read-only covers as boxtop's
+        copy)
+            dest=${rest%% <- *}
+            src=${rest#* <- }
+            src=${src%% mode=*}
+            args+=(--perms "${rest##*mode=}" --file "$fd" "$dest")
+            redirections+=("$fd<$src")
+            fd=$((fd + 1))
+            ;;
+        file)
+            dest=${rest%% *}
+            mode=${rest#*mode=}
+            mode=${mode%% *}
+            size=${rest##*(}
+            size=${size%% *}
+            head -c "$size" /dev/zero >"$files/$fd"
+            args+=(--perms "$mode" --file "$fd" "$dest")
+            redirections+=("$fd<$files/$fd")
+            fd=$((fd + 1))
+            ;;
+        read-only) [[ $rest == / ]] && args+=(--remount-ro /) ;;
+        esac
+    done <"$plan"
+    args+=(--seccomp 3 /bin/true)
+    printf 'exec %s %s\n' "${args[*]}" "${redirections[*]}"
 }
 
 bench_launch() {
     local heading='## Launch: boxtop run vs bubblewrap'
     local json=$RESULTS_DIR/launch.json
-    local bare_command=/bin/true bwrap_command boxtop_command
-    bwrap_command=$(bwrap_launch_command)
+    local bare_command=/bin/true boxtop_command bpf
     boxtop_command="$WORK/bin/boxtop run --profile-file $WORK/bin/minimal.toml -- /bin/true"
 
+    # bubblewrap gets boxtop's own seccomp filter, as Flatpak gives it one: the same
+    # isolation includes the filter. boxtop keeps its compiled filter in the runtime
+    # folder; bwrap reads it from fd 3, which a shell script opens (hyperfine -N cannot
+    # redirect), so its overhead is measured against the same script running /bin/true.
+    check_command boxtop "$boxtop_command"
+    bpf=$(find "$RUNTIME/boxtop" -name 'seccomp-*.bpf' | head -n 1)
+    [[ -n $bpf ]] || die "boxtop left no compiled seccomp filter in $RUNTIME/boxtop"
+    cp "$bpf" "$WORK/bin/filter.bpf"
+    (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" plan --profile-file "$WORK/bin/minimal.toml") \
+        >"$WORK/plan.txt" || die "boxtop plan failed"
+    printf 'exec /bin/true\n' >"$WORK/bin/bare.sh"
+    bwrap_script_from_plan "$WORK/plan.txt" "$WORK/bin/filter.bpf" >"$WORK/bin/bwrap.sh"
+    if ((EUID == 0)); then
+        chown -R "$BENCH_UID:$BENCH_UID" "$WORK/bin" "$WORK/bwrap-files"
+    fi
+    # For reference, the sandbox most bubblewrap comparisons use: no /etc, no files.
+    printf 'exec bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-net --unshare-cgroup --die-with-parent --new-session --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 --proc /proc --dev /dev --tmpfs /tmp --tmpfs /run --seccomp 3 /bin/true 3<%s\n' \
+        "$WORK/bin/filter.bpf" >"$WORK/bin/bwrap-minimal.sh"
+    if ((EUID == 0)); then
+        chown "$BENCH_UID:$BENCH_UID" "$WORK/bin/bwrap-minimal.sh"
+    fi
+    local sh_bare_command="/bin/bash $WORK/bin/bare.sh" bwrap_command="/bin/bash $WORK/bin/bwrap.sh"
+    local bwrap_minimal_command="/bin/bash $WORK/bin/bwrap-minimal.sh"
+
     say "launch: timing /bin/true bare, in bubblewrap and in boxtop ($RUNS runs each)"
-    run_hyperfine "$json" bare "$bare_command" bwrap "$bwrap_command" boxtop "$boxtop_command"
+    run_hyperfine "$json" bare "$bare_command" sh-bare "$sh_bare_command" \
+        bwrap "$bwrap_command" bwrap-minimal "$bwrap_minimal_command" boxtop "$boxtop_command"
 
     local -A mean=() stddev=()
     local name m s
@@ -216,15 +296,18 @@ bench_launch() {
 
     local body=$WORK/launch.md
     awk -v bare="${mean[bare]}" -v bare_sd="${stddev[bare]}" \
+        -v sh_bare="${mean[sh-bare]}" -v sh_bare_sd="${stddev[sh-bare]}" \
         -v bwrap="${mean[bwrap]}" -v bwrap_sd="${stddev[bwrap]}" \
+        -v bwrap_min="${mean[bwrap-minimal]}" -v bwrap_min_sd="${stddev[bwrap-minimal]}" \
         -v boxtop="${mean[boxtop]}" -v boxtop_sd="${stddev[boxtop]}" \
         -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
         -v bwrap_version="$(bwrap --version)" -v hyperfine_version="$(hyperfine --version)" \
         -v runs="$RUNS" -v warmup="$WARMUP" -v user="$RUN_AS_NOTE" \
-        -v show_bwrap="$(show_command "$bwrap_command")" \
+        -v show_bwrap="$(show_command "$(cat "$WORK/bin/bwrap.sh")")" \
         -v show_boxtop="$(show_command "$boxtop_command")" '
         BEGIN {
-            bwrap_over = bwrap - bare
+            bwrap_over = bwrap - sh_bare
+            bwrap_min_over = bwrap_min - sh_bare
             boxtop_over = boxtop - bare
             if (bwrap_over > 0) {
                 ratio = sprintf("%.2f", boxtop_over / bwrap_over)
@@ -237,15 +320,19 @@ bench_launch() {
             print ""
             printf "Measured %s on %s, with %s and %s: %d runs of each command after %d warmup runs, %s, each with its own temporary HOME and XDG directories.\n", date, host, bwrap_version, hyperfine_version, runs, warmup, user
             print ""
-            print "Each command starts `/bin/true`; overhead is its mean minus the bare mean."
+            print "Each command starts `/bin/true`; overhead is its mean minus the mean of the same start without a sandbox. bubblewrap is given boxtop'"'"'s own plan for the profile step by step (`boxtop plan`: namespaces, binds, symlinks, folders, tmpfs mounts, /proc and /dev, the files boxtop copies or writes, the read-only root) and boxtop'"'"'s seccomp filter; a bash script opens the descriptors bwrap reads them from, so bubblewrap'"'"'s overhead is counted against that script running `/bin/true`."
             print ""
             print "| Command | Mean ± σ (ms) | Overhead (ms) |"
             print "| --- | ---: | ---: |"
             printf "| bare `/bin/true` | %.3f ± %.3f | |\n", bare, bare_sd
-            printf "| bubblewrap, same isolation | %.3f ± %.3f | %.3f |\n", bwrap, bwrap_sd, bwrap_over
+            printf "| bash script running `/bin/true` | %.3f ± %.3f | |\n", sh_bare, sh_bare_sd
+            printf "| bubblewrap with boxtop'"'"'s plan and filter (from the script) | %.3f ± %.3f | %.3f |\n", bwrap, bwrap_sd, bwrap_over
+            printf "| bubblewrap, minimal sandbox: no /etc, no files (from the script) | %.3f ± %.3f | %.3f |\n", bwrap_min, bwrap_min_sd, bwrap_min_over
             printf "| `boxtop run`, benches/minimal.toml | %.3f ± %.3f | %.3f |\n", boxtop, boxtop_sd, boxtop_over
             print ""
             printf "Overhead ratio, boxtop / bubblewrap: **%s**. Goal: ratio <= 1.0: **%s**.\n", ratio, verdict
+            print ""
+            printf "For reference, against the minimal bubblewrap sandbox (a smaller job than boxtop'"'"'s): %.2f.\n", (bwrap_min_over > 0) ? boxtop_over / bwrap_min_over : 0
             print ""
             print "Commands (`$BENCH_DIR` is the temporary directory):"
             print ""

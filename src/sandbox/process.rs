@@ -97,23 +97,11 @@ const JOINED: &[(&str, CloneFlags)] = &[
 /// capabilities, no new privileges and its seccomp filter. Returns the command's exit
 /// code. Must be called from a single-threaded process.
 pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
-    let cstring = |text: &str| CString::new(text).map_err(|_| EnterError::Nul);
-    let argv = target
-        .argv
-        .iter()
-        .map(|a| cstring(a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let envp = target
-        .env
-        .iter()
-        .map(|(k, v)| cstring(&format!("{k}={v}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let path_var = target
-        .env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| super::plan::SANDBOX_PATH.to_string());
+    let spawn::ExecArgs {
+        argv,
+        envp,
+        path_var,
+    } = spawn::ExecArgs::new(target.argv, target.env).map_err(|_| EnterError::Nul)?;
     let cwd = CString::new(target.cwd.as_os_str().as_bytes()).map_err(|_| EnterError::Nul)?;
     let bpf = seccomp::compile(&SeccompPolicy {
         allow_userns: target.allow_userns,

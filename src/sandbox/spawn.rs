@@ -118,24 +118,11 @@ impl Prepared {
                 });
             }
         }
-        let cstring =
-            |text: &str| CString::new(text).map_err(|_| SpawnError::Nul(text.to_string()));
-        let argv = plan
-            .argv
-            .iter()
-            .map(|arg| cstring(arg))
-            .collect::<Result<Vec<_>, _>>()?;
-        let envp = plan
-            .env
-            .iter()
-            .map(|(name, value)| cstring(&format!("{name}={value}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let path_var = plan
-            .env
-            .iter()
-            .find(|(name, _)| name == "PATH")
-            .map(|(_, value)| value.clone())
-            .unwrap_or_else(|| super::plan::SANDBOX_PATH.to_string());
+        let ExecArgs {
+            argv,
+            envp,
+            path_var,
+        } = ExecArgs::new(&plan.argv, &plan.env).map_err(SpawnError::Nul)?;
         Ok(Self {
             plan: plan.clone(),
             argv,
@@ -150,6 +137,36 @@ impl Prepared {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+}
+
+/// What `execve` needs, allocated before any fork: argv, `NAME=VALUE` strings, and the
+/// `PATH` to search the program in (the sandbox's default when the environment has none).
+pub(super) struct ExecArgs {
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+    pub path_var: String,
+}
+
+impl ExecArgs {
+    /// Fails with the text that holds a NUL byte.
+    pub fn new(argv: &[String], env: &[(String, String)]) -> Result<ExecArgs, String> {
+        let cstring = |text: String| CString::new(text.as_bytes()).map_err(|_| text);
+        Ok(ExecArgs {
+            argv: argv
+                .iter()
+                .map(|arg| cstring(arg.clone()))
+                .collect::<Result<_, _>>()?,
+            envp: env
+                .iter()
+                .map(|(name, value)| cstring(format!("{name}={value}")))
+                .collect::<Result<_, _>>()?,
+            path_var: env
+                .iter()
+                .find(|(name, _)| name == "PATH")
+                .map(|(_, value)| value.clone())
+                .unwrap_or_else(|| super::plan::SANDBOX_PATH.to_string()),
+        })
     }
 }
 

@@ -76,6 +76,14 @@ pub fn marked_files(dir: &Path) -> Vec<Marked> {
         .collect()
 }
 
+/// Whether `path` is a file boxtop wrote for `profile`.
+pub fn is_ours(path: &Path, profile: &str) -> bool {
+    super::xdg::read_desktop_file(path)
+        .ok()
+        .and_then(|file| marker(&file))
+        .is_some_and(|marked| marked == profile)
+}
+
 fn kind_in_applications(marked: &Marked) -> Kind {
     let is_menu = marked
         .path

@@ -34,6 +34,8 @@ pub enum Action {
     NewProfile,
     NewFromSelected,
     DeleteProfile,
+    ToggleDesktopEntry,
+    ToggleAutostart,
 
     // The instances pane.
     Stop,

@@ -469,6 +469,8 @@ impl App {
             Action::EditProfile => self.open_editor(),
             Action::EditInEditor => self.edit_in_editor(),
             Action::NewProfile => self.open_prompt(PromptKind::NewProfile { from: None }),
+            Action::ToggleDesktopEntry => self.toggle_entry(false),
+            Action::ToggleAutostart => self.toggle_entry(true),
             Action::NewFromSelected => {
                 if let Some(row) = self.selected_row() {
                     let from = Some(row.name.clone());
@@ -653,6 +655,32 @@ impl App {
             .position(|&index| self.rows[index].name == name)
         {
             self.selected = position;
+        }
+    }
+
+    /// Adds or removes the selected profile's menu entry (or autostart entry).
+    fn toggle_entry(&mut self, autostart: bool) {
+        let Some(row) = self.selected_row() else {
+            return;
+        };
+        let name = row.name.clone();
+        let Some(profile) = row.profile().cloned() else {
+            let text = format!("{name} has an error: fix it before adding entries for it");
+            self.error(text, Some(name));
+            return;
+        };
+        let result = if autostart {
+            self.backend.toggle_autostart(&profile)
+        } else {
+            self.backend.toggle_desktop_entry(&profile)
+        };
+        match result {
+            Ok(text) => self.info(text),
+            Err(why) => self.error(why, Some(name.clone())),
+        }
+        let entries = self.backend.entry_state(&name);
+        if let Some(row) = self.rows.iter_mut().find(|row| row.name == name) {
+            row.entries = entries;
         }
     }
 

@@ -58,6 +58,20 @@ pub trait Backend: Send {
     fn entry_state(&self, _profile: &str) -> EntryState {
         EntryState::default()
     }
+    /// Writes the profile's menu entry, or removes it when there is one; says which.
+    fn toggle_desktop_entry(&mut self, profile: &Profile) -> Result<String, String> {
+        Err(format!(
+            "menu entries of '{}' cannot be changed here",
+            profile.name
+        ))
+    }
+    /// Writes the profile's autostart entry, or removes it when there is one; says which.
+    fn toggle_autostart(&mut self, profile: &Profile) -> Result<String, String> {
+        Err(format!(
+            "autostart of '{}' cannot be changed here",
+            profile.name
+        ))
+    }
     /// Whether the profile's program is installed on this host.
     fn is_installed(&self, profile: &Profile) -> bool {
         crate::sandbox::host::is_installed(profile)
@@ -71,6 +85,9 @@ pub trait Backend: Send {
 pub struct LocalBackend {
     exe: PathBuf,
     store: Store,
+    /// Where menu and autostart entries live; `None` when the session's folders cannot
+    /// be found (entries then show as unknown).
+    entries: Option<crate::entries::Env>,
     collector: Collector,
     /// `boxtop stop` processes still running, reaped on the next refresh.
     stopping: Vec<std::process::Child>,
@@ -88,6 +105,7 @@ impl LocalBackend {
     /// Uses another boxtop executable (tests, or a development build).
     pub fn with_exe(exe: PathBuf, paths: &Paths) -> Self {
         Self {
+            entries: crate::entries::Env::from_process(paths).ok(),
             exe,
             store: launch::store(paths),
             collector: Collector::new(),
@@ -184,5 +202,48 @@ impl Backend for LocalBackend {
         let mut command = Command::new(&self.exe);
         command.arg("enter").arg(id);
         Some(command)
+    }
+
+    fn entry_state(&self, profile: &str) -> EntryState {
+        let Some(env) = &self.entries else {
+            return EntryState::default();
+        };
+        let presence = |path: PathBuf| {
+            if crate::entries::inventory::is_ours(&path, profile) {
+                Presence::Yes
+            } else {
+                Presence::No
+            }
+        };
+        let file = crate::entries::install::entry_file_name(profile);
+        EntryState {
+            desktop_entry: presence(env.applications_dir().join(&file)),
+            autostart: presence(env.autostart_dir().join(&file)),
+        }
+    }
+
+    fn toggle_desktop_entry(&mut self, profile: &Profile) -> Result<String, String> {
+        let env = self.entries.as_ref().ok_or("no applications folder")?;
+        let name = &profile.name;
+        if self.entry_state(name).desktop_entry == Presence::Yes {
+            crate::entries::remove(env, name).map_err(|err| err.to_string())?;
+            Ok(format!("removed the menu entry of {name}"))
+        } else {
+            let done =
+                crate::entries::install(env, profile, false).map_err(|err| err.to_string())?;
+            Ok(format!("menu entry for {name}: {}", done.entry.display()))
+        }
+    }
+
+    fn toggle_autostart(&mut self, profile: &Profile) -> Result<String, String> {
+        let env = self.entries.as_ref().ok_or("no autostart folder")?;
+        let name = &profile.name;
+        if self.entry_state(name).autostart == Presence::Yes {
+            crate::entries::disable(env, name).map_err(|err| err.to_string())?;
+            Ok(format!("{name} no longer starts at login"))
+        } else {
+            let done = crate::entries::enable(env, profile).map_err(|err| err.to_string())?;
+            Ok(format!("{name} starts at login: {}", done.path.display()))
+        }
     }
 }

@@ -226,6 +226,20 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         C::Profiles,
+        &[ch('m')],
+        "m",
+        "menu entry on/off (starts it sandboxed)",
+        Action::ToggleDesktopEntry,
+    ),
+    bind(
+        C::Profiles,
+        &[ch('A')],
+        "A",
+        "start at login on/off",
+        Action::ToggleAutostart,
+    ),
+    bind(
+        C::Profiles,
         &[ch('/')],
         "/",
         "filter by name or description",

@@ -146,6 +146,16 @@ impl Backend for Fake {
         Some(command)
     }
 
+    fn toggle_desktop_entry(&mut self, profile: &Profile) -> Result<String, String> {
+        self.record(format!("menu entry {}", profile.name));
+        Ok(format!("menu entry for {}: toggled", profile.name))
+    }
+
+    fn toggle_autostart(&mut self, profile: &Profile) -> Result<String, String> {
+        self.record(format!("autostart {}", profile.name));
+        Err(format!("cannot enable autostart of {}", profile.name))
+    }
+
     fn entry_state(&self, profile: &str) -> EntryState {
         if profile == "mousepad" {
             EntryState {
@@ -530,6 +540,23 @@ fn logs_follow_new_lines() {
     assert!(!view.following);
     press(&mut app, &["End", "Esc"]);
     assert!(matches!(app.screen, Screen::Main));
+}
+
+#[test]
+fn menu_and_autostart_entries_toggle_from_the_profiles_pane() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    select(&mut app, "firefox");
+    press(&mut app, &["m", "A"]);
+    select(&mut app, "broken");
+    press(&mut app, &["m"]);
+    assert_eq!(
+        fixture.fake.calls(),
+        ["menu entry firefox", "autostart firefox"],
+        "a broken profile gets no entries"
+    );
+    let text = screen(&app);
+    assert!(text.contains("fix it before adding entries"), "{text}");
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             result
         }
         Some(Command::Plan(args)) => {
-            let (_, _, plan, _) = plan_for(&paths, &args)?;
+            let (_, _, plan, _) = plan_for(&paths, &args, host::CreateShares::DryRun)?;
             print!("{plan}");
             Ok(ExitCode::SUCCESS)
         }
@@ -108,11 +108,15 @@ fn load_profile(paths: &Paths, args: &RunArgs) -> Result<Profile> {
 }
 
 /// The profile, the host, the plan and the new instance's id.
-fn plan_for(paths: &Paths, args: &RunArgs) -> Result<(Profile, Host, Plan, String)> {
+fn plan_for(
+    paths: &Paths,
+    args: &RunArgs,
+    create: host::CreateShares,
+) -> Result<(Profile, Host, Plan, String)> {
     let profile = load_profile(paths, args)?;
     // Only what the profile is granted: a launch does not look at the rest.
     let host = Host::detect_for(paths, access::Wants::of(&profile));
-    let shares = host::resolve_shares(&profile, &paths.home)
+    let shares = host::resolve_shares(&profile, &paths.home, create)
         .with_context(|| format!("profile '{}'", profile.name))?;
     let binds =
         host::existing_binds(&profile).with_context(|| format!("profile '{}'", profile.name))?;
@@ -161,7 +165,7 @@ fn report_missing(profile: &Profile, session: &Session) -> Result<()> {
 }
 
 fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
-    let (profile, host, plan, id) = plan_for(paths, &cmd.target)?;
+    let (profile, host, plan, id) = plan_for(paths, &cmd.target, host::CreateShares::Yes)?;
     report_missing(&profile, &host.session)?;
     let store = launch::store(paths);
     let cache = store.ensure().ok().map(|()| store.dir());

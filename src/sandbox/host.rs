@@ -306,10 +306,47 @@ fn scan(dir: &Path, names: &[&str]) -> Vec<(String, HostEntry)> {
         .collect()
 }
 
+/// Whether `resolve_shares` may create the missing folders of `create = true` shares (a
+/// launch) or only checks where they would be (`boxtop plan`, which changes nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateShares {
+    Yes,
+    DryRun,
+}
+
+/// The canonical form of a path that may not exist yet: its deepest existing ancestor
+/// resolved, the rest appended.
+fn canonicalize_missing(path: &Path) -> std::io::Result<PathBuf> {
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        match std::fs::canonicalize(existing) {
+            Ok(real) => {
+                return Ok(rest
+                    .iter()
+                    .rev()
+                    .fold(real, |acc: PathBuf, part| acc.join(part)));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+                    return Err(err);
+                };
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
 /// Checks each share on the real file system: it exists (or is created when the profile
 /// says so), its real path stays strictly inside the home, and a symlink does not turn it
 /// into a secrets folder.
-pub fn resolve_shares(profile: &Profile, home: &Path) -> Result<Vec<ResolvedShare>, HostError> {
+pub fn resolve_shares(
+    profile: &Profile,
+    home: &Path,
+    create: CreateShares,
+) -> Result<Vec<ResolvedShare>, HostError> {
     let real_home = std::fs::canonicalize(home).map_err(|source| HostError::Home {
         path: home.to_path_buf(),
         source,
@@ -318,14 +355,20 @@ pub fn resolve_shares(profile: &Profile, home: &Path) -> Result<Vec<ResolvedShar
     for share in &profile.home.share {
         let rel = normalize_relative(&share.path);
         let path = home.join(&rel);
-        if share.create && std::fs::symlink_metadata(&path).is_err() {
+        let missing = std::fs::symlink_metadata(&path).is_err();
+        if share.create && missing && create == CreateShares::Yes {
             std::fs::create_dir_all(&path).map_err(|source| HostError::ShareIo {
                 rel: rel.clone(),
                 path: path.clone(),
                 source,
             })?;
         }
-        let real = match std::fs::canonicalize(&path) {
+        let real = if share.create && missing && create == CreateShares::DryRun {
+            canonicalize_missing(&path)
+        } else {
+            std::fs::canonicalize(&path)
+        };
+        let real = match real {
             Ok(real) => real,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Err(HostError::ShareMissing { rel, path })
@@ -355,7 +398,8 @@ pub fn resolve_shares(profile: &Profile, home: &Path) -> Result<Vec<ResolvedShar
                 real: inside,
             });
         }
-        let is_dir = real.is_dir();
+        // A folder a dry run would create is a folder.
+        let is_dir = real.is_dir() || (share.create && missing);
         resolved.push(ResolvedShare {
             rel,
             real,

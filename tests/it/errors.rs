@@ -233,3 +233,36 @@ fn host_without_user_namespaces_gets_the_fix() {
         assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
     }
 }
+
+/// `boxtop plan` shows what a launch would do and changes nothing: a `create = true`
+/// share that does not exist yet is planned, not made; the launch makes it.
+#[test]
+fn plan_does_not_create_share_folders_but_run_does() {
+    let world = World::new();
+    let profile = world.profile(
+        "maker",
+        "command = [\"/bin/true\"]\n[home]\nephemeral = true\n\
+         [[home.share]]\npath = \"Made/Here\"\nmode = \"rw\"\ncreate = true\n",
+    );
+    let folder = world.home.join("Made/Here");
+    let plan = world
+        .boxtop(&["plan", "--profile-file", profile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains(&format!("{} <- {}", folder.display(), folder.display())),
+        "{text}"
+    );
+    assert!(
+        !world.home.join("Made").exists(),
+        "plan created the share folder"
+    );
+    let run = world
+        .boxtop(&["run", "--profile-file", profile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(folder.is_dir(), "run did not create the share folder");
+}

@@ -320,7 +320,17 @@ impl Xvfb {
 }
 
 impl Drop for Xvfb {
+    /// SIGTERM first: Xvfb then removes its socket and lock file, which SIGKILL leaves
+    /// behind in /tmp.
     fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -197,17 +197,24 @@ pub fn logs(paths: &Paths, target: &str, follow: bool) -> Result<ExitCode> {
         )
         .into());
     };
-    let mut stdout = std::io::stdout().lock();
+    // On a terminal, the app's output cannot drive it (`logs::printable`); piped, it is
+    // passed on byte for byte.
+    let stdout = std::io::stdout().lock();
+    let mut out: Box<dyn std::io::Write> = if std::io::IsTerminal::is_terminal(&stdout) {
+        Box::new(logs::PrintableWriter::new(stdout))
+    } else {
+        Box::new(stdout)
+    };
     let result = if follow {
         let id = record.id.clone();
-        logs::follow(&path, &mut stdout, || {
+        logs::follow(&path, &mut out, || {
             store
                 .load(&id)
                 .map(|r| r.has_ended() || !r.supervisor.is_alive())
                 .unwrap_or(true)
         })
     } else {
-        logs::read(&path).and_then(|bytes| std::io::Write::write_all(&mut stdout, &bytes))
+        logs::read(&path).and_then(|bytes| out.write_all(&bytes))
     };
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),

@@ -83,6 +83,63 @@ pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// An app's output made safe to show on a terminal: an app in a sandbox must not be
+/// able to drive the terminal of the user reading its log (escape sequences set the
+/// title, write the clipboard, move the cursor...). Control characters other than
+/// newline and tab are shown in caret notation (`^[` for ESC), C1 controls as `?`.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\u{7f}' => out.push_str("^?"),
+            c if (c as u32) < 0x20 => {
+                out.push('^');
+                out.push(char::from((c as u8) ^ 0x40));
+            }
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A writer that passes text on through `printable`, holding back a UTF-8 character
+/// split between two writes.
+pub struct PrintableWriter<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> PrintableWriter<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for PrintableWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        let complete = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            // An incomplete character at the end waits for the next write.
+            Err(err) if err.error_len().is_none() => err.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let text = String::from_utf8_lossy(&self.pending[..complete]).into_owned();
+        self.inner.write_all(printable(&text).as_bytes())?;
+        self.pending.drain(..complete);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Writes the log to `out`, then what is appended to it, until `is_done` says the writer
 /// has finished and nothing more came.
 pub fn follow(
@@ -149,6 +206,24 @@ pub fn prune(dir: &Path, keep: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_defuses_terminal_escapes() {
+        let app_output = "ok\tline\n\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\u{9b}31m\u{7f}é\n";
+        assert_eq!(
+            printable(app_output),
+            "ok\tline\n^[]52;c;ZXZpbA==^G^[[2J^M?31m^?é\n"
+        );
+    }
+
+    #[test]
+    fn the_writer_keeps_characters_split_between_writes() {
+        let mut out = PrintableWriter::new(Vec::new());
+        let text = "é\x1b[0m".as_bytes();
+        out.write_all(&text[..1]).unwrap();
+        out.write_all(&text[1..]).unwrap();
+        assert_eq!(String::from_utf8(out.inner).unwrap(), "é^[[0m");
+    }
 
     #[test]
     fn rotates_at_the_cap_and_reads_both_parts_in_order() {

@@ -64,14 +64,14 @@ impl LogView {
         let mut bytes = Vec::new();
         file.take(len - self.read_to).read_to_end(&mut bytes)?;
         self.read_to += bytes.len() as u64;
-        self.partial.push_str(&String::from_utf8_lossy(&bytes));
+        // The app's output, shown on the user's terminal: no control sequences.
+        let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+        self.partial
+            .push_str(&crate::instance::logs::printable(&text));
         if let Some(end) = self.partial.rfind('\n') {
             let complete: String = self.partial.drain(..=end).collect();
-            self.lines.extend(
-                complete
-                    .lines()
-                    .map(|line| line.trim_end_matches('\r').replace('\t', "    ")),
-            );
+            self.lines
+                .extend(complete.lines().map(|line| line.replace('\t', "    ")));
         }
         if self.lines.len() > MAX_LINES {
             let dropped = self.lines.len() - MAX_LINES;

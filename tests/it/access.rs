@@ -240,18 +240,12 @@ fn wav(seconds: u32) -> Vec<u8> {
     out
 }
 
-#[test]
-fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
-    let pulseaudio = require("pulseaudio", "pulseaudio");
-    let pactl = require("pactl", "pulseaudio-utils");
-    require("paplay", "pulseaudio-utils");
-    let world = World::new();
-    std::fs::create_dir_all(world.home.join("Music")).unwrap();
-    std::fs::write(world.home.join("Music/tone.wav"), wav(8)).unwrap();
-    world.fix_owner();
+/// A PulseAudio server of the test user with a null sink, listening where sessions keep
+/// it (`$XDG_RUNTIME_DIR/pulse/native`); returns once the socket is there.
+fn pulse_server(world: &World, pulseaudio: &Path) -> Server {
     let server = Server(
         world
-            .command(&pulseaudio)
+            .command(pulseaudio)
             .args([
                 "--daemonize=no",
                 "--exit-idle-time=-1",
@@ -273,6 +267,19 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
     wait_until("PulseAudio's socket", Duration::from_secs(20), || {
         socket.exists()
     });
+    server
+}
+
+#[test]
+fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
+    let pulseaudio = require("pulseaudio", "pulseaudio");
+    let pactl = require("pactl", "pulseaudio-utils");
+    require("paplay", "pulseaudio-utils");
+    let world = World::new();
+    std::fs::create_dir_all(world.home.join("Music")).unwrap();
+    std::fs::write(world.home.join("Music/tone.wav"), wav(8)).unwrap();
+    world.fix_owner();
+    let server = pulse_server(&world, &pulseaudio);
     let info = sh(
         &world,
         "pa",
@@ -1010,4 +1017,88 @@ fn show_says_whether_the_host_provides_each_grant_now() {
         with.contains("Here now: everything it is granted is available."),
         "{with}"
     );
+}
+
+/// A real app end to end: mousepad in its bundled profile, on Xvfb, with a session bus
+/// (the profile owns its application id) and a PulseAudio server running, opens a file
+/// from the shared Documents folder given on the command line; its window, titled with
+/// the file, shows in a screenshot taken outside.
+#[test]
+fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
+    require("mousepad", "mousepad");
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    let (mut world, _x, _display) = x_world();
+    let _bus = SessionBus::start(&mut world);
+    let _pulse = pulse_server(&world, &require("pulseaudio", "pulseaudio"));
+    let documents = world.home.join("Documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    let note = documents.join("boxtop-note.txt");
+    std::fs::write(&note, "written on the host, read in the sandbox\n").unwrap();
+    world.fix_owner();
+    let launched = world
+        .boxtop(&["run", "--detach", "mousepad", "--", note.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_ok(&launched, "boxtop run --detach mousepad");
+    let id = stdout(&launched).trim().to_string();
+    // Killed even when an assertion below fails.
+    struct KillOnDrop<'a>(&'a World, String);
+    impl Drop for KillOnDrop<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.boxtop(&["kill", &self.1]).output();
+        }
+    }
+    let _guard = KillOnDrop(&world, id.clone());
+    let tree = || {
+        world
+            .command(&require("xwininfo", "x11-utils"))
+            .args(["-root", "-tree"])
+            .output()
+            .map(|o| stdout(&o))
+            .unwrap_or_default()
+    };
+    let logs = || stdout(&world.boxtop(&["logs", &id]).output().unwrap());
+    let started = std::time::Instant::now();
+    while !tree().contains("boxtop-note.txt") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no mousepad window for the file; windows:\n{}\nits log:\n{}",
+            tree(),
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let shot = world.home.join("mousepad.xwd");
+    let xwd = world
+        .command(&require("xwd", "x11-apps"))
+        .args(["-root", "-silent", "-out", shot.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_ok(&xwd, "xwd");
+    let colors = Command::new(require("convert", "imagemagick"))
+        .args([&format!("xwd:{}", shot.display()), "-format", "%k", "info:"])
+        .output()
+        .unwrap();
+    let count: u32 = stdout(&colors).trim().parse().unwrap_or(0);
+    assert!(
+        count > 10,
+        "the screenshot does not show a window ({count} colours): {}",
+        stderr(&colors)
+    );
+    let ps = world
+        .boxtop(&["ps", "--json", "--interval", "0"])
+        .output()
+        .unwrap();
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running"),
+        "{listed:?}"
+    );
+    let stop = world
+        .boxtop(&["stop", &id, "--timeout", "5"])
+        .output()
+        .unwrap();
+    assert_ok(&stop, "boxtop stop");
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::support::{assert_probe_ok, is_root, stderr, stdout, wait_until, World, Xvfb};
 
 /// A server process killed when dropped.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ impl Drop for Server {
     }
 }
 
-fn require(program: &str, package: &str) -> PathBuf {
+pub(crate) fn require(program: &str, package: &str) -> PathBuf {
     let path = ["/usr/bin", "/usr/sbin", "/bin"]
         .iter()
         .map(|dir| Path::new(dir).join(program))
@@ -49,7 +49,7 @@ fn sh(world: &World, name: &str, keys: &str, script: &str) -> Output {
         .expect("run boxtop")
 }
 
-fn assert_ok(output: &Output, what: &str) {
+pub(crate) fn assert_ok(output: &Output, what: &str) {
     assert!(
         output.status.success(),
         "{what}: status {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -64,7 +64,7 @@ fn display_number() -> u32 {
 }
 
 /// Xvfb with a cookie in the test user's Xauthority (plus a second, unrelated entry).
-fn x_world() -> (World, Xvfb, u32) {
+pub(crate) fn x_world() -> (World, Xvfb, u32) {
     let mut world = World::new();
     let display = display_number();
     let authority = world.home.join(".Xauthority");
@@ -242,7 +242,7 @@ fn wav(seconds: u32) -> Vec<u8> {
 
 /// A PulseAudio server of the test user with a null sink, listening where sessions keep
 /// it (`$XDG_RUNTIME_DIR/pulse/native`); returns once the socket is there.
-fn pulse_server(world: &World, pulseaudio: &Path) -> Server {
+pub(crate) fn pulse_server(world: &World, pulseaudio: &Path) -> Server {
     let server = Server(
         world
             .command(pulseaudio)
@@ -353,7 +353,7 @@ fn with_private_mounts(world: &World, setup: &str, program: &Path) -> Command {
 
 /// A private session bus of the test user, listening where sessions keep it
 /// (`$XDG_RUNTIME_DIR/bus`) and on an abstract socket, with two echo services on it.
-struct SessionBus {
+pub(crate) struct SessionBus {
     /// Dropped before the daemon.
     _services: Vec<Server>,
     _daemon: Server,
@@ -377,7 +377,7 @@ fn ping(bus: &str, name: &str) -> Vec<String> {
 }
 
 impl SessionBus {
-    fn start(world: &mut World) -> SessionBus {
+    pub(crate) fn start(world: &mut World) -> SessionBus {
         let daemon = require("dbus-daemon", "dbus-daemon");
         let echo = require("dbus-test-tool", "dbus-tests");
         let dbus_send = require("dbus-send", "dbus-bin");
@@ -635,7 +635,7 @@ fn without_a_dbus_grant_the_session_bus_is_absent() {
 /// 0666 (systemd's udev rules); some CI machines and containers leave it 0600, where
 /// `boxtop doctor` says to chmod it. As root, the tests set up the host that way before
 /// they drop privileges: host setup, not a skip.
-fn give_tun_its_usual_mode() {
+pub(crate) fn give_tun_its_usual_mode() {
     let path = Path::new("/dev/net/tun");
     let mode = std::fs::metadata(path)
         .unwrap_or_else(|error| panic!("{}: {error}; load the tun module", path.display()))

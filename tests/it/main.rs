@@ -2,6 +2,7 @@
 //! uid with no capabilities (the tests drop to one when they run as root).
 
 mod access;
+mod apps;
 mod entries;
 mod errors;
 mod instances;

@@ -1,0 +1,209 @@
+//! Real apps in their bundled profiles: the Debian packages `make test` installs
+//! (chromium, firefox-esr, xterm; mousepad in `access.rs`), launched by name under a real
+//! Xvfb with a session bus and a PulseAudio server running, seen from outside by their
+//! windows. Chromium also renders a local page headless, with no network, to a PNG.
+
+use std::time::{Duration, Instant};
+
+use crate::access::{
+    assert_ok, give_tun_its_usual_mode, pulse_server, require, x_world, Server, SessionBus,
+};
+use crate::support::{stdout, World, Xvfb};
+
+/// A desktop session for apps: Xvfb (with the user's Xauthority), a session bus and a
+/// PulseAudio server, all of the test user; the tun device usable by pasta for the
+/// browsers' isolated network.
+struct Desktop {
+    world: World,
+    _x: Xvfb,
+    _bus: SessionBus,
+    _pulse: Server,
+}
+
+impl Desktop {
+    fn new() -> Desktop {
+        give_tun_its_usual_mode();
+        let (mut world, x, _display) = x_world();
+        let bus = SessionBus::start(&mut world);
+        let pulse = pulse_server(&world, &require("pulseaudio", "pulseaudio"));
+        Desktop {
+            world,
+            _x: x,
+            _bus: bus,
+            _pulse: pulse,
+        }
+    }
+
+    fn windows(&self) -> String {
+        self.world
+            .command(&require("xwininfo", "x11-utils"))
+            .args(["-root", "-tree"])
+            .output()
+            .map(|o| stdout(&o))
+            .unwrap_or_default()
+    }
+
+    /// `boxtop run --detach NAME -- ARGS`: the instance id, killed when dropped.
+    fn launch(&self, name: &str, args: &[&str]) -> Launched<'_> {
+        let mut all = vec!["run", "--detach", name, "--"];
+        all.extend_from_slice(args);
+        let output = self.world.boxtop(&all).output().unwrap();
+        assert_ok(&output, &format!("boxtop run --detach {name}"));
+        Launched {
+            world: &self.world,
+            id: stdout(&output).trim().to_string(),
+        }
+    }
+
+    /// Waits for a window whose line in `xwininfo -root -tree` holds `needle`.
+    fn wait_for_window(&self, launched: &Launched, needle: &str, timeout: Duration) {
+        let started = Instant::now();
+        loop {
+            let windows = self.windows();
+            if windows.contains(needle) {
+                return;
+            }
+            if started.elapsed() > timeout {
+                let log = stdout(&self.world.boxtop(&["logs", &launched.id]).output().unwrap());
+                panic!("no window with {needle:?} after {timeout:?}; windows:\n{windows}\nthe app's log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+struct Launched<'a> {
+    world: &'a World,
+    id: String,
+}
+
+impl Launched<'_> {
+    fn is_running(&self) -> bool {
+        let ps = self
+            .world
+            .boxtop(&["ps", "--json", "--interval", "0"])
+            .output()
+            .unwrap();
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+        listed
+            .iter()
+            .any(|s| s["id"] == self.id.as_str() && s["state"]["state"] == "running")
+    }
+}
+
+impl Drop for Launched<'_> {
+    fn drop(&mut self) {
+        let _ = self.world.boxtop(&["kill", &self.id]).output();
+    }
+}
+
+/// The width and height in a PNG's header.
+fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" || &bytes[12..16] != b"IHDR" {
+        return None;
+    }
+    let number = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    Some((number(16), number(20)))
+}
+
+#[test]
+fn chromium_shows_its_window_in_its_bundled_profile() {
+    require("chromium", "chromium");
+    let desktop = Desktop::new();
+    let app = desktop.launch("chromium", &["--no-first-run", "about:blank"]);
+    desktop.wait_for_window(&app, "Chromium", Duration::from_secs(60));
+    assert!(app.is_running());
+}
+
+#[test]
+fn chromium_renders_a_local_page_headless_without_network() {
+    require("chromium", "chromium");
+    let desktop = Desktop::new();
+    let world = &desktop.world;
+    let downloads = world.home.join("Downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let page = downloads.join("page.html");
+    std::fs::write(
+        &page,
+        "<html><body style=\"background:#c00\"><h1>boxtop</h1></body></html>",
+    )
+    .unwrap();
+    let profiles = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    // The bundled chromium profile, with no network at all.
+    std::fs::write(
+        profiles.join("chromium-offline.toml"),
+        "name = \"chromium-offline\"\nextends = \"chromium\"\nnetwork = \"none\"\n",
+    )
+    .unwrap();
+    world.fix_owner();
+    let shot = downloads.join("shot.png");
+    let output = world
+        .boxtop(&[
+            "run",
+            "chromium-offline",
+            "--",
+            "--headless",
+            "--no-first-run",
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=400,300",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&output, "chromium --headless --screenshot in the sandbox");
+    let bytes = std::fs::read(&shot).unwrap_or_else(|err| {
+        panic!(
+            "no screenshot at {}: {err}\n{}",
+            shot.display(),
+            crate::support::stderr(&output)
+        )
+    });
+    assert_eq!(png_size(&bytes), Some((400, 300)), "not a 400x300 PNG");
+    let plan = world
+        .boxtop(&["plan", "chromium-offline"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&plan).contains("namespaces user mnt pid ipc uts cgroup net")
+            && !stdout(&plan).contains("pasta"),
+        "network none: its own network namespace, no pasta\n{}",
+        stdout(&plan)
+    );
+}
+
+#[test]
+fn firefox_esr_shows_its_window_in_its_bundled_profile() {
+    require("firefox-esr", "firefox-esr");
+    let desktop = Desktop::new();
+    let app = desktop.launch("firefox-esr", &["--new-instance", "about:blank"]);
+    desktop.wait_for_window(&app, "Firefox", Duration::from_secs(60));
+    assert!(app.is_running());
+}
+
+#[test]
+fn xterm_shows_its_window_and_runs_confined() {
+    require("xterm", "xterm");
+    let desktop = Desktop::new();
+    let world = &desktop.world;
+    // The command in the terminal leaves what it saw in the profile's private home.
+    let script = "{ id -u; test -e /etc/shadow && echo shadow-visible; \
+                  test -e \"$HOME/.Xauthority\" && echo xauthority-visible; \
+                  grep -c . /proc/self/uid_map; } > \"$HOME/seen.txt\"; exec sleep 1000";
+    let app = desktop.launch(
+        "xterm",
+        &["-title", "boxtop-xterm", "-e", "sh", "-c", script],
+    );
+    desktop.wait_for_window(&app, "boxtop-xterm", Duration::from_secs(30));
+    let seen = world.home.join(".local/share/boxtop/homes/xterm/seen.txt");
+    crate::support::wait_until("the terminal's report", Duration::from_secs(10), || {
+        std::fs::read_to_string(&seen).is_ok_and(|text| text.lines().count() >= 2)
+    });
+    let text = std::fs::read_to_string(&seen).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [world.uid.to_string().as_str(), "1"],
+        "inside: the user's uid, a single uid mapping, no /etc/shadow, no host Xauthority"
+    );
+    assert!(app.is_running());
+}

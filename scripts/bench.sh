@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks boxtop against its peers and records the results in docs/benchmarks.md.
 #
-#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status (default: all of them)
+#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status, profiles (default: all)
 #
 # Each benchmark is a function bench_NAME listed in BENCHMARKS. It times its commands in
 # one hyperfine run (raw results kept in target/bench/NAME.json) and writes one section
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BENCHMARKS=(launch status)
+readonly BENCHMARKS=(launch status profiles)
 
 readonly BOXTOP_BIN=${BOXTOP_BIN:-target/release/boxtop}
 readonly BENCH_DOC=${BENCH_DOC:-docs/benchmarks.md}
@@ -30,6 +30,7 @@ readonly RESULTS_DIR=target/bench
 readonly MINIMAL_PROFILE=benches/minimal.toml
 readonly SLEEPER_PROFILE=benches/sleeper.toml
 readonly STATUS_INSTANCES=${BENCH_INSTANCES:-100}
+readonly PROFILE_COUNT=${BENCH_PROFILES:-1000}
 
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*"; }
@@ -341,6 +342,70 @@ bench_launch() {
             print show_bwrap
             print show_boxtop
             print "```"
+        }' >"$body"
+
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+# Generates 1000 valid user profiles (a quarter extending a bundled or an earlier one)
+# and times loading and validating them all: `boxtop check` (every bundled and user
+# profile, resolved through `extends` and validated) and `boxtop list --json`.
+bench_profiles() {
+    local heading='## Profiles: loading and validating 1000 profiles'
+    local json=$RESULTS_DIR/profiles.json
+    local dir=$WORK/config/boxtop/profiles i kind
+    mkdir -p "$dir"
+    for ((i = 0; i < PROFILE_COUNT; i++)); do
+        kind=$((i % 4))
+        {
+            printf 'name = "gen-%04d"\ndescription = "generated profile %d"\n' "$i" "$i"
+            case $kind in
+            0) printf 'extends = "base-browser"\nnetwork = "none"\n' ;;
+            1) printf 'command = ["/usr/bin/app-%d", "--flag"]\ndisplay = "x11"\naudio = "pulseaudio"\n' "$i" ;;
+            2) printf 'command = ["/bin/true"]\nnetwork = "isolated"\ngpu = true\n[env]\nLANG = "C.UTF-8"\n' ;;
+            3) printf 'extends = "gen-%04d"\nwebcam = true\n' "$((i - 2))" ;;
+            esac
+            printf '[home]\n[[home.share]]\npath = "Documents/gen-%d"\nmode = "ro"\n' "$i"
+            printf '[dbus]\ntalk = ["org.example.App%d"]\n[limits]\nmemory = "1G"\npids = 256\n' "$i"
+        } >"$dir/gen-$(printf '%04d' "$i").toml"
+    done
+    if ((EUID == 0)); then
+        chown -R "$BENCH_UID:$BENCH_UID" "$WORK/config"
+    fi
+    local check_command="$WORK/bin/boxtop check" list_command="$WORK/bin/boxtop list --json"
+    local checked
+    checked=$(cd "$WORK" && "${RUN_AS[@]}" $check_command | grep -c '^ok ') ||
+        die "boxtop check found errors in the generated profiles"
+    say "profiles: $checked profiles valid; timing check and list ($RUNS runs each)"
+    run_hyperfine "$json" check "$check_command" list "$list_command"
+
+    local -A mean=() stddev=()
+    local name m s
+    while IFS=$'\t' read -r name m s; do
+        mean[$name]=$m
+        stddev[$name]=$s
+    done < <(read_results "$json")
+
+    local body=$WORK/profiles.md
+    awk -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
+        -v n="$checked" -v generated="$PROFILE_COUNT" -v runs="$RUNS" -v warmup="$WARMUP" \
+        -v user="$RUN_AS_NOTE" -v check="${mean[check]}" -v check_sd="${stddev[check]}" \
+        -v list="${mean[list]}" -v list_sd="${stddev[list]}" '
+        BEGIN {
+            print heading
+            print ""
+            printf "Measured %s on %s: %d generated user profiles (a quarter extending a bundled or an earlier one; shares, D-Bus names, limits) beside the bundled ones, %d profiles in all, %d runs of each command after %d warmup runs, %s.\n", date, host, generated, n, runs, warmup, user
+            print ""
+            print "`boxtop check` reads every file, parses it, resolves `extends` and validates each profile; `boxtop list` does the same and also looks for each app on this machine and rates its risk."
+            print ""
+            print "| Command | Mean ± σ (ms) |"
+            print "| --- | ---: |"
+            printf "| `boxtop check` | %.3f ± %.3f |\n", check, check_sd
+            printf "| `boxtop list --json` | %.3f ± %.3f |\n", list, list_sd
+            print ""
+            printf "Loading and validating %d profiles: **%.1f ms**. Goal: under 50 ms: **%s**.\n", n, check, (check < 50) ? "met" : "not met"
         }' >"$body"
 
     write_section "$heading" "$body"

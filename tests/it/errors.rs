@@ -266,3 +266,34 @@ fn plan_does_not_create_share_folders_but_run_does() {
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(folder.is_dir(), "run did not create the share folder");
 }
+
+/// Every file in `profiles/` passes `boxtop check` as a file (the bundled copies are the
+/// same files, embedded; this checks the ones in the tree).
+#[test]
+fn every_profile_in_the_tree_passes_boxtop_check() {
+    let world = World::new();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let copies = world.root.path().join("tree-profiles");
+    std::fs::create_dir_all(&copies).unwrap();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&source).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            let copy = copies.join(path.file_name().unwrap());
+            std::fs::copy(&path, &copy).unwrap();
+            files.push(copy);
+        }
+    }
+    assert!(files.len() >= 20, "{} profiles in profiles/", files.len());
+    let mut args = vec!["check".to_string()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = world.boxtop(&args).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok ")).count(),
+        files.len(),
+        "{text}"
+    );
+}

@@ -7,3 +7,4 @@ mod errors;
 mod instances;
 mod runtime;
 mod support;
+mod tui;

@@ -45,6 +45,7 @@ test   bubblewrap          bubblewrap              bubblewrap                   
 bench  hyperfine           hyperfine               hyperfine                    hyperfine
 bench  bubblewrap          bubblewrap              bubblewrap                   bwrap
 bench  jq                  jq                      jq                           jq
+bench  tmux                tmux                    tmux                         tmux
 bench  util-linux          util-linux              util-linux                   setpriv
 '
 

@@ -159,7 +159,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         ];
         let mut line = Line::from(cells);
         if selected {
-            line = line.patch_style(theme.selected(focused));
+            line = theme.highlight(line, focused);
         }
         buf.set_line(list.x, list.y + (index - offset) as u16, &line, list.width);
     }

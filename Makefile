@@ -5,6 +5,7 @@
 #   make test                       build every target and run the tests
 #   make lint                       cargo fmt --check and clippy with warnings as errors
 #   make bench                      build release and write docs/benchmarks.md
+#   make screenshot                 build release and render the TUI's picture, assets/tui.png
 #   make deps | build | clean | help
 
 SHELL := /bin/bash
@@ -26,7 +27,7 @@ RUSTFMT_ARGS := $(if $(filter true,$(CI)),-- --color never)
 
 header = @printf '==> %s\n' "$(1)"
 
-.PHONY: help deps deps-test deps-bench need-cargo build run test lint bench clean
+.PHONY: help deps deps-test deps-bench deps-screenshot need-cargo build run test lint bench screenshot clean
 
 help:
 	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
@@ -53,6 +54,10 @@ deps-bench: deps
 	$(call header,deps: system packages for the benchmarks)
 	@$(INSTALL_DEPS) bench
 
+deps-screenshot: deps
+	$(call header,deps: system packages for the screenshot)
+	@$(INSTALL_DEPS) screenshot
+
 build: need-cargo deps
 	$(call header,build: cargo build --release)
 	$(CARGO) build --release
@@ -78,6 +83,10 @@ lint: need-cargo deps
 bench: need-cargo deps-bench build
 	$(call header,bench: scripts/bench.sh)
 	@bash scripts/bench.sh
+
+screenshot: need-cargo deps-screenshot build
+	$(call header,screenshot: scripts/screenshot.sh)
+	@bash scripts/screenshot.sh
 
 clean:
 	$(call header,clean: cargo clean)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks boxtop against its peers and records the results in docs/benchmarks.md.
 #
-#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status, profiles (default: all)
+#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status, profiles, tui (default: all)
 #
 # Each benchmark is a function bench_NAME listed in BENCHMARKS. It times its commands in
 # one hyperfine run (raw results kept in target/bench/NAME.json) and writes one section
@@ -15,11 +15,13 @@
 # are measured as a user would run them: rootless.
 #
 # Environment: BOXTOP_BIN (target/release/boxtop), BENCH_DOC (docs/benchmarks.md),
-# BENCH_RUNS (200), BENCH_WARMUP (20), BENCH_UID (47001).
+# BENCH_RUNS (200), BENCH_WARMUP (20), BENCH_UID (47001), BENCH_INSTANCES (100, status),
+# BENCH_PROFILES (1000, profiles),
+# BENCH_TUI_PROFILES (500), BENCH_TUI_INSTANCES (20), BENCH_TUI_IDLE_SECS (60).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BENCHMARKS=(launch status profiles)
+readonly BENCHMARKS=(launch status profiles tui)
 
 readonly BOXTOP_BIN=${BOXTOP_BIN:-target/release/boxtop}
 readonly BENCH_DOC=${BENCH_DOC:-docs/benchmarks.md}
@@ -31,6 +33,9 @@ readonly MINIMAL_PROFILE=benches/minimal.toml
 readonly SLEEPER_PROFILE=benches/sleeper.toml
 readonly STATUS_INSTANCES=${BENCH_INSTANCES:-100}
 readonly PROFILE_COUNT=${BENCH_PROFILES:-1000}
+readonly TUI_PROFILES=${BENCH_TUI_PROFILES:-500}
+readonly TUI_INSTANCES=${BENCH_TUI_INSTANCES:-20}
+readonly TUI_IDLE_SECS=${BENCH_TUI_IDLE_SECS:-60}
 
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*"; }
@@ -44,6 +49,13 @@ RUN_AS=()      # prefix that runs a command as the measured user in a clean envi
 RUN_AS_NOTE=   # how that user was obtained, for the report
 
 cleanup() {
+    if [[ -n $WORK && -S $WORK/runtime/tmux.sock ]]; then
+        tmux_as_user kill-server >/dev/null 2>&1 || true
+    fi
+    if [[ -n $WORK && -x $WORK/bin/boxtop ]]; then
+        # Instances left by a benchmark stopped half-way would keep $WORK busy.
+        (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill bench-sleeper >/dev/null 2>&1) || true
+    fi
     local dir
     for dir in "$WORK" "$RUNTIME"; do
         if [[ -n $dir ]]; then
@@ -64,7 +76,8 @@ prepare_environment() {
     # commands on spaces, so the path must not have any.
     WORK=$(mktemp -d /tmp/boxtop-bench.XXXXXX)
     trap cleanup EXIT
-    mkdir -p "$WORK"/{home,private-home,data,config,state,cache,bin}
+    mkdir -p "$WORK"/{home,private-home,data,config,state,cache,bin,runtime}
+    chmod 700 "$WORK/runtime"
     # XDG_RUNTIME_DIR is /run/user/UID on a tmpfs in a desktop session: the same when the
     # script can make it, else a folder on /dev/shm (also a tmpfs).
     if ((EUID == 0)) && [[ ! -e /run/user/$BENCH_UID ]] && mkdir -p /run/user 2>/dev/null &&
@@ -467,6 +480,229 @@ bench_status() {
             print "```"
             print show
             print "ps -e"
+            print "```"
+        }' >"$body"
+
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+# ---------------------------------------------------------------------------------------
+# The TUI, in a tmux pane of the measured user: a real terminal, drawn to as a person's.
+
+tmux_as_user() {
+    (cd "$WORK" && "${RUN_AS[@]}" tmux -f /dev/null -S "$WORK/runtime/tmux.sock" "$@")
+}
+
+# Waits until the pane of session $1 shows the text $2, for at most $3 seconds.
+wait_for_screen() {
+    local session=$1 text=$2 seconds=$3 deadline
+    deadline=$((SECONDS + seconds))
+    until tmux_as_user capture-pane -p -t "$session" | grep -qF -- "$text"; do
+        if ((SECONDS >= deadline)); then
+            tmux_as_user capture-pane -p -t "$session" >&2 || true
+            die "the TUI did not show '$text' within $seconds s (its screen is above)"
+        fi
+        sleep 0.2
+    done
+}
+
+# Writes $2 user profiles into folder $1, in four shapes like the bundled ones: a viewer
+# with a read-only share, a browser extending base-browser, a networked chat app with
+# D-Bus names and a variable, an X11 media app with GPU, webcam and a read-write share.
+write_profiles() {
+    local dir=$1 count=$2 i name
+    mkdir -p "$dir"
+    for ((i = 0; i < count; i++)); do
+        name=$(printf 'bench-app-%03d' "$i")
+        {
+            printf '# %s: generated for the TUI benchmark.\nname = "%s"\n' "$name" "$name"
+            case $((i % 4)) in
+                0) printf 'description = "Viewer %d"\ncommand = ["%s"]\ndisplay = "wayland"\nnetwork = "none"\n\n[home]\nephemeral = false\n\n[[home.share]]\npath = "Documents"\nmode = "ro"\n' "$i" "$name" ;;
+                1) printf 'description = "Browser %d"\nextends = "base-browser"\ncommand = ["%s", "--new-window"]\n' "$i" "$name" ;;
+                2) printf 'description = "Chat %d"\ncommand = ["%s"]\ndisplay = "auto"\naudio = "auto"\nnetwork = "host"\n\n[dbus]\ntalk = ["org.freedesktop.Notifications", "org.freedesktop.portal.Desktop"]\nown = ["org.example.App%d"]\n\n[env]\nAPP_MODE = "sandboxed"\n' "$i" "$name" "$i" ;;
+                3) printf 'description = "Media %d"\ncommand = ["%s"]\ndisplay = "x11"\naudio = "pulseaudio"\ngpu = true\nwebcam = true\nnetwork = "isolated"\n\n[[home.share]]\npath = "Downloads"\nmode = "rw"\ncreate = true\n' "$i" "$name" ;;
+            esac
+        } >"$dir/$name.toml"
+    done
+}
+
+# Prints utime + stime of process $1 in clock ticks: fields 14 and 15 of its stat, read
+# after the name in parentheses (which may hold spaces).
+cpu_ticks() {
+    local stat
+    stat=$(<"/proc/$1/stat")
+    stat=${stat##*) }
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# Prints field $2 (VmRSS, VmHWM) of process $1's status, in KiB.
+memory_kib() {
+    awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"
+}
+
+# Starts the TUI in tmux session $1 (with the environment assignments that follow),
+# waits for its first screen, and prints its pid.
+start_tui() {
+    local session=$1
+    shift
+    tmux_as_user new-session -d -s "$session" -x 120 -y 40 "exec env $* $WORK/bin/boxtop"
+    wait_for_screen "$session" '┌ Instances' 20
+    local pid
+    pid=$(tmux_as_user display-message -p -t "$session" '#{pane_pid}')
+    [[ $(<"/proc/$pid/comm") == boxtop ]] || die "the pane's process $pid is not boxtop"
+    echo "$pid"
+}
+
+quit_tui() {
+    local session=$1 pid=$2 i
+    tmux_as_user send-keys -t "$session" q
+    for ((i = 0; i < 50; i++)); do
+        [[ -d /proc/$pid ]] || return 0
+        sleep 0.1
+    done
+    die "the TUI (pid $pid) did not quit on q"
+}
+
+# The TUI's three figures: the first frame with TUI_PROFILES user profiles, CPU time over
+# TUI_IDLE_SECS idle seconds with TUI_INSTANCES running instances, and its memory.
+#
+# The first frame: BOXTOP_TUI_EXIT_AFTER_FIRST_FRAME=1 makes the TUI quit right after its
+# first frame is written to the terminal, so hyperfine's time of the whole run bounds the
+# first frame from above. hyperfine runs in a tmux pane; each run's stdin and stdout are
+# that pane's terminal.
+bench_tui() {
+    local heading='## TUI: first frame, idle CPU, memory'
+    command -v tmux >/dev/null 2>&1 ||
+        die "tmux not found: run scripts/install-deps.sh bench (make bench does)"
+    local boxtop="$WORK/bin/boxtop" many="$WORK/config-many" bundled_count
+    bundled_count=$(find profiles -maxdepth 1 -name '*.toml' | wc -l)
+    write_profiles "$many/boxtop/profiles" "$TUI_PROFILES"
+    if ((EUID == 0)); then
+        chown -R "$BENCH_UID:$BENCH_UID" "$many"
+    fi
+    local listed
+    listed=$(cd "$WORK" && "${RUN_AS[@]}" XDG_CONFIG_HOME="$many" "$boxtop" list --json |
+        jq '[.[] | select(.source == "user")] | length')
+    ((listed == TUI_PROFILES)) || die "boxtop lists $listed of the $TUI_PROFILES generated profiles"
+    (cd "$WORK" && "${RUN_AS[@]}" XDG_CONFIG_HOME="$many" "$boxtop" check >/dev/null) ||
+        die "the generated profiles do not pass boxtop check"
+
+    local json=$RESULTS_DIR/tui-first-frame.json
+    local bundled_command="BOXTOP_TUI_EXIT_AFTER_FIRST_FRAME=1 $boxtop </dev/tty >/dev/tty"
+    local many_command="BOXTOP_TUI_EXIT_AFTER_FIRST_FRAME=1 XDG_CONFIG_HOME=$many $boxtop </dev/tty >/dev/tty"
+    {
+        printf 'hyperfine --shell=sh --style=basic --warmup %d --runs %d --time-unit millisecond' "$WARMUP" "$RUNS"
+        printf ' --export-json %s' "$WORK/first-frame.json"
+        printf " --command-name bundled '%s' --command-name many '%s'" "$bundled_command" "$many_command"
+        printf ' >%s 2>&1\n' "$WORK/first-frame.log"
+        printf 'echo $? >%s\n' "$WORK/first-frame.status"
+    } >"$WORK/first-frame.sh"
+    say "tui: timing the first frame, bundled profiles and $TUI_PROFILES more ($RUNS runs each, in tmux)"
+    tmux_as_user new-session -d -s first-frame -x 120 -y 40 "sh $WORK/first-frame.sh"
+    local deadline=$((SECONDS + 60 + RUNS * 4))
+    until [[ -s $WORK/first-frame.status ]]; do
+        ((SECONDS < deadline)) || die "the first-frame timing did not end; see $WORK/first-frame.log"
+        sleep 0.5
+    done
+    if [[ $(<"$WORK/first-frame.status") != 0 ]]; then
+        cat "$WORK/first-frame.log" >&2
+        die "hyperfine failed timing the first frame"
+    fi
+    mkdir -p "$RESULTS_DIR"
+    cp "$WORK/first-frame.json" "$json"
+    local -A mean=() stddev=()
+    local name m s
+    while IFS=$'\t' read -r name m s; do
+        mean[$name]=$m
+        stddev[$name]=$s
+    done < <(read_results "$json")
+
+    say "tui: memory with $TUI_PROFILES more profiles, once drawn"
+    local pid many_rss many_hwm
+    pid=$(start_tui many "XDG_CONFIG_HOME=$many")
+    local total=$((TUI_PROFILES + bundled_count))
+    wait_for_screen many "Profiles $total/$total" 10
+    many_rss=$(memory_kib "$pid" VmRSS)
+    many_hwm=$(memory_kib "$pid" VmHWM)
+    quit_tui many "$pid"
+
+    say "tui: starting $TUI_INSTANCES instances of benches/sleeper.toml"
+    local i
+    for ((i = 0; i < TUI_INSTANCES; i++)); do
+        (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" run --detach --profile-file "$WORK/bin/sleeper.toml" >/dev/null) ||
+            die "could not start instance $i"
+    done
+    pid=$(start_tui idle)
+    wait_for_screen idle "· $TUI_INSTANCES running" 10
+    # Past the start: what setting up costs is not idle CPU.
+    sleep 2
+    say "tui: $TUI_IDLE_SECS idle seconds with $TUI_INSTANCES running instances (pid $pid)"
+    local ticks0 ticks1 start end
+    ticks0=$(cpu_ticks "$pid")
+    start=$(date +%s.%N)
+    sleep "$TUI_IDLE_SECS"
+    ticks1=$(cpu_ticks "$pid")
+    end=$(date +%s.%N)
+    local idle_rss idle_hwm
+    idle_rss=$(memory_kib "$pid" VmRSS)
+    idle_hwm=$(memory_kib "$pid" VmHWM)
+    # It was refreshing all along: every instance is still listed as running.
+    wait_for_screen idle "· $TUI_INSTANCES running" 2
+    quit_tui idle "$pid"
+    (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" kill bench-sleeper >/dev/null) ||
+        say "tui: could not kill every instance"
+
+    local body=$WORK/tui.md
+    awk -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
+        -v runs="$RUNS" -v warmup="$WARMUP" -v user="$RUN_AS_NOTE" \
+        -v hyperfine_version="$(hyperfine --version)" -v tmux_version="$(tmux -V)" \
+        -v profiles="$TUI_PROFILES" -v bundled_count="$bundled_count" \
+        -v bundled="${mean[bundled]}" -v bundled_sd="${stddev[bundled]}" \
+        -v many="${mean[many]}" -v many_sd="${stddev[many]}" \
+        -v instances="$TUI_INSTANCES" -v secs="$TUI_IDLE_SECS" \
+        -v ticks="$((ticks1 - ticks0))" -v clock="$(getconf CLK_TCK)" -v start="$start" -v end="$end" \
+        -v idle_rss="$idle_rss" -v idle_hwm="$idle_hwm" -v many_rss="$many_rss" -v many_hwm="$many_hwm" \
+        -v show_bundled="$(show_command "$bundled_command")" -v show_many="$(show_command "$many_command")" '
+        function mib(kib) { return kib / 1024 }
+        function verdict(ok) { return ok ? "met" : "not met" }
+        BEGIN {
+            elapsed = end - start
+            cpu_s = ticks / clock
+            percent = 100 * cpu_s / elapsed
+            peak = idle_hwm > many_hwm ? idle_hwm : many_hwm
+            print heading
+            print ""
+            printf "Measured %s on %s, with %s and %s, %s, in a 120x40 tmux pane.\n", date, host, hyperfine_version, tmux_version, user
+            print ""
+            printf "**First frame.** `BOXTOP_TUI_EXIT_AFTER_FIRST_FRAME=1` makes the TUI quit as soon as its first frame is written to the terminal. hyperfine times the whole run (exec, loading every profile, one read of the instances, terminal set-up, the frame, restoring the terminal, exit), which bounds the time to the first frame from above; %d runs of each after %d warmup runs, no instance running.\n", runs, warmup
+            print ""
+            print "| Profiles | Start to first frame, mean ± σ (ms) |"
+            print "| --- | ---: |"
+            printf "| %d bundled | %.1f ± %.1f |\n", bundled_count, bundled, bundled_sd
+            printf "| %d bundled + %d user profiles (four shapes, a quarter extending base-browser) | %.1f ± %.1f |\n", bundled_count, profiles, many, many_sd
+            print ""
+            printf "First frame with %d profiles: **%.1f ms**. Goal: under 100 ms: **%s**.\n", profiles, many, verdict(many < 100)
+            print ""
+            printf "**Idle CPU.** The TUI left alone with the bundled profiles and %d running instances (benches/sleeper.toml), refreshing every second: its user + system time (`/proc/PID/stat`, all its threads) over %.1f s, counted from 2 s after its first screen.\n", instances, elapsed
+            print ""
+            printf "CPU: **%.2f s in %.1f s = %.2f%% of one core**. Goal: under 1%%: **%s**.\n", cpu_s, elapsed, percent, verdict(percent < 1)
+            print ""
+            print "**Memory** (`/proc/PID/status`):"
+            print ""
+            print "| When | VmRSS (MiB) | VmHWM, peak (MiB) |"
+            print "| --- | ---: | ---: |"
+            printf "| idle with %d running instances, after %d s | %.1f | %.1f |\n", instances, secs, mib(idle_rss), mib(idle_hwm)
+            printf "| %d + %d profiles, first screen drawn | %.1f | %.1f |\n", bundled_count, profiles, mib(many_rss), mib(many_hwm)
+            print ""
+            printf "Peak RSS: **%.1f MiB**. Goal: under 30 MiB: **%s**.\n", mib(peak), verdict(mib(peak) < 30)
+            print ""
+            print "First-frame commands, each run by `sh -c` in the pane (`$BENCH_DIR` is the temporary directory):"
+            print ""
+            print "```"
+            print show_bundled
+            print show_many
             print "```"
         }' >"$body"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages that boxtop's build, tests and benchmarks need.
 #
-#   scripts/install-deps.sh GROUP...      GROUP: build, test, bench
+#   scripts/install-deps.sh GROUP...      GROUP: build, test, bench, screenshot
 #
 # Installs the union of the groups' packages that are missing, with apt-get, dnf or
 # pacman (through sudo when not root), and prints the list before installing. Packages
@@ -47,14 +47,20 @@ test   bubblewrap          bubblewrap              bubblewrap                   
 bench  hyperfine           hyperfine               hyperfine                    hyperfine
 bench  bubblewrap          bubblewrap              bubblewrap                   bwrap
 bench  jq                  jq                      jq                           jq
+bench  tmux                tmux                    tmux                         tmux
 bench  util-linux          util-linux              util-linux                   setpriv
+screenshot  tmux           tmux                    tmux                         tmux
+screenshot  python3        python3                 python                       python3
+screenshot  chromium       chromium                chromium                     chromium
+screenshot  fonts-dejavu-core  dejavu-sans-mono-fonts  ttf-dejavu               /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf
+screenshot  util-linux     util-linux              util-linux                   setpriv
 '
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    printf 'usage: %s GROUP...   (GROUP: build, test, bench)\n' "${0##*/}" >&2
+    printf 'usage: %s GROUP...   (GROUP: build, test, bench, screenshot)\n' "${0##*/}" >&2
     exit 2
 }
 
@@ -135,7 +141,7 @@ main() {
     local group
     for group in "$@"; do
         case $group in
-            build | test | bench) ;;
+            build | test | bench | screenshot) ;;
             *) printf 'install-deps: unknown group %q\n' "$group" >&2; usage ;;
         esac
     done

@@ -40,6 +40,9 @@ pub struct Config {
     pub refresh: Duration,
     /// False when NO_COLOR is set: meaning is then carried by words and emphasis only.
     pub color: bool,
+    /// Quit as soon as the first frame is on the terminal. Only for timing the start
+    /// (`scripts/bench.sh tui`), set by `BOXTOP_TUI_EXIT_AFTER_FIRST_FRAME=1`.
+    pub exit_after_first_frame: bool,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
         Self {
             refresh: Duration::from_secs(1),
             color: true,
+            exit_after_first_frame: false,
         }
     }
 }
@@ -56,10 +60,16 @@ impl Config {
     pub fn from_env() -> Self {
         Self {
             color: color_allowed(std::env::var_os("NO_COLOR").as_deref()),
+            exit_after_first_frame: std::env::var_os(EXIT_AFTER_FIRST_FRAME)
+                .is_some_and(|value| value == "1"),
             ..Self::default()
         }
     }
 }
+
+/// The benchmark's hook: the TUI starts, draws once and quits, so that the whole run
+/// (from exec to exit) bounds the time to the first frame from above.
+const EXIT_AFTER_FIRST_FRAME: &str = "BOXTOP_TUI_EXIT_AFTER_FIRST_FRAME";
 
 /// Colour is on unless NO_COLOR is set to a non-empty value (no-color.org).
 fn color_allowed(no_color: Option<&std::ffi::OsStr>) -> bool {
@@ -114,6 +124,9 @@ fn event_loop(
     loop {
         tui.terminal
             .draw(|frame| frame.render_widget(&*app, frame.area()))?;
+        if app.config.exit_after_first_frame {
+            return Ok(());
+        }
         // Sleep until something happens, then take everything that is waiting, so that a
         // burst (a paste, several ticks after a suspend) draws once.
         let first = rx.recv().context("the event sources stopped")?;

@@ -768,6 +768,40 @@ fn no_color_draws_no_colour() {
     );
 }
 
+/// Non-blank cells whose text has the colour of their background.
+fn unreadable_cells(app: &App) -> Vec<(u16, u16, String)> {
+    let terminal = draw(app, app.size.width, app.size.height);
+    let buffer = terminal.backend().buffer().clone();
+    let mut unreadable = Vec::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            if cell.symbol().trim().is_empty() || cell.fg == Color::Reset {
+                continue;
+            }
+            if cell.fg == cell.bg {
+                unreadable.push((x, y, cell.symbol().to_string()));
+            }
+        }
+    }
+    unreadable
+}
+
+#[test]
+fn selected_rows_of_the_list_without_focus_stay_readable() {
+    let fixture = Fixture::new().with_instances();
+    let mut app = fixture.app();
+    // The ended calc instance selected, the instances pane left: its state is dim text
+    // on the grey bar of an unfocused selection.
+    press(&mut app, &["Tab", "j", "j", "Tab"]);
+    assert_eq!(app.selected_instance().unwrap().profile, "calc");
+    assert_eq!(unreadable_cells(&app), vec![]);
+    // The same for the profiles pane: calc's "none" badge is dim.
+    select(&mut app, "calc");
+    press(&mut app, &["Tab"]);
+    assert_eq!(unreadable_cells(&app), vec![]);
+}
+
 #[test]
 fn any_size_draws_without_panicking() {
     let fixture = Fixture::new().with_instances();

@@ -8,3 +8,4 @@ mod errors;
 mod instances;
 mod runtime;
 mod support;
+mod tui;

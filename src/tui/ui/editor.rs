@@ -92,7 +92,7 @@ pub fn render(editor: &EditorState, home: &Path, areas: &Areas, buf: &mut Buffer
         }
         let mut line = Line::from(spans);
         if selected {
-            line = line.patch_style(theme.selected(true));
+            line = theme.highlight(line, true);
         }
         buf.set_line(list.x, list.y + (index - offset) as u16, &line, list.width);
     }

@@ -133,7 +133,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let cells = vec![
             Span::raw(if selected { "▸ " } else { "  " }),
             Span::raw(fit(&status.profile, profile_width) + " "),
-            Span::raw(fit(&status.id, ID) + " "),
+            Span::raw(fit(short_id(&status.id, &status.profile), ID) + " "),
             Span::styled(fit(&status.state.label(), STATE), state_style),
             Span::raw(" "),
             Span::raw(fit_right(&human_duration(status.uptime_secs), UPTIME) + " "),
@@ -159,10 +159,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         ];
         let mut line = Line::from(cells);
         if selected {
-            line = line.patch_style(theme.selected(focused));
+            line = theme.highlight(line, focused);
         }
         buf.set_line(list.x, list.y + (index - offset) as u16, &line, list.width);
     }
+}
+
+/// The part of an id that tells instances apart: ids are the profile's name and a
+/// suffix, and the profile has its own column, so a narrow column shows the suffix.
+pub fn short_id<'a>(id: &'a str, profile: &str) -> &'a str {
+    id.strip_prefix(profile)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(id)
 }
 
 fn join(cells: &[String]) -> String {
@@ -197,6 +206,15 @@ fn network(status: &Status) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_id_column_shows_what_tells_instances_apart() {
+        assert_eq!(short_id("e2e-sleeper-eacfc8", "e2e-sleeper"), "eacfc8");
+        // Not of that form: shown as it is.
+        assert_eq!(short_id("f1e2d3c4", "firefox"), "f1e2d3c4");
+        assert_eq!(short_id("firefox-", "firefox"), "firefox-");
+        assert_eq!(short_id("firefoxy-12", "firefox"), "firefoxy-12");
+    }
 
     #[test]
     fn sparkline_scales_to_one_core() {

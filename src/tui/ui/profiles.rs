@@ -79,7 +79,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let spans = row_spans(app, row, name_width, selected, theme);
         let mut text = Line::from(spans);
         if selected {
-            text = text.patch_style(theme.selected(focused));
+            text = theme.highlight(text, focused);
         }
         buf.set_line(list.x, y, &text, list.width);
     }

@@ -2,6 +2,7 @@
 //! words (risk badges are spelled out) and in bold and reversed text.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
 
 use crate::profile::risk::Risk;
 
@@ -74,6 +75,21 @@ impl Theme {
                 Style::new().add_modifier(Modifier::BOLD),
             )
         }
+    }
+
+    /// A selected row. On the grey bar of an unfocused list, text in the dim grey (an
+    /// ended instance's state, a profile's "none" badge) would vanish: it takes the
+    /// terminal's text colour instead.
+    pub fn highlight<'a>(&self, mut line: Line<'a>, focused: bool) -> Line<'a> {
+        let style = self.selected(focused);
+        if let Some(bar) = style.bg {
+            for span in &mut line.spans {
+                if span.style.fg == Some(bar) {
+                    span.style.fg = None;
+                }
+            }
+        }
+        line.patch_style(style)
     }
 
     pub fn border(&self, focused: bool) -> Style {

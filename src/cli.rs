@@ -12,6 +12,22 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Seconds between two readings of the instances in the terminal UI (0.2 to 60).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = parse_refresh)]
+    pub refresh: f64,
+}
+
+fn parse_refresh(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if (0.2..=60.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "{secs} s is out of range: between 0.2 and 60 seconds"
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]

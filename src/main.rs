@@ -64,7 +64,11 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     let paths = Paths::from_env()?;
     match cli.command {
-        None => boxtop::tui::run(&paths).map(|()| ExitCode::SUCCESS),
+        None => boxtop::tui::run(
+            &paths,
+            Some(std::time::Duration::from_secs_f64(cli.refresh)),
+        )
+        .map(|()| ExitCode::SUCCESS),
         Some(Command::Run(cmd)) => {
             let result = run(&paths, &cmd);
             if let Err(err) = &result {

@@ -77,12 +77,12 @@ fn color_allowed(no_color: Option<&std::ffi::OsStr>) -> bool {
 }
 
 /// Opens the TUI over the user's profiles, driving instances through the boxtop binary.
-pub fn run(paths: &Paths) -> anyhow::Result<()> {
-    run_with(
-        paths,
-        Config::from_env(),
-        Box::new(LocalBackend::new(paths)),
-    )
+pub fn run(paths: &Paths, refresh: Option<Duration>) -> anyhow::Result<()> {
+    let mut config = Config::from_env();
+    if let Some(refresh) = refresh {
+        config.refresh = refresh;
+    }
+    run_with(paths, config, Box::new(LocalBackend::new(paths)))
 }
 
 /// Opens the TUI with a given configuration and instance backend. Returns when the user

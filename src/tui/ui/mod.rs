@@ -67,7 +67,12 @@ impl Widget for &App {
 }
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let live = app.instances.iter().filter(|s| s.state.is_live()).count();
+    let paused = app
+        .instances
+        .iter()
+        .filter(|s| s.state == crate::instance::status::State::Paused)
+        .count();
+    let live = app.instances.iter().filter(|s| s.state.is_live()).count() - paused;
     let broken = app.rows.iter().filter(|row| row.error().is_some()).count();
     let mut spans = vec![
         Span::styled(" boxtop ", theme.header()),
@@ -81,6 +86,9 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         ));
     }
     spans.push(Span::raw(format!(" · {live} running")));
+    if paused > 0 {
+        spans.push(Span::raw(format!(", {paused} paused")));
+    }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
 

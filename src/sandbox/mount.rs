@@ -113,6 +113,7 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
     let executor = Executor {
         host_mounts: std::cell::OnceCell::new(),
         pinned: &pinned,
+        folders: Default::default(),
     };
     for step in steps {
         executor.apply(step)?;
@@ -131,6 +132,9 @@ struct Executor<'a> {
     /// on kernels without `mount_setattr` (before 5.12).
     host_mounts: std::cell::OnceCell<Vec<PathBuf>>,
     pinned: &'a [(PathBuf, OwnedFd)],
+    /// Folders of the new root known to exist, so that each step does not ask again; a
+    /// mount over a folder hides what was below it, which is then forgotten.
+    folders: std::cell::RefCell<std::collections::HashSet<PathBuf>>,
 }
 
 /// `/newroot` + an absolute path inside the sandbox.
@@ -139,11 +143,47 @@ fn inside(dest: &Path) -> PathBuf {
 }
 
 impl Executor<'_> {
+    fn make_dir(&self, path: &Path) -> Result<(), MountError> {
+        if self.folders.borrow().contains(path) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(path).map_err(io_err("create folder", path))?;
+        let mut folders = self.folders.borrow_mut();
+        for ancestor in path.ancestors() {
+            if !folders.insert(ancestor.to_path_buf()) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn make_parent(&self, path: &Path) -> Result<(), MountError> {
+        match path.parent() {
+            Some(parent) => self.make_dir(parent),
+            None => Ok(()),
+        }
+    }
+
+    /// A mount on `target` hides the folders made below it.
+    fn mounted(&self, target: &Path) {
+        self.folders
+            .borrow_mut()
+            .retain(|folder| folder == target || !folder.starts_with(target));
+    }
+
     fn apply(&self, step: &Step) -> Result<(), MountError> {
+        let result = self.apply_step(step);
+        if let Some(point) = step.mount_point() {
+            self.mounted(&inside(point));
+        }
+        result
+    }
+
+    fn apply_step(&self, step: &Step) -> Result<(), MountError> {
         match step {
             Step::Tmpfs { dest, mode } => {
                 let target = inside(dest);
-                make_dir(&target)?;
+                self.make_dir(&target)?;
                 let options = format!("mode={mode:o}");
                 mount(
                     Some("tmpfs"),
@@ -156,7 +196,7 @@ impl Executor<'_> {
             }
             Step::Dir { dest, mode } => {
                 let target = inside(dest);
-                make_dir(&target)?;
+                self.make_dir(&target)?;
                 std::fs::set_permissions(&target, std::fs::Permissions::from_mode(*mode))
                     .map_err(io_err("chmod", dest))
             }
@@ -169,7 +209,7 @@ impl Executor<'_> {
             } => self.bind(src, dest, *access, *device, *pinned),
             Step::Symlink { target, dest } => {
                 let path = inside(dest);
-                make_parent(&path)?;
+                self.make_parent(&path)?;
                 symlink(target, &path).map_err(io_err("symlink", dest))
             }
             Step::Copy { src, dest, mode } => {
@@ -178,10 +218,8 @@ impl Executor<'_> {
                     return Ok(());
                 };
                 let path = inside(dest);
-                make_parent(&path)?;
-                std::fs::write(&path, contents).map_err(io_err("write", dest))?;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode))
-                    .map_err(io_err("chmod", dest))
+                self.make_parent(&path)?;
+                write_new(&path, &contents, *mode).map_err(io_err("write", dest))
             }
             Step::File {
                 dest,
@@ -189,14 +227,12 @@ impl Executor<'_> {
                 mode,
             } => {
                 let path = inside(dest);
-                make_parent(&path)?;
-                std::fs::write(&path, contents).map_err(io_err("write", dest))?;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode))
-                    .map_err(io_err("chmod", dest))
+                self.make_parent(&path)?;
+                write_new(&path, contents, *mode).map_err(io_err("write", dest))
             }
             Step::Proc { dest } => {
                 let target = inside(dest);
-                make_dir(&target)?;
+                self.make_dir(&target)?;
                 mount(
                     Some("proc"),
                     &target,
@@ -233,7 +269,7 @@ impl Executor<'_> {
             }
             Step::Devpts { dest } => {
                 let target = inside(dest);
-                make_dir(&target)?;
+                self.make_dir(&target)?;
                 mount(
                     Some("devpts"),
                     &target,
@@ -277,9 +313,9 @@ impl Executor<'_> {
         let target = inside(dest);
         let meta = std::fs::metadata(&source).map_err(io_err("find bind source", src))?;
         if meta.is_dir() {
-            make_dir(&target)?;
+            self.make_dir(&target)?;
         } else {
-            make_parent(&target)?;
+            self.make_parent(&target)?;
             if std::fs::symlink_metadata(&target).is_err() {
                 std::fs::File::create(&target).map_err(io_err("create mount point", dest))?;
             }
@@ -414,15 +450,22 @@ fn remount(target: &Path, flags: MsFlags) -> Result<(), Errno> {
     )
 }
 
-fn make_dir(path: &Path) -> Result<(), MountError> {
-    std::fs::create_dir_all(path).map_err(io_err("create folder", path))
-}
-
-fn make_parent(path: &Path) -> Result<(), MountError> {
-    match path.parent() {
-        Some(parent) => make_dir(parent),
-        None => Ok(()),
+/// Writes a new file with `mode` (the sandbox's pid 1 runs with umask 0).
+fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)?;
+    file.write_all(contents)?;
+    // An existing file keeps its mode through open: set it.
+    if file.metadata()?.permissions().mode() & 0o7777 != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
     }
+    Ok(())
 }
 
 /// Mount points of the calling process's namespace, from `/proc/self/mountinfo`.

@@ -147,9 +147,25 @@ run_hyperfine() {
     cp "$WORK/hyperfine.json" "$json"
 }
 
-# Prints "name mean_ms stddev_ms" for each command in a hyperfine JSON file.
-read_results() {
-    jq -r '.results[] | [.command, .mean * 1000, .stddev * 1000] | @tsv' "$1"
+# Reads a hyperfine JSON file into two associative arrays of the caller, keyed by command
+# name: the means in ms, and either the standard deviations (stddev) or the CPU time,
+# user + system (cpu), in ms.
+#   load_results FILE MEANS SECONDS stddev|cpu
+load_results() {
+    local json=$1 second=$4
+    local -n means_ref=$2 seconds_ref=$3
+    local expression
+    case $second in
+        stddev) expression='.stddev' ;;
+        cpu) expression='(.user + .system)' ;;
+        *) die "load_results: unknown column $second" ;;
+    esac
+    local name m s
+    # shellcheck disable=SC2004,SC2034 # associative arrays of the caller, by reference
+    while IFS=$'\t' read -r name m s; do
+        means_ref[$name]=$m
+        seconds_ref[$name]=$s
+    done < <(jq -r ".results[] | [.command, .mean * 1000, $expression * 1000] | @tsv" "$json")
 }
 
 # Shows a command as it ran, with the temporary directory named $BENCH_DIR.
@@ -302,11 +318,7 @@ bench_launch() {
         bwrap "$bwrap_command" bwrap-minimal "$bwrap_minimal_command" boxtop "$boxtop_command"
 
     local -A mean=() stddev=()
-    local name m s
-    while IFS=$'\t' read -r name m s; do
-        mean[$name]=$m
-        stddev[$name]=$s
-    done < <(read_results "$json")
+    load_results "$json" mean stddev stddev
 
     local body=$WORK/launch.md
     awk -v bare="${mean[bare]}" -v bare_sd="${stddev[bare]}" \
@@ -389,17 +401,14 @@ bench_profiles() {
     fi
     local check_command="$WORK/bin/boxtop check" list_command="$WORK/bin/boxtop list --json"
     local checked
+    # shellcheck disable=SC2086 # the command is split on spaces, as hyperfine -N does
     checked=$(cd "$WORK" && "${RUN_AS[@]}" $check_command | grep -c '^ok ') ||
         die "boxtop check found errors in the generated profiles"
     say "profiles: $checked profiles valid; timing check and list ($RUNS runs each)"
     run_hyperfine "$json" check "$check_command" list "$list_command"
 
     local -A mean=() stddev=()
-    local name m s
-    while IFS=$'\t' read -r name m s; do
-        mean[$name]=$m
-        stddev[$name]=$s
-    done < <(read_results "$json")
+    load_results "$json" mean stddev stddev
 
     local body=$WORK/profiles.md
     awk -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
@@ -451,11 +460,7 @@ bench_status() {
         say "status: could not kill every instance"
 
     local -A mean=() cpu=()
-    local name m c
-    while IFS=$'\t' read -r name m c; do
-        mean[$name]=$m
-        cpu[$name]=$c
-    done < <(jq -r '.results[] | [.command, .mean * 1000, (.user + .system) * 1000] | @tsv' "$json")
+    load_results "$json" mean cpu cpu
 
     local body=$WORK/status.md
     awk -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
@@ -613,11 +618,7 @@ bench_tui() {
     mkdir -p "$RESULTS_DIR"
     cp "$WORK/first-frame.json" "$json"
     local -A mean=() stddev=()
-    local name m s
-    while IFS=$'\t' read -r name m s; do
-        mean[$name]=$m
-        stddev[$name]=$s
-    done < <(read_results "$json")
+    load_results "$json" mean stddev stddev
 
     say "tui: memory with $TUI_PROFILES more profiles, once drawn"
     local pid many_rss many_hwm

@@ -95,6 +95,37 @@ pub(crate) fn x_world() -> (World, Xvfb, u32) {
     (world, server, display)
 }
 
+/// The X server's window tree (`xwininfo -root -tree`), empty if it cannot be read.
+pub(crate) fn x_windows(world: &World) -> String {
+    world
+        .command(&require("xwininfo", "x11-utils"))
+        .args(["-root", "-tree"])
+        .output()
+        .map(|o| stdout(&o))
+        .unwrap_or_default()
+}
+
+/// Takes a screenshot of the whole X screen into the test home's `name` and counts its
+/// distinct colours: 1 for a blank screen.
+pub(crate) fn screen_colours(world: &World, name: &str) -> u32 {
+    let shot = world.home.join(name);
+    let xwd = world
+        .command(&require("xwd", "x11-apps"))
+        .args(["-root", "-silent", "-out", shot.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_ok(&xwd, "xwd");
+    let colours = Command::new(require("convert", "imagemagick"))
+        .args([&format!("xwd:{}", shot.display()), "-format", "%k", "info:"])
+        .output()
+        .unwrap();
+    assert_ok(
+        &colours,
+        "convert -format %k (counting the screenshot's colours)",
+    );
+    stdout(&colours).trim().parse().unwrap_or(0)
+}
+
 #[test]
 fn x11_grant_connects_shows_a_window_and_holds_one_cookie() {
     require("xdpyinfo", "x11-utils");
@@ -123,36 +154,14 @@ fn x11_grant_connects_shows_a_window_and_holds_one_cookie() {
             .spawn()
             .unwrap(),
     );
-    let tree = || {
-        world
-            .command(&require("xwininfo", "x11-utils"))
-            .args(["-root", "-tree"])
-            .output()
-            .map(|o| stdout(&o))
-            .unwrap_or_default()
-    };
+    let tree = || x_windows(&world);
     wait_until(
         "the sandboxed xmessage window",
         Duration::from_secs(15),
         || tree().contains("xmessage"),
     );
-    let shot = world.home.join("shot.xwd");
-    let xwd = world
-        .command(&require("xwd", "x11-apps"))
-        .args(["-root", "-silent", "-out", shot.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_ok(&xwd, "xwd");
-    let colors = Command::new(require("convert", "imagemagick"))
-        .args([&format!("xwd:{}", shot.display()), "-format", "%k", "info:"])
-        .output()
-        .unwrap();
-    let count: u32 = stdout(&colors).trim().parse().unwrap_or(0);
-    assert!(
-        count > 1,
-        "the screenshot is blank ({count} colours): {}",
-        stderr(&colors)
-    );
+    let count = screen_colours(&world, "shot.xwd");
+    assert!(count > 1, "the screenshot is blank ({count} colours)");
     drop(app);
     let _ = display;
 }
@@ -1049,14 +1058,7 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
         }
     }
     let _guard = KillOnDrop(&world, id.clone());
-    let tree = || {
-        world
-            .command(&require("xwininfo", "x11-utils"))
-            .args(["-root", "-tree"])
-            .output()
-            .map(|o| stdout(&o))
-            .unwrap_or_default()
-    };
+    let tree = || x_windows(&world);
     let logs = || stdout(&world.boxtop(&["logs", &id]).output().unwrap());
     let started = std::time::Instant::now();
     while !tree().contains("boxtop-note.txt") {
@@ -1068,22 +1070,10 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let shot = world.home.join("mousepad.xwd");
-    let xwd = world
-        .command(&require("xwd", "x11-apps"))
-        .args(["-root", "-silent", "-out", shot.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_ok(&xwd, "xwd");
-    let colors = Command::new(require("convert", "imagemagick"))
-        .args([&format!("xwd:{}", shot.display()), "-format", "%k", "info:"])
-        .output()
-        .unwrap();
-    let count: u32 = stdout(&colors).trim().parse().unwrap_or(0);
+    let count = screen_colours(&world, "mousepad.xwd");
     assert!(
         count > 10,
-        "the screenshot does not show a window ({count} colours): {}",
-        stderr(&colors)
+        "the screenshot does not show a window ({count} colours)"
     );
     let ps = world
         .boxtop(&["ps", "--json", "--interval", "0"])

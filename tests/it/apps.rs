@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crate::access::{
-    assert_ok, give_tun_its_usual_mode, pulse_server, require, x_world, Server, SessionBus,
+    assert_ok, give_tun_its_usual_mode, pulse_server, require, x_windows, x_world, Server,
+    SessionBus,
 };
 use crate::support::{stdout, World, Xvfb};
 
@@ -35,12 +36,7 @@ impl Desktop {
     }
 
     fn windows(&self) -> String {
-        self.world
-            .command(&require("xwininfo", "x11-utils"))
-            .args(["-root", "-tree"])
-            .output()
-            .map(|o| stdout(&o))
-            .unwrap_or_default()
+        x_windows(&self.world)
     }
 
     /// `boxtop run --detach NAME -- ARGS`: the instance id, killed when dropped.

@@ -33,6 +33,7 @@ test   chromium            chromium                chromium                     
 test   firefox-esr?        firefox                 firefox                      firefox-esr
 test   pulseaudio          pulseaudio              pulseaudio                   pulseaudio
 test   pulseaudio-utils    pulseaudio-utils        libpulse                     pactl,paplay
+test   pipewire-bin        pipewire,pipewire-utils pipewire                     pipewire,pw-cli
 test   weston              weston                  weston                       weston
 test   wayland-utils       wayland-utils           wayland-utils                wayland-info
 test   desktop-file-utils  desktop-file-utils      desktop-file-utils           desktop-file-validate

@@ -1,5 +1,5 @@
 //! Grants proven with real servers started by the tests as the unprivileged test user:
-//! Xvfb, weston, PulseAudio, a session dbus-daemon behind boxtop's xdg-dbus-proxy, and
+//! Xvfb, weston, PulseAudio, PipeWire, a session dbus-daemon behind boxtop's xdg-dbus-proxy, and
 //! pasta in a network the test builds.
 
 use std::os::linux::net::SocketAddrExt;
@@ -329,6 +329,94 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
     drop(player);
 
     let without = sh(&world, "pano", "audio = \"none\"", "pactl info >/dev/null 2>&1 && echo CONNECTED; test ! -e \"$XDG_RUNTIME_DIR/pulse/native\" && echo no-socket");
+    assert_ok(&without, "sandbox without audio");
+    assert!(
+        stdout(&without).contains("no-socket") && !stdout(&without).contains("CONNECTED"),
+        "{}",
+        stdout(&without)
+    );
+    drop(server);
+}
+
+/// A PipeWire daemon of the test user (the configuration its package ships), listening
+/// where sessions keep it (`$XDG_RUNTIME_DIR/pipewire-0`); returns once the socket is there.
+fn pipewire_server(world: &World) -> Server {
+    let server = Server(
+        world
+            .command(&require("pipewire", "pipewire-bin"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let socket = world.runtime_dir.join("pipewire-0");
+    wait_until("PipeWire's socket", Duration::from_secs(20), || {
+        socket.exists()
+    });
+    server
+}
+
+#[test]
+fn pipewire_grant_reaches_the_daemon_and_nothing_without_it() {
+    let world = World::new();
+    let server = pipewire_server(&world);
+    // `pw-cli info 0` asks the daemon for its core object: it answers only over a working
+    // connection.
+    let script = "pw-cli info 0 | grep -q 'PipeWire:Interface:Core' && echo pipewire-ok; \
+                  ls -A \"$XDG_RUNTIME_DIR\"";
+    for grant in ["pipewire", "auto"] {
+        let inside = sh(&world, "pw", &format!("audio = \"{grant}\""), script);
+        assert_ok(
+            &inside,
+            &format!("pw-cli info 0 inside an audio = {grant} sandbox"),
+        );
+        let text = stdout(&inside);
+        assert!(
+            text.contains("pipewire-ok"),
+            "audio = {grant}: {text}\n{}",
+            stderr(&inside)
+        );
+        assert!(
+            text.contains("pipewire-0") && !text.contains("pulse"),
+            "audio = {grant}: the runtime folder should hold the PipeWire socket and no PulseAudio one: {text}"
+        );
+    }
+
+    // A client that stays connected, `pw-mon`, is seen from outside among the daemon's.
+    let profile = world.profile(
+        "monitor",
+        "command = [\"pw-mon\"]\naudio = \"pipewire\"\n[home]\nephemeral = true\n",
+    );
+    let monitor = Server(
+        world
+            .boxtop(&["run", "--profile-file", profile.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let pw_cli = require("pw-cli", "pipewire-bin");
+    wait_until(
+        "the sandboxed pw-mon in `pw-cli ls Client`",
+        Duration::from_secs(15),
+        || {
+            world
+                .command(&pw_cli)
+                .args(["ls", "Client"])
+                .output()
+                .map(|o| stdout(&o).contains("application.name = \"pw-mon\""))
+                .unwrap_or(false)
+        },
+    );
+    drop(monitor);
+
+    let without = sh(
+        &world,
+        "pwno",
+        "audio = \"none\"",
+        "pw-cli info 0 >/dev/null 2>&1 && echo CONNECTED; \
+         test ! -e \"$XDG_RUNTIME_DIR/pipewire-0\" && echo no-socket",
+    );
     assert_ok(&without, "sandbox without audio");
     assert!(
         stdout(&without).contains("no-socket") && !stdout(&without).contains("CONNECTED"),

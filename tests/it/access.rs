@@ -105,9 +105,28 @@ pub(crate) fn x_windows(world: &World) -> String {
         .unwrap_or_default()
 }
 
+/// Screenshots of the whole X screen until one has more than `more_than` distinct
+/// colours or `timeout` passes; the count of the last one (1 for a blank screen). A
+/// window is in the tree as soon as it is created, and drawn a little later.
+fn screen_colours_above(
+    world: &World,
+    name: &str,
+    more_than: u32,
+    timeout: Duration,
+) -> u32 {
+    let started = Instant::now();
+    loop {
+        let count = screen_colours(world, name);
+        if count > more_than || started.elapsed() > timeout {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Takes a screenshot of the whole X screen into the test home's `name` and counts its
 /// distinct colours: 1 for a blank screen.
-pub(crate) fn screen_colours(world: &World, name: &str) -> u32 {
+fn screen_colours(world: &World, name: &str) -> u32 {
     let shot = world.home.join(name);
     let xwd = world
         .command(&require("xwd", "x11-apps"))
@@ -160,7 +179,7 @@ fn x11_grant_connects_shows_a_window_and_holds_one_cookie() {
         Duration::from_secs(15),
         || tree().contains("xmessage"),
     );
-    let count = screen_colours(&world, "shot.xwd");
+    let count = screen_colours_above(&world, "shot.xwd", 1, Duration::from_secs(10));
     assert!(count > 1, "the screenshot is blank ({count} colours)");
     drop(app);
     let _ = display;
@@ -1158,7 +1177,7 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let count = screen_colours(&world, "mousepad.xwd");
+    let count = screen_colours_above(&world, "mousepad.xwd", 10, Duration::from_secs(10));
     assert!(
         count > 10,
         "the screenshot does not show a window ({count} colours)"

@@ -141,6 +141,11 @@ pub struct RunCmd {
     /// to `boxtop logs ID`. Prints the instance id.
     #[arg(short, long)]
     pub detach: bool,
+    /// Start a sandbox of its own even when the profile already runs. Without it, a
+    /// profile with a persistent private home runs the command in the sandbox already
+    /// using that home: two sandboxes on one home can corrupt the app's data.
+    #[arg(long)]
+    pub new_instance: bool,
     /// Who starts it (shown by `boxtop ps`; desktop and autostart launches report
     /// failures with a desktop notification).
     #[arg(long, value_enum, default_value = "cli", hide = true)]

@@ -9,7 +9,9 @@ use clap::Parser;
 use boxtop::access::{self, Session, Severity};
 use boxtop::doctor::{self, Status};
 use boxtop::instance::launch::{self, Launch};
+use boxtop::instance::record::Record;
 use boxtop::instance::status::Origin;
+use boxtop::instance::{control, join};
 use boxtop::paths::Paths;
 use boxtop::profile::{Profile, ProfileSet};
 use boxtop::sandbox::host::{self, Host};
@@ -172,6 +174,32 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     let (profile, host, plan, id) = plan_for(paths, &cmd.target, host::CreateShares::Yes)?;
     report_missing(&profile, &host.session)?;
     let store = launch::store(paths);
+    // Held until the sandbox ends: by this process, or by the detached supervisor that
+    // inherits it.
+    let _home_lock = if profile.home.ephemeral {
+        None
+    } else if cmd.new_instance {
+        let lock = join::HomeLock::try_take(&store, &profile.name)
+            .with_context(|| format!("profile '{}'", profile.name))?;
+        if lock.is_none() {
+            eprintln!(
+                "boxtop: profile '{}': warning: another sandbox of this profile runs; \
+                 both use its private home {}",
+                profile.name,
+                paths.private_home(&profile.name).display()
+            );
+        }
+        lock
+    } else {
+        match join::claim(&store, &profile.name, join::HOLDER_WAIT)
+            .with_context(|| format!("profile '{}'", profile.name))?
+        {
+            join::Claim::Home(lock) => Some(lock),
+            join::Claim::Running(record) => {
+                return run_in_running(cmd, &profile, &record, &plan.argv)
+            }
+        }
+    };
     let cache = store.ensure().ok().map(|()| store.dir());
     let prepared =
         Prepared::new(&plan, cache).with_context(|| format!("profile '{}'", profile.name))?;
@@ -204,6 +232,29 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
             .into())
         }
     }
+}
+
+/// A launch of a profile whose private home a running sandbox holds: the command runs in
+/// that sandbox (see `instance::join`).
+fn run_in_running(
+    cmd: &RunCmd,
+    profile: &Profile,
+    record: &Record,
+    argv: &[String],
+) -> Result<ExitCode> {
+    let context = || format!("profile '{}'", profile.name);
+    eprintln!(
+        "boxtop: profile '{}' already runs as {}, which holds its private home: the command \
+         runs in that sandbox (--new-instance starts another)",
+        profile.name, record.id
+    );
+    if cmd.detach {
+        join::run_detached_in(record, argv, cmd.origin).with_context(context)?;
+        println!("{}", record.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let code = control::enter(record, argv).with_context(context)?;
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
 
 /// A launch from a menu or at login has no terminal: its failure is shown as a desktop

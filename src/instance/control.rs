@@ -61,7 +61,7 @@ pub fn resolve(store: &Store, target: &str) -> Result<Vec<Record>, ControlError>
     Ok(live)
 }
 
-fn is_running(record: &Record) -> bool {
+pub(crate) fn is_running(record: &Record) -> bool {
     !record.has_ended() && record.init.is_some_and(|i| i.is_alive())
 }
 
@@ -203,6 +203,15 @@ fn freeze(record: &Record, frozen: bool) -> Result<(), ControlError> {
 
 /// Runs `argv` (a shell when empty) inside the running sandbox; returns its exit code.
 pub fn enter(record: &Record, argv: &[String]) -> Result<i32, ControlError> {
+    enter_then(record, argv, None)
+}
+
+/// [`enter`], calling `on_started` once the command runs.
+pub fn enter_then(
+    record: &Record,
+    argv: &[String],
+    on_started: Option<&dyn Fn()>,
+) -> Result<i32, ControlError> {
     let init = init_of(record)?;
     if let Some(dir) = record.cgroup.as_deref().filter(|d| d.exists()) {
         // The command counts as part of the instance: limits, stats, freeze, kill.
@@ -221,6 +230,7 @@ pub fn enter(record: &Record, argv: &[String]) -> Result<i32, ControlError> {
         env: &record.env,
         cwd: &record.cwd,
         allow_userns: record.allow_userns,
+        on_started,
     })
     .map_err(|source| ControlError::Enter {
         id: record.id.clone(),

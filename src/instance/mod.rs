@@ -3,6 +3,7 @@
 pub mod cgroup;
 pub mod collect;
 pub mod control;
+pub mod join;
 pub mod launch;
 pub mod logs;
 pub mod procfs;

@@ -3,7 +3,7 @@
 //! as its app.
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,8 @@ pub struct EnterTarget<'a> {
     pub env: &'a [(String, String)],
     pub cwd: &'a Path,
     pub allow_userns: bool,
+    /// Called once the command has been executed, before waiting for it.
+    pub on_started: Option<&'a dyn Fn()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +201,11 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
             drop(error_write);
             let mut report = Vec::new();
             let _ = std::fs::File::from(error_read).read_to_end(&mut report);
+            if report.is_empty() {
+                if let Some(started) = target.on_started {
+                    started();
+                }
+            }
             let _ = init::forward_signals_to(child);
             let code = init::wait_for(child).map_err(EnterError::Wait)?;
             if !report.is_empty() {
@@ -234,6 +241,21 @@ pub fn signal_checked(pid: Pid, start: u64, signal: nix::sys::signal::Signal) ->
         Err(Errno::last())
     } else {
         Ok(())
+    }
+}
+
+/// Takes an exclusive flock on `fd` without waiting: false when another open file holds
+/// it. Unlike nix's `Flock`, nothing unlocks it on drop: the lock lasts until every
+/// process sharing the open file (a forked supervisor) has closed it.
+pub fn try_lock_exclusive(fd: BorrowedFd) -> Result<bool, Errno> {
+    // SAFETY: flock on a descriptor the caller holds open.
+    let ret = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if ret == 0 {
+        return Ok(true);
+    }
+    match Errno::last() {
+        Errno::EWOULDBLOCK => Ok(false),
+        errno => Err(errno),
     }
 }
 

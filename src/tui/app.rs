@@ -696,7 +696,13 @@ impl App {
         }
         match self.backend.launch(&name, &args) {
             Ok(id) => {
-                self.info(format!("launched {name} ({id})"));
+                // A profile whose private home a running sandbox holds runs in that one.
+                let joined = self.instances.iter().any(|s| s.id == id);
+                if joined {
+                    self.info(format!("{name} already runs as {id}: launched again in it"));
+                } else {
+                    self.info(format!("launched {name} ({id})"));
+                }
                 self.refresh_instances();
                 if let Some(position) = self.instances.iter().position(|s| s.id == id) {
                     self.instance_selected = position;

@@ -110,6 +110,10 @@ impl Backend for Fake {
             return Err(error);
         }
         let id = format!("{profile:.4}new1");
+        // Launched again: it runs in the sandbox holding the profile's home, as boxtop does.
+        if self.state().instances.iter().any(|s| s.id == id) {
+            return Ok(id);
+        }
         let mut launched = status(&id, profile, State::Running, 0.0, 10 << 20, 0);
         launched.origin = Origin::Tui;
         self.state().instances.push(launched);
@@ -572,6 +576,14 @@ fn launch_with_arguments_and_a_failed_launch() {
         [r#"launch firefox ["--new-window", "https://example.org/a b"]"#]
     );
     assert_eq!(app.live_count("firefox"), 1);
+    assert!(screen(&app).contains("launched firefox (firenew1)"));
+    press(&mut app, &["Enter"]);
+    assert_eq!(app.live_count("firefox"), 1);
+    assert!(
+        screen(&app).contains("firefox already runs as firenew1: launched again in it"),
+        "{}",
+        screen(&app)
+    );
     fixture.fake.state().launch_error =
         Some("the app is not installed here (looked for /usr/bin/mousepad)".into());
     select(&mut app, "mousepad");
@@ -581,7 +593,7 @@ fn launch_with_arguments_and_a_failed_launch() {
     press(&mut app, &["Enter"]);
     assert_eq!(
         fixture.fake.calls().len(),
-        2,
+        3,
         "a broken profile is not launched"
     );
 }

@@ -108,12 +108,7 @@ pub(crate) fn x_windows(world: &World) -> String {
 /// Screenshots of the whole X screen until one has more than `more_than` distinct
 /// colours or `timeout` passes; the count of the last one (1 for a blank screen). A
 /// window is in the tree as soon as it is created, and drawn a little later.
-fn screen_colours_above(
-    world: &World,
-    name: &str,
-    more_than: u32,
-    timeout: Duration,
-) -> u32 {
+fn screen_colours_above(world: &World, name: &str, more_than: u32, timeout: Duration) -> u32 {
     let started = Instant::now();
     loop {
         let count = screen_colours(world, name);

@@ -672,3 +672,94 @@ fn delegated_cgroup_holds_each_instance_freezes_it_and_limits_pids() {
         },
     );
 }
+
+#[test]
+fn a_second_launch_runs_in_the_sandbox_holding_the_private_home() {
+    let b = Box::new();
+    // A persistent private home; each launch's script is its extra argument.
+    let profile = b.world.profile(
+        "notes",
+        "command = [\"/bin/sh\", \"-c\"]\n[home]\nephemeral = false\n",
+    );
+    let run = |flags: &[&str], script: &str| {
+        let mut args = vec!["run"];
+        args.extend_from_slice(flags);
+        args.extend(["--profile-file", profile.to_str().unwrap(), "--", script]);
+        b.world.boxtop(&args).output().expect("run boxtop")
+    };
+    // /tmp is a tmpfs of each sandbox: a file there tells the sandboxes apart.
+    let first = run(
+        &["--detach"],
+        "echo here > /tmp/first-sandbox; exec sleep 1000",
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let id = stdout(&first).trim().to_string();
+    b.wait_processes(&id, 2);
+
+    let again = run(
+        &[],
+        "test -e /tmp/first-sandbox && echo same-sandbox; exit 7",
+    );
+    assert_eq!(again.status.code(), Some(7), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("same-sandbox"),
+        "stdout: {}\nstderr: {}",
+        stdout(&again),
+        stderr(&again)
+    );
+    assert!(
+        stderr(&again).contains(&format!("already runs as {id}")),
+        "{}",
+        stderr(&again)
+    );
+
+    let result = b.world.home.join(".local/share/boxtop/homes/notes/result");
+    let detached = run(
+        &["--detach"],
+        "test -e /tmp/first-sandbox && echo same-sandbox > ~/result",
+    );
+    assert!(detached.status.success(), "{}", stderr(&detached));
+    assert_eq!(
+        stdout(&detached).trim(),
+        id,
+        "a detached launch names the instance it ran in"
+    );
+    wait_until(
+        "the detached command's file",
+        Duration::from_secs(10),
+        || std::fs::read_to_string(&result).is_ok_and(|t| t.contains("same-sandbox")),
+    );
+
+    let separate = run(
+        &["--new-instance"],
+        "test -e /tmp/first-sandbox || echo separate",
+    );
+    assert!(separate.status.success(), "{}", stderr(&separate));
+    assert!(
+        stdout(&separate).contains("separate"),
+        "{}",
+        stdout(&separate)
+    );
+    assert!(
+        stderr(&separate).contains("both use its private home"),
+        "{}",
+        stderr(&separate)
+    );
+    let running: Vec<Value> = b
+        .ps_now()
+        .into_iter()
+        .filter(|s| s["profile"] == "notes" && is_live(s))
+        .collect();
+    assert_eq!(running.len(), 1, "one sandbox of the profile: {running:?}");
+
+    let kill = b.world.boxtop(&["kill", &id]).output().unwrap();
+    assert!(kill.status.success(), "{}", stderr(&kill));
+    let fresh = run(&[], "test -e /tmp/first-sandbox || echo fresh");
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    assert!(stdout(&fresh).contains("fresh"), "{}", stdout(&fresh));
+    assert!(
+        !stderr(&fresh).contains("already runs"),
+        "{}",
+        stderr(&fresh)
+    );
+}

@@ -83,6 +83,8 @@ pub enum Action {
     Tick,
     /// A file in the user profiles folder changed.
     ProfilesChanged,
+    /// A launch running in the background has ended.
+    LaunchFinished,
     /// The editor or shell the TUI was suspended for has ended.
     Resumed {
         outcome: Result<(), String>,

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
 use ratatui::layout::Rect;
@@ -18,8 +19,9 @@ use crate::profile::validate::{is_valid_name, normalize_relative};
 use crate::profile::{Profile, ProfileSet, Source};
 
 use super::action::{Action, Move};
-use super::backend::{Backend, EntryState};
+use super::backend::{Backend, EntryState, LaunchResult};
 use super::edit::{self, BusList, Draft};
+use super::event::{Event, EventSender};
 use super::follow::LogView;
 use super::keymap::{self, Context};
 use super::prompt::{self, Prompt, PromptKind};
@@ -201,6 +203,9 @@ pub enum Screen {
     Logs(LogView),
 }
 
+/// A launch that has ended: the profile, and the instance id or why it failed.
+type Finished = (String, LaunchResult);
+
 /// Something the event loop must do outside the TUI: the terminal is handed to another
 /// program and taken back when it exits.
 #[derive(Debug)]
@@ -241,6 +246,10 @@ pub struct App {
     pub(crate) size: Rect,
     quit: bool,
     external: Option<External>,
+    /// Launches report here when they end (`Backend::launch` may run in the background).
+    launched: (Sender<Finished>, Receiver<Finished>),
+    /// Wakes the event loop when a launch has ended; `None` in tests.
+    wake: Option<EventSender>,
 }
 
 impl App {
@@ -287,10 +296,17 @@ impl App {
             size: Rect::new(0, 0, 80, 24),
             quit: false,
             external: None,
+            launched: std::sync::mpsc::channel(),
+            wake: None,
         };
         app.reload_profiles(true);
         app.refresh_instances();
         app
+    }
+
+    /// Where to send `Event::Launched` when a background launch ends.
+    pub fn set_wake(&mut self, wake: EventSender) {
+        self.wake = Some(wake);
     }
 
     pub fn should_quit(&self) -> bool {
@@ -393,6 +409,7 @@ impl App {
             Action::Quit => self.quit = true,
             Action::Resize { width, height } => self.size = Rect::new(0, 0, width, height),
             Action::Tick => self.on_tick(),
+            Action::LaunchFinished => self.finish_launches(),
             Action::ProfilesChanged => self.reload_profiles(false),
             Action::Resumed { outcome } => self.on_resumed(outcome),
             Action::Click { column, row } => self.on_click(column, row),
@@ -694,21 +711,43 @@ impl App {
             self.error(text, Some(name));
             return;
         }
-        match self.backend.launch(&name, &args) {
-            Ok(id) => {
-                // A profile whose private home a running sandbox holds runs in that one.
-                let joined = self.instances.iter().any(|s| s.id == id);
-                if joined {
-                    self.info(format!("{name} already runs as {id}: launched again in it"));
-                } else {
-                    self.info(format!("launched {name} ({id})"));
+        self.info(format!("starting {name}…"));
+        let finished = self.launched.0.clone();
+        let wake = self.wake.clone();
+        let profile = name.clone();
+        self.backend.launch(
+            &name,
+            &args,
+            Box::new(move |result| {
+                let _ = finished.send((profile, result));
+                if let Some(wake) = wake {
+                    let _ = wake.send(Event::Launched);
                 }
-                self.refresh_instances();
-                if let Some(position) = self.instances.iter().position(|s| s.id == id) {
-                    self.instance_selected = position;
+            }),
+        );
+        // A backend that answered at once (the tests') is heard now.
+        self.finish_launches();
+    }
+
+    /// Shows how the launches that ended since the last look went.
+    fn finish_launches(&mut self) {
+        while let Ok((name, result)) = self.launched.1.try_recv() {
+            match result {
+                Ok(id) => {
+                    // A profile whose private home a running sandbox holds runs in it.
+                    let joined = self.instances.iter().any(|s| s.id == id);
+                    if joined {
+                        self.info(format!("{name} already runs as {id}: launched again in it"));
+                    } else {
+                        self.info(format!("launched {name} ({id})"));
+                    }
+                    self.refresh_instances();
+                    if let Some(position) = self.instances.iter().position(|s| s.id == id) {
+                        self.instance_selected = position;
+                    }
                 }
+                Err(why) => self.error(format!("cannot launch {name}: {why}"), None),
             }
-            Err(why) => self.error(format!("cannot launch {name}: {why}"), None),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use crate::instance::collect::Collector;
 use crate::instance::control;
@@ -40,12 +41,20 @@ pub struct EntryState {
     pub autostart: Presence,
 }
 
+/// How a launch ended: the instance's id, or why the app could not start.
+pub type LaunchResult = Result<String, String>;
+
+/// Told how a launch ended, from whichever thread saw it end.
+pub type LaunchDone = Box<dyn FnOnce(LaunchResult) + Send>;
+
 /// What the TUI needs from the instance machinery. Errors are one line for the user.
 pub trait Backend: Send {
     /// Every running and recently ended instance.
     fn instances(&mut self) -> Result<Vec<Status>, String>;
-    /// Starts `profile` detached, with `args` added to its command; returns the new id.
-    fn launch(&mut self, profile: &str, args: &[String]) -> Result<String, String>;
+    /// Starts `profile` detached, with `args` added to its command, and tells `done` the
+    /// instance's id (that of the running instance the command joined, for a profile
+    /// whose private home one holds) once the app runs. May return before that.
+    fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone);
     fn stop(&mut self, id: &str) -> Result<(), String>;
     fn kill(&mut self, id: &str) -> Result<(), String>;
     fn pause(&mut self, id: &str) -> Result<(), String>;
@@ -159,15 +168,40 @@ impl Backend for LocalBackend {
         Ok(self.collector.collect(&self.store).statuses)
     }
 
-    fn launch(&mut self, profile: &str, args: &[String]) -> Result<String, String> {
+    /// `boxtop run --detach` in a thread of its own: it returns once the app runs, which
+    /// takes a moment (helpers to start, a running instance to wait for), and the TUI
+    /// stays responsive meanwhile.
+    fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone) {
         let mut command = self.command(&["run", "--detach", "--origin", "tui", profile, "--"]);
         command.args(args);
-        let id = output(&self.exe, command, &format!("launching '{profile}'"))?;
-        let id = id.trim();
-        if id.is_empty() {
-            return Err(format!("launching '{profile}': no instance id was printed"));
+        let exe = self.exe.clone();
+        let what = format!("launching '{profile}'");
+        // The thread owns `done`; if the thread cannot start, it is taken back from here.
+        let done = Arc::new(Mutex::new(Some(done)));
+        let done_in_thread = Arc::clone(&done);
+        let finish = move |done: &Mutex<Option<LaunchDone>>, result: LaunchResult| {
+            let taken = done.lock().map(|mut d| d.take()).unwrap_or(None);
+            if let Some(done) = taken {
+                done(result);
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("tui-launch".into())
+            .spawn(move || {
+                let result = output(&exe, command, &what).and_then(|id| match id.trim() {
+                    "" => Err(format!("{what}: no instance id was printed")),
+                    id => Ok(id.to_string()),
+                });
+                finish(&done_in_thread, result);
+            });
+        if let Err(err) = spawned {
+            finish(
+                &done,
+                Err(format!(
+                    "launching '{profile}': cannot start a thread: {err}"
+                )),
+            );
         }
-        Ok(id.to_string())
     }
 
     fn stop(&mut self, id: &str) -> Result<(), String> {

@@ -21,6 +21,8 @@ pub enum Event {
     Tick,
     /// Files in the user profiles folder changed (several changes in a row come as one).
     ProfilesChanged,
+    /// A launch started from the TUI has ended (its result waits in the app).
+    Launched,
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT.
     Signal(i32),
     /// Reading the terminal failed: the TUI cannot go on.

@@ -94,6 +94,7 @@ pub fn run_with(paths: &Paths, config: Config, backend: Box<dyn Backend>) -> any
     let (tx, rx) = event::channel();
     let signals = Signals::spawn(tx.clone()).context("handling signals")?;
     let mut app = App::new(paths.clone(), config.clone(), backend);
+    app.set_wake(tx.clone());
     let hook = PanicHook::install();
     let result = (|| {
         let mut tui = Tui::enter().context("setting up the terminal")?;
@@ -177,6 +178,7 @@ fn handle_batch(
             Event::Terminal(_) => {}
             Event::Tick => ticked = true,
             Event::ProfilesChanged => changed = true,
+            Event::Launched => app.update(Action::LaunchFinished),
             Event::Signal(signal)
                 if after_external
                     && (signal == signal_hook::consts::SIGINT

@@ -13,7 +13,7 @@ use ratatui::Terminal;
 
 use super::action::Action;
 use super::app::{App, Dialog, Question, RowState, Screen};
-use super::backend::{Backend, EntryState, Presence};
+use super::backend::{Backend, EntryState, LaunchDone, Presence};
 use super::Config;
 use crate::instance::status::{Origin, State, Status};
 use crate::paths::Paths;
@@ -79,6 +79,9 @@ struct FakeState {
     launch_error: Option<String>,
     installed: Vec<String>,
     logs: PathBuf,
+    /// When set, launches are answered later, by the test, as a slow launch would be.
+    defer_launches: bool,
+    deferred: Vec<LaunchDone>,
 }
 
 /// A backend that records every call and answers from `FakeState`.
@@ -104,20 +107,22 @@ impl Backend for Fake {
         Ok(self.state().instances.clone())
     }
 
-    fn launch(&mut self, profile: &str, args: &[String]) -> Result<String, String> {
+    fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone) {
         self.record(format!("launch {profile} {args:?}"));
+        if self.state().defer_launches {
+            return self.state().deferred.push(done);
+        }
         if let Some(error) = self.state().launch_error.clone() {
-            return Err(error);
+            return done(Err(error));
         }
         let id = format!("{profile:.4}new1");
         // Launched again: it runs in the sandbox holding the profile's home, as boxtop does.
-        if self.state().instances.iter().any(|s| s.id == id) {
-            return Ok(id);
+        if !self.state().instances.iter().any(|s| s.id == id) {
+            let mut launched = status(&id, profile, State::Running, 0.0, 10 << 20, 0);
+            launched.origin = Origin::Tui;
+            self.state().instances.push(launched);
         }
-        let mut launched = status(&id, profile, State::Running, 0.0, 10 << 20, 0);
-        launched.origin = Origin::Tui;
-        self.state().instances.push(launched);
-        Ok(id)
+        done(Ok(id))
     }
 
     fn stop(&mut self, id: &str) -> Result<(), String> {
@@ -595,6 +600,52 @@ fn launch_with_arguments_and_a_failed_launch() {
         fixture.fake.calls().len(),
         3,
         "a broken profile is not launched"
+    );
+}
+
+#[test]
+fn the_tui_stays_usable_while_a_launch_is_under_way() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    fixture.fake.state().defer_launches = true;
+    select(&mut app, "firefox");
+    press(&mut app, &["Enter"]);
+    assert!(
+        screen(&app).contains("starting firefox…"),
+        "{}",
+        screen(&app)
+    );
+    assert_eq!(app.live_count("firefox"), 0);
+    // Keys work meanwhile.
+    select(&mut app, "mousepad");
+    assert_eq!(app.selected_row().unwrap().name, "mousepad");
+    let done = fixture.fake.state().deferred.pop().unwrap();
+    fixture.fake.state().instances.push(status(
+        "firenew1",
+        "firefox",
+        State::Running,
+        0.0,
+        10 << 20,
+        0,
+    ));
+    done(Ok("firenew1".into()));
+    app.update(Action::LaunchFinished);
+    assert!(
+        screen(&app).contains("launched firefox (firenew1)"),
+        "{}",
+        screen(&app)
+    );
+    assert_eq!(app.live_count("firefox"), 1);
+    assert_eq!(app.selected_instance().unwrap().id, "firenew1");
+
+    press(&mut app, &["Enter"]);
+    let done = fixture.fake.state().deferred.pop().unwrap();
+    done(Err("the app is not installed here".into()));
+    app.update(Action::LaunchFinished);
+    assert!(
+        screen(&app).contains("cannot launch mousepad: the app is not installed here"),
+        "{}",
+        screen(&app)
     );
 }
 

@@ -49,6 +49,55 @@ fn sh(world: &World, name: &str, keys: &str, script: &str) -> Output {
         .expect("run boxtop")
 }
 
+/// `boxtop run --profile-file PROFILE -- ARGS` in the background, output discarded;
+/// killed when dropped (the sandbox dies with it).
+fn run_in_background(world: &World, profile: &Path, args: &[&str]) -> Server {
+    let mut all = vec!["run", "--profile-file", profile.to_str().unwrap(), "--"];
+    all.extend_from_slice(args);
+    Server(
+        world
+            .boxtop(&all)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// A server started by `command`, its output discarded, once the socket `socket`
+/// (relative to the runtime folder) is there.
+fn server_with_socket(world: &World, mut command: Command, socket: &str, what: &str) -> Server {
+    let server = Server(
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let socket = world.runtime_dir.join(socket);
+    wait_until(what, Duration::from_secs(20), || socket.exists());
+    server
+}
+
+/// Without the grant, inside a sandbox with profile keys `keys`: `client` fails to
+/// connect and the socket at `socket` (a path inside) is absent.
+fn assert_unreachable(world: &World, name: &str, keys: &str, client: &str, socket: &str) {
+    let out = sh(
+        world,
+        name,
+        keys,
+        &format!(
+            "{client} >/dev/null 2>&1 && echo CONNECTED; test ! -e \"{socket}\" && echo no-socket"
+        ),
+    );
+    assert_ok(&out, &format!("a sandbox with {keys}"));
+    assert!(
+        stdout(&out).contains("no-socket") && !stdout(&out).contains("CONNECTED"),
+        "{client} with {keys}: {}",
+        stdout(&out)
+    );
+}
+
 pub(crate) fn assert_ok(output: &Output, what: &str) {
     assert!(
         output.status.success(),
@@ -160,14 +209,7 @@ fn x11_grant_connects_shows_a_window_and_holds_one_cookie() {
     );
 
     let profile = world.profile("xwin", "command = [\"xmessage\", \"-geometry\", \"300x100+10+10\", \"boxtop-window\"]\ndisplay = \"x11\"\n[home]\nephemeral = true\n");
-    let app = Server(
-        world
-            .boxtop(&["run", "--profile-file", profile.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let app = run_in_background(&world, &profile, &[]);
     let tree = || x_windows(&world);
     wait_until(
         "the sandboxed xmessage window",
@@ -228,12 +270,12 @@ fn wayland_grant_reaches_weston_and_nothing_without_it() {
     );
     assert_ok(&with, "wayland-info inside a wayland sandbox");
     assert!(stdout(&with).contains("wayland-ok"));
-    let without = sh(&world, "wlno", "display = \"none\"", "wayland-info >/dev/null 2>&1 && echo CONNECTED; test ! -e \"$XDG_RUNTIME_DIR/wayland-boxtop\" && echo no-socket");
-    assert_ok(&without, "sandbox without display");
-    assert!(
-        stdout(&without).contains("no-socket") && !stdout(&without).contains("CONNECTED"),
-        "{}",
-        stdout(&without)
+    assert_unreachable(
+        &world,
+        "wlno",
+        "display = \"none\"",
+        "wayland-info",
+        "$XDG_RUNTIME_DIR/wayland-boxtop",
     );
     drop(server);
 }
@@ -266,31 +308,21 @@ fn wav(seconds: u32) -> Vec<u8> {
 /// A PulseAudio server of the test user with a null sink, listening where sessions keep
 /// it (`$XDG_RUNTIME_DIR/pulse/native`); returns once the socket is there.
 pub(crate) fn pulse_server(world: &World, pulseaudio: &Path) -> Server {
-    let server = Server(
-        world
-            .command(pulseaudio)
-            .args([
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "-n",
-                "--disallow-exit",
-                "--log-target=stderr",
-            ])
-            .args([
-                "--load=module-native-protocol-unix",
-                "--load=module-null-sink sink_name=boxtop_null",
-                "--load=module-always-sink",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let socket = world.runtime_dir.join("pulse/native");
-    wait_until("PulseAudio's socket", Duration::from_secs(20), || {
-        socket.exists()
-    });
-    server
+    let mut command = world.command(pulseaudio);
+    command
+        .args([
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "-n",
+            "--disallow-exit",
+            "--log-target=stderr",
+        ])
+        .args([
+            "--load=module-native-protocol-unix",
+            "--load=module-null-sink sink_name=boxtop_null",
+            "--load=module-always-sink",
+        ]);
+    server_with_socket(world, command, "pulse/native", "PulseAudio's socket")
 }
 
 #[test]
@@ -314,20 +346,7 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
 
     let profile = world.profile("player", "command = [\"paplay\"]\naudio = \"pulseaudio\"\n[home]\nephemeral = true\n[[home.share]]\npath = \"Music\"\n");
     let tone = world.home.join("Music/tone.wav");
-    let player = Server(
-        world
-            .boxtop(&[
-                "run",
-                "--profile-file",
-                profile.to_str().unwrap(),
-                "--",
-                tone.to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let player = run_in_background(&world, &profile, &[tone.to_str().unwrap()]);
     wait_until(
         "the sandboxed stream in `pactl list sink-inputs`",
         Duration::from_secs(15),
@@ -342,12 +361,12 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
     );
     drop(player);
 
-    let without = sh(&world, "pano", "audio = \"none\"", "pactl info >/dev/null 2>&1 && echo CONNECTED; test ! -e \"$XDG_RUNTIME_DIR/pulse/native\" && echo no-socket");
-    assert_ok(&without, "sandbox without audio");
-    assert!(
-        stdout(&without).contains("no-socket") && !stdout(&without).contains("CONNECTED"),
-        "{}",
-        stdout(&without)
+    assert_unreachable(
+        &world,
+        "pano",
+        "audio = \"none\"",
+        "pactl info",
+        "$XDG_RUNTIME_DIR/pulse/native",
     );
     drop(server);
 }
@@ -355,19 +374,8 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
 /// A PipeWire daemon of the test user (the configuration its package ships), listening
 /// where sessions keep it (`$XDG_RUNTIME_DIR/pipewire-0`); returns once the socket is there.
 fn pipewire_server(world: &World) -> Server {
-    let server = Server(
-        world
-            .command(&require("pipewire", "pipewire-bin"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let socket = world.runtime_dir.join("pipewire-0");
-    wait_until("PipeWire's socket", Duration::from_secs(20), || {
-        socket.exists()
-    });
-    server
+    let command = world.command(&require("pipewire", "pipewire-bin"));
+    server_with_socket(world, command, "pipewire-0", "PipeWire's socket")
 }
 
 #[test]
@@ -401,14 +409,7 @@ fn pipewire_grant_reaches_the_daemon_and_nothing_without_it() {
         "monitor",
         "command = [\"pw-mon\"]\naudio = \"pipewire\"\n[home]\nephemeral = true\n",
     );
-    let monitor = Server(
-        world
-            .boxtop(&["run", "--profile-file", profile.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let monitor = run_in_background(&world, &profile, &[]);
     let pw_cli = require("pw-cli", "pipewire-bin");
     wait_until(
         "the sandboxed pw-mon in `pw-cli ls Client`",
@@ -424,18 +425,12 @@ fn pipewire_grant_reaches_the_daemon_and_nothing_without_it() {
     );
     drop(monitor);
 
-    let without = sh(
+    assert_unreachable(
         &world,
         "pwno",
         "audio = \"none\"",
-        "pw-cli info 0 >/dev/null 2>&1 && echo CONNECTED; \
-         test ! -e \"$XDG_RUNTIME_DIR/pipewire-0\" && echo no-socket",
-    );
-    assert_ok(&without, "sandbox without audio");
-    assert!(
-        stdout(&without).contains("no-socket") && !stdout(&without).contains("CONNECTED"),
-        "{}",
-        stdout(&without)
+        "pw-cli info 0",
+        "$XDG_RUNTIME_DIR/pipewire-0",
     );
     drop(server);
 }

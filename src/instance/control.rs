@@ -34,6 +34,8 @@ pub enum ControlError {
     },
     #[error("instance {id} did not end within {secs} s after SIGKILL")]
     Stuck { id: String, secs: u64 },
+    #[error("instance {id} is paused: resume it first (`boxtop resume {id}`)")]
+    Paused { id: String },
     #[error("instance {id}: {source}")]
     Enter {
         id: String,
@@ -72,6 +74,14 @@ fn init_of(record: &Record) -> Result<ProcRef, ControlError> {
             id: record.id.clone(),
             state: describe_end(record),
         }),
+    }
+}
+
+/// Frozen by its cgroup, or (without one) its init stopped by SIGSTOP.
+fn is_paused(record: &Record, init: ProcRef) -> bool {
+    match record.cgroup.as_deref().filter(|d| d.exists()) {
+        Some(dir) => cgroup::is_frozen(dir),
+        None => super::procfs::Stat::read(init.pid).is_ok_and(|s| matches!(s.state, 'T' | 't')),
     }
 }
 
@@ -213,6 +223,13 @@ pub fn enter_then(
     on_started: Option<&dyn Fn()>,
 ) -> Result<i32, ControlError> {
     let init = init_of(record)?;
+    // A command joining a frozen cgroup would freeze with it, and one beside stopped
+    // processes would wait for them: neither comes back.
+    if is_paused(record, init) {
+        return Err(ControlError::Paused {
+            id: record.id.clone(),
+        });
+    }
     if let Some(dir) = record.cgroup.as_deref().filter(|d| d.exists()) {
         // The command counts as part of the instance: limits, stats, freeze, kill.
         let _ = std::fs::write(dir.join("cgroup.procs"), std::process::id().to_string());

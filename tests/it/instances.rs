@@ -619,6 +619,18 @@ fn delegated_cgroup_holds_each_instance_freezes_it_and_limits_pids() {
     let before = cpu_ticks(&pids);
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(cpu_ticks(&pids), before, "a frozen app used CPU");
+    // A command entering the frozen cgroup would freeze with it: refused at once.
+    let enter = b
+        .world
+        .boxtop(&["enter", &first, "--", "true"])
+        .output()
+        .unwrap();
+    assert!(
+        !enter.status.success() && stderr(&enter).contains("is paused: resume it first"),
+        "{:?}: {}",
+        enter.status,
+        stderr(&enter)
+    );
     b.ok(&["resume", &first]);
     assert_eq!(b.state(&first), "running");
     std::thread::sleep(Duration::from_millis(300));
@@ -729,6 +741,19 @@ fn a_second_launch_runs_in_the_sandbox_holding_the_private_home() {
         Duration::from_secs(10),
         || std::fs::read_to_string(&result).is_ok_and(|t| t.contains("same-sandbox")),
     );
+
+    // A paused sandbox cannot take a command: it would wait for it forever.
+    let pause = b.world.boxtop(&["pause", &id]).output().unwrap();
+    assert!(pause.status.success(), "{}", stderr(&pause));
+    let frozen = run(&["--detach"], "true");
+    assert!(!frozen.status.success());
+    assert!(
+        stderr(&frozen).contains(&format!("instance {id} is paused: resume it first")),
+        "{}",
+        stderr(&frozen)
+    );
+    let resume = b.world.boxtop(&["resume", &id]).output().unwrap();
+    assert!(resume.status.success(), "{}", stderr(&resume));
 
     let separate = run(
         &["--new-instance"],

@@ -1172,17 +1172,68 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
         count > 10,
         "the screenshot does not show a window ({count} colours)"
     );
+    // Launched again, as from the menu: the file goes to the running editor, through its
+    // own single-instance call (D-Bus) inside the sandbox that holds its home; the second
+    // mousepad then exits, leaving the processes there were.
+    let processes = || {
+        let ps = world
+            .boxtop(&["ps", "--json", "--interval", "0"])
+            .output()
+            .unwrap();
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+        listed
+            .iter()
+            .find(|s| s["id"] == id.as_str())
+            .map(|s| s["processes"].as_u64().unwrap_or(0))
+            .unwrap_or(0)
+    };
+    let before = processes();
+    let second = documents.join("boxtop-second.txt");
+    std::fs::write(&second, "a second file\n").unwrap();
+    world.fix_owner();
+    let again = world
+        .boxtop(&[
+            "run",
+            "--detach",
+            "mousepad",
+            "--",
+            second.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&again, "boxtop run --detach mousepad, again");
+    assert_eq!(stdout(&again).trim(), id, "{}", stderr(&again));
+    let started = std::time::Instant::now();
+    while !tree().contains("boxtop-second.txt") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the running mousepad did not open the second file; windows:\n{}\nits log:\n{}",
+            tree(),
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(logs().contains("launched again from cli"), "{}", logs());
+    let started = std::time::Instant::now();
+    while processes() != before {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the second mousepad stayed: {} processes, {before} before it",
+            processes()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let ps = world
         .boxtop(&["ps", "--json", "--interval", "0"])
         .output()
         .unwrap();
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
-    assert!(
-        listed
-            .iter()
-            .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running"),
-        "{listed:?}"
-    );
+    let mousepads: Vec<_> = listed
+        .iter()
+        .filter(|s| s["profile"] == "mousepad" && s["state"]["state"] == "running")
+        .collect();
+    assert_eq!(mousepads.len(), 1, "one mousepad sandbox: {listed:?}");
+    assert_eq!(mousepads[0]["id"], id.as_str());
     let stop = world
         .boxtop(&["stop", &id, "--timeout", "5"])
         .output()

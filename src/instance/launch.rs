@@ -232,6 +232,7 @@ fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) 
 /// for it (forwarding termination signals) and returns the app's exit code.
 pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, LaunchError> {
     let store = store(launch.paths);
+    init::hold_forwarded_signals().map_err(SpawnError::Wait)?;
     let (started, mut record) = start_recorded(launch, prepared, &store, false, None)?;
     for note in &record.limit_notes {
         eprintln!("boxtop: {}: {note}", launch.id);

@@ -1,7 +1,7 @@
 //! Process supervision shared by the sandbox's pid 1 and by boxtop outside it: forwarding
 //! termination signals to one child, reaping, and turning a wait status into an exit code.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
@@ -21,25 +21,55 @@ pub const FORWARDED: &[Signal] = &[
 
 static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
 
+/// Forwarded signals that arrived before there was a child to forward them to, one bit
+/// per signal number.
+static PENDING: AtomicU64 = AtomicU64::new(0);
+
 extern "C" fn forward(signal: libc::c_int) {
-    let pid = FORWARD_TO.load(Ordering::Relaxed);
+    let pid = FORWARD_TO.load(Ordering::SeqCst);
     if pid > 0 {
         // SAFETY: kill(2) is async-signal-safe and takes plain integers.
         unsafe { libc::kill(pid, signal) };
+    } else if (0..64).contains(&signal) {
+        PENDING.fetch_or(1 << signal, Ordering::SeqCst);
     }
 }
 
-/// From now on, the forwarded signals received by this process go to `child`.
-pub fn forward_signals_to(child: Pid) -> Result<(), Errno> {
-    FORWARD_TO.store(child.as_raw(), Ordering::Relaxed);
+fn install_forwarding() -> Result<(), Errno> {
     let action = SigAction::new(
         SigHandler::Handler(forward),
         SaFlags::SA_RESTART,
         SigSet::empty(),
     );
     for signal in FORWARDED {
-        // SAFETY: the handler only reads an atomic and calls kill(2).
+        // SAFETY: the handler only touches atomics and calls kill(2).
         unsafe { sigaction(*signal, &action) }?;
+    }
+    Ok(())
+}
+
+/// Catches the forwarded signals before the child exists: one that arrives while the
+/// sandbox is being built is kept, and passed on by `forward_signals_to`, instead of
+/// killing this process (and the sandbox with it) before the app could see it.
+pub fn hold_forwarded_signals() -> Result<(), Errno> {
+    install_forwarding()
+}
+
+/// Drops the signals held so far (a child cloned from a holding process inherits them).
+pub fn forget_held_signals() {
+    PENDING.store(0, Ordering::SeqCst);
+}
+
+/// From now on, the forwarded signals received by this process go to `child`; those
+/// held since `hold_forwarded_signals` go to it now.
+pub fn forward_signals_to(child: Pid) -> Result<(), Errno> {
+    FORWARD_TO.store(child.as_raw(), Ordering::SeqCst);
+    install_forwarding()?;
+    let pending = PENDING.swap(0, Ordering::SeqCst);
+    for signal in FORWARDED {
+        if pending & (1 << (*signal as i32)) != 0 {
+            let _ = nix::sys::signal::kill(child, *signal);
+        }
     }
     Ok(())
 }

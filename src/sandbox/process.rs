@@ -167,6 +167,8 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
     let (error_read, error_write) =
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(EnterError::Fork)?;
     let keep_terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    // A termination signal from now on is held, then passed on to the command.
+    init::hold_forwarded_signals().map_err(EnterError::Wait)?;
     // SAFETY: the caller is single-threaded; the child only runs the code below and
     // execve.
     match unsafe { nix::unistd::fork() }.map_err(EnterError::Fork)? {

@@ -350,6 +350,8 @@ fn child_main(
     status_write: OwnedFd,
     rlimits: &[(Resource, u64)],
 ) -> ! {
+    // Signals boxtop held before the clone are boxtop's to pass on, to this process.
+    init::forget_held_signals();
     let keep = [error_write.as_raw_fd(), status_write.as_raw_fd()];
     let app = match build_and_fork(prepared, sync_read, &keep, rlimits) {
         Ok(app) => app,

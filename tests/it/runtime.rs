@@ -494,3 +494,73 @@ fn sigterm_to_boxtop_reaches_the_app() {
         "the app's TERM trap ran and its exit code came back"
     );
 }
+
+/// Whether `pid` catches SIGTERM (its bit in `SigCgt` of /proc/PID/status).
+fn catches_sigterm(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (libc::SIGTERM - 1)) != 0)
+}
+
+#[test]
+fn sigterm_while_the_sandbox_is_being_built_reaches_the_app() {
+    let world = World::new();
+    let marker = format!("boxtop-early-{}", std::process::id());
+    let profile = world.profile(
+        "early",
+        &format!("command = [\"/bin/sleep\", \"1000\"]\n[env]\nTEST_MARKER = \"{marker}\"\n[home]\nephemeral = true\n"),
+    );
+    // Sent as soon as boxtop catches SIGTERM, the signal most often arrives while the
+    // sandbox is still being built, before the app exists; a few tries make sure one did.
+    let mut early = 0;
+    for _ in 0..5 {
+        let mut child = world
+            .boxtop(&["run", "--profile-file", profile.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !catches_sigterm(child.id()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "boxtop never caught SIGTERM"
+            );
+            std::thread::yield_now();
+        }
+        let app_was_running = !pids_with_marker(&marker).is_empty();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        if !app_was_running {
+            early += 1;
+        }
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("the SIGTERM sent while boxtop started never reached the app");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            status.code(),
+            Some(128 + libc::SIGTERM),
+            "boxtop passed the signal on and reported the app's death by it: {status:?}"
+        );
+        wait_until("the app to be gone", Duration::from_secs(5), || {
+            pids_with_marker(&marker).is_empty()
+        });
+    }
+    assert!(
+        early > 0,
+        "boxtop caught SIGTERM only once the app ran: a signal during the build would kill it"
+    );
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{assert_probe_ok, is_root, stderr, stdout, wait_until, World, Xvfb};
+use crate::support::{accepts, assert_probe_ok, is_root, stderr, stdout, wait_until, World, Xvfb};
 
 /// A server process killed when dropped.
 pub(crate) struct Server(pub(crate) Child);
@@ -75,7 +75,7 @@ fn server_with_socket(world: &World, mut command: Command, socket: &str, what: &
             .unwrap(),
     );
     let socket = world.runtime_dir.join(socket);
-    wait_until(what, Duration::from_secs(20), || socket.exists());
+    wait_until(what, Duration::from_secs(20), || accepts(&socket));
     server
 }
 
@@ -260,7 +260,9 @@ fn wayland_grant_reaches_weston_and_nothing_without_it() {
             .unwrap(),
     );
     let path = world.runtime_dir.join(socket);
-    wait_until("weston's socket", Duration::from_secs(15), || path.exists());
+    wait_until("weston's socket", Duration::from_secs(15), || {
+        accepts(&path)
+    });
     world.env.insert("WAYLAND_DISPLAY".into(), socket.into());
     let with = sh(
         &world,
@@ -549,29 +551,34 @@ impl SessionBus {
                 .unwrap(),
         );
         wait_until("the session bus socket", Duration::from_secs(10), || {
-            socket.exists()
+            accepts(&socket)
         });
         world.env.insert(
             "DBUS_SESSION_BUS_ADDRESS".into(),
             format!("unix:path={}", socket.display()),
         );
-        let services = [ALLOWED, DENIED]
+        // A test service: dbus-test-tool echo owning `name`, its stderr kept for a failure.
+        let service_log = |name: &str| world.root.path().join(format!("{name}.log"));
+        let start_service = |name: &str| {
+            Server(
+                world
+                    .command(&echo)
+                    .args(["echo", &format!("--name={name}")])
+                    .stdout(Stdio::null())
+                    .stderr(std::fs::File::create(service_log(name)).unwrap())
+                    .spawn()
+                    .unwrap(),
+            )
+        };
+        let mut services: Vec<Server> = [ALLOWED, DENIED]
             .iter()
-            .map(|name| {
-                Server(
-                    world
-                        .command(&echo)
-                        .args(["echo", &format!("--name={name}")])
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .spawn()
-                        .unwrap(),
-                )
-            })
+            .map(|name| start_service(name))
             .collect();
-        // Both answer on the host bus: what fails inside is the proxy's doing.
+        // Both answer on the host bus: what fails inside is the proxy's doing. A service
+        // that gave up (it connected while the busy daemon was not answering yet) is
+        // started again.
         let start = Instant::now();
-        for name in [ALLOWED, DENIED] {
+        for (index, name) in [ALLOWED, DENIED].into_iter().enumerate() {
             loop {
                 let call = world
                     .command(&dbus_send)
@@ -583,10 +590,18 @@ impl SessionBus {
                 }
                 assert!(
                     start.elapsed() < Duration::from_secs(15),
-                    "{name} does not answer on the test's session bus: {}\ndbus-daemon's log:\n{}",
+                    "{name} does not answer on the test's session bus: {}\ndbus-daemon's log:\n{}\nthe service's log:\n{}",
                     stderr(&call),
-                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                    std::fs::read_to_string(&log_path).unwrap_or_default(),
+                    std::fs::read_to_string(service_log(name)).unwrap_or_default()
                 );
+                if let Ok(Some(status)) = services[index].0.try_wait() {
+                    eprintln!(
+                        "{name}: the service ended ({status}), started again; it said: {}",
+                        std::fs::read_to_string(service_log(name)).unwrap_or_default()
+                    );
+                    services[index] = start_service(name);
+                }
                 std::thread::sleep(Duration::from_millis(50));
             }
         }

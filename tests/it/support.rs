@@ -231,6 +231,12 @@ pub fn assert_probe_ok(output: &Output, min_results: usize) -> Vec<String> {
 }
 
 /// Polls `done` until it holds, failing the test after `timeout`.
+/// Whether a server listens on the Unix socket `path`: the file appears when the server
+/// binds it, a moment before it listens, when a connection is refused.
+pub fn accepts(path: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(path).is_ok()
+}
+
 pub fn wait_until(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
     while !done() {
@@ -292,8 +298,12 @@ impl Xvfb {
         );
         let child = world
             .command(&xvfb)
+            // -noreset: by default the server resets when its last client leaves (a
+            // readiness check, each xwininfo), and a client connecting meanwhile fails
+            // with "cannot open display".
             .args([
                 format!(":{display}"),
+                "-noreset".into(),
                 "-nolisten".into(),
                 "tcp".into(),
                 "-screen".into(),
@@ -309,13 +319,13 @@ impl Xvfb {
         let server = Xvfb { child };
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
         for _ in 0..100 {
-            if socket.exists() {
+            if accepts(&socket) {
                 return server;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         drop(server);
-        panic!("Xvfb :{display} did not create {}", socket.display());
+        panic!("Xvfb :{display} did not listen on {}", socket.display());
     }
 }
 

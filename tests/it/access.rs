@@ -98,6 +98,15 @@ fn assert_unreachable(world: &World, name: &str, keys: &str, client: &str, socke
     );
 }
 
+/// An instance killed when dropped, even when an assertion fails first.
+struct KillOnDrop<'a>(&'a World, String);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.boxtop(&["kill", &self.1]).output();
+    }
+}
+
 pub(crate) fn assert_ok(output: &Output, what: &str) {
     assert!(
         output.status.success(),
@@ -896,6 +905,74 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
                 .any(|line| line.starts_with("default via ") && !line.contains(" dev lo")),
             "no default route inside:\n{text}"
         );
+        // The instance's network bytes: what the app sent out through pasta, read from its
+        // namespace while it runs.
+        let sent = 1_000_000u64;
+        // Bounded: a sandbox that never sends must fail the test, not hang it.
+        remote_server.set_nonblocking(true).unwrap();
+        let receiver = std::thread::spawn(move || {
+            use std::io::Read;
+            let started = Instant::now();
+            // The earlier check's connection, empty, waits in the backlog first.
+            while started.elapsed() < Duration::from_secs(20) {
+                let Ok((mut stream, _)) = remote_server.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(20)))
+                    .unwrap();
+                let mut received = Vec::new();
+                let _ = stream.read_to_end(&mut received);
+                if !received.is_empty() {
+                    return received.len() as u64;
+                }
+            }
+            0
+        });
+        let detached = world
+            .boxtop(&[
+                "run",
+                "--detach",
+                "--profile-file",
+                profile.to_str().unwrap(),
+                "--",
+                &format!("$HOME/probe-bin/probe tcp-send {remote} {sent}; exec sleep 1000"),
+            ])
+            .output()
+            .unwrap();
+        assert_ok(&detached, "boxtop run --detach, isolated");
+        let id = stdout(&detached).trim().to_string();
+        let _guard = KillOnDrop(&world, id.clone());
+        assert_eq!(
+            receiver.join().unwrap(),
+            sent,
+            "what the server outside received; the app's log:\n{}",
+            stdout(&world.boxtop(&["logs", &id]).output().unwrap())
+        );
+        let bytes = || {
+            let ps = world
+                .boxtop(&["ps", "--json", "--interval", "0"])
+                .output()
+                .unwrap();
+            let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+            let status = listed.into_iter().find(|s| s["id"] == id.as_str());
+            status.map(|s| (s["net_rx_bytes"].as_u64(), s["net_tx_bytes"].as_u64()))
+        };
+        wait_until(
+            "the instance's sent bytes in ps",
+            Duration::from_secs(10),
+            || matches!(bytes(), Some((Some(rx), Some(tx))) if tx >= sent && rx > 0),
+        );
+        let kill = world.boxtop(&["kill", &id]).output().unwrap();
+        assert_ok(&kill, "boxtop kill");
+        wait_until(
+            "pasta to end with the instance",
+            Duration::from_secs(10),
+            || processes_in_my_network().is_empty(),
+        );
+
         // pasta served that sandbox alone: it must be gone with it.
         let left = processes_in_my_network();
         assert!(
@@ -1162,13 +1239,6 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
         .unwrap();
     assert_ok(&launched, "boxtop run --detach mousepad");
     let id = stdout(&launched).trim().to_string();
-    // Killed even when an assertion below fails.
-    struct KillOnDrop<'a>(&'a World, String);
-    impl Drop for KillOnDrop<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.boxtop(&["kill", &self.1]).output();
-        }
-    }
     let _guard = KillOnDrop(&world, id.clone());
     let tree = || x_windows(&world);
     let logs = || stdout(&world.boxtop(&["logs", &id]).output().unwrap());

@@ -174,6 +174,11 @@ const CHECKS: &[Check] = &[
         run: network::tcp_reachable,
     },
     Check {
+        name: "tcp-send",
+        args: "IP:PORT BYTES",
+        run: network::tcp_send,
+    },
+    Check {
         name: "only-lo",
         args: "",
         run: network::only_lo,

@@ -99,6 +99,23 @@ pub fn tcp_reachable(args: &[String], report: &mut Report) -> Result<(), Usage> 
     Ok(())
 }
 
+/// `tcp-send IP:PORT BYTES`: connects and sends BYTES zero bytes, all of them.
+pub fn tcp_send(args: &[String], report: &mut Report) -> Result<(), Usage> {
+    use std::io::Write;
+    let [address, bytes] = exact::<2>(args)?;
+    let address = socket_address(address)?;
+    let bytes: usize = crate::args::number("BYTES", bytes)?;
+    report.whole(
+        TcpStream::connect_timeout(&address, TCP_TIMEOUT)
+            .and_then(|mut stream| {
+                stream.write_all(&vec![0u8; bytes])?;
+                stream.shutdown(std::net::Shutdown::Write)
+            })
+            .map_err(|error| format!("sending {bytes} bytes to {address}: {}", io_text(&error))),
+    );
+    Ok(())
+}
+
 /// `tcp-unreachable IP:PORT`: no connection is made within 2 seconds.
 pub fn tcp_unreachable(args: &[String], report: &mut Report) -> Result<(), Usage> {
     let [address] = exact::<1>(args)?;

@@ -952,11 +952,7 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
             stdout(&world.boxtop(&["logs", &id]).output().unwrap())
         );
         let bytes = || {
-            let ps = world
-                .boxtop(&["ps", "--json", "--interval", "0"])
-                .output()
-                .unwrap();
-            let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+            let listed = world.ps();
             let status = listed.into_iter().find(|s| s["id"] == id.as_str());
             status.map(|s| (s["net_rx_bytes"].as_u64(), s["net_tx_bytes"].as_u64()))
         };
@@ -1261,11 +1257,7 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
     // own single-instance call (D-Bus) inside the sandbox that holds its home; the second
     // mousepad then exits, leaving the processes there were.
     let processes = || {
-        let ps = world
-            .boxtop(&["ps", "--json", "--interval", "0"])
-            .output()
-            .unwrap();
-        let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+        let listed = world.ps();
         listed
             .iter()
             .find(|s| s["id"] == id.as_str())
@@ -1308,11 +1300,7 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let ps = world
-        .boxtop(&["ps", "--json", "--interval", "0"])
-        .output()
-        .unwrap();
-    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+    let listed = world.ps();
     let mousepads: Vec<_> = listed
         .iter()
         .filter(|s| s["profile"] == "mousepad" && s["state"]["state"] == "running")

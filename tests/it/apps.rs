@@ -75,13 +75,8 @@ struct Launched<'a> {
 
 impl Launched<'_> {
     fn is_running(&self) -> bool {
-        let ps = self
-            .world
-            .boxtop(&["ps", "--json", "--interval", "0"])
-            .output()
-            .unwrap();
-        let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
-        listed
+        self.world
+            .ps()
             .iter()
             .any(|s| s["id"] == self.id.as_str() && s["state"]["state"] == "running")
     }

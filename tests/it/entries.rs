@@ -975,11 +975,7 @@ mode = "rw"
         Duration::from_secs(20),
         || std::fs::read(&seen).is_ok_and(|bytes| bytes == b"not really a png"),
     );
-    let ps = world
-        .boxtop(&["ps", "--json", "--interval", "0"])
-        .output()
-        .unwrap();
-    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap();
+    let listed = world.ps();
     let ids: Vec<String> = listed
         .iter()
         .filter(|s| s["profile"] == "viewer")
@@ -1018,11 +1014,7 @@ mode = "rw"
         crate::support::stderr(&launched)
     );
     crate::support::wait_until("the autostarted instance", Duration::from_secs(20), || {
-        let ps = world
-            .boxtop(&["ps", "--json", "--interval", "0"])
-            .output()
-            .unwrap();
-        let listed: Vec<serde_json::Value> = serde_json::from_slice(&ps.stdout).unwrap_or_default();
+        let listed = world.ps();
         listed.iter().any(|s| {
             s["profile"] == "viewer"
                 && s["origin"] == "autostart"

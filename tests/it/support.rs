@@ -53,6 +53,15 @@ pub fn probe_binary() -> PathBuf {
 }
 
 impl World {
+    /// `boxtop ps --json --interval 0`: every instance's status (none if it fails).
+    pub fn ps(&self) -> Vec<serde_json::Value> {
+        let output = self
+            .boxtop(&["ps", "--json", "--interval", "0"])
+            .output()
+            .expect("run boxtop ps");
+        serde_json::from_slice(&output.stdout).unwrap_or_default()
+    }
+
     pub fn new() -> World {
         let root = tempfile::Builder::new()
             .prefix("boxtop-it-")

@@ -195,12 +195,7 @@ impl Term {
     }
 
     fn ps(&self) -> Vec<Value> {
-        let output = self
-            .world
-            .boxtop(&["ps", "--json", "--interval", "0"])
-            .output()
-            .expect("run boxtop ps");
-        serde_json::from_slice(&output.stdout).unwrap_or_default()
+        self.world.ps()
     }
 
     fn status(&self, id: &str) -> Value {

@@ -450,22 +450,24 @@ fn remount(target: &Path, flags: MsFlags) -> Result<(), Errno> {
     )
 }
 
-/// Writes a new file with `mode` (the sandbox's pid 1 runs with umask 0).
+/// Writes a file with `mode`: created with it (the sandbox's pid 1 runs with umask 0),
+/// or, when a file is already there, overwritten and given the mode.
 fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
+    match std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(mode)
-        .open(path)?;
-    file.write_all(contents)?;
-    // An existing file keeps its mode through open: set it.
-    if file.metadata()?.permissions().mode() & 0o7777 != mode {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        .open(path)
+    {
+        Ok(mut file) => file.write_all(contents),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::write(path, contents)?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        }
+        Err(err) => Err(err),
     }
-    Ok(())
 }
 
 /// Mount points of the calling process's namespace, from `/proc/self/mountinfo`.

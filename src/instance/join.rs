@@ -15,12 +15,10 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nix::fcntl::OFlag;
-
 use super::control::{self, ControlError};
 use super::record::{now, Record, Store, StoreError};
 use super::status::Origin;
-use crate::sandbox::process::{self, Forked};
+use crate::sandbox::process::{self, Report};
 
 /// How long a launch waits for the sandbox holding the home to be recorded as running.
 pub const HOLDER_WAIT: Duration = Duration::from_secs(5);
@@ -132,23 +130,12 @@ pub fn run_detached_in(record: &Record, argv: &[String], origin: Origin) -> Resu
         id: record.id.clone(),
         reason,
     };
-    let (report_read, report_write) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| failed(e.to_string()))?;
-    match process::fork_detached().map_err(|e| failed(e.to_string()))? {
-        Forked::Parent(_) => {
-            drop(report_write);
-            let report = read_report(report_read);
-            match report.first() {
-                Some(b'O') => Ok(()),
-                Some(_) => Err(failed(String::from_utf8_lossy(&report[1..]).into_owned())),
-                None => Err(failed("it ended without a word".into())),
-            }
-        }
-        Forked::Child => {
-            drop(report_read);
-            let code = run_in(record, argv, origin, &report_write);
-            std::process::exit(code)
-        }
+    let report = process::fork_detached_reporting(|report| run_in(record, argv, origin, &report))
+        .map_err(|e| failed(e.to_string()))?;
+    match report {
+        Report::Started => Ok(()),
+        Report::Failed { reason, .. } => Err(failed(reason)),
+        Report::Silent => Err(failed("it ended without a word".into())),
     }
 }
 
@@ -187,21 +174,6 @@ fn run_in(record: &Record, argv: &[String], origin: Origin, report: &OwnedFd) ->
             125
         }
     }
-}
-
-/// The first report byte, and the rest when it is an error (the writer then exits).
-fn read_report(fd: OwnedFd) -> Vec<u8> {
-    use std::io::Read;
-    let mut file = File::from(fd);
-    let mut first = [0u8; 1];
-    let mut out = Vec::new();
-    if matches!(file.read(&mut first), Ok(1)) {
-        out.push(first[0]);
-        if first[0] != b'O' {
-            let _ = file.read_to_end(&mut out);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

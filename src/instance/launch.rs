@@ -20,7 +20,7 @@ use crate::paths::Paths;
 use crate::profile::Limits;
 use crate::sandbox::init::{self, Ended};
 use crate::sandbox::plan::Namespace;
-use crate::sandbox::process::{self, Forked};
+use crate::sandbox::process::{self, Report};
 use crate::sandbox::spawn::{self, Prepared, SpawnError, StartOptions, Started};
 
 /// What a launch needs besides the prepared sandbox.
@@ -254,40 +254,23 @@ pub fn run_detached(launch: &Launch, prepared: &Prepared) -> Result<String, Laun
     store.ensure()?;
     let log_dir = log_dir(launch.paths);
     let log_path = logs::log_path(&log_dir, &launch.id);
-    let (report_read, report_write) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| LaunchError::Supervisor(e.to_string()))?;
-    match process::fork_detached().map_err(|e| LaunchError::Supervisor(e.to_string()))? {
-        Forked::Parent(child) => {
-            drop(report_write);
-            let report = read_to_end(report_read);
-            // The supervisor lives on; it is re-parented when this process exits.
-            let _ = child;
-            match report.first() {
-                Some(b'O') => Ok(launch.id.clone()),
-                Some(kind) => Err(LaunchError::Failed {
-                    reason: String::from_utf8_lossy(&report[1..]).into_owned(),
-                    code: if *kind == b'E' { 127 } else { 125 },
-                }),
-                None => Err(LaunchError::Supervisor(format!(
-                    "it ended without a word; see {}",
-                    log_path.display()
-                ))),
-            }
-        }
-        Forked::Child => {
-            drop(report_read);
-            let code = supervise(launch, prepared, &store, &log_path, report_write);
-            logs::prune(&log_dir, std::slice::from_ref(&launch.id));
-            std::process::exit(code)
-        }
+    let report = process::fork_detached_reporting(|report| {
+        let code = supervise(launch, prepared, &store, &log_path, report);
+        logs::prune(&log_dir, std::slice::from_ref(&launch.id));
+        code
+    })
+    .map_err(|e| LaunchError::Supervisor(e.to_string()))?;
+    match report {
+        Report::Started => Ok(launch.id.clone()),
+        Report::Failed { kind, reason } => Err(LaunchError::Failed {
+            reason,
+            code: if kind == b'E' { 127 } else { 125 },
+        }),
+        Report::Silent => Err(LaunchError::Supervisor(format!(
+            "it ended without a word; see {}",
+            log_path.display()
+        ))),
     }
-}
-
-fn read_to_end(fd: OwnedFd) -> Vec<u8> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    let _ = std::fs::File::from(fd).read_to_end(&mut out);
-    out
 }
 
 /// The detached supervisor: runs until the sandbox has ended and its end is recorded.

@@ -18,22 +18,55 @@ use super::init;
 use super::seccomp::{self, SeccompPolicy};
 use super::spawn;
 
-/// Which side of a fork this is.
-pub enum Forked {
-    Parent(Pid),
-    Child,
+/// What a detached process said on its report pipe: `O` once it is under way, or another
+/// kind byte and why it is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    Started,
+    Failed {
+        kind: u8,
+        reason: String,
+    },
+    /// It ended without a word.
+    Silent,
 }
 
 /// Forks a process that leaves boxtop's session, so that closing the terminal or
-/// killing the launching boxtop does not reach it.
-pub fn fork_detached() -> Result<Forked, Errno> {
+/// killing the launching boxtop does not reach it. It runs `child`, which gets the write
+/// end of a report pipe and returns the process's exit code. Returns in this process
+/// once the child has reported: after `O` only that byte is read (the child may keep the
+/// pipe open while it goes on); after any other kind, the reason up to the pipe's end.
+pub fn fork_detached_reporting(child: impl FnOnce(OwnedFd) -> i32) -> Result<Report, Errno> {
+    use std::io::Read;
+    let (report_read, report_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: boxtop's CLI is single-threaded when it launches; the child only runs
     // boxtop's own code, which allocates, as after any fork of a single-threaded process.
     match unsafe { nix::unistd::fork() }? {
-        ForkResult::Parent { child } => Ok(Forked::Parent(child)),
+        // The child lives on; it is re-parented when this process exits.
+        ForkResult::Parent { .. } => {
+            drop(report_write);
+            let mut file = std::fs::File::from(report_read);
+            let mut first = [0u8; 1];
+            if !matches!(file.read(&mut first), Ok(1)) {
+                return Ok(Report::Silent);
+            }
+            if first[0] == b'O' {
+                return Ok(Report::Started);
+            }
+            let mut reason = Vec::new();
+            let _ = file.read_to_end(&mut reason);
+            Ok(Report::Failed {
+                kind: first[0],
+                reason: String::from_utf8_lossy(&reason).into_owned(),
+            })
+        }
         ForkResult::Child => {
-            nix::unistd::setsid()?;
-            Ok(Forked::Child)
+            drop(report_read);
+            let code = match nix::unistd::setsid() {
+                Ok(_) => child(report_write),
+                Err(_) => 1,
+            };
+            std::process::exit(code)
         }
     }
 }

@@ -154,13 +154,30 @@ pub(crate) fn x_world() -> (World, Xvfb, u32) {
 }
 
 /// The X server's window tree (`xwininfo -root -tree`), empty if it cannot be read.
-pub(crate) fn x_windows(world: &World) -> String {
+fn x_windows(world: &World) -> String {
     world
         .command(&require("xwininfo", "x11-utils"))
         .args(["-root", "-tree"])
         .output()
         .map(|o| stdout(&o))
         .unwrap_or_default()
+}
+
+/// Waits for a window whose line in `xwininfo -root -tree` holds `needle`; on timeout,
+/// fails with the windows there are and the log of instance `id`.
+pub(crate) fn wait_for_window(world: &World, id: &str, needle: &str, timeout: Duration) {
+    let started = Instant::now();
+    loop {
+        let windows = x_windows(world);
+        if windows.contains(needle) {
+            return;
+        }
+        if started.elapsed() > timeout {
+            let log = stdout(&world.boxtop(&["logs", id]).output().unwrap());
+            panic!("no window with {needle:?} after {timeout:?}; windows:\n{windows}\nthe app's log:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Screenshots of the whole X screen until one has more than `more_than` distinct
@@ -1236,18 +1253,8 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
     assert_ok(&launched, "boxtop run --detach mousepad");
     let id = stdout(&launched).trim().to_string();
     let _guard = KillOnDrop(&world, id.clone());
-    let tree = || x_windows(&world);
     let logs = || stdout(&world.boxtop(&["logs", &id]).output().unwrap());
-    let started = std::time::Instant::now();
-    while !tree().contains("boxtop-note.txt") {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no mousepad window for the file; windows:\n{}\nits log:\n{}",
-            tree(),
-            logs()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_window(&world, &id, "boxtop-note.txt", Duration::from_secs(30));
     let count = screen_colours_above(&world, "mousepad.xwd", 10, Duration::from_secs(10));
     assert!(
         count > 10,
@@ -1280,16 +1287,8 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
         .unwrap();
     assert_ok(&again, "boxtop run --detach mousepad, again");
     assert_eq!(stdout(&again).trim(), id, "{}", stderr(&again));
-    let started = std::time::Instant::now();
-    while !tree().contains("boxtop-second.txt") {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the running mousepad did not open the second file; windows:\n{}\nits log:\n{}",
-            tree(),
-            logs()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The running mousepad opens the second file.
+    wait_for_window(&world, &id, "boxtop-second.txt", Duration::from_secs(30));
     assert!(logs().contains("launched again from cli"), "{}", logs());
     let started = std::time::Instant::now();
     while processes() != before {

@@ -3,10 +3,10 @@
 //! Xvfb with a session bus and a PulseAudio server running, seen from outside by their
 //! windows. Chromium also renders a local page headless, with no network, to a PNG.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::access::{
-    assert_ok, give_tun_its_usual_mode, pulse_server, require, x_windows, x_world, Server,
+    assert_ok, give_tun_its_usual_mode, pulse_server, require, wait_for_window, x_world, Server,
     SessionBus,
 };
 use crate::support::{stdout, World, Xvfb};
@@ -35,10 +35,6 @@ impl Desktop {
         }
     }
 
-    fn windows(&self) -> String {
-        x_windows(&self.world)
-    }
-
     /// `boxtop run --detach NAME -- ARGS`: the instance id, killed when dropped.
     fn launch(&self, name: &str, args: &[&str]) -> Launched<'_> {
         let mut all = vec!["run", "--detach", name, "--"];
@@ -53,18 +49,7 @@ impl Desktop {
 
     /// Waits for a window whose line in `xwininfo -root -tree` holds `needle`.
     fn wait_for_window(&self, launched: &Launched, needle: &str, timeout: Duration) {
-        let started = Instant::now();
-        loop {
-            let windows = self.windows();
-            if windows.contains(needle) {
-                return;
-            }
-            if started.elapsed() > timeout {
-                let log = stdout(&self.world.boxtop(&["logs", &launched.id]).output().unwrap());
-                panic!("no window with {needle:?} after {timeout:?}; windows:\n{windows}\nthe app's log:\n{log}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        wait_for_window(&self.world, &launched.id, needle, timeout);
     }
 }
 

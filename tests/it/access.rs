@@ -1272,6 +1272,7 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
             .unwrap_or(0)
     };
     let before = processes();
+    assert!(before > 0, "the running mousepad is not listed by ps");
     let second = documents.join("boxtop-second.txt");
     std::fs::write(&second, "a second file\n").unwrap();
     world.fix_owner();

@@ -53,13 +53,16 @@ pub fn probe_binary() -> PathBuf {
 }
 
 impl World {
-    /// `boxtop ps --json --interval 0`: every instance's status (none if it fails).
+    /// `boxtop ps --json --interval 0`: every instance's status; the test fails if it
+    /// does not succeed with a JSON list.
     pub fn ps(&self) -> Vec<serde_json::Value> {
         let output = self
             .boxtop(&["ps", "--json", "--interval", "0"])
             .output()
             .expect("run boxtop ps");
-        serde_json::from_slice(&output.stdout).unwrap_or_default()
+        assert!(output.status.success(), "boxtop ps: {}", stderr(&output));
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("boxtop ps --json: {err}\n{}", stdout(&output)))
     }
 
     pub fn new() -> World {
@@ -239,13 +242,13 @@ pub fn assert_probe_ok(output: &Output, min_results: usize) -> Vec<String> {
     oks
 }
 
-/// Polls `done` until it holds, failing the test after `timeout`.
 /// Whether a server listens on the Unix socket `path`: the file appears when the server
 /// binds it, a moment before it listens, when a connection is refused.
 pub fn accepts(path: &Path) -> bool {
     std::os::unix::net::UnixStream::connect(path).is_ok()
 }
 
+/// Polls `done` until it holds, failing the test after `timeout`.
 pub fn wait_until(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
     while !done() {

@@ -118,6 +118,8 @@ const REFUSED: &[&str] = &[
     "setdomainname",
     "open_by_handle_at",
     "lookup_dcookie",
+    "pidfd_getfd",
+    "process_madvise",
     "vm86",
     "vm86old",
     "nfsservctl",
@@ -157,6 +159,9 @@ const IOCTL_REQUEST_MASK: u64 = 0xffff_ffff;
 
 /// The only persona an app may switch to (others weaken ASLR or change syscall behaviour).
 const PER_LINUX: u64 = 0;
+
+/// `personality(0xffffffff)` changes nothing and returns the current persona: a query.
+const PERSONALITY_QUERY: u64 = 0xffff_ffff;
 
 /// Refused with ENOSYS, not EPERM, so that glibc and others fall back to older calls (`clone3`
 /// to `clone`, whose flags the filter can see) or do without (the new mount API, io_uring).
@@ -326,15 +331,7 @@ fn rules(policy: &SeccompPolicy) -> Vec<Rule> {
         )
     }));
 
-    rules.push(Rule::when(
-        "personality",
-        Errno::EPERM,
-        ArgCondition {
-            arg: 0,
-            test: ArgTest::NotEqual(PER_LINUX),
-            label: Some("PER_LINUX"),
-        },
-    ));
+    rules.extend(personality_rules());
 
     rules.extend(
         UNSUPPORTED
@@ -344,6 +341,41 @@ fn rules(policy: &SeccompPolicy) -> Vec<Rule> {
 
     rules.extend(socket_family_rules());
     rules
+}
+
+/// Refuses every persona but PER_LINUX (0) and the query (0xffffffff), which the kernel
+/// reads as an unsigned int. libseccomp takes one comparison per argument in a rule, so
+/// the refused range is a union: any value above 32 bits, and any 32-bit value with a bit
+/// set and the next bit (cyclically) clear, which is every value but 0 and 0xffffffff
+/// (going round the 32 bits of such a value, a set bit must be followed by a clear one).
+fn personality_rules() -> Vec<Rule> {
+    let refuse = |test, label| {
+        Rule::when(
+            "personality",
+            Errno::EPERM,
+            ArgCondition {
+                arg: 0,
+                test,
+                label,
+            },
+        )
+    };
+    std::iter::once(refuse(
+        ArgTest::AtLeast(PERSONALITY_QUERY + 1),
+        Some("above 32 bits"),
+    ))
+    .chain((0..32).map(|bit| {
+        let set = 1u64 << bit;
+        let next = 1u64 << ((bit + 1) % 32);
+        refuse(
+            ArgTest::MaskedEqual {
+                mask: set | next,
+                value: set,
+            },
+            (bit == 0).then_some("neither PER_LINUX nor the query"),
+        )
+    }))
+    .collect()
 }
 
 /// Refuses every socket family but `SOCKET_FAMILIES`: one rule per refused value below the
@@ -776,7 +808,12 @@ mod tests {
         assert!(has(
             &default,
             "personality",
-            "EPERM if arg0 != 0 (PER_LINUX)"
+            "EPERM if arg0 & 0x3 == 0x1 (neither PER_LINUX nor the query)"
+        ));
+        assert!(has(
+            &default,
+            "personality",
+            "EPERM if arg0 >= 4294967296 (above 32 bits)"
         ));
 
         let dropped: Vec<_> = default
@@ -995,11 +1032,20 @@ mod tests {
     }
 
     #[test]
-    fn personality_allows_only_per_linux() {
+    fn personality_allows_only_per_linux_and_the_query() {
         let prog = default_program();
         let set =
             |persona: libc::c_ulong| move || raw_syscall(libc::SYS_personality, [persona, 0, 0]);
         assert_eq!(run_in_child(Some(&prog), set(0)), SUCCEEDED);
+        assert_eq!(run_in_child(Some(&prog), set(0xffff_ffff)), SUCCEEDED);
+        assert_eq!(
+            run_in_child(Some(&prog), set(0xffff_fffe)),
+            failed(Errno::EPERM)
+        );
+        assert_eq!(
+            run_in_child(Some(&prog), set(0x1_0000_0008)),
+            failed(Errno::EPERM)
+        );
         // PER_LINUX32
         assert_eq!(run_in_child(None, set(0x0008)), SUCCEEDED);
         assert_eq!(run_in_child(Some(&prog), set(0x0008)), failed(Errno::EPERM));

@@ -37,7 +37,7 @@
 //!   `getpid-is-2-or-more`: what the sandbox must leave working.
 //! - `syscalls`: one item per filtered call, made with arguments the kernel refuses by
 //!   itself, whose errno must be the filter's (EPERM, ENOSYS or EAFNOSUPPORT), and
-//!   `personality-linux`, which must succeed. `syscalls-userns`: the same, except that the
+//!   `personality-linux` and `personality-query` (0xffffffff), which must succeed. `syscalls-userns`: the same, except that the
 //!   namespace calls (unshare, setns, chroot, clone-new*) pass with anything but EPERM.
 //! - `foreign-abi-killed` (x86_64): items `x32` and `i386`: a child making a getpid call of
 //!   that ABI is killed by SIGSYS.

@@ -27,6 +27,8 @@ const CLONE_INVALID: c_long = libc::CLONE_THREAD as c_long;
 /// The persona an app may keep, and another (PER_LINUX32) it may not take.
 const PER_LINUX: c_long = 0;
 const PER_LINUX32: c_long = 0x0008;
+/// `personality(0xffffffff)` asks for the current persona and changes nothing.
+const PERSONALITY_QUERY: c_long = 0xffff_ffff;
 /// `ioctl`'s request is 32 bits to the kernel; a filter that compares all 64 must still match.
 const HIGH_BITS: c_long = 0x1_0000_0000;
 
@@ -236,6 +238,13 @@ const REFUSED: &[Call] = &[
     eperm("personality-other", libc::SYS_personality, [PER_LINUX32])
         .cleanup(Cleanup::RestorePersonality),
     eperm("bpf", libc::SYS_bpf, [BAD_COMMAND, 0, 0]),
+    // Taking another process's descriptor (init's status pipe, a joined command's terminal).
+    eperm("pidfd_getfd", libc::SYS_pidfd_getfd, [BAD_FD, 0, ALL_BITS]),
+    eperm(
+        "process_madvise",
+        libc::SYS_process_madvise,
+        [BAD_FD, BAD_POINTER, 1, 0, ALL_BITS],
+    ),
     eperm("userfaultfd", libc::SYS_userfaultfd, [ALL_BITS]),
     eperm("kexec_load", libc::SYS_kexec_load, [0, 0, 0, ALL_BITS]),
     eperm(
@@ -336,6 +345,12 @@ const OTHERS: &[Call] = &[
         "personality-linux",
         libc::SYS_personality,
         [PER_LINUX],
+        Expect::Success,
+    ),
+    Call::new(
+        "personality-query",
+        libc::SYS_personality,
+        [PERSONALITY_QUERY],
         Expect::Success,
     ),
 ];

@@ -68,10 +68,17 @@ impl Collector {
             .filter_map(|r| r.pid_ns)
             .collect();
         let members = procfs::members(&wanted);
+        // pid 1 of each sandbox too: it is not dumpable, so not found by its namespace.
+        let inits = records
+            .iter()
+            .filter(|r| r.pid_ns.is_some_and(|ns| wanted.contains(&ns)))
+            .filter_map(|r| r.init.map(|init| init.pid));
         let stats: HashMap<i32, Stat> = members
             .values()
             .flatten()
-            .filter_map(|pid| Stat::read(*pid).ok().map(|stat| (*pid, stat)))
+            .copied()
+            .chain(inits)
+            .filter_map(|pid| Stat::read(pid).ok().map(|stat| (pid, stat)))
             .collect();
         let live: Vec<(&Record, bool)> = records
             .iter()
@@ -185,8 +192,10 @@ impl Collector {
             .unwrap_or(&[]);
         let mut measure = Measure::default();
         let mut stopped = 0;
-        for pid in pids {
-            let Some(stat) = stats.get(pid) else { continue };
+        for pid in with_init(record, pids) {
+            let Some(stat) = stats.get(&pid) else {
+                continue;
+            };
             measure.processes += 1;
             measure.cpu_usec += stat.cpu_ticks * 1_000_000 / self.ticks;
             measure.memory_bytes += stat.rss_pages * self.page;
@@ -220,7 +229,18 @@ pub fn pids_of(record: &Record) -> Vec<i32> {
     let Some(ns) = record.pid_ns else {
         return Vec::new();
     };
-    procfs::members(&[ns]).remove(&ns).unwrap_or_default()
+    let members = procfs::members(&[ns]).remove(&ns).unwrap_or_default();
+    with_init(record, &members).collect()
+}
+
+/// `members` of the sandbox's pid namespace and its pid 1, which is not among them: it is
+/// not dumpable, so its namespace cannot be read from outside.
+fn with_init<'a>(record: &Record, members: &'a [i32]) -> impl Iterator<Item = i32> + 'a {
+    let init = record
+        .init
+        .map(|init| init.pid)
+        .filter(|pid| !members.contains(pid));
+    members.iter().copied().chain(init)
 }
 
 #[cfg(test)]
@@ -238,6 +258,7 @@ mod tests {
             supervisor,
             init,
             pid_ns: init.and_then(|i| procfs::pid_ns(i.pid)),
+            namespaces: Vec::new(),
             own_network: false,
             cgroup: None,
             limit_notes: Vec::new(),

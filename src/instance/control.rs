@@ -243,6 +243,7 @@ pub fn enter_then(
     process::enter(&EnterTarget {
         init: Pid::from_raw(init.pid),
         init_start: init.start,
+        namespaces: &record.namespaces,
         argv,
         env: &record.env,
         cwd: &record.cwd,

@@ -172,6 +172,7 @@ fn start_recorded(
         }),
         init: None,
         pid_ns: None,
+        namespaces: Vec::new(),
         own_network: plan.namespaces.contains(&Namespace::Net),
         cgroup: cgroup.clone(),
         limit_notes,
@@ -191,7 +192,13 @@ fn start_recorded(
     match spawn::start(prepared, &StartOptions { cgroup, rlimits }) {
         Ok(started) => {
             record.init = ProcRef::of(started.init.as_raw());
-            record.pid_ns = procfs::pid_ns(started.init.as_raw());
+            // Read by `start` while pid 1 was still open to us: it is not dumpable now.
+            record.pid_ns = started
+                .namespaces
+                .iter()
+                .find(|(name, _)| name == "pid")
+                .map(|(_, inode)| *inode);
+            record.namespaces = started.namespaces.clone();
             record.phase = Phase::Running;
             store.save(&record)?;
             Ok((started, record))

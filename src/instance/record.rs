@@ -60,6 +60,9 @@ pub struct Record {
     pub init: Option<ProcRef>,
     /// The inode of the sandbox's pid namespace: every process in it belongs to it.
     pub pid_ns: Option<u64>,
+    /// The inode of each of the sandbox's namespaces, as `boxtop enter` checks them.
+    #[serde(default)]
+    pub namespaces: Vec<(String, u64)>,
     /// Whether the sandbox has its own network namespace (byte counts make sense).
     pub own_network: bool,
     /// The instance's own cgroup v2 folder, when the user has a delegated subtree.
@@ -318,6 +321,7 @@ mod tests {
             supervisor: ProcRef { pid: 1, start: 1 },
             init: None,
             pid_ns: None,
+            namespaces: Vec::new(),
             own_network: true,
             cgroup: None,
             limit_notes: Vec::new(),

@@ -80,3 +80,19 @@ pub fn set_no_new_privs() -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// Gives the calling process a new, empty session keyring, so that processes it starts
+/// do not inherit the user's (login keys, kerberos tickets). Best effort: the per-user
+/// key quota can refuse it, and the sandbox's processes cannot use keyctl anyway.
+pub fn join_new_session_keyring() {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) reads no memory: a null name asks
+    // for a new anonymous keyring.
+    unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+}

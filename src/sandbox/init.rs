@@ -1,5 +1,6 @@
 //! Process supervision shared by the sandbox's pid 1 and by boxtop outside it: forwarding
-//! termination signals to one child, reaping, and turning a wait status into an exit code.
+//! termination signals to one child, reaping, and turning a wait status into an exit code;
+//! and pid 1's own hardening, since every app of the sandbox can see it in `/proc`.
 
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -156,5 +157,85 @@ pub fn reap_until(app: Pid) -> Ended {
             Ok(_) | Err(Errno::EINTR) => continue,
             Err(_) => return Ended::Exited(255),
         }
+    }
+}
+
+/// Makes the calling process non-dumpable: its `/proc/PID` files (`mem`, `environ`, `fd`,
+/// `ns`, `maps`) become root's, and no process of the sandbox may ptrace it, read or write
+/// its memory, or take its descriptors. boxtop outside keeps its access to the app's
+/// processes, whose memory belongs to the sandbox's user namespace once they exec.
+pub fn make_undumpable() -> Result<(), Errno> {
+    // SAFETY: prctl with integer arguments only.
+    let ret = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    Errno::result(ret).map(drop)
+}
+
+/// pid 1's name inside the sandbox, for `ps` and `/proc/1/cmdline`.
+const INIT_NAME: &[u8] = b"boxtop-init";
+
+/// What pid 1 does once the app runs, before waiting for it: nothing of boxtop's own
+/// process is left for the app to see or use. Standard input and output become
+/// `/dev/null` (they were the user's terminal); the environment boxtop was started with is
+/// cleared, and the memory the kernel shows as `/proc/1/environ` and `/proc/1/cmdline` is
+/// overwritten; then no new privileges, no capability, and `filter`, which lets pid 1 do
+/// only what its loop needs (wait, signal, write its report, exit).
+pub fn harden_self(filter: &super::seccomp::BpfProgram, last_cap: u32) -> Result<(), String> {
+    let null = nix::fcntl::open(
+        "/dev/null",
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|errno| format!("opening /dev/null: {errno}"))?;
+    for fd in 0..3 {
+        // SAFETY: dup2 onto a standard descriptor of this process.
+        if unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) } < 0 {
+            return Err(format!("redirecting fd {fd}: {}", Errno::last()));
+        }
+    }
+    drop(null);
+    wipe_process_strings();
+    let _ = nix::sys::prctl::set_name(c"boxtop-init");
+    super::caps::set_no_new_privs().map_err(|errno| format!("no_new_privs: {errno}"))?;
+    super::caps::drop_all(last_cap).map_err(|errno| format!("dropping capabilities: {errno}"))?;
+    super::seccomp::install(filter).map_err(|errno| format!("installing pid 1's filter: {errno}"))
+}
+
+/// Clears the environment and overwrites the argument and environment strings the
+/// process was started with (the kernel reads `/proc/PID/cmdline` and `environ` from
+/// those bytes of its memory), leaving `boxtop-init` as its command line.
+fn wipe_process_strings() {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // Fields 48 to 51 (after the command name, which may hold spaces): arg_start, arg_end,
+    // env_start, env_end.
+    let Some(rest) = stat.rsplit_once(") ").map(|(_, rest)| rest) else {
+        return;
+    };
+    let fields: Vec<usize> = rest
+        .split_whitespace()
+        .skip(45)
+        .take(4)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let [arg_start, arg_end, env_start, env_end] = fields[..] else {
+        return;
+    };
+    // SAFETY: this process is single-threaded (pid 1 after the app's fork) and nothing
+    // reads the environment afterwards; clearenv only resets libc's `environ`.
+    unsafe { libc::clearenv() };
+    for (start, end) in [(env_start, env_end), (arg_start, arg_end)] {
+        if start == 0 || end <= start {
+            continue;
+        }
+        // SAFETY: [start, end) is this process's own argument or environment area on its
+        // initial stack, mapped read-write for the life of the process; `environ` no
+        // longer points into it, and pid 1 does not read its arguments again.
+        unsafe { std::ptr::write_bytes(start as *mut u8, 0, end - start) };
+    }
+    if arg_end > arg_start {
+        let len = INIT_NAME.len().min(arg_end - arg_start - 1);
+        // SAFETY: as above; `len` bytes fit before the area's last byte, which stays NUL.
+        unsafe { std::ptr::copy_nonoverlapping(INIT_NAME.as_ptr(), arg_start as *mut u8, len) };
     }
 }

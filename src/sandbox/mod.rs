@@ -9,6 +9,7 @@ pub mod mount;
 pub mod net;
 pub mod plan;
 pub mod process;
+pub mod relay;
 pub mod seccomp;
 pub mod spawn;
 pub mod userns;

@@ -15,6 +15,7 @@ use nix::unistd::{ForkResult, Pid};
 
 use super::caps;
 use super::init;
+use super::relay;
 use super::seccomp::{self, SeccompPolicy};
 use super::spawn;
 
@@ -88,6 +89,9 @@ pub struct EnterTarget<'a> {
     /// pid is refused.
     pub init: Pid,
     pub init_start: u64,
+    /// The inodes of the sandbox's namespaces, recorded when it started (see
+    /// `Started::namespaces`).
+    pub namespaces: &'a [(String, u64)],
     pub argv: &'a [String],
     pub env: &'a [(String, String)],
     pub cwd: &'a Path,
@@ -100,6 +104,10 @@ pub struct EnterTarget<'a> {
 pub enum EnterError {
     #[error("the sandbox has ended")]
     Gone,
+    #[error("the sandbox was started by an older boxtop, which did not record its namespaces; restart it to enter it")]
+    Unrecorded,
+    #[error("no process of the sandbox is in the namespaces it started with (an app that makes namespaces of its own may have moved them all)")]
+    NoMember,
     #[error("cannot open the sandbox's {ns} namespace: {errno}")]
     OpenNs { ns: &'static str, errno: Errno },
     #[error("cannot join the sandbox's {ns} namespace: {errno}")]
@@ -108,6 +116,8 @@ pub enum EnterError {
     Nul,
     #[error("building the seccomp filter failed: {0}")]
     Seccomp(#[from] seccomp::SeccompError),
+    #[error("cannot give the command its terminal or pipes: {0}")]
+    Streams(Errno),
     #[error("fork: {0}")]
     Fork(Errno),
     #[error("{0}")]
@@ -115,6 +125,9 @@ pub enum EnterError {
     #[error("waiting for the command failed: {0}")]
     Wait(Errno),
 }
+
+/// The namespaces a joining command enters, by their names under `/proc/PID/ns/`.
+pub const JOINED_NAMESPACES: &[&str] = &["user", "ipc", "uts", "net", "cgroup", "mnt", "pid"];
 
 /// The namespaces joined, user first (it gives the capabilities to join the others),
 /// mount last but one, pid last (it applies to the child forked afterwards).
@@ -128,9 +141,98 @@ const JOINED: &[(&str, CloneFlags)] = &[
     ("pid", CloneFlags::CLONE_NEWPID),
 ];
 
+/// The processes whose parent is `init`: the app, and orphans pid 1 adopted.
+fn children_of(init: Pid) -> Vec<Pid> {
+    let listed = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"));
+    if let Ok(text) = listed {
+        return text
+            .split_whitespace()
+            .filter_map(|pid| pid.parse().ok())
+            .map(Pid::from_raw)
+            .collect();
+    }
+    // Kernels without CONFIG_PROC_CHILDREN: every process's parent, from its stat.
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|pid| {
+                    crate::instance::procfs::Stat::read(*pid)
+                        .is_ok_and(|stat| stat.ppid == init.as_raw())
+                })
+                .map(Pid::from_raw)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Opens the namespaces of a process of the sandbox that is in exactly the namespaces
+/// recorded at launch. pid 1 itself is not dumpable, so its `/proc/1/ns` is closed to
+/// us; its children are the app's processes, whose namespace files boxtop may open as
+/// the owner of the sandbox's user namespace. Comparing inodes means a process that made
+/// namespaces of its own (an app allowed user namespaces) is never joined instead. The
+/// namespaces the sandbox shares with this process (the host network) are left out.
+fn open_namespaces(
+    target: &EnterTarget,
+) -> Result<Vec<(&'static str, CloneFlags, OwnedFd)>, EnterError> {
+    use std::os::unix::fs::MetadataExt;
+    if target.namespaces.is_empty() {
+        return Err(EnterError::Unrecorded);
+    }
+    for member in children_of(target.init) {
+        let Ok(proc_dir) = nix::fcntl::open(
+            &PathBuf::from(format!("/proc/{member}")),
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        let mut namespaces = Vec::new();
+        let mut matches = true;
+        for (name, flag) in JOINED {
+            let recorded = target
+                .namespaces
+                .iter()
+                .find(|(known, _)| known == name)
+                .map(|(_, inode)| *inode);
+            let opened = nix::fcntl::openat(
+                proc_dir.as_fd(),
+                &PathBuf::from(format!("ns/{name}")),
+                OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            );
+            let Ok(theirs) = opened else {
+                matches = false;
+                break;
+            };
+            let inode = nix::sys::stat::fstat(&theirs).map(|st| st.st_ino).ok();
+            // pid 1 makes the cgroup namespace after boxtop has read the others; a process
+            // can only make a cgroup namespace of its own inside a user namespace of its
+            // own, which the user namespace's inode rules out.
+            let known = *name == "cgroup" || recorded.is_some();
+            if !known || (recorded.is_some() && inode != recorded) {
+                matches = false;
+                break;
+            }
+            let ours = std::fs::metadata(format!("/proc/self/ns/{name}")).ok();
+            if ours.is_some_and(|ours| Some(ours.ino()) == inode) {
+                continue;
+            }
+            namespaces.push((*name, *flag, theirs));
+        }
+        if matches {
+            return Ok(namespaces);
+        }
+    }
+    Err(EnterError::NoMember)
+}
+
 /// Runs a command inside a running sandbox: its namespaces, its environment, no
 /// capabilities, no new privileges and its seccomp filter. Returns the command's exit
-/// code. Must be called from a single-threaded process.
+/// code. The command gets no descriptor of the caller's: a pty of the sandbox's own when
+/// the caller's input is a terminal, pipes otherwise, relayed by this process, which
+/// stays outside the sandbox's pid namespace. Must be called from a single-threaded
+/// process.
 pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
     let spawn::ExecArgs {
         argv,
@@ -143,63 +245,25 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
     })?;
     let last_cap = caps::last_cap();
 
-    // A /proc/PID folder stays bound to the process it was opened for: after checking
-    // the start time through it, a recycled pid cannot slip in.
-    let proc_dir = nix::fcntl::open(
-        &PathBuf::from(format!("/proc/{}", target.init)),
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|_| EnterError::Gone)?;
-    let mut namespaces = Vec::new();
-    for (name, flag) in JOINED {
-        let theirs = nix::fcntl::openat(
-            proc_dir.as_fd(),
-            &PathBuf::from(format!("ns/{name}")),
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|errno| match errno {
-            Errno::ESRCH | Errno::ENOENT => EnterError::Gone,
-            errno => EnterError::OpenNs { ns: name, errno },
-        })?;
-        // A namespace the sandbox shares with boxtop (the host network) is not joined:
-        // joining it would need privileges over the host's.
-        let ours = std::fs::metadata(format!("/proc/self/ns/{name}")).ok();
-        let same = match (nix::sys::stat::fstat(&theirs), ours) {
-            (Ok(a), Some(b)) => {
-                use std::os::unix::fs::MetadataExt;
-                a.st_ino == b.ino() && a.st_dev == b.dev()
-            }
-            _ => false,
-        };
-        if !same {
-            namespaces.push((*name, *flag, theirs));
-        }
-    }
-    let stat = nix::fcntl::openat(
-        proc_dir.as_fd(),
-        "stat",
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|_| EnterError::Gone)?;
-    let mut file = std::fs::File::from(stat);
-    let mut text = String::new();
-    use std::io::Read;
-    file.read_to_string(&mut text)
-        .map_err(|_| EnterError::Gone)?;
-    let start = crate::instance::procfs::Stat::parse(&text).map(|s| s.start_ticks);
-    if start != Some(target.init_start) {
+    // pid 1 is the sandbox's as long as it is the process that started when recorded.
+    let alive = crate::instance::procfs::Stat::read(target.init.as_raw())
+        .is_ok_and(|stat| stat.start_ticks == target.init_start && stat.state != 'Z');
+    if !alive {
         return Err(EnterError::Gone);
     }
+    let namespaces = open_namespaces(target)?;
+    // Nothing of this process is for the sandbox to read: the command forked below is
+    // not dumpable until it executes (then it is the sandbox's own program).
+    init::make_undumpable().map_err(EnterError::Fork)?;
+    caps::join_new_session_keyring();
     for (name, flag, fd) in &namespaces {
         nix::sched::setns(fd, *flag).map_err(|errno| EnterError::Join { ns: name, errno })?;
     }
     drop(namespaces);
+    // In the sandbox's mount namespace now: its devpts gives the command's terminal.
+    let streams = relay::Streams::open(relay::wants_pty()).map_err(EnterError::Streams)?;
     let (error_read, error_write) =
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(EnterError::Fork)?;
-    let keep_terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
     // A termination signal from now on is held, then passed on to the command.
     init::hold_forwarded_signals().map_err(EnterError::Wait)?;
     // SAFETY: the caller is single-threaded; the child only runs the code below and
@@ -207,19 +271,23 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
     match unsafe { nix::unistd::fork() }.map_err(EnterError::Fork)? {
         ForkResult::Child => {
             drop(error_read);
+            spawn::reset_signals();
             let fail = |message: String| -> ! {
                 let _ = nix::unistd::write(&error_write, message.as_bytes());
                 // SAFETY: leaving the forked child without running the parent's cleanup.
                 unsafe { libc::_exit(127) }
             };
+            if let Err((what, errno)) = streams.attach() {
+                fail(format!("{what}: {errno}"));
+            }
+            drop(streams);
             if nix::unistd::chdir(cwd.as_c_str()).is_err() {
                 let _ = nix::unistd::chdir("/");
             }
             let program = spawn::find_program(&argv[0], &path_var).unwrap_or_else(|m| fail(m));
-            // A command given a terminal keeps it (an interactive shell); the filter
-            // refuses TIOCSTI, so it cannot push keystrokes into the user's shell.
+            // `attach` made the new session already.
             if let Err((what, errno)) =
-                spawn::harden(&[error_write.as_raw_fd()], !keep_terminal, last_cap, &bpf)
+                spawn::harden(&[error_write.as_raw_fd()], false, last_cap, &bpf)
             {
                 fail(format!("{what}: {errno}"));
             }
@@ -234,7 +302,9 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
         }
         ForkResult::Parent { child } => {
             drop(error_write);
+            let relay = streams.into_relay();
             let mut report = Vec::new();
+            use std::io::Read;
             let _ = std::fs::File::from(error_read).read_to_end(&mut report);
             if report.is_empty() {
                 if let Some(started) = target.on_started {
@@ -242,12 +312,14 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
                 }
             }
             let _ = init::forward_signals_to(child);
+            let relayed = relay.run(child);
             let code = init::wait_for(child).map_err(EnterError::Wait)?;
             if !report.is_empty() {
                 return Err(EnterError::Child(
                     String::from_utf8_lossy(&report).into_owned(),
                 ));
             }
+            relayed.map_err(EnterError::Streams)?;
             Ok(code)
         }
     }

@@ -157,10 +157,8 @@ const TIOCLINUX: u64 = libc::TIOCLINUX as u64;
 /// The kernel takes `ioctl`'s request as an unsigned int: only the low 32 bits count.
 const IOCTL_REQUEST_MASK: u64 = 0xffff_ffff;
 
-/// The only persona an app may switch to (others weaken ASLR or change syscall behaviour).
-const PER_LINUX: u64 = 0;
-
-/// `personality(0xffffffff)` changes nothing and returns the current persona: a query.
+/// The only persona an app may switch to is PER_LINUX (0): others weaken ASLR or change
+/// syscall behaviour. `personality(0xffffffff)` changes nothing and returns the current persona: a query.
 const PERSONALITY_QUERY: u64 = 0xffff_ffff;
 
 /// Refused with ENOSYS, not EPERM, so that glibc and others fall back to older calls (`clone3`
@@ -222,7 +220,6 @@ struct ArgCondition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum ArgTest {
     Equal(u64),
-    NotEqual(u64),
     AtLeast(u64),
     /// `arg & mask == value`
     MaskedEqual {
@@ -257,7 +254,6 @@ impl Rule {
         let arg = condition.arg;
         let test = match condition.test {
             ArgTest::Equal(value) => format!("arg{arg} == {value}"),
-            ArgTest::NotEqual(value) => format!("arg{arg} != {value}"),
             ArgTest::AtLeast(value) => format!("arg{arg} >= {value}"),
             ArgTest::MaskedEqual { mask, value } => {
                 format!("arg{arg} & {mask:#x} == {value:#x}")
@@ -274,9 +270,6 @@ impl ArgCondition {
     fn to_scmp(self) -> ScmpArgCompare {
         match self.test {
             ArgTest::Equal(value) => ScmpArgCompare::new(self.arg, ScmpCompareOp::Equal, value),
-            ArgTest::NotEqual(value) => {
-                ScmpArgCompare::new(self.arg, ScmpCompareOp::NotEqual, value)
-            }
             ArgTest::AtLeast(value) => {
                 ScmpArgCompare::new(self.arg, ScmpCompareOp::GreaterEqual, value)
             }
@@ -442,6 +435,57 @@ pub fn compile(policy: &SeccompPolicy) -> Result<BpfProgram, SeccompError> {
     to_program(&bytes)
 }
 
+/// What the sandbox's pid 1 may call once the app runs: its loop waits for children,
+/// passes signals on to the app, closes its end of the start-up report, writes how the app
+/// ended to its supervisor, and exits.
+/// Everything else fails with EPERM, so that even code run in pid 1 could do nothing more.
+const INIT_ALLOWED: &[&str] = &[
+    "wait4",
+    "waitid",
+    "kill",
+    "write",
+    "close",
+    "rt_sigreturn",
+    "restart_syscall",
+    "exit",
+    "exit_group",
+];
+
+/// pid 1's filter: an allowlist (`INIT_ALLOWED`), stricter than the app's.
+pub fn compile_init() -> Result<BpfProgram, SeccompError> {
+    let mut ctx =
+        ScmpFilterContext::new(ScmpAction::Errno(libc::EPERM)).map_err(SeccompError::Context)?;
+    ctx.set_act_badarch(ScmpAction::KillProcess)
+        .map_err(SeccompError::BadArchAction)?;
+    for &name in INIT_ALLOWED {
+        let Some(syscall) = resolve(name) else {
+            continue;
+        };
+        ctx.add_rule(ScmpAction::Allow, syscall)
+            .map_err(|source| SeccompError::Rule {
+                syscall: name,
+                action: "allow".into(),
+                source,
+            })?;
+    }
+    let bytes = export_bpf(&ctx)?;
+    to_program(&bytes)
+}
+
+/// `compile_init`, kept in `cache_dir` as `compile_cached` keeps the app's.
+pub fn compile_init_cached(
+    cache_dir: Option<&std::path::Path>,
+) -> Result<BpfProgram, SeccompError> {
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = base_hasher();
+        "init".hash(&mut hasher);
+        INIT_ALLOWED.hash(&mut hasher);
+        hasher.finish()
+    };
+    cached(cache_dir, key, compile_init)
+}
+
 /// `compile`, with the program kept in `cache_dir` (a folder only the user can write,
 /// never visible inside a sandbox: `$XDG_RUNTIME_DIR/boxtop`) under a name that hashes
 /// everything it depends on: the policy's rules, boxtop's version, libseccomp's version,
@@ -452,16 +496,25 @@ pub fn compile_cached(
     policy: &SeccompPolicy,
     cache_dir: Option<&std::path::Path>,
 ) -> Result<BpfProgram, SeccompError> {
+    cached(cache_dir, cache_key(policy), || compile(policy))
+}
+
+/// The program stored in `cache_dir` under `key`, or `build`'s, then stored.
+fn cached(
+    cache_dir: Option<&std::path::Path>,
+    key: u64,
+    build: impl FnOnce() -> Result<BpfProgram, SeccompError>,
+) -> Result<BpfProgram, SeccompError> {
     let Some(dir) = cache_dir else {
-        return compile(policy);
+        return build();
     };
-    let path = dir.join(format!("seccomp-{:016x}.bpf", cache_key(policy)));
+    let path = dir.join(format!("seccomp-{key:016x}.bpf"));
     if let Ok(bytes) = std::fs::read(&path) {
         if let Ok(program) = to_program(&bytes) {
             return Ok(program);
         }
     }
-    let program = compile(policy)?;
+    let program = build()?;
     let bytes: Vec<u8> = program
         .filter
         .iter()
@@ -483,6 +536,14 @@ pub fn compile_cached(
 /// formatting them was a noticeable part of a launch).
 fn cache_key(policy: &SeccompPolicy) -> u64 {
     use std::hash::{Hash, Hasher};
+    let mut hasher = base_hasher();
+    rules(policy).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A hasher fed with what every compiled program depends on besides its rules.
+fn base_hasher() -> Fnv1a {
+    use std::hash::{Hash, Hasher};
     let mut hasher = Fnv1a::default();
     hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
     if let Ok(v) = libseccomp::ScmpVersion::current() {
@@ -492,8 +553,7 @@ fn cache_key(policy: &SeccompPolicy) -> u64 {
     if let Ok(uname) = nix::sys::utsname::uname() {
         hasher.write(std::os::unix::ffi::OsStrExt::as_bytes(uname.release()));
     }
-    rules(policy).hash(&mut hasher);
-    hasher.finish()
+    hasher
 }
 
 /// FNV-1a: the same value for the same input in every run and build.

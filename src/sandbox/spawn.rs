@@ -73,8 +73,12 @@ pub struct Prepared {
     path_var: String,
     cwd: PathBuf,
     bpf: BpfProgram,
+    /// pid 1's own filter, stricter than the app's.
+    init_bpf: BpfProgram,
     pinned: Vec<Pinned>,
     last_cap: u32,
+    /// The user's umask, for the app (pid 1 builds the root with umask 0).
+    umask: nix::sys::stat::Mode,
 }
 
 /// Where a sandbox starts, beyond its plan.
@@ -130,14 +134,24 @@ impl Prepared {
             path_var,
             cwd: plan.cwd.clone(),
             bpf: seccomp::compile_cached(&plan.seccomp, cache_dir)?,
+            init_bpf: seccomp::compile_init_cached(cache_dir)?,
             pinned,
             last_cap: caps::last_cap(),
+            umask: current_umask(),
         })
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
+}
+
+/// The calling process's umask (reading it means setting it: it is set back at once).
+pub(super) fn current_umask() -> nix::sys::stat::Mode {
+    use nix::sys::stat::{umask, Mode};
+    let mask = umask(Mode::from_bits_truncate(0o077));
+    umask(mask);
+    mask
 }
 
 /// What `execve` needs, allocated before any fork: argv, `NAME=VALUE` strings, and the
@@ -180,6 +194,10 @@ pub struct Started {
     instance_dir: Option<PathBuf>,
     /// Where pid 1 writes how the app ended, just before it exits.
     status: Option<OwnedFd>,
+    /// The inode of each of the sandbox's namespaces (`/proc/PID/ns/NAME`), read while
+    /// pid 1 could still be inspected: a command joining the sandbox later goes through
+    /// one of its processes and checks that it is in these very namespaces.
+    pub namespaces: Vec<(String, u64)>,
 }
 
 impl Drop for Started {
@@ -242,7 +260,11 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
         proxies,
         instance_dir,
         status: None,
+        namespaces: Vec::new(),
     };
+    // The sandbox shares none of the caller's keys: not even pid 1 has the user's session
+    // keyring (its processes cannot call keyctl anyway; this is the second line).
+    caps::join_new_session_keyring();
     let (sync_read, sync_write) = pipe()?;
     let (error_read, error_write) = pipe()?;
     let (status_read, status_write) = pipe()?;
@@ -299,7 +321,9 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
         let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
         started.proxies.push(pasta);
     }
-    // Let the child go on: its user namespace now maps our uid.
+    started.namespaces = namespace_inodes(child);
+    // Let the child go on: its user namespace now maps our uid. Once it has read this, it
+    // is not dumpable: its /proc files are closed to us as to the app.
     let _ = nix::unistd::write(&sync_write, b"1");
     drop(sync_write);
     let report = read_all(&error_read);
@@ -314,6 +338,20 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
     started.init = child;
     started.status = Some(status_read);
     Ok(started)
+}
+
+/// The inodes of `/proc/PID/ns/*` for the namespaces a command joins, but the cgroup
+/// namespace, which pid 1 makes later (see `start`).
+fn namespace_inodes(pid: Pid) -> Vec<(String, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    super::process::JOINED_NAMESPACES
+        .iter()
+        .filter(|name| **name != "cgroup")
+        .filter_map(|name| {
+            let meta = std::fs::metadata(format!("/proc/{pid}/ns/{name}")).ok()?;
+            Some((name.to_string(), meta.ino()))
+        })
+        .collect()
 }
 
 fn read_all(fd: &OwnedFd) -> Vec<u8> {
@@ -357,12 +395,18 @@ fn child_main(
         Ok(app) => app,
         Err(message) => fail(error_write.as_raw_fd(), b'S', &message),
     };
+    let _ = init::forward_signals_to(app);
+    // pid 1 needs no privilege from here on, and keeps nothing of boxtop's; failing
+    // that, the sandbox ends (the app with pid 1) and boxtop says why.
+    if let Err(message) = init::harden_self(&prepared.init_bpf, prepared.last_cap) {
+        fail(
+            error_write.as_raw_fd(),
+            b'S',
+            &format!("hardening pid 1: {message}"),
+        );
+    }
     // Only the app holds the error pipe now: boxtop sees it close when the app execs.
     drop(error_write);
-    let _ = init::forward_signals_to(app);
-    // pid 1 needs no privilege from here on.
-    let _ = caps::set_no_new_privs();
-    let _ = caps::drop_all(prepared.last_cap);
     let ended = init::reap_until(app);
     let _ = nix::unistd::write(&status_write, &ended.encode());
     // SAFETY: ending pid 1; the kernel kills whatever is left in the namespace.
@@ -394,6 +438,9 @@ fn build_and_fork(
         return Err("boxtop went away before the sandbox started".into());
     }
     drop(sync_read);
+    // Before anything else runs in the sandbox: no process there may read this one's
+    // memory (boxtop's environment, the plan), write it, or take its descriptors.
+    init::make_undumpable().map_err(|errno| format!("PR_SET_DUMPABLE: {errno}"))?;
     if plan.namespaces.contains(&Namespace::Cgroup) {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
             .map_err(|errno| format!("creating the cgroup namespace: {errno}"))?;
@@ -419,14 +466,7 @@ fn build_and_fork(
 /// The app process: hardening in order, then `execve`. Never returns.
 fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -> ! {
     let fail_setup = |what: &str, errno: Errno| fail(error_fd, b'S', &format!("{what}: {errno}"));
-    // Signal state inherited from boxtop (Rust ignores SIGPIPE) must not reach the app.
-    for signal in Signal::iterator() {
-        if signal != Signal::SIGKILL && signal != Signal::SIGSTOP {
-            // SAFETY: restoring default dispositions.
-            let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
-        }
-    }
-    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    reset_signals();
 
     let program = match find_program(&prepared.argv[0], &prepared.path_var) {
         Ok(program) => program,
@@ -440,6 +480,8 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -
             fail_setup(&format!("setting {resource:?} to {value}"), errno);
         }
     }
+    // Files the app creates in shares get the user's permissions, not pid 1's 0.
+    nix::sys::stat::umask(prepared.umask);
     // The environment is the plan's, rebuilt from the allowlist: passed to execve below.
     if let Err((what, errno)) = harden(&[error_fd], true, prepared.last_cap, &prepared.bpf) {
         fail_setup(what, errno);
@@ -456,6 +498,18 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -
             errno.desc()
         ),
     )
+}
+
+/// Signal state inherited from boxtop (Rust ignores SIGPIPE, boxtop catches termination
+/// signals to pass them on) must not reach a program run in the sandbox.
+pub(super) fn reset_signals() {
+    for signal in Signal::iterator() {
+        if signal != Signal::SIGKILL && signal != Signal::SIGSTOP {
+            // SAFETY: restoring default dispositions.
+            let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        }
+    }
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
 }
 
 /// The hardening right before `execve`, in this order: close every fd but stdio and

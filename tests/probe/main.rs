@@ -41,6 +41,12 @@
 //!   namespace calls (unshare, setns, chroot, clone-new*) pass with anything but EPERM.
 //! - `foreign-abi-killed` (x86_64): items `x32` and `i386`: a child making a getpid call of
 //!   that ABI is killed by SIGSYS.
+//! - `init-hardened SECRET`: pid 1 attacked from the app: items `seccomp`, `no-new-privs`,
+//!   `caps`, `not-dumpable`, `environ` and `cmdline` (no SECRET of boxtop's environment or
+//!   arguments), `mem` (no writable /proc/1/mem), `fds` (none listed or opened),
+//!   `pidfd-getfd` (none taken).
+//! - `tty-thief SECONDS` (an attacker workload): opens every terminal another process of
+//!   the sandbox has as fd 0 to 2 and prints `opened ...` and `read TEXT` lines, then `done`.
 //! - `hold-memory MIB` (a workload, not a check): allocates MIB MiB, touches every page,
 //!   prints `ok hold-memory` and sleeps until killed. `fork-many N` (a workload): starts N
 //!   sleeping children or as many as allowed, prints `forked COUNT of N, stopped by: ERROR`
@@ -48,6 +54,7 @@
 
 mod abi;
 mod args;
+mod attack_init;
 mod child;
 mod controls;
 mod files;
@@ -207,6 +214,16 @@ const CHECKS: &[Check] = &[
         name: "foreign-abi-killed",
         args: "",
         run: abi::foreign_abi_killed,
+    },
+    Check {
+        name: "init-hardened",
+        args: "SECRET",
+        run: attack_init::init_hardened,
+    },
+    Check {
+        name: "tty-thief",
+        args: "SECONDS",
+        run: attack_init::tty_thief,
     },
     Check {
         name: "hold-memory",

@@ -66,12 +66,8 @@ impl HomeLock {
             source,
         };
         if let Some(dir) = path.parent() {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(lock_err)?;
+            crate::paths::ensure_private_dir(dir)
+                .map_err(|err| lock_err(std::io::Error::other(err)))?;
         }
         let file = std::fs::OpenOptions::new()
             .read(true)

@@ -734,7 +734,7 @@ fn new_profile_from_the_template_and_from_another() {
 #[test]
 fn deleting_asks_and_keeps_the_private_home_unless_asked() {
     let fixture = Fixture::new();
-    let home = fixture.paths.private_home("mousepad");
+    let home = fixture.paths.private_home("mousepad").unwrap();
     std::fs::create_dir_all(home.join(".config")).unwrap();
     std::fs::write(home.join(".config/settings"), vec![b'x'; 3000]).unwrap();
     let mut app = fixture.app();
@@ -749,10 +749,10 @@ fn deleting_asks_and_keeps_the_private_home_unless_asked() {
     assert!(app.rows.iter().all(|row| row.name != "mousepad"));
 
     select(&mut app, "calc");
-    std::fs::create_dir_all(fixture.paths.private_home("calc")).unwrap();
+    std::fs::create_dir_all(fixture.paths.private_home("calc").unwrap()).unwrap();
     press(&mut app, &["D", "h"]);
     assert!(!fixture.profile_file("calc").exists());
-    assert!(!fixture.paths.private_home("calc").exists());
+    assert!(!fixture.paths.private_home("calc").unwrap().exists());
 }
 
 #[test]

@@ -14,9 +14,9 @@ use boxtop::instance::logs;
 use boxtop::instance::record::{Record, Store};
 use boxtop::instance::status::{human_bytes, human_duration, State, Status};
 use boxtop::paths::Paths;
+use boxtop::{errln, outln};
 
 use crate::Exit;
-use boxtop::{errln, outln};
 
 pub fn ps(paths: &Paths, json: bool, interval_ms: u64) -> Result<ExitCode> {
     let store = launch::store(paths);

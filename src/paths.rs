@@ -136,16 +136,6 @@ pub enum PrivateDirError {
     },
 }
 
-impl PrivateDirError {
-    pub fn path(&self) -> &Path {
-        match self {
-            Self::Create { path, .. } | Self::Foreign { path, .. } | Self::Tighten { path, .. } => {
-                path
-            }
-        }
-    }
-}
-
 /// Creates the folder `dir` of boxtop's own files (state files, logs, sockets, private
 /// homes) private to the user. Folders it creates, `dir` and missing parents alike, get
 /// mode 0700 at creation (which the umask can only narrow), so none is ever open to others

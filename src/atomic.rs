@@ -2,6 +2,7 @@
 //! a temporary file in the same folder, flushed, then renamed over the original.
 
 use std::io::Write;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 /// Replaces `path` with `contents` atomically, creating its folder when missing, and
@@ -22,7 +23,12 @@ fn replace(path: &Path, contents: &[u8], durable: bool) -> std::io::Result<()> {
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    // Folders it makes are the user's alone (0700, as the XDG base directory spec asks),
+    // at creation: made open and narrowed later, they would be open for a moment.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let mut temp = tempfile_in(dir, path)?;
     let result = (|| {
         temp.1.write_all(contents)?;
@@ -64,6 +70,7 @@ fn tempfile_in(dir: &Path, path: &Path) -> std::io::Result<(std::path::PathBuf, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn replaces_content_and_leaves_no_temp_file() {
@@ -77,5 +84,19 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn folders_it_creates_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run/boxtop/x.json");
+        write_atomic_volatile(&path, b"{}").unwrap();
+        for folder in ["run", "run/boxtop"] {
+            let mode = std::fs::metadata(dir.path().join(folder))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{folder}");
+        }
     }
 }

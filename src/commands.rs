@@ -9,11 +9,13 @@ use serde::Serialize;
 
 use boxtop::access;
 use boxtop::atomic::write_atomic;
+use boxtop::escape;
 use boxtop::paths::Paths;
 use boxtop::profile::risk::{self, Risk};
 use boxtop::profile::validate::is_valid_name;
 use boxtop::profile::{Entry, Profile, ProfileSet};
 use boxtop::sandbox::host;
+use boxtop::{errln, outln};
 
 /// One row of `boxtop list`.
 #[derive(Debug, Serialize)]
@@ -55,11 +57,14 @@ pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
     let set = ProfileSet::load(&paths.user_profiles());
     let rows: Vec<Row> = set.entries().map(|entry| row(&set, entry)).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", escape::json(&serde_json::to_string_pretty(&rows)?));
     } else {
-        println!(
+        outln!(
             "{:<20} {:<9} {:<9} {:<9} DESCRIPTION",
-            "NAME", "INSTALLED", "SOURCE", "RISK"
+            "NAME",
+            "INSTALLED",
+            "SOURCE",
+            "RISK"
         );
         for row in &rows {
             let risk = match (&row.error, row.risk) {
@@ -69,14 +74,18 @@ pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
             };
             let installed = if row.installed { "yes" } else { "no" };
             let description = row.error.as_deref().unwrap_or(&row.description);
-            println!(
+            outln!(
                 "{:<20} {:<9} {:<9} {:<9} {}",
-                row.name, installed, row.source, risk, description
+                row.name,
+                installed,
+                row.source,
+                risk,
+                description
             );
         }
     }
     for problem in set.problems() {
-        eprintln!("boxtop: {problem}");
+        errln!("boxtop: {problem}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -107,10 +116,13 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             permissions: &grants,
             missing_here: &missing,
         };
-        println!("{}", serde_json::to_string_pretty(&shown)?);
+        println!("{}", escape::json(&serde_json::to_string_pretty(&shown)?));
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", render_show(&profile, entry, &missing));
+    print!(
+        "{}",
+        escape::message(&render_show(&profile, entry, &missing))
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -209,10 +221,10 @@ pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
         |label: &str, result: std::result::Result<Profile, boxtop::profile::ProfileError>| {
             checked += 1;
             match result {
-                Ok(_) => println!("ok     {label}"),
+                Ok(_) => outln!("ok     {label}"),
                 Err(err) => {
                     failed += 1;
-                    println!("error  {err}");
+                    outln!("error  {err}");
                 }
             }
         };
@@ -228,7 +240,7 @@ pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
             report(&file.display().to_string(), set.resolve_file(file));
         }
     }
-    println!("{} checked, {} with errors", checked, failed);
+    outln!("{} checked, {} with errors", checked, failed);
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -298,7 +310,7 @@ pub fn new(paths: &Paths, name: &str, from: Option<&str>) -> Result<ExitCode> {
     ProfileSet::load(&paths.user_profiles())
         .resolve(name)
         .map_err(|err| anyhow::anyhow!("the new profile does not validate: {err}"))?;
-    println!("wrote {}", path.display());
+    outln!("wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -315,7 +327,7 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
             let text = entry.text.clone().unwrap_or_default();
             write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
-            println!("copied the bundled profile to {}", path.display());
+            outln!("copied the bundled profile to {}", path.display());
             path
         }
     };
@@ -340,13 +352,13 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
         set.add_user_dir(&paths.user_profiles());
         match set.resolve(name) {
             Ok(_) => {
-                println!("{} is valid", path.display());
+                outln!("{} is valid", path.display());
                 return Ok(ExitCode::SUCCESS);
             }
             Err(err) => {
-                eprintln!("boxtop: {err}");
+                errln!("boxtop: {err}");
                 if !ask_yes(&format!("re-open {} to fix it? [Y/n] ", path.display()))? {
-                    eprintln!(
+                    errln!(
                         "boxtop: kept the file as it is; boxtop will list it as broken until fixed"
                     );
                     return Ok(ExitCode::from(1));
@@ -361,7 +373,7 @@ fn ask_yes(question: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(false);
     }
-    eprint!("{question}");
+    eprint!("{}", escape::message(question));
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use boxtop::escape;
 use boxtop::instance::collect::Collector;
 use boxtop::instance::control::{self, ControlError};
 use boxtop::instance::launch;
@@ -13,6 +14,7 @@ use boxtop::instance::logs;
 use boxtop::instance::record::{Record, Store};
 use boxtop::instance::status::{human_bytes, human_duration, State, Status};
 use boxtop::paths::Paths;
+use boxtop::{errln, outln};
 
 use crate::Exit;
 
@@ -26,12 +28,15 @@ pub fn ps(paths: &Paths, json: bool, interval_ms: u64) -> Result<ExitCode> {
         snapshot = collector.collect(&store);
     }
     for problem in &snapshot.problems {
-        eprintln!("boxtop: warning: {problem}");
+        errln!("boxtop: warning: {problem}");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&snapshot.statuses)?);
+        println!(
+            "{}",
+            escape::json(&serde_json::to_string_pretty(&snapshot.statuses)?)
+        );
     } else {
-        print!("{}", table(&snapshot.statuses));
+        print!("{}", escape::message(&table(&snapshot.statuses)));
         for (id, notes) in &snapshot.notes {
             if snapshot
                 .statuses
@@ -39,7 +44,7 @@ pub fn ps(paths: &Paths, json: bool, interval_ms: u64) -> Result<ExitCode> {
                 .any(|s| &s.id == id && s.state.is_live())
             {
                 for note in notes {
-                    println!("note: {id}: {note}");
+                    outln!("note: {id}: {note}");
                 }
             }
         }
@@ -102,16 +107,16 @@ fn each(
         let records = match control::resolve(&store, target) {
             Ok(records) => records,
             Err(err) => {
-                eprintln!("boxtop: {err}");
+                errln!("boxtop: {err}");
                 failed = true;
                 continue;
             }
         };
         for record in &records {
             match act(&store, record) {
-                Ok(line) => println!("{line}"),
+                Ok(line) => outln!("{line}"),
                 Err(err) => {
-                    eprintln!("boxtop: {err}");
+                    errln!("boxtop: {err}");
                     failed = true;
                 }
             }

@@ -9,6 +9,7 @@ pub mod access;
 pub mod atomic;
 pub mod doctor;
 pub mod entries;
+pub mod escape;
 pub mod instance;
 pub mod paths;
 pub mod profile;

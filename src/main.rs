@@ -8,6 +8,7 @@ use clap::Parser;
 
 use boxtop::access::{self, Session, Severity};
 use boxtop::doctor::{self, Status};
+use boxtop::escape;
 use boxtop::instance::launch::{self, Launch};
 use boxtop::instance::record::Record;
 use boxtop::instance::status::Origin;
@@ -17,6 +18,7 @@ use boxtop::profile::{Profile, ProfileSet};
 use boxtop::sandbox::host::{self, Host};
 use boxtop::sandbox::plan::{Plan, PlanInput};
 use boxtop::sandbox::spawn::Prepared;
+use boxtop::{errln, outln};
 
 mod cli;
 mod commands;
@@ -53,11 +55,13 @@ fn main() -> ExitCode {
         Err(err) => {
             if let Some(exit) = err.downcast_ref::<Exit>() {
                 if !exit.message.is_empty() {
-                    eprintln!("boxtop: {}", exit.message);
+                    errln!("boxtop: {}", exit.message);
                 }
                 return ExitCode::from(exit.code);
             }
-            eprintln!("boxtop: {err:#}");
+            // Every error message names things from outside (files, profiles, ids):
+            // `errln!` escapes their control characters.
+            errln!("boxtop: {err:#}");
             ExitCode::from(1)
         }
     }
@@ -82,7 +86,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Plan(args)) => {
             let (_, _, plan, _) = plan_for(&paths, &args, host::CreateShares::DryRun)?;
-            print!("{plan}");
+            print!("{}", escape::message(&plan.to_string()));
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::List { json }) => commands::list(&paths, json),
@@ -135,7 +139,7 @@ fn plan_for(
         );
     }
     let id = launch::store(paths).new_id(&profile.name);
-    let instance_dir = paths.instance_dir(&id);
+    let instance_dir = paths.instance_dir(&id)?;
     let input = PlanInput {
         shares,
         binds,
@@ -143,7 +147,7 @@ fn plan_for(
         extra_args: args.args.clone(),
         instance_dir,
     };
-    let plan = Plan::new(&profile, &host, &input);
+    let plan = Plan::new(&profile, &host, &input)?;
     Ok((profile, host, plan, id))
 }
 
@@ -156,7 +160,7 @@ fn report_missing(profile: &Profile, session: &Session) -> Result<()> {
         match item.severity {
             Severity::Error => errors.push(text),
             Severity::Warning => {
-                eprintln!("boxtop: profile '{}': warning: {text}", profile.name)
+                errln!("boxtop: profile '{}': warning: {text}", profile.name)
             }
         }
     }
@@ -182,11 +186,11 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
         let lock = join::HomeLock::try_take(&store, &profile.name)
             .with_context(|| format!("profile '{}'", profile.name))?;
         if lock.is_none() {
-            eprintln!(
+            errln!(
                 "boxtop: profile '{}': warning: another sandbox of this profile runs; \
                  both use its private home {}",
                 profile.name,
-                paths.private_home(&profile.name).display()
+                paths.private_home(&profile.name)?.display()
             );
         }
         lock
@@ -212,7 +216,7 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     };
     let result = if cmd.detach {
         launch::run_detached(&launch, &prepared).map(|id| {
-            println!("{id}");
+            outln!("{id}");
             0
         })
     } else {
@@ -243,14 +247,15 @@ fn run_in_running(
     argv: &[String],
 ) -> Result<ExitCode> {
     let context = || format!("profile '{}'", profile.name);
-    eprintln!(
+    errln!(
         "boxtop: profile '{}' already runs as {}, which holds its private home: the command \
          runs in that sandbox (--new-instance starts another)",
-        profile.name, record.id
+        profile.name,
+        record.id
     );
     if cmd.detach {
         join::run_detached_in(record, argv, cmd.origin).with_context(context)?;
-        println!("{}", record.id);
+        outln!("{}", record.id);
         return Ok(ExitCode::SUCCESS);
     }
     let code = control::enter(record, argv).with_context(context)?;
@@ -276,8 +281,11 @@ fn notify_failure(paths: &Paths, cmd: &RunCmd, err: &anyhow::Error) {
     let body = format!("{message}\nLogs: {}", launch::log_dir(paths).display());
     let _ = std::process::Command::new("notify-send")
         .args(["--app-name=boxtop", "--icon=dialog-error"])
-        .arg(format!("{name} could not start in its sandbox"))
-        .arg(body)
+        .arg(format!(
+            "{} could not start in its sandbox",
+            escape::controls(&name)
+        ))
+        .arg(escape::message(&body).as_ref())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -287,7 +295,7 @@ fn notify_failure(paths: &Paths, cmd: &RunCmd, err: &anyhow::Error) {
 fn doctor(paths: &Paths, json: bool) -> Result<ExitCode> {
     let checks = doctor::run_checks(paths);
     if json {
-        println!("{}", serde_json::to_string_pretty(&checks)?);
+        println!("{}", escape::json(&serde_json::to_string_pretty(&checks)?));
     } else {
         for check in &checks {
             let mark = match check.status {
@@ -295,9 +303,9 @@ fn doctor(paths: &Paths, json: bool) -> Result<ExitCode> {
                 Status::Missing => "missing",
                 Status::Limited => "limited",
             };
-            println!("{mark}  {:<22} {}", check.feature, check.detail);
+            outln!("{mark}  {:<22} {}", check.feature, check.detail);
             if let Some(fix) = &check.fix {
-                println!("         {:<22} fix: {fix}", "");
+                outln!("         {:<22} fix: {fix}", "");
             }
         }
     }

@@ -3,6 +3,7 @@
 //! creates, and removes them with its last file in that folder, so that installing then
 //! removing leaves the folder exactly as it was.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -68,10 +69,15 @@ pub fn ensure_dir(env: &Env, dir: &Path) -> Result<(), EntriesError> {
     if dir.is_dir() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).map_err(|source| EntriesError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    // 0700 at creation, as the XDG base directory spec asks of the folders it makes.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| EntriesError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     note(env, &[dir.to_path_buf()])
 }
 

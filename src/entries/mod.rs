@@ -28,8 +28,10 @@ pub use inventory::{list, marked_files, sync, Kind, Listed, Marked, Synced};
 pub use render::{render_autostart, render_entry, Role};
 pub use xdg::Env;
 
+use crate::escape;
 use crate::paths::Paths;
 use crate::profile::ProfileSet;
+use crate::{errln, outln};
 
 /// `boxtop desktop ...`
 #[derive(Debug, clap::Subcommand)]
@@ -77,7 +79,7 @@ pub enum AutostartCommand {
 
 fn warn(warnings: &[String]) {
     for warning in warnings {
-        eprintln!("boxtop: warning: {warning}");
+        errln!("boxtop: warning: {warning}");
     }
 }
 
@@ -93,34 +95,34 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
         DesktopCommand::Install { name, replace } => {
             let profile = profiles.resolve(&name).map_err(EntriesError::from)?;
             let done = install(&env, &profile, replace)?;
-            println!("installed a menu entry for '{name}': {}", show(&done.entry));
+            outln!("installed a menu entry for '{name}': {}", show(&done.entry));
             match (&done.original, &profile.desktop_file) {
-                (Some(original), _) => println!(
+                (Some(original), _) => outln!(
                     "  name, icon and file types from the app's entry {}",
                     show(original)
                 ),
                 (None, Some(id)) => {
-                    println!("  the app's entry {id} is not on this machine: generic name and icon")
+                    outln!("  the app's entry {id} is not on this machine: generic name and icon")
                 }
                 (None, None) => {
-                    println!("  the profile names no desktop_file: generic name and icon")
+                    outln!("  the profile names no desktop_file: generic name and icon")
                 }
             }
             if let Some((id, path)) = &done.replacement {
-                println!(
+                outln!(
                     "  replaces {id} ({}): menus, xdg-open and file managers start '{name}' sandboxed;",
                     show(path)
                 );
-                println!("  `boxtop desktop remove {name}` gives back the app's own entry");
+                outln!("  `boxtop desktop remove {name}` gives back the app's own entry");
             }
             for path in &done.unreplaced {
-                println!(
+                outln!(
                     "  no longer replaces the app's entry: removed {}",
                     show(path)
                 );
             }
             if !crate::sandbox::host::is_installed(&profile) {
-                eprintln!(
+                errln!(
                     "boxtop: warning: the app of profile '{name}' is not installed here; the entry starts it once it is"
                 );
             }
@@ -130,16 +132,16 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
         DesktopCommand::Remove { name } => {
             let done = remove(&env, &name)?;
             for path in &done.removed {
-                println!("removed {}", show(path));
+                outln!("removed {}", show(path));
             }
             for path in &done.left {
-                println!(
+                outln!(
                     "left {} alone: boxtop did not write it (no X-Boxtop-Profile key)",
                     show(path)
                 );
             }
             if done.removed.is_empty() && done.left.is_empty() {
-                println!("boxtop has no menu entry for '{name}': nothing to remove");
+                outln!("boxtop has no menu entry for '{name}': nothing to remove");
             }
             warn(&done.warnings);
             Ok(ExitCode::SUCCESS)
@@ -147,14 +149,14 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
         DesktopCommand::List { json } => {
             let rows = list(&env, &profiles);
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                println!("{}", escape::json(&serde_json::to_string_pretty(&rows)?));
             } else if rows.is_empty() {
-                println!("boxtop wrote no menu entries and no autostart files");
+                outln!("boxtop wrote no menu entries and no autostart files");
             } else {
-                println!("{:<12} {:<20} {:<8} FILE", "KIND", "PROFILE", "PROFILE?");
+                outln!("{:<12} {:<20} {:<8} FILE", "KIND", "PROFILE", "PROFILE?");
                 for row in &rows {
                     let exists = if row.profile_exists { "yes" } else { "gone" };
-                    println!(
+                    outln!(
                         "{:<12} {:<20} {:<8} {}",
                         row.kind.as_str(),
                         row.profile,
@@ -163,7 +165,7 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
                     );
                 }
                 if rows.iter().any(|row| !row.profile_exists) {
-                    println!("`boxtop desktop sync` removes the files whose profile is gone");
+                    outln!("`boxtop desktop sync` removes the files whose profile is gone");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -171,15 +173,15 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
         DesktopCommand::Sync => {
             let done = sync(&env, &profiles)?;
             for path in &done.rewritten {
-                println!("rewrote {}", show(path));
+                outln!("rewrote {}", show(path));
             }
             for path in &done.removed {
-                println!("removed {} (its profile is gone)", show(path));
+                outln!("removed {} (its profile is gone)", show(path));
             }
             for (path, why) in &done.skipped {
-                eprintln!("boxtop: {}: {why}", show(path));
+                errln!("boxtop: {}: {why}", show(path));
             }
-            println!(
+            outln!(
                 "{} rewritten, {} up to date, {} removed, {} left as they are",
                 done.rewritten.len(),
                 done.unchanged.len(),
@@ -204,13 +206,13 @@ pub fn run_autostart(cmd: AutostartCommand, paths: &Paths) -> anyhow::Result<Exi
             let profiles = ProfileSet::load(&paths.user_profiles());
             let profile = profiles.resolve(&name).map_err(EntriesError::from)?;
             let done = enable(&env, &profile)?;
-            println!(
+            outln!(
                 "'{name}' starts sandboxed at login: {}",
                 show(&done.path)
             );
             if let Some(from) = &done.app_autostart {
                 if !done.args.is_empty() {
-                    println!(
+                    outln!(
                         "  with {}, as the app's own {}",
                         done.args.join(" "),
                         show(from)
@@ -218,7 +220,7 @@ pub fn run_autostart(cmd: AutostartCommand, paths: &Paths) -> anyhow::Result<Exi
                 }
             }
             if let Some(path) = &done.also_unsandboxed {
-                println!(
+                outln!(
                     "  note: {} also starts the app at login, outside the sandbox: turn that off in the app's settings",
                     show(path)
                 );
@@ -227,10 +229,10 @@ pub fn run_autostart(cmd: AutostartCommand, paths: &Paths) -> anyhow::Result<Exi
         }
         AutostartCommand::Disable { name } => match disable(&env, &name)? {
             Disabled::Removed(path) => {
-                println!("'{name}' no longer starts at login: removed {}", show(&path))
+                outln!("'{name}' no longer starts at login: removed {}", show(&path))
             }
-            Disabled::NotEnabled => println!("'{name}' was not set to start at login"),
-            Disabled::HiddenByUser(path) => println!(
+            Disabled::NotEnabled => outln!("'{name}' was not set to start at login"),
+            Disabled::HiddenByUser(path) => outln!(
                 "'{name}' already does not start at login: your {} turns it off (Hidden=true); left alone",
                 show(&path)
             ),

@@ -181,12 +181,7 @@ pub fn normalize_id(id: &str) -> Option<String> {
     } else {
         format!("{id}.desktop")
     };
-    let stem = id.trim_end_matches(".desktop");
-    let is_valid = !stem.is_empty()
-        && !id.starts_with(['.', '-'])
-        && !id.contains(['/', '\0', '\n'])
-        && !id.chars().any(char::is_control);
-    is_valid.then_some(id)
+    crate::profile::validate::is_valid_desktop_id(&id).then_some(id)
 }
 
 /// The files of `dir` (and its subfolders) whose desktop file id is `id`: the id is the
@@ -200,8 +195,11 @@ pub fn paths_for_id(dir: &Path, id: &str) -> Vec<PathBuf> {
     }
     for (index, _) in id.match_indices('-') {
         let (folder, rest) = (&id[..index], &id[index + 1..]);
+        // A part `..` would climb out of `dir` (ids from profiles are checked; these
+        // are not only theirs).
+        let is_folder_name = !matches!(folder, "" | "." | "..");
         let sub = dir.join(folder);
-        if !folder.is_empty() && !rest.is_empty() && sub.is_dir() {
+        if is_folder_name && !rest.is_empty() && sub.is_dir() {
             found.extend(paths_for_id(&sub, rest));
         }
     }
@@ -276,7 +274,15 @@ mod tests {
             normalize_id("org.xfce.mousepad.desktop").as_deref(),
             Some("org.xfce.mousepad.desktop")
         );
-        for bad in ["", ".desktop", "../evil", "a/b.desktop", ".hidden"] {
+        for bad in [
+            "",
+            ".desktop",
+            "../evil",
+            "a/b.desktop",
+            ".hidden",
+            "a-..-..-etc-x.desktop",
+            "x\x1b[31m",
+        ] {
             assert_eq!(normalize_id(bad), None, "{bad:?}");
         }
     }
@@ -296,5 +302,10 @@ mod tests {
             ]
         );
         assert!(paths_for_id(dir.path(), "kde4-other.desktop").is_empty());
+        // `..` parts never climb out of the folder.
+        let apps = dir.path().join("apps");
+        std::fs::create_dir_all(apps.join("a")).unwrap();
+        std::fs::write(dir.path().join("outside.desktop"), "").unwrap();
+        assert!(paths_for_id(&apps, "a-..-..-outside.desktop").is_empty());
     }
 }

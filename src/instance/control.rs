@@ -9,7 +9,9 @@ use nix::unistd::Pid;
 
 use super::cgroup;
 use super::collect::pids_of;
-use super::record::{ProcRef, Record, Store, StoreError};
+use super::record::{is_valid_id, ProcRef, Record, Store, StoreError};
+use crate::escape;
+use crate::profile::validate::NAME_RULE;
 use crate::sandbox::process::{self, EnterError, EnterTarget};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +20,8 @@ pub enum ControlError {
     Store(#[from] StoreError),
     #[error("no instance or running profile named '{0}' (see `boxtop ps`)")]
     Unknown(String),
+    #[error("'{}' is neither an instance id nor a profile name: ids are like firefox-1a2b3c (see `boxtop ps`), and {NAME_RULE}", escape::controls(.0))]
+    BadTarget(String),
     #[error("instance {id} is not running: {state}")]
     NotRunning { id: String, state: String },
     #[error("instance {id}: {what}: {errno}")]
@@ -47,6 +51,9 @@ pub enum ControlError {
 /// The instances a name on the command line means: the instance with that id, else the
 /// live instances of the profile with that name.
 pub fn resolve(store: &Store, target: &str) -> Result<Vec<Record>, ControlError> {
+    if !is_valid_id(target) {
+        return Err(ControlError::BadTarget(target.to_string()));
+    }
     match store.load(target) {
         Ok(record) => return Ok(vec![record]),
         Err(StoreError::Unknown(_)) => {}
@@ -254,4 +261,28 @@ pub fn enter_then(
         id: record.id.clone(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_that_are_no_id_or_name_are_refused_before_any_path_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        for bad in ["../x", "..", "", "a/b", "a\x1b[31m", &"a".repeat(200)] {
+            match resolve(&store, bad) {
+                Err(err @ ControlError::BadTarget(_)) => {
+                    let text = err.to_string();
+                    assert!(!text.contains('\x1b') && text.contains("1 to 63"), "{text}");
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            resolve(&store, "firefox"),
+            Err(ControlError::Unknown(_))
+        ));
+    }
 }

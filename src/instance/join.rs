@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use super::control::{self, ControlError};
 use super::record::{now, Record, Store, StoreError};
 use super::status::Origin;
+use crate::paths::BadName;
 use crate::sandbox::process::{self, Report};
 
 /// How long a launch waits for the sandbox holding the home to be recorded as running.
@@ -39,6 +40,8 @@ pub enum JoinError {
     NoHolder,
     #[error("{0}")]
     Control(#[from] ControlError),
+    #[error("{0}")]
+    BadName(#[from] BadName),
     #[error("cannot start the command in {id}: {reason}")]
     Detached { id: String, reason: String },
 }
@@ -53,25 +56,21 @@ pub struct HomeLock {
 
 impl HomeLock {
     /// The lock file of `profile`'s home: in the state-file folder, gone at logout.
-    pub fn path(store: &Store, profile: &str) -> PathBuf {
-        store.dir().join("homes").join(format!("{profile}.lock"))
+    pub fn path(store: &Store, profile: &str) -> Result<PathBuf, BadName> {
+        crate::paths::child(&store.dir().join("homes"), &format!("{profile}.lock"))
     }
 
     /// The lock when no sandbox holds it, `None` when one does.
     pub fn try_take(store: &Store, profile: &str) -> Result<Option<HomeLock>, JoinError> {
         store.ensure()?;
-        let path = Self::path(store, profile);
+        let path = Self::path(store, profile)?;
         let lock_err = |source| JoinError::Lock {
             path: path.clone(),
             source,
         };
         if let Some(dir) = path.parent() {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(lock_err)?;
+            crate::paths::ensure_private_dir(dir)
+                .map_err(|err| lock_err(std::io::Error::other(err)))?;
         }
         let file = std::fs::OpenOptions::new()
             .read(true)

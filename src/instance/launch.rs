@@ -37,6 +37,8 @@ pub enum LaunchError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Spawn(#[from] SpawnError),
+    #[error("{0}")]
+    Dir(#[from] crate::paths::PrivateDirError),
     #[error("cannot start the supervisor: {0}")]
     Supervisor(String),
     /// A detached launch that failed, as its supervisor reported it.
@@ -242,7 +244,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     init::hold_forwarded_signals().map_err(SpawnError::Wait)?;
     let (started, mut record) = start_recorded(launch, prepared, &store, false, None)?;
     for note in &record.limit_notes {
-        eprintln!("boxtop: {}: {note}", launch.id);
+        crate::errln!("boxtop: {}: {note}", launch.id);
     }
     let ended = init::forward_signals_to(started.init)
         .map_err(SpawnError::Wait)
@@ -259,6 +261,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
 pub fn run_detached(launch: &Launch, prepared: &Prepared) -> Result<String, LaunchError> {
     let store = store(launch.paths);
     store.ensure()?;
+    crate::paths::ensure_private_dir(&launch.paths.state)?;
     let log_dir = log_dir(launch.paths);
     let log_path = logs::log_path(&log_dir, &launch.id);
     let report = process::fork_detached_reporting(|report| {

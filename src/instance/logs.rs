@@ -35,11 +35,7 @@ pub struct LogWriter {
 impl LogWriter {
     pub fn create(path: &Path, cap: u64) -> std::io::Result<LogWriter> {
         if let Some(dir) = path.parent() {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
+            crate::paths::ensure_private_dir(dir).map_err(std::io::Error::other)?;
         }
         let file = open_append(path)?;
         let size = file.metadata()?.len();

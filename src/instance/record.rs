@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::procfs;
 use super::status::Origin;
 use crate::atomic::write_atomic_volatile;
+use crate::escape;
+use crate::paths::{ensure_private_dir, PrivateDirError};
+use crate::profile::validate::is_valid_name;
 
 /// A process named so that a reused pid is never mistaken for it: the pid and its start
 /// time (clock ticks after boot, field 22 of `/proc/PID/stat`).
@@ -103,21 +106,16 @@ impl std::fmt::Display for BadRecord {
         write!(
             f,
             "instance state file {} is unreadable ({}); remove it if the instance is gone",
-            self.path.display(),
-            self.reason
+            escape::controls(&self.path.display().to_string()),
+            escape::controls(&self.reason)
         )
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the instance folder {path}: {source}")]
-    Create {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the instance folder {path} belongs to uid {owner}, not to you (uid {uid}); remove it or set XDG_RUNTIME_DIR")]
-    Foreign { path: PathBuf, owner: u32, uid: u32 },
+    #[error("the instance folder: {0}")]
+    Dir(#[from] PrivateDirError),
     #[error("cannot write the instance state file {path}: {source}")]
     Write {
         path: PathBuf,
@@ -153,35 +151,13 @@ impl Store {
 
     /// Creates the folder, private to the user, refusing one that someone else made.
     pub fn ensure(&self) -> Result<(), StoreError> {
-        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)
-            .map_err(|source| StoreError::Create {
-                path: self.dir.clone(),
-                source,
-            })?;
-        let meta = std::fs::symlink_metadata(&self.dir).map_err(|source| StoreError::Create {
-            path: self.dir.clone(),
-            source,
-        })?;
-        let uid = nix::unistd::getuid().as_raw();
-        if meta.uid() != uid || !meta.is_dir() {
-            return Err(StoreError::Foreign {
-                path: self.dir.clone(),
-                owner: meta.uid(),
-                uid,
-            });
-        }
-        if meta.permissions().mode() & 0o077 != 0 {
-            let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
-        }
-        Ok(())
+        Ok(ensure_private_dir(&self.dir)?)
     }
 
-    /// Writes a record atomically (temporary file, then rename).
+    /// Writes a record atomically (temporary file, then rename), in the folder made
+    /// again if it went (a supervisor outlives a logout's cleaning, or a user's `rm`).
     pub fn save(&self, record: &Record) -> Result<(), StoreError> {
+        self.ensure()?;
         let path = self.path(&record.id);
         let json = serde_json::to_vec_pretty(record).expect("a record serializes");
         write_atomic_volatile(&path, &json).map_err(|source| StoreError::Write { path, source })
@@ -284,20 +260,42 @@ impl Store {
 }
 
 /// Ids are profile names (letters, digits, `-`, `_`, `.`) and a suffix: nothing that
-/// could name a path outside the folder.
+/// could name a path outside the folder (an id names the state file, the log, the
+/// instance's folder and its cgroup) or drive a terminal.
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
+        && id.len() <= 128
         && !id.starts_with('.')
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// A state file's record, with the names in it checked as a launch makes them: they
+/// become paths and are printed, and a file in the folder may not be one boxtop wrote.
 fn parse(path: &Path, bytes: &[u8]) -> Result<Record, BadRecord> {
-    serde_json::from_slice(bytes).map_err(|err| BadRecord {
+    let bad = |reason: String| BadRecord {
         path: path.to_path_buf(),
-        reason: err.to_string(),
-    })
+        reason,
+    };
+    let record: Record = serde_json::from_slice(bytes).map_err(|err| bad(err.to_string()))?;
+    let stem = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_suffix(".json"));
+    if !is_valid_id(&record.id) || stem != Some(record.id.as_str()) {
+        return Err(bad(format!(
+            "its id '{}' is not the file's name or not an instance id",
+            escape::controls(&record.id)
+        )));
+    }
+    if !is_valid_name(&record.profile) {
+        return Err(bad(format!(
+            "its profile '{}' is not a profile name",
+            escape::controls(&record.profile)
+        )));
+    }
+    Ok(record)
 }
 
 /// Seconds since the Unix epoch.
@@ -390,6 +388,32 @@ mod tests {
         assert!(id.starts_with("firefox-") && id.len() == "firefox-".len() + 6);
         assert!(is_valid_id(&id));
         assert!(!is_valid_id("a/b") && !is_valid_id("..") && !is_valid_id(""));
+    }
+
+    #[test]
+    fn records_naming_other_paths_or_holding_controls_are_bad() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        store.ensure().unwrap();
+        let forge = |file: &str, id: &str, profile: &str| {
+            let mut r = record(id, Phase::Running);
+            r.profile = profile.into();
+            std::fs::write(dir.path().join(file), serde_json::to_vec(&r).unwrap()).unwrap();
+        };
+        forge("up.json", "../../x", "xterm");
+        forge("other.json", "xterm-000001", "xterm");
+        forge("esc.json", "esc", "a\x1b[31mb");
+        forge("dots.json", "dots", "..");
+        forge("good-1.json", "good-1", "xterm");
+        let (records, bad) = store.load_all();
+        assert_eq!(records.len(), 1, "{records:?}");
+        assert_eq!(records[0].id, "good-1");
+        assert_eq!(bad.len(), 4, "{bad:?}");
+        for problem in &bad {
+            assert!(!problem.to_string().contains('\x1b'), "{problem}");
+        }
+        assert!(matches!(store.load("esc"), Err(StoreError::Bad(_))));
+        assert!(!is_valid_id(&"a".repeat(129)));
     }
 
     #[test]

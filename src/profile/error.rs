@@ -4,6 +4,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::escape;
+
 /// One segment of a key path: `home.share[2].path` is `home`, `share`, `2`, `path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySeg {
@@ -91,9 +93,11 @@ impl ProfileError {
     }
 }
 
+/// Shown with its control characters escaped: the file's name and the values quoted in
+/// the message come from the user's files.
 impl fmt::Display for ProfileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", escape::controls(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -102,11 +106,11 @@ impl fmt::Display for ProfileError {
         }
         write!(f, ": ")?;
         if let Some(key) = &self.key {
-            write!(f, "key `{key}`: ")?;
+            write!(f, "key `{}`: ", escape::controls(key))?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", escape::message(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
+            write!(f, " ({})", escape::message(hint))?;
         }
         Ok(())
     }

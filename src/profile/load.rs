@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::{key_at, line_column, ProfileError};
 use super::schema::{Profile, RawProfile};
-use super::validate::{check_raw, finish, is_valid_name, Origin};
+use super::validate::{check_raw, finish, is_valid_name, Origin, NAME_RULE};
+use crate::escape;
 
 /// Where a profile file comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -102,6 +103,20 @@ pub fn parse(file: &str, text: &str) -> Result<RawProfile, ProfileError> {
         },
     )?;
     Ok(raw)
+}
+
+/// A profile file without a valid `name` whose file name does not make one either.
+fn stem_error(file: String, stem: &str) -> ProfileError {
+    ProfileError::file(
+        file,
+        format!(
+            "the file name makes the profile name '{}', which is not a valid profile name",
+            escape::controls(stem)
+        ),
+    )
+    .with_hint(format!(
+        "rename the file to NAME.toml, or set name = \"NAME\" in it: {NAME_RULE}"
+    ))
 }
 
 impl ProfileSet {
@@ -209,10 +224,7 @@ impl ProfileSet {
             _ => stem.to_string(),
         };
         if !is_valid_name(&name) {
-            self.problems.push(
-                ProfileError::file(file, format!("'{name}' is not a valid profile name"))
-                    .with_hint("rename the file: lowercase letters, digits, '-', '_' or '.'"),
-            );
+            self.problems.push(stem_error(file, &name));
             return;
         }
         let mut entry = Entry {
@@ -296,6 +308,9 @@ impl ProfileSet {
         path: Option<&Path>,
     ) -> Result<Profile, ProfileError> {
         let raw = parse(file, text)?;
+        if raw.name.is_none() && !is_valid_name(name) {
+            return Err(stem_error(file.to_string(), name));
+        }
         let entry = Entry {
             name: raw.name.clone().unwrap_or_else(|| name.to_string()),
             source: Source::User,
@@ -387,13 +402,61 @@ impl ProfileSet {
         } else {
             format!("did you mean {}?", close.join(", "))
         };
-        ProfileError::file(name.to_string(), format!("no profile named '{name}'")).with_hint(hint)
+        ProfileError::file(
+            name.to_string(),
+            format!("no profile named '{}'", escape::controls(name)),
+        )
+        .with_hint(hint)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_name_that_is_no_profile_name_is_refused_wherever_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "command = [\"true\"]\n";
+        for stem in [".", "..", "a\x1b[31mb", "Upper", &"x".repeat(64)] {
+            let path = dir.path().join(format!("{stem}.toml"));
+            std::fs::write(&path, body).unwrap();
+            let set = ProfileSet::load(dir.path());
+            let err = set.resolve_file(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("the file name makes the profile name") && err.contains("1 to 63"),
+                "{err}"
+            );
+            assert!(!err.contains('\x1b'), "{err}");
+            assert!(set.entries().all(|entry| entry.name != stem));
+            let problem = set.problems().iter().find(|p| p.file.ends_with(".toml"));
+            assert!(problem.is_some(), "{stem:?} not reported");
+            std::fs::remove_file(&path).unwrap();
+        }
+        // A valid `name` key names the profile whatever the file is called.
+        let path = dir.path().join("..toml");
+        std::fs::write(&path, format!("name = \"fine\"\n{body}")).unwrap();
+        let set = ProfileSet::load(dir.path());
+        assert_eq!(set.resolve_file(&path).unwrap().name, "fine");
+        assert!(set.get("fine").is_some());
+    }
+
+    #[test]
+    fn names_and_extends_with_control_characters_are_refused_and_shown_escaped() {
+        let set = ProfileSet::bundled();
+        for text in [
+            "name = \"x\\u001b]0;t\\u0007\"\ncommand = [\"true\"]\n",
+            "extends = \"x\\u001b[2J\"\n",
+            "desktop_file = \"a-..-..-x\"\ncommand = [\"true\"]\n",
+        ] {
+            let err = set
+                .resolve_text("ok", "ok.toml", text, None)
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err}");
+            assert!(err.contains("ok.toml"), "{err}");
+        }
+    }
 
     #[test]
     fn every_bundled_profile_is_named_by_its_file_and_resolves() {

@@ -5,6 +5,7 @@ use std::path::{Component, Path};
 
 use super::error::{key_path, KeyPath, KeySeg, ProfileError};
 use super::schema::{Dbus, Home, Limits, Profile, RawProfile};
+use crate::escape;
 
 /// Folders that hold secrets or let a sandboxed app change what runs outside it: sharing
 /// one of them, or a folder that contains one, needs `force = true`.
@@ -36,7 +37,13 @@ impl Origin<'_> {
     }
 }
 
-/// Whether `name` can name a profile (and a hostname, a file, a cgroup).
+/// What a profile name may be, for error hints.
+pub const NAME_RULE: &str =
+    "a name is 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit";
+
+/// Whether `name` can name a profile (and a hostname, a file, a cgroup): it is never
+/// `.` or `..`, holds no `/` and no control character, so it stays one file name in the
+/// folders it names things in.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
@@ -49,13 +56,49 @@ pub fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
 }
 
+/// Whether `id` can be a desktop file id (`org.example.App` or `org.example.App.desktop`):
+/// a file name, not hidden, with no `.` or `..` among its `-`-separated parts (desktops
+/// read those parts as subfolders).
+pub fn is_valid_desktop_id(id: &str) -> bool {
+    let stem = id.strip_suffix(".desktop").unwrap_or(id);
+    !stem.is_empty()
+        && id.len() <= 200
+        && !id.starts_with(['.', '-'])
+        && !id.contains('/')
+        && !id.chars().any(char::is_control)
+        && !stem.split('-').any(|part| part == "." || part == "..")
+}
+
 /// Checks the keys this file itself sets.
 pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> {
     if let Some(name) = &raw.name {
         if !is_valid_name(name) {
             return Err(origin
-                .error(&key_path(&["name"]), format!("'{name}' is not a valid profile name"))
-                .with_hint("use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"));
+                .error(
+                    &key_path(&["name"]),
+                    format!("'{}' is not a valid profile name", escape::controls(name)),
+                )
+                .with_hint(NAME_RULE));
+        }
+    }
+    if let Some(parent) = &raw.extends {
+        if !is_valid_name(parent) {
+            return Err(origin
+                .error(
+                    &key_path(&["extends"]),
+                    format!("'{}' is not a profile name", escape::controls(parent)),
+                )
+                .with_hint(NAME_RULE));
+        }
+    }
+    if let Some(id) = &raw.desktop_file {
+        if !is_valid_desktop_id(id) {
+            return Err(origin
+                .error(
+                    &key_path(&["desktop_file"]),
+                    format!("'{}' is not a desktop file id", escape::controls(id)),
+                )
+                .with_hint("write the id of the app's menu entry, like \"org.example.App.desktop\": a file name with no '/'"));
         }
     }
     if let Some(command) = &raw.command {
@@ -162,9 +205,18 @@ pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> 
     Ok(())
 }
 
-/// Turns a merged raw profile into the effective profile.
+/// Turns a merged raw profile into the effective profile named `name`.
 pub fn finish(raw: RawProfile, name: &str, origin: &Origin) -> Result<Profile, ProfileError> {
     check_raw(&raw, origin)?;
+    // Every profile is made here: its name becomes a folder, a lock file, a hostname.
+    if !is_valid_name(name) {
+        return Err(origin
+            .error(
+                &[],
+                format!("'{}' is not a valid profile name", escape::controls(name)),
+            )
+            .with_hint(NAME_RULE));
+    }
     let command = raw.command.ok_or_else(|| {
         origin
             .error(&[], "the profile has no `command`")

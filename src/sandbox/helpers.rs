@@ -2,7 +2,6 @@
 //! its lifetime: xdg-dbus-proxy (D-Bus filtering) and pasta (user-mode networking).
 
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -29,6 +28,8 @@ pub enum HelperError {
     /// pasta failed and the tun device is why: `problem` says what to do.
     #[error("pasta cannot give the sandbox its network: {problem}")]
     Tun { problem: String },
+    #[error("{0}")]
+    PrivateDir(#[from] crate::paths::PrivateDirError),
     #[error("cannot create {path}: {source}")]
     Dir {
         path: String,
@@ -73,14 +74,7 @@ fn die_with_parent(cmd: &mut Command) {
 pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> {
     const PROGRAM: &str = "xdg-dbus-proxy";
     if let Some(dir) = proxy.socket.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| HelperError::Dir {
-                path: dir.display().to_string(),
-                source,
-            })?;
+        crate::paths::ensure_private_dir(dir)?;
     }
     let _ = std::fs::remove_file(&proxy.socket);
     let (ready_read, ready_write) =

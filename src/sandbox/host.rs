@@ -229,7 +229,7 @@ impl Host {
             user,
             home: paths.home.clone(),
             runtime_dir,
-            private_homes: paths.data.join("homes"),
+            private_homes: paths.private_homes(),
             top_level: scan(Path::new("/"), TOP_LEVEL),
             etc: scan(
                 Path::new("/etc"),

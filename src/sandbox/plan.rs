@@ -10,6 +10,7 @@ use crate::profile::{Access, Bind, Limits, Network, Profile};
 use super::host::{etc_need, EtcNeed, Host, HostEntry, ResolvedShare};
 use super::seccomp::SeccompPolicy;
 use crate::access;
+use crate::paths::BadName;
 
 /// The namespaces a sandbox gets, in the order they are set up: the user namespace first,
 /// since it grants the capabilities the others need.
@@ -257,15 +258,19 @@ pub struct PlanInput {
 }
 
 impl Plan {
-    /// Builds the plan of a profile on a host.
-    pub fn new(profile: &Profile, host: &Host, input: &PlanInput) -> Plan {
+    /// Builds the plan of a profile on a host; fails only for a profile name that cannot
+    /// name a folder of the private homes (a loaded profile's name always can).
+    pub fn new(profile: &Profile, host: &Host, input: &PlanInput) -> Result<Plan, BadName> {
         let namespaces = ORDERED_NAMESPACES
             .iter()
             .copied()
             .filter(|ns| *ns != Namespace::Net || profile.network != Network::Host)
             .collect();
-        let private_home =
-            (!profile.home.ephemeral).then(|| host.private_homes.join(&profile.name));
+        let private_home = if profile.home.ephemeral {
+            None
+        } else {
+            Some(crate::paths::child(&host.private_homes, &profile.name)?)
+        };
         let mut steps = Vec::new();
         system_steps(&mut steps, host);
         etc_steps(&mut steps, profile, host);
@@ -347,7 +352,7 @@ impl Plan {
         }
         argv.extend(input.extra_args.iter().cloned());
 
-        Plan {
+        Ok(Plan {
             name: profile.name.clone(),
             hostname: profile.name.clone(),
             uid: host.uid,
@@ -372,7 +377,7 @@ impl Plan {
             system_dbus_proxy,
             pasta: profile.network == Network::Isolated,
             limits: profile.limits.clone(),
-        }
+        })
     }
 
     /// The mount points the sandbox will have, in order.
@@ -792,7 +797,7 @@ mod tests {
             extra_args: vec!["file.txt".into()],
             ..PlanInput::default()
         };
-        let plan = Plan::new(&profile, &test_host(), &input);
+        let plan = Plan::new(&profile, &test_host(), &input).unwrap();
         assert_eq!(
             plan.namespaces.len(),
             7,
@@ -831,12 +836,12 @@ mod tests {
     fn host_network_shares_the_namespace_and_resolv_conf() {
         let mut profile = test_profile();
         profile.network = Network::Host;
-        let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
+        let plan = Plan::new(&profile, &test_host(), &PlanInput::default()).unwrap();
         assert!(!plan.namespaces.contains(&Namespace::Net));
         assert!(plan
             .mount_points()
             .contains(&PathBuf::from("/etc/resolv.conf")));
-        let none = Plan::new(&test_profile(), &test_host(), &PlanInput::default());
+        let none = Plan::new(&test_profile(), &test_host(), &PlanInput::default()).unwrap();
         assert!(!none
             .mount_points()
             .contains(&PathBuf::from("/etc/resolv.conf")));
@@ -865,14 +870,14 @@ mod tests {
         host.session.video = vec!["/dev/video0".into(), "/dev/media0".into()];
         host.session.gpu_sys = vec!["/sys/dev/char".into(), "/sys/devices/pci0000:00".into()];
         let mut profile = test_profile();
-        let none = Plan::new(&profile, &host, &PlanInput::default());
+        let none = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
         assert_eq!(device_lines(&none), "");
         profile.gpu = true;
-        let gpu = Plan::new(&profile, &host, &PlanInput::default());
+        let gpu = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
         insta::assert_snapshot!("gpu_grant_devices", device_lines(&gpu));
         profile.gpu = false;
         profile.webcam = true;
-        let webcam = Plan::new(&profile, &host, &PlanInput::default());
+        let webcam = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
         insta::assert_snapshot!("webcam_grant_devices", device_lines(&webcam));
     }
 
@@ -887,6 +892,7 @@ mod tests {
         ]);
         let dests = |profile: &Profile| -> Vec<String> {
             Plan::new(profile, &host, &PlanInput::default())
+                .unwrap()
                 .steps
                 .iter()
                 .filter_map(|step| match step {
@@ -914,7 +920,7 @@ mod tests {
             ]
         );
         // Small files are copies, folders are binds.
-        let plan = Plan::new(&profile, &host, &PlanInput::default());
+        let plan = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
         assert!(plan.steps.contains(&Step::Copy {
             src: "/etc/services".into(),
             dest: "/etc/services".into(),
@@ -927,7 +933,7 @@ mod tests {
     fn environment_is_rebuilt_from_allowlist_and_profile() {
         let mut profile = test_profile();
         profile.env.insert("LANG".into(), "de_DE.UTF-8".into());
-        let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
+        let plan = Plan::new(&profile, &test_host(), &PlanInput::default()).unwrap();
         let lang: Vec<_> = plan.env.iter().filter(|(k, _)| k == "LANG").collect();
         assert_eq!(lang, vec![&("LANG".to_string(), "de_DE.UTF-8".to_string())]);
         assert!(plan
@@ -940,11 +946,23 @@ mod tests {
     fn ephemeral_home_is_a_tmpfs() {
         let mut profile = test_profile();
         profile.home.ephemeral = true;
-        let plan = Plan::new(&profile, &test_host(), &PlanInput::default());
+        let plan = Plan::new(&profile, &test_host(), &PlanInput::default()).unwrap();
         assert!(plan.private_home.is_none());
         assert!(plan.steps.contains(&Step::Tmpfs {
             dest: "/home/ada".into(),
             mode: 0o700
         }));
+    }
+
+    #[test]
+    fn a_name_that_leaves_the_homes_folder_makes_no_plan() {
+        let mut profile = test_profile();
+        for bad in [".", "..", "a/../..", ""] {
+            profile.name = bad.into();
+            assert!(
+                Plan::new(&profile, &test_host(), &PlanInput::default()).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -4,10 +4,10 @@
 //! The app hardens itself in the documented order right before `execve`: close fds,
 //! environment rebuilt, `setsid`, no_new_privs, capabilities dropped, seccomp last.
 
+use crate::paths::ensure_private_dir;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -27,11 +27,8 @@ use super::userns::{self, UserNsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
-    #[error("cannot create the private home {path}: {source}")]
-    PrivateHome {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("the private home: {0}")]
+    PrivateHome(#[from] crate::paths::PrivateDirError),
     #[error("cannot resolve {path}: {reason}")]
     Pin { path: PathBuf, reason: String },
     #[error("building the seccomp filter failed: {0}")]
@@ -97,14 +94,11 @@ impl Prepared {
     /// change between checking and mounting.
     pub fn new(plan: &Plan, cache_dir: Option<&Path>) -> Result<Self, SpawnError> {
         if let Some(home) = &plan.private_home {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(home)
-                .map_err(|source| SpawnError::PrivateHome {
-                    path: home.clone(),
-                    source,
-                })?;
+            // The folder of every home first: it is the one others must not list.
+            if let Some(homes) = home.parent() {
+                ensure_private_dir(homes)?;
+            }
+            ensure_private_dir(home)?;
         }
         let mut pinned = Vec::new();
         for step in &plan.steps {

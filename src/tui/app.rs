@@ -807,10 +807,16 @@ impl App {
             return;
         };
         let reverts_to_bundled = row.source == Source::Override;
-        let private_home = self.paths.private_home(&name);
-        let home = private_home
-            .is_dir()
-            .then(|| (private_home.clone(), tree_size(&private_home)));
+        // A name that cannot name a home (none can, from a loaded profile) has no home.
+        let home = self
+            .paths
+            .private_home(&name)
+            .ok()
+            .filter(|home| home.is_dir())
+            .map(|home| {
+                let size = tree_size(&home);
+                (home, size)
+            });
         let live = self.live_count(&name);
         self.dialog = Some(Dialog::Confirm(Question::DeleteProfile {
             name,
@@ -839,11 +845,14 @@ impl App {
                     return;
                 }
             },
-            None if self.paths.private_home(name).is_dir() => text.push_str(&format!(
-                "; its home {} is kept",
-                tilde(&self.paths.private_home(name), &self.paths.home)
-            )),
-            None => {}
+            None => {
+                if let Some(kept) = self.paths.private_home(name).ok().filter(|h| h.is_dir()) {
+                    text.push_str(&format!(
+                        "; its home {} is kept",
+                        tilde(&kept, &self.paths.home)
+                    ));
+                }
+            }
         }
         self.reload_profiles(false);
         self.info(text);

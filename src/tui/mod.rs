@@ -206,7 +206,7 @@ fn run_external(tui: &mut Tui, input: &mut Input, external: External) -> Result<
     } = external;
     input.pause();
     restore_terminal();
-    println!("{note}");
+    crate::outln!("{note}");
     let program = command.get_program().to_string_lossy().into_owned();
     let outcome = match command.status() {
         Ok(status) if status.success() || !check_status => Ok(()),

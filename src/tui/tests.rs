@@ -734,7 +734,7 @@ fn new_profile_from_the_template_and_from_another() {
 #[test]
 fn deleting_asks_and_keeps_the_private_home_unless_asked() {
     let fixture = Fixture::new();
-    let home = fixture.paths.private_home("mousepad");
+    let home = fixture.paths.private_home("mousepad").unwrap();
     std::fs::create_dir_all(home.join(".config")).unwrap();
     std::fs::write(home.join(".config/settings"), vec![b'x'; 3000]).unwrap();
     let mut app = fixture.app();
@@ -749,10 +749,10 @@ fn deleting_asks_and_keeps_the_private_home_unless_asked() {
     assert!(app.rows.iter().all(|row| row.name != "mousepad"));
 
     select(&mut app, "calc");
-    std::fs::create_dir_all(fixture.paths.private_home("calc")).unwrap();
+    std::fs::create_dir_all(fixture.paths.private_home("calc").unwrap()).unwrap();
     press(&mut app, &["D", "h"]);
     assert!(!fixture.profile_file("calc").exists());
-    assert!(!fixture.paths.private_home("calc").exists());
+    assert!(!fixture.paths.private_home("calc").unwrap().exists());
 }
 
 #[test]
@@ -985,4 +985,46 @@ fn external_editor_on_a_bundled_profile_copies_it_first() {
     app.update(Action::Resumed { outcome: Ok(()) });
     let row = app.rows.iter().find(|row| row.name == name).unwrap();
     assert_eq!(row.source, Source::Override);
+}
+
+/// ratatui drops control characters from the text it draws (`Buffer::set_stringn`,
+/// `Span::styled_graphemes`), so names, paths and values with escape sequences reach the
+/// terminal as plain text; this holds boxtop to it if a widget or ratatui changes.
+#[test]
+fn escape_sequences_in_profiles_and_instances_never_reach_the_screen() {
+    let fixture = Fixture::new();
+    std::fs::write(
+        fixture.profile_file("loud"),
+        "name = \"loud\"\ndescription = \"\\u001b[2Jwiped \\u009b31m\"\n\
+         command = [\"/bin/\\u001b]0;title\\u0007x\"]\n",
+    )
+    .unwrap();
+    std::fs::write(fixture.profile_file("a\x1b[31mb"), CALC).unwrap();
+    fixture.fake.state().instances = vec![status(
+        "loud-000001",
+        "loud",
+        State::Failed {
+            reason: "cannot run /bin/\x1b]0;title\x07x".into(),
+        },
+        0.0,
+        0,
+        0,
+    )];
+    let mut app = fixture.app();
+    let mut screens = vec![draw(&app, 100, 30)];
+    select(&mut app, "loud");
+    screens.push(draw(&app, 100, 30));
+    press(&mut app, &["Tab"]);
+    screens.push(draw(&app, 100, 30));
+    for terminal in &screens {
+        let cells = terminal.backend().buffer().content();
+        let raw: Vec<&str> = cells
+            .iter()
+            .map(|cell| cell.symbol())
+            .filter(|symbol| symbol.contains(char::is_control))
+            .collect();
+        assert!(raw.is_empty(), "raw controls drawn: {raw:?}");
+    }
+    let text = screens[1].backend().to_string();
+    assert!(text.contains("wiped"), "{text}");
 }

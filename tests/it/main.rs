@@ -4,6 +4,7 @@
 mod access;
 mod apps;
 mod attack_init;
+mod attack_names;
 mod entries;
 mod errors;
 mod instances;

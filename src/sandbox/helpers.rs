@@ -148,7 +148,7 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
     }
 }
 
-fn wait_readable(fd: &OwnedFd, timeout: Duration) -> Result<(), String> {
+pub(super) fn wait_readable(fd: &OwnedFd, timeout: Duration) -> Result<(), String> {
     let mut fds = [PollFd::new(
         std::os::fd::AsFd::as_fd(fd),
         PollFlags::POLLIN | PollFlags::POLLHUP,
@@ -163,7 +163,7 @@ fn wait_readable(fd: &OwnedFd, timeout: Duration) -> Result<(), String> {
 }
 
 /// How long a helper may take to become ready.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects the network namespace of `pid` (the sandbox's pid 1) to the internet with
 /// pasta: addresses and routes copied from the host, DNS at `PASTA_DNS` forwarded to

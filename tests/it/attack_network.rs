@@ -23,6 +23,11 @@ const INTERNET: &str = "10.211.0.1";
 const BRIDGE: &str = "10.212.0.1";
 /// An address the desktop gets while the app runs (a VPN coming up).
 const LATE: &str = "10.213.0.1";
+/// IPv6: the desktop's main address, the gateway, and the bridge's address.
+const MAIN6: &str = "fd00:210::2";
+const GATEWAY6: &str = "fd00:210::1";
+const BRIDGE6: &str = "fd00:212::1";
+const INTERNET6: &str = "fd00:211::1";
 
 /// A named network namespace of the test (`ip netns add`), deleted when dropped.
 pub(crate) struct NetNamespace {
@@ -85,7 +90,7 @@ impl Network {
             network.desktop.name.as_str(),
             network.internet.name.as_str(),
         );
-        let commands: [&[&str]; 12] = [
+        let commands: [&[&str]; 17] = [
             &[
                 "-n", desk, "link", "add", "uplink", "type", "veth", "peer", "name", "wire",
                 "netns", inet,
@@ -135,6 +140,47 @@ impl Network {
             &["-n", desk, "link", "set", "docker0", "up"],
             &["-n", desk, "link", "add", "vpn0", "type", "bridge"],
             &["-n", desk, "link", "set", "vpn0", "up"],
+            // nodad: the addresses are usable at once.
+            &[
+                "-n",
+                desk,
+                "addr",
+                "add",
+                &format!("{MAIN6}/64"),
+                "dev",
+                "uplink",
+                "nodad",
+            ],
+            &[
+                "-n",
+                inet,
+                "addr",
+                "add",
+                &format!("{GATEWAY6}/64"),
+                "dev",
+                "wire",
+                "nodad",
+            ],
+            &["-n", desk, "route", "add", "default", "via", GATEWAY6],
+            &[
+                "-n",
+                desk,
+                "addr",
+                "add",
+                &format!("{BRIDGE6}/64"),
+                "dev",
+                "docker0",
+                "nodad",
+            ],
+            &[
+                "-n",
+                inet,
+                "addr",
+                "add",
+                &format!("{INTERNET6}/128"),
+                "dev",
+                "lo",
+            ],
         ];
         for args in commands {
             ip(args);
@@ -182,16 +228,25 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
     world.fix_owner();
     let network = Network::build();
 
-    let remote = network
-        .internet
-        .inside(|| TcpListener::bind(format!("{INTERNET}:0")).unwrap());
-    let internet = format!("{INTERNET}:{}", remote.local_addr().unwrap().port());
-    let desktop_server = network
-        .desktop
-        .inside(|| TcpListener::bind("0.0.0.0:0").unwrap());
+    let (remote, remote6) = network.internet.inside(|| {
+        let v4 = TcpListener::bind(format!("{INTERNET}:0")).unwrap();
+        let v6 = TcpListener::bind(format!("[{INTERNET6}]:0")).unwrap();
+        (v4, v6)
+    });
+    let internet = remote.local_addr().unwrap().to_string();
+    let internet6 = remote6.local_addr().unwrap().to_string();
+    // A server on every address, as a desktop's services listen, IPv4 and IPv6.
+    let (desktop_server, desktop_server6) = network.desktop.inside(|| {
+        let v4 = TcpListener::bind("0.0.0.0:0").unwrap();
+        let v6 = TcpListener::bind("[::]:0").unwrap();
+        (v4, v6)
+    });
     let port = desktop_server.local_addr().unwrap().port();
     let [main, bridge, late, loopback] =
         [MAIN, BRIDGE, LATE, "127.0.0.1"].map(|address| format!("{address}:{port}"));
+    let port6 = desktop_server6.local_addr().unwrap().port();
+    let [main6, bridge6, loopback6] =
+        [MAIN6, BRIDGE6, "::1"].map(|address| format!("[{address}]:{port6}"));
 
     let profile = world.profile(
         "attack-net",
@@ -207,6 +262,10 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
          $p tcp-unreachable {main} || s=1\n\
          $p tcp-unreachable {loopback} || s=1\n\
          $p tcp-reachable {internet} || s=1\n\
+         $p tcp-unreachable {bridge6} || s=1\n\
+         $p tcp-unreachable {main6} || s=1\n\
+         $p tcp-unreachable {loopback6} || s=1\n\
+         $p tcp-reachable {internet6} || s=1\n\
          : > $HOME/signal/started\n\
          i=0; while [ ! -e $HOME/signal/added ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n\
          i=0; while ! ip -4 route show | grep -qw 'prohibit {LATE}' && [ $i -lt 50 ]; do \
@@ -218,7 +277,9 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
 
     let out = network.desktop.inside(|| {
         // Outside the sandbox, each target answers: each check inside can fail.
-        for target in [&bridge, &main, &loopback, &internet] {
+        for target in [
+            &bridge, &main, &loopback, &internet, &bridge6, &main6, &loopback6, &internet6,
+        ] {
             probe_outside(&world, "tcp-reachable", target);
         }
         assert_eq!(
@@ -226,7 +287,11 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
             3,
             "connections the desktop's server saw"
         );
-        drain(&remote);
+        assert_eq!(
+            drain(&desktop_server6),
+            3,
+            "connections the desktop's server saw"
+        );
 
         let run = world
             .boxtop(&[
@@ -260,12 +325,17 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
         );
         out
     });
-    assert_probe_ok(&out, 6);
+    assert_probe_ok(&out, 10);
     assert_eq!(
         drain(&desktop_server),
         1,
         "connections the desktop's server saw since the sandbox started: the test's own check \
          of the late address alone, none from the sandbox"
+    );
+    assert_eq!(
+        drain(&desktop_server6),
+        0,
+        "IPv6 connections from the sandbox reached the desktop's server"
     );
     // The guard went with the sandbox: nothing of it is left.
     wait_until(

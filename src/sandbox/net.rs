@@ -224,13 +224,13 @@ fn follow(
             .prohibit(RouteChange::Add, *address)
             .map_err(|errno| format!("adding a prohibit route to {address} inside: {errno}"))?;
     }
-    // An address the host no longer has may be a machine of the network again.
-    for address in blocked.difference(&now) {
-        inside
-            .prohibit(RouteChange::Remove, *address)
-            .map_err(|errno| format!("removing the prohibit route to {address}: {errno}"))?;
-    }
-    *blocked = now;
+    // An address the host no longer has may be a machine of the network again. One whose
+    // route stays is merely still unreachable: tried again at the next change.
+    let gone: Vec<IpAddr> = blocked.difference(&now).copied().collect();
+    let kept = gone
+        .into_iter()
+        .filter(|address| inside.prohibit(RouteChange::Remove, *address).is_err());
+    *blocked = now.into_iter().chain(kept).collect();
     Ok(())
 }
 

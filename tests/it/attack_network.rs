@@ -337,15 +337,28 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
         0,
         "IPv6 connections from the sandbox reached the desktop's server"
     );
-    // The guard went with the sandbox: nothing of it is left.
+    // pasta and the guard of the addresses went with the sandbox.
+    let boxtop = world.bin.join("boxtop");
     wait_until(
         "the sandbox's helpers to end",
         Duration::from_secs(10),
         || {
-            network
+            let in_desktop = network
                 .desktop
-                .inside(crate::access::processes_in_my_network)
-                .is_empty()
+                .inside(crate::access::processes_in_my_network);
+            in_desktop.is_empty() && processes_of(&boxtop).is_empty()
         },
     );
+}
+
+/// The processes running `program`.
+fn processes_of(program: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == program)
+        })
+        .collect()
 }

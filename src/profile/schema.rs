@@ -37,7 +37,7 @@ pub enum Network {
     None,
     /// The host's network namespace, shared.
     Host,
-    /// Its own namespace with internet through pasta, no host loopback.
+    /// Its own namespace with internet through pasta, no address of the host.
     Isolated,
 }
 

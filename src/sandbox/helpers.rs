@@ -142,7 +142,7 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
     }
 }
 
-fn wait_readable(fd: &OwnedFd, timeout: Duration) -> Result<(), String> {
+pub(super) fn wait_readable(fd: &OwnedFd, timeout: Duration) -> Result<(), String> {
     let mut fds = [PollFd::new(
         std::os::fd::AsFd::as_fd(fd),
         PollFlags::POLLIN | PollFlags::POLLHUP,
@@ -157,13 +157,14 @@ fn wait_readable(fd: &OwnedFd, timeout: Duration) -> Result<(), String> {
 }
 
 /// How long a helper may take to become ready.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects the network namespace of `pid` (the sandbox's pid 1) to the internet with
 /// pasta: addresses and routes copied from the host, DNS at `PASTA_DNS` forwarded to
 /// the host's resolver, and no way back to the host: no port forwarding in either
-/// direction and no mapping of the gateway address to the host's loopback. Returns once
-/// the namespace is configured.
+/// direction and no mapping of the gateway address to the host's loopback; the host's
+/// other addresses are `net::start_host_guard`'s. Returns once the namespace is
+/// configured.
 ///
 /// pasta stays boxtop's child, in the foreground, to be stopped with the sandbox: given a
 /// pid rather than a namespace path, it does not notice the namespace going away (the

@@ -7,6 +7,7 @@ pub mod host;
 pub mod init;
 pub mod mount;
 pub mod net;
+pub mod netlink;
 pub mod plan;
 pub mod process;
 pub mod relay;

@@ -425,7 +425,11 @@ impl fmt::Display for Plan {
             }
         }
         if self.pasta {
-            writeln!(f, "network   pasta (no host loopback, DNS {PASTA_DNS})")?;
+            writeln!(
+                f,
+                "network   pasta (no address of this machine reachable; DNS {PASTA_DNS} \
+                 forwarded to this machine's resolver)"
+            )?;
         }
         if let Some(bytes) = self.limits.memory_bytes {
             writeln!(f, "limit     memory {bytes} bytes")?;

@@ -334,7 +334,12 @@ pub fn signal_checked(pid: Pid, start: u64, signal: nix::sys::signal::Signal) ->
     if now.start_ticks != start {
         return Err(Errno::ESRCH);
     }
-    // SAFETY: pidfd_send_signal with a pidfd we own, no siginfo, no flags.
+    pidfd_kill(pidfd.as_fd(), signal)
+}
+
+/// Sends `signal` to the process of `pidfd`, which cannot be another one of a reused pid.
+pub fn pidfd_kill(pidfd: BorrowedFd, signal: nix::sys::signal::Signal) -> Result<(), Errno> {
+    // SAFETY: pidfd_send_signal with a pidfd the caller holds, no siginfo, no flags.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_pidfd_send_signal,

@@ -20,7 +20,7 @@ use super::caps;
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
 use super::mount::{self, Pinned};
-use super::net;
+use super::net::{self, HostGuard};
 use super::plan::{Namespace, Plan, Step};
 use super::seccomp::{self, BpfProgram, SeccompError};
 use super::userns::{self, UserNsError};
@@ -49,6 +49,8 @@ pub enum SpawnError {
     Wait(Errno),
     #[error("{0}")]
     Helper(#[from] HelperError),
+    #[error("{0}")]
+    HostGuard(#[from] net::GuardError),
 }
 
 impl SpawnError {
@@ -185,6 +187,8 @@ pub struct Started {
     pub init: Pid,
     /// D-Bus proxies and pasta serving the sandbox; they stop when this is dropped.
     proxies: Vec<ProxyProcess>,
+    /// With pasta, what keeps the host's addresses unreachable; stops when dropped.
+    host_guard: Option<HostGuard>,
     instance_dir: Option<PathBuf>,
     /// Where pid 1 writes how the app ended, just before it exits.
     status: Option<OwnedFd>,
@@ -197,6 +201,7 @@ pub struct Started {
 impl Drop for Started {
     fn drop(&mut self) {
         self.proxies.clear();
+        self.host_guard = None;
         if let Some(dir) = &self.instance_dir {
             helpers::remove_instance_dir(dir);
         }
@@ -252,6 +257,7 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
     let mut started = Started {
         init: Pid::from_raw(0),
         proxies,
+        host_guard: None,
         instance_dir,
         status: None,
         namespaces: Vec::new(),
@@ -314,6 +320,9 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
     if plan.pasta {
         let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
         started.proxies.push(pasta);
+        // Before the app runs: pasta's sockets would take it to the host's own addresses.
+        let guard = net::start_host_guard(child).map_err(|err| abort(err.into()))?;
+        started.host_guard = Some(guard);
     }
     started.namespaces = namespace_inodes(child);
     // Let the child go on: its user namespace now maps our uid. Once it has read this, it
@@ -556,7 +565,7 @@ pub(super) fn find_program(argv0: &CString, path_var: &str) -> Result<CString, S
 }
 
 /// Closes every fd above 2 except `keep`.
-fn close_fds_except(keep: &[RawFd]) {
+pub(super) fn close_fds_except(keep: &[RawFd]) {
     let mut keep: Vec<RawFd> = keep.to_vec();
     keep.sort_unstable();
     let mut from: u32 = 3;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::attack_network::{ip, NetNamespace};
 use crate::support::{accepts, assert_probe_ok, is_root, stderr, stdout, wait_until, World, Xvfb};
 
 /// A server process killed when dropped.
@@ -815,29 +816,47 @@ fn in_new_network<T: Send>(body: impl FnOnce() -> T + Send) -> T {
 
 /// The address of the network test's host on its uplink.
 const HOST_ADDRESS: &str = "10.199.0.2/24";
-/// The default route of the network test's host, an address no one has.
+/// The default route of the network test's host, the other end of its uplink.
 const GATEWAY: &str = "10.199.0.1";
-/// An address of another interface of the host, standing for the internet.
+/// A machine of the internet, beyond the gateway. Not an address of the host: those are
+/// unreachable from an isolated sandbox (attack_network.rs).
 const REMOTE: &str = "10.199.1.1";
 
 /// Builds the network of the test's namespace: lo, an uplink with the host's address
-/// and the default route through `GATEWAY`, and at its other end, `REMOTE`.
-fn build_host_network() {
-    let commands: [&[&str]; 7] = [
+/// and the default route through `GATEWAY`, whose other end is in `internet`, which has
+/// `REMOTE`.
+fn build_host_network(internet: &NetNamespace) {
+    let inet = internet.name.as_str();
+    let commands: [&[&str]; 8] = [
         &["link", "set", "lo", "up"],
         &[
-            "link", "add", "uplink", "type", "veth", "peer", "name", "wire",
+            "link", "add", "uplink", "type", "veth", "peer", "name", "wire", "netns", inet,
         ],
         &["addr", "add", HOST_ADDRESS, "dev", "uplink"],
         &["link", "set", "uplink", "up"],
-        &["addr", "add", &format!("{REMOTE}/32"), "dev", "wire"],
-        &["link", "set", "wire", "up"],
+        &[
+            "-n",
+            inet,
+            "addr",
+            "add",
+            &format!("{GATEWAY}/24"),
+            "dev",
+            "wire",
+        ],
+        &[
+            "-n",
+            inet,
+            "addr",
+            "add",
+            &format!("{REMOTE}/32"),
+            "dev",
+            "lo",
+        ],
+        &["-n", inet, "link", "set", "wire", "up"],
         &["route", "add", "default", "via", GATEWAY],
     ];
-    let ip = require("ip", "iproute2");
     for args in commands {
-        let out = Command::new(&ip).args(args).output().unwrap();
-        assert_ok(&out, &format!("ip {}", args.join(" ")));
+        ip(args);
     }
 }
 
@@ -846,13 +865,15 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
     require("pasta", "passt");
     give_tun_its_usual_mode();
     let world = World::new();
+    let internet = NetNamespace::add("peer");
     in_new_network(|| {
-        build_host_network();
+        build_host_network(&internet);
         let loopback_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = loopback_server.local_addr().unwrap().port();
         let loopback = format!("127.0.0.1:{port}");
         let gateway = format!("{GATEWAY}:{port}");
-        let remote_server = std::net::TcpListener::bind(format!("{REMOTE}:0")).unwrap();
+        let remote_server =
+            internet.inside(|| std::net::TcpListener::bind(format!("{REMOTE}:0")).unwrap());
         let remote = remote_server.local_addr().unwrap().to_string();
         let any_server = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
         let host_ip = HOST_ADDRESS.split('/').next().unwrap();
@@ -997,7 +1018,7 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
 
 /// The processes (pid and command line) whose network namespace is the calling
 /// thread's; the test binary itself is not among them, as its main thread is elsewhere.
-fn processes_in_my_network() -> Vec<(u32, String)> {
+pub(crate) fn processes_in_my_network() -> Vec<(u32, String)> {
     let mine = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
     std::fs::read_dir("/proc")
         .unwrap()

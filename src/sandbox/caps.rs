@@ -96,3 +96,42 @@ pub fn join_new_session_keyring() {
         )
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The serial of the calling process's session keyring (KEYCTL_GET_KEYRING_ID of
+    /// KEY_SPEC_SESSION_KEYRING, made if missing).
+    fn session_keyring() -> libc::c_long {
+        // SAFETY: keyctl with integer arguments only.
+        unsafe { libc::syscall(libc::SYS_keyctl, 0 as libc::c_long, -3 as libc::c_long, 1) }
+    }
+
+    #[test]
+    fn a_new_session_keyring_replaces_the_inherited_one() {
+        // SAFETY: the child only makes raw syscalls and leaves with _exit.
+        match unsafe { nix::unistd::fork() }.expect("fork") {
+            nix::unistd::ForkResult::Child => {
+                let before = session_keyring();
+                join_new_session_keyring();
+                let after = session_keyring();
+                let code = if before > 0 && after > 0 && before != after {
+                    0
+                } else {
+                    1
+                };
+                // SAFETY: leaving the forked child without the harness's cleanup.
+                unsafe { libc::_exit(code) }
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).expect("waitpid");
+                assert_eq!(
+                    status,
+                    nix::sys::wait::WaitStatus::Exited(child, 0),
+                    "the session keyring did not change"
+                );
+            }
+        }
+    }
+}

@@ -553,3 +553,54 @@ pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &P
     }
     g
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn look_and_feel_skips_symlinks_and_keeps_real_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".config/gtk-3.0")).unwrap();
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        std::fs::write(home.join(".ssh/id_rsa"), "key").unwrap();
+        symlink(
+            "../../.ssh/id_rsa",
+            home.join(".config/gtk-3.0/settings.ini"),
+        )
+        .unwrap();
+        std::fs::create_dir_all(home.join(".icons")).unwrap();
+        std::fs::create_dir_all(home.join("real-themes")).unwrap();
+        symlink("real-themes", home.join(".themes")).unwrap();
+        let (found, skipped) = look_and_feel(home);
+        assert_eq!(found, vec![home.join(".icons")]);
+        let skipped: Vec<&Path> = skipped.iter().map(|(path, _)| path.as_path()).collect();
+        assert_eq!(
+            skipped,
+            [
+                home.join(".config/gtk-3.0/settings.ini"),
+                home.join(".themes")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cookie_in_the_home_is_not_read_through_a_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".config/pulse")).unwrap();
+        std::fs::write(home.join("secret"), "key").unwrap();
+        symlink("../../secret", home.join(".config/pulse/cookie")).unwrap();
+        assert_eq!(
+            read_home_file(home, &home.join(".config/pulse/cookie")),
+            None
+        );
+        std::fs::write(home.join(".Xauthority"), "cookie").unwrap();
+        assert_eq!(
+            read_home_file(home, &home.join(".Xauthority")),
+            Some(b"cookie".to_vec())
+        );
+    }
+}

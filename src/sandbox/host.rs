@@ -595,3 +595,147 @@ pub fn existing_binds(
     }
     Ok(binds)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::schema::Share;
+    use std::os::unix::fs::symlink;
+
+    fn profile_sharing(shares: &[(&str, bool, bool)]) -> Profile {
+        let mut profile = crate::sandbox::plan::tests::test_profile();
+        profile.home.share = shares
+            .iter()
+            .map(|(path, create, force)| Share {
+                path: path.to_string(),
+                mode: Access::Rw,
+                create: *create,
+                force: *force,
+            })
+            .collect();
+        profile
+    }
+
+    fn resolve(
+        home: &Path,
+        shares: &[(&str, bool, bool)],
+    ) -> Result<Vec<ResolvedShare>, HostError> {
+        resolve_shares(
+            &profile_sharing(shares),
+            home,
+            &home.join(".local/share/boxtop/homes"),
+            CreateShares::Yes,
+        )
+    }
+
+    #[test]
+    fn a_share_through_a_symlink_is_refused_naming_it_and_its_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".mozilla")).unwrap();
+        std::fs::create_dir_all(home.join("Documents")).unwrap();
+        symlink("../.mozilla", home.join("Documents/inbox")).unwrap();
+        let err = resolve(home, &[("Documents/inbox", false, false)]).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, HostError::ShareSymlink { .. }), "{text}");
+        assert!(
+            text.contains("Documents/inbox is a symlink (to ../.mozilla)"),
+            "{text}"
+        );
+        assert!(text.contains("path = \".mozilla\""), "{text}");
+        // Deeper below the symlink: the same symlink is named, the hint keeps the rest.
+        let err = resolve(home, &[("Documents/inbox/x", true, false)]).unwrap_err();
+        assert!(err.to_string().contains("path = \".mozilla/x\""), "{err}");
+        assert!(
+            !home.join(".mozilla/x").exists(),
+            "create followed the symlink"
+        );
+        // The real folder is fine, and resolves to itself.
+        let shares = resolve(home, &[("Documents", false, false)]).unwrap();
+        assert_eq!(
+            shares[0].real,
+            std::fs::canonicalize(home).unwrap().join("Documents")
+        );
+        assert!(shares[0].is_dir);
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_home_is_refused_before_looking_further() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        symlink("/etc", home.join("etc")).unwrap();
+        let err = resolve(&home, &[("etc", false, false)]).unwrap_err();
+        assert!(err.to_string().contains("(to /etc)"), "{err}");
+        assert!(err.to_string().contains("share the real folder"), "{err}");
+    }
+
+    #[test]
+    fn private_homes_are_never_shared_and_secrets_need_force() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".local/share/boxtop/homes/other")).unwrap();
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        for (path, force) in [
+            (".local/share/boxtop/homes/other", true),
+            (".local/share/boxtop/homes", true),
+            (".local/share", false),
+        ] {
+            let err = resolve(home, &[(path, false, force)]).unwrap_err();
+            assert!(
+                matches!(err, HostError::SharePrivateHomes { .. }),
+                "{path}: {err}"
+            );
+        }
+        assert!(matches!(
+            resolve(home, &[(".ssh", false, false)]).unwrap_err(),
+            HostError::ShareSensitive { .. }
+        ));
+        assert!(resolve(home, &[(".ssh", false, true)]).is_ok());
+    }
+
+    #[test]
+    fn missing_shares_are_created_only_when_asked_and_a_dry_run_creates_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        assert!(matches!(
+            resolve(home, &[("Downloads", false, false)]).unwrap_err(),
+            HostError::ShareMissing { .. }
+        ));
+        let profile = profile_sharing(&[("Downloads/new", true, false)]);
+        let homes = home.join("homes");
+        let planned = resolve_shares(&profile, home, &homes, CreateShares::DryRun).unwrap();
+        assert!(planned[0].is_dir);
+        assert!(!home.join("Downloads").exists());
+        resolve_shares(&profile, home, &homes, CreateShares::Yes).unwrap();
+        assert!(home.join("Downloads/new").is_dir());
+    }
+
+    #[test]
+    fn binds_are_made_at_their_real_path_and_refused_where_it_leads_home() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(home.join("stuff")).unwrap();
+        let to_usr = tmp.path().join("usr-lib");
+        symlink("/usr/lib", &to_usr).unwrap();
+        let mut profile = crate::sandbox::plan::tests::test_profile();
+        let bind = |path: &Path| crate::profile::Bind {
+            path: path.display().to_string(),
+            mode: Access::Ro,
+            optional: false,
+        };
+        profile.binds = vec![bind(&to_usr)];
+        let binds = existing_binds(&profile, &home).unwrap();
+        assert_eq!(binds[0].path, "/usr/lib");
+        profile.binds = vec![bind(&home.join("stuff"))];
+        let err = existing_binds(&profile, &home).unwrap_err();
+        assert!(err.to_string().contains("use home.share"), "{err}");
+        profile.binds = vec![bind(Path::new("/no/such/path"))];
+        assert!(matches!(
+            existing_binds(&profile, &home).unwrap_err(),
+            HostError::BindMissing { .. }
+        ));
+        profile.binds[0].optional = true;
+        assert!(existing_binds(&profile, &home).unwrap().is_empty());
+    }
+}

@@ -175,18 +175,22 @@ fn pin(
             host,
         });
     }
-    if let Ok(rel) = src.strip_prefix(&plan.home) {
-        if home.is_none() {
-            *home = Some(super::host::open_home(&plan.home).map_err(|err| {
-                error(format!(
-                    "cannot open the home {}: {err}",
-                    plan.home.display()
-                ))
-            })?);
-        }
-        let Some((real_home, home_fd)) = home.as_ref() else {
-            unreachable!("opened just above")
-        };
+    if home.is_none() {
+        *home = Some(super::host::open_home(&plan.home).map_err(|err| {
+            error(format!(
+                "cannot open the home {}: {err}",
+                plan.home.display()
+            ))
+        })?);
+    }
+    let Some((real_home, home_fd)) = home.as_ref() else {
+        unreachable!("opened just above")
+    };
+    // Shares name their source by the real home, grants by the home as the user has it.
+    if let Ok(rel) = src
+        .strip_prefix(&plan.home)
+        .or_else(|_| src.strip_prefix(real_home))
+    {
         let host = beneath::open(home_fd.as_fd(), rel, OFlag::O_PATH).map_err(|err| {
             error(format!(
                 "{err} in {}; boxtop binds no symlink of the home",

@@ -499,7 +499,9 @@ impl TmpfsBounds {
     pub const LEAST: u64 = 4 << 20;
 
     pub fn new(memory_limit: Option<u64>, ram_bytes: u64) -> TmpfsBounds {
-        let data = memory_limit.unwrap_or(ram_bytes / 4).max(Self::LEAST);
+        let data = memory_limit
+            .unwrap_or(ram_bytes / 4 / MIB * MIB)
+            .max(Self::LEAST);
         TmpfsBounds {
             data: data.div_ceil(PAGE) * PAGE,
             small: Self::SMALL,
@@ -525,6 +527,7 @@ impl TmpfsBounds {
 }
 
 const PAGE: u64 = 4096;
+const MIB: u64 = 1 << 20;
 
 fn ro_bind(src: impl Into<PathBuf>, dest: impl Into<PathBuf>) -> Step {
     Step::Bind {

@@ -205,3 +205,29 @@ fn tmpfs_folders_are_bounded_by_the_memory_limit() {
         assert_probe_ok(&output, 1);
     }
 }
+
+/// The executor refuses a destination through a symlink, the plan's own included
+/// (`/lib -> usr/lib` on merged-/usr hosts): a bind is planned at its real path, and the
+/// planned symlinks are still made.
+#[test]
+fn a_bind_through_a_top_level_link_is_made_at_its_real_path() {
+    let world = World::new();
+    let real = std::fs::canonicalize("/lib").expect("the host has /lib");
+    let profile = world.probe_profile(
+        "libs",
+        "network = \"none\"\n[[binds]]\npath = \"/lib\"\nmode = \"ro\"",
+        "",
+    );
+    let plan = world
+        .boxtop(&["plan", "--profile-file", profile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let line = format!("bind-ro   {0} <- {0}\n", real.display());
+    assert!(stdout(&plan).contains(&line), "{}", stdout(&plan));
+    let output = world.run_probe(
+        &profile,
+        &["present", "/lib", "/bin", "/var/tmp", "/dev/fd"],
+    );
+    assert_probe_ok(&output, 4);
+}

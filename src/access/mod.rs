@@ -106,14 +106,21 @@ pub fn look_and_feel(home: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
         match beneath::open(home_fd.as_fd(), Path::new(rel), OFlag::O_PATH) {
             Ok(_) => found.push(path),
             Err(BeneathError::Missing { .. }) => {}
-            Err(BeneathError::Symlink { at, target }) => skipped.push((
-                path,
-                format!(
-                    "{} is a symlink (to {}); boxtop binds no symlink of the home",
-                    home.join(at).display(),
-                    target.display()
-                ),
-            )),
+            Err(BeneathError::Symlink { at, target }) => {
+                let link = home.join(at);
+                let what = if link == path {
+                    "it".to_string()
+                } else {
+                    link.display().to_string()
+                };
+                skipped.push((
+                    path,
+                    format!(
+                        "{what} is a symlink (to {}), and boxtop binds no symlink of the home",
+                        target.display()
+                    ),
+                ))
+            }
             Err(error) => skipped.push((path, format!("{error} in {}", home.display()))),
         }
     }
@@ -391,6 +398,19 @@ pub fn missing(profile: &Profile, session: &Session) -> Vec<Missing> {
             }
         };
         push("display", Severity::Error, message);
+    }
+    if profile.display != Display::None {
+        for (path, why) in &session.look_skipped {
+            push(
+                "display",
+                Severity::Warning,
+                format!(
+                    "look and feel: {} is left out: {why}. Put the real file or folder there to \
+                     have it in sandboxes",
+                    path.display()
+                ),
+            );
+        }
     }
     if profile.audio != Audio::None && session.resolve_audio(profile.audio).is_none() {
         let message = match profile.audio {

@@ -137,6 +137,11 @@ fn look_and_feel_symlink_does_not_bind_a_secret() {
     let viewer = world.probe_profile("viewer", "network = \"none\"\ndisplay = \"x11\"", "");
     let output = world.run_probe(&viewer, &["lacks-text", &settings, "KEY-OF-FINDING-4"]);
     assert_probe_ok(&output, 1);
+    assert!(
+        stderr(&output).contains("settings.ini is left out"),
+        "the launch should say the setting file was left out:\n{}",
+        stderr(&output)
+    );
     let again = world.run_probe(&planter, &["lacks-text", &settings, "KEY-OF-FINDING-4"]);
     assert_probe_ok(&again, 1);
 }

@@ -72,28 +72,39 @@ pub fn open(dir: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> Result<OwnedFd, Be
             errno,
         });
     }
-    if !NO_OPENAT2.load(Ordering::Relaxed) {
-        let how = OpenHow::new()
-            .flags(flags | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
-            .resolve(
-                ResolveFlag::RESOLVE_BENEATH
-                    | ResolveFlag::RESOLVE_NO_SYMLINKS
-                    | ResolveFlag::RESOLVE_NO_MAGICLINKS,
-            );
-        match nix::fcntl::openat2(dir, rel, how) {
-            Ok(fd) if !flags.contains(OFlag::O_PATH) || flags.contains(OFlag::O_DIRECTORY) => {
-                return Ok(fd)
-            }
-            // O_PATH | O_NOFOLLOW opens a symlink itself: the walk says so.
-            Ok(fd) if !is_symlink(&fd) => return Ok(fd),
-            Ok(_) => {}
-            Err(Errno::ENOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
-            // Anything else: the walk finds which component, or succeeds where openat2
-            // gave up (EAGAIN after a concurrent rename).
-            Err(_) => {}
-        }
+    match with_openat2(dir, rel, flags) {
+        Some(Ok(fd)) => Ok(fd),
+        // The walk finds which component stopped it, or succeeds where openat2 gave up
+        // (EAGAIN after a concurrent rename).
+        _ => walk(dir, &parts, flags, None),
     }
-    walk(dir, &parts, flags, None)
+}
+
+/// One `openat2` call for the whole path, `None` where the kernel lacks it; a symlink
+/// opened itself (`O_PATH | O_NOFOLLOW`) is an error (`ELOOP`) like anywhere else.
+fn with_openat2(dir: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> Option<Result<OwnedFd, Errno>> {
+    if NO_OPENAT2.load(Ordering::Relaxed) {
+        return None;
+    }
+    let how = OpenHow::new()
+        .flags(flags | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
+        .resolve(
+            ResolveFlag::RESOLVE_BENEATH
+                | ResolveFlag::RESOLVE_NO_SYMLINKS
+                | ResolveFlag::RESOLVE_NO_MAGICLINKS,
+        );
+    match nix::fcntl::openat2(dir, rel, how) {
+        Ok(fd) if !flags.contains(OFlag::O_PATH) || flags.contains(OFlag::O_DIRECTORY) => {
+            Some(Ok(fd))
+        }
+        Ok(fd) if !is_symlink(&fd) => Some(Ok(fd)),
+        Ok(_) => Some(Err(Errno::ELOOP)),
+        Err(Errno::ENOSYS) => {
+            NO_OPENAT2.store(true, Ordering::Relaxed);
+            None
+        }
+        Err(errno) => Some(Err(errno)),
+    }
 }
 
 /// Opens (`O_PATH`) the folder `rel` beneath `dir`, creating the missing folders with
@@ -104,9 +115,13 @@ pub fn open_dir_creating(
     mode: Mode,
 ) -> Result<OwnedFd, BeneathError> {
     let flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
-    match open(dir, rel, flags) {
-        Err(BeneathError::Missing { .. }) => walk(dir, &parts(rel)?, flags, Some(mode)),
-        result => result,
+    let parts = parts(rel)?;
+    if parts.is_empty() {
+        return open(dir, rel, flags);
+    }
+    match with_openat2(dir, rel, flags) {
+        Some(Ok(fd)) => Ok(fd),
+        _ => walk(dir, &parts, flags, Some(mode)),
     }
 }
 
@@ -129,6 +144,8 @@ fn walk(
 ) -> Result<OwnedFd, BeneathError> {
     let mut current: Option<OwnedFd> = None;
     let mut at = PathBuf::new();
+    // Below a folder made here, the rest is missing: each is made before it is opened.
+    let mut made = false;
     for (index, part) in parts.iter().enumerate() {
         at.push(part);
         let last = index + 1 == parts.len();
@@ -138,7 +155,11 @@ fn walk(
         } else {
             OFlag::O_PATH | OFlag::O_DIRECTORY
         };
-        let opened = open_one(parent, part, part_flags, create, &at)?;
+        if let (Some(mode), true) = (create, made) {
+            make_dir(parent, part, mode, &at)?;
+        }
+        let (opened, created) = open_one(parent, part, part_flags, create, &at)?;
+        made |= created;
         current = Some(opened);
     }
     match current {
@@ -147,15 +168,35 @@ fn walk(
     }
 }
 
+/// `mkdirat`; true when this call made the folder (false: another did meanwhile).
+fn make_dir(
+    parent: BorrowedFd<'_>,
+    name: &OsStr,
+    mode: Mode,
+    at: &Path,
+) -> Result<bool, BeneathError> {
+    match nix::sys::stat::mkdirat(parent, name, mode) {
+        Ok(()) => Ok(true),
+        Err(Errno::EEXIST) => Ok(false),
+        Err(errno) => Err(BeneathError::Sys {
+            at: at.to_path_buf(),
+            errno,
+        }),
+    }
+}
+
+/// Opens `name` in `parent` without following it, making it a folder first when it is
+/// missing and `create` says so; also says whether it was made.
 fn open_one(
     parent: BorrowedFd<'_>,
     name: &OsStr,
     flags: OFlag,
     create: Option<Mode>,
     at: &Path,
-) -> Result<OwnedFd, BeneathError> {
+) -> Result<(OwnedFd, bool), BeneathError> {
     let flags = flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let mut created = false;
+    let mut tried_to_make = false;
     loop {
         match nix::fcntl::openat(parent, name, flags, Mode::empty()) {
             Ok(fd)
@@ -165,17 +206,12 @@ fn open_one(
             {
                 return Err(symlink_error(parent, name, at))
             }
-            Ok(fd) => return Ok(fd),
+            Ok(fd) => return Ok((fd, created)),
             Err(Errno::ENOENT) => match create {
-                Some(mode) if !created => match nix::sys::stat::mkdirat(parent, name, mode) {
-                    Ok(()) | Err(Errno::EEXIST) => created = true,
-                    Err(errno) => {
-                        return Err(BeneathError::Sys {
-                            at: at.to_path_buf(),
-                            errno,
-                        })
-                    }
-                },
+                Some(mode) if !tried_to_make => {
+                    tried_to_make = true;
+                    created = make_dir(parent, name, mode, at)?;
+                }
                 _ => {
                     return Err(BeneathError::Missing {
                         at: at.to_path_buf(),

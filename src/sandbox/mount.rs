@@ -405,7 +405,7 @@ impl Executor<'_> {
                     | MsFlags::MS_NOSUID
                     | MsFlags::MS_NODEV
                     | MsFlags::MS_NOEXEC;
-                match set_attributes(&bound, flags, true) {
+                match set_attributes(&bound, OsStr::new(""), flags, true) {
                     Err(Errno::ENOSYS) => {
                         remount(&fd_path(&bound), flags).map_err(err("remount read-only", dest))
                     }
@@ -433,18 +433,23 @@ impl Executor<'_> {
 
     /// The mount point of a bind of a file: the file at `dest`, created empty when
     /// missing; a symlink or a folder there is refused.
-    fn file_mount_point(&self, dest: &Path) -> Result<OwnedFd, MountError> {
-        let (parent, name) = self.parent(dest)?;
+    fn file_mount_point(
+        &self,
+        parent: &OwnedFd,
+        name: &OsStr,
+        dest: &Path,
+    ) -> Result<OwnedFd, MountError> {
         match nix::fcntl::openat(
             parent.as_fd(),
             name,
             OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o600),
         ) {
-            Ok(_) | Err(Errno::EEXIST) => {}
-            Err(errno) => return Err(err("create mount point", dest)(errno)),
+            // A new empty file: the mount point itself.
+            Ok(fd) => Ok(fd),
+            Err(Errno::EEXIST) => self.existing_file(parent, name, dest),
+            Err(errno) => Err(err("create mount point", dest)(errno)),
         }
-        self.existing_file(&parent, name, dest)
     }
 
     /// The file `name` in `parent`, opened `O_PATH`; a symlink or a folder is refused.
@@ -509,11 +514,16 @@ impl Executor<'_> {
             Path::new(OLD_ROOT).join(src.strip_prefix("/").unwrap_or(src))
         };
         let meta = std::fs::metadata(&source).map_err(io_err("find bind source", src))?;
-        let is_dir = meta.is_dir();
-        let target = if is_dir {
-            self.folder(dest)?
+        // A file is reached again by its name in its folder once mounted over: the fd of
+        // the mount point names what is now below the mount.
+        let file_at = if meta.is_dir() {
+            None
         } else {
-            Rc::new(self.file_mount_point(dest)?)
+            Some(self.parent(dest)?)
+        };
+        let target = match &file_at {
+            None => self.folder(dest)?,
+            Some((parent, name)) => Rc::new(self.file_mount_point(parent, name, dest)?),
         };
         let recursive = if device {
             MsFlags::empty()
@@ -530,12 +540,13 @@ impl Executor<'_> {
         .map_err(err("bind", dest))?;
         drop(target);
         self.mounted(dest);
-        // The new mount, as the fd opened before it named what is now below it.
-        let bound = if is_dir {
-            self.folder(dest)?
-        } else {
-            let (parent, name) = self.parent(dest)?;
-            Rc::new(self.existing_file(&parent, name, dest)?)
+        let (at, name, path) = match &file_at {
+            None => {
+                let folder = self.folder(dest)?;
+                let path = fd_path(&folder);
+                (folder, OsStr::new(""), path)
+            }
+            Some((parent, name)) => (parent.clone(), *name, fd_path(parent).join(name)),
         };
         let mut flags = if device {
             MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC
@@ -546,11 +557,11 @@ impl Executor<'_> {
             flags |= MsFlags::MS_RDONLY;
         }
         // One call for the bind and every submount it carries (Linux 5.12).
-        match set_attributes(&bound, flags, !device) {
+        match set_attributes(&at, name, flags, !device) {
             Err(Errno::ENOSYS) => {}
             result => return result.map_err(err("set mount attributes of", dest)),
         }
-        remount(&fd_path(&bound), flags).map_err(err("remount", dest))?;
+        remount(&path, flags).map_err(err("remount", dest))?;
         if !device {
             for sub in self
                 .host_mounts
@@ -572,10 +583,16 @@ impl Executor<'_> {
 }
 
 /// `mount_setattr(2)` (Linux 5.12): adds the read-only, nosuid, nodev and noexec of
-/// `flags` to the mount `target` is the root of, and to every mount below it when `recursive`. It
+/// `flags` to the mount at `name` in the folder `dir` (at `dir` itself when `name` is
+/// empty; a symlink is not followed), and to every mount below it when `recursive`. It
 /// only sets attributes, so flags the host locked stay as they are; `ENOSYS` on older
 /// kernels.
-fn set_attributes(target: &OwnedFd, flags: MsFlags, recursive: bool) -> Result<(), Errno> {
+fn set_attributes(
+    dir: &OwnedFd,
+    name: &OsStr,
+    flags: MsFlags,
+    recursive: bool,
+) -> Result<(), Errno> {
     #[repr(C)]
     struct MountAttr {
         attr_set: u64,
@@ -605,14 +622,20 @@ fn set_attributes(target: &OwnedFd, flags: MsFlags, recursive: bool) -> Result<(
         propagation: 0,
         userns_fd: 0,
     };
-    let at_flags = libc::AT_EMPTY_PATH as libc::c_uint | if recursive { AT_RECURSIVE } else { 0 };
-    // SAFETY: mount_setattr reads `size` bytes of `attr`, a struct we own, and the empty
-    // NUL-terminated path; the mount is the one of the fd we own.
+    let name = c_path(Path::new(name)).ok_or(Errno::EINVAL)?;
+    let at = if name.is_empty() {
+        libc::AT_EMPTY_PATH
+    } else {
+        libc::AT_SYMLINK_NOFOLLOW
+    };
+    let at_flags = at as libc::c_uint | if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: mount_setattr reads `size` bytes of `attr`, a struct we own, and a
+    // NUL-terminated name we own, relative to an fd we own.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            target.as_raw_fd(),
-            c"".as_ptr(),
+            dir.as_raw_fd(),
+            name.as_ptr(),
             at_flags,
             &attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),

@@ -247,12 +247,21 @@ bwrap_script_from_plan() {
             args+=(--symlink "${rest#* -> }" "$dest")
             ;;
         tmpfs)
+            # tmpfs DEST mode=MODE size=SIZE nr_inodes=N (SIZE: bytes, or K, M, G)
             dest=${rest%% *}
             mode=${rest##*mode=}
+            mode=${mode%% *}
+            size=${rest##*size=}
+            size=${size%% *}
+            case $size in
+            *K) size=$((${size%K} << 10)) ;;
+            *M) size=$((${size%M} << 20)) ;;
+            *G) size=$((${size%G} << 30)) ;;
+            esac
             if [[ $dest == /dev ]]; then
                 args+=(--dev /dev)
             elif [[ $dest != /dev/* ]]; then
-                args+=(--perms "$mode" --tmpfs "$dest")
+                args+=(--perms "$mode" --size "$size" --tmpfs "$dest")
             fi
             ;;
         dir) args+=(--perms "${rest##*mode=}" --dir "${rest%% *}") ;;

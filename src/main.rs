@@ -126,10 +126,10 @@ fn plan_for(
     let profile = load_profile(paths, args)?;
     // Only what the profile is granted: a launch does not look at the rest.
     let host = Host::detect_for(paths, access::Wants::of(&profile));
-    let shares = host::resolve_shares(&profile, &paths.home, create)
+    let shares = host::resolve_shares(&profile, &paths.home, &host.private_homes, create)
         .with_context(|| format!("profile '{}'", profile.name))?;
-    let binds =
-        host::existing_binds(&profile).with_context(|| format!("profile '{}'", profile.name))?;
+    let binds = host::existing_binds(&profile, &paths.home)
+        .with_context(|| format!("profile '{}'", profile.name))?;
     let program = host::find_binary(&profile);
     if !profile.binaries.is_empty() && program.is_none() {
         anyhow::bail!(

@@ -5,7 +5,11 @@
 
 pub mod xauth;
 
+use std::io::Read;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
+
+use nix::fcntl::OFlag;
 
 use serde::Serialize;
 
@@ -52,6 +56,8 @@ pub struct Session {
     pub gpu_sys: Vec<PathBuf>,
     /// Fonts, themes and toolkit settings of the user's home that exist.
     pub look: Vec<PathBuf>,
+    /// Those left out, and why: a symlink on the way (see `look_and_feel`).
+    pub look_skipped: Vec<(PathBuf, String)>,
     pub xdg_dbus_proxy: Option<PathBuf>,
     pub pasta: Option<PathBuf>,
 }
@@ -82,6 +88,58 @@ pub const GPU_SYS: &[&str] = &[
     "/sys/bus/pci",
     "/sys/class/drm",
 ];
+
+/// The `LOOK_AND_FEEL` paths of the home that exist, each reached beneath the real home
+/// with no symlink at all, and those skipped because of one. An app may write some of
+/// them (a read-write share of `.config/gtk-3.0`): a symlink it plants there must not
+/// bind what it points to into the next sandbox. They are cosmetic, so a skipped one
+/// does not stop a launch.
+pub fn look_and_feel(home: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+    use crate::sandbox::beneath::{self, BeneathError};
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let Ok((_, home_fd)) = crate::sandbox::host::open_home(home) else {
+        return (found, skipped);
+    };
+    for rel in LOOK_AND_FEEL {
+        let path = home.join(rel);
+        match beneath::open(home_fd.as_fd(), Path::new(rel), OFlag::O_PATH) {
+            Ok(_) => found.push(path),
+            Err(BeneathError::Missing { .. }) => {}
+            Err(BeneathError::Symlink { at, target }) => {
+                let link = home.join(at);
+                let what = if link == path {
+                    "it".to_string()
+                } else {
+                    link.display().to_string()
+                };
+                skipped.push((
+                    path,
+                    format!(
+                        "{what} is a symlink (to {}), and boxtop binds no symlink of the home",
+                        target.display()
+                    ),
+                ))
+            }
+            Err(error) => skipped.push((path, format!("{error} in {}", home.display()))),
+        }
+    }
+    (found, skipped)
+}
+
+/// A small file of the session (a cookie): read beneath the real home with no symlink
+/// when it is in the home, where an app with a share may have replaced it by a symlink
+/// to a secret.
+fn read_home_file(home: &Path, path: &Path) -> Option<Vec<u8>> {
+    let Ok(rel) = path.strip_prefix(home) else {
+        return std::fs::read(path).ok();
+    };
+    let (_, home_fd) = crate::sandbox::host::open_home(home).ok()?;
+    let fd = crate::sandbox::beneath::open(home_fd.as_fd(), rel, OFlag::O_RDONLY).ok()?;
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
 
 fn list_dev(prefixes: &[&str]) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/dev")
@@ -197,8 +255,7 @@ impl Session {
                 .ok()
                 .and_then(|h| h.into_string().ok())
                 .unwrap_or_default();
-            let cookie = std::fs::read(&authority)
-                .ok()
+            let cookie = read_home_file(home, &authority)
                 .and_then(|bytes| xauth::cookie_for_display(&bytes, number, &hostname))
                 .map(|entry| xauth::serialize(&[entry]));
             Some(X11 {
@@ -216,7 +273,7 @@ impl Session {
             cookie: env("PULSE_COOKIE")
                 .map(PathBuf::from)
                 .or_else(|| Some(home.join(".config/pulse/cookie")))
-                .and_then(|path| std::fs::read(path).ok()),
+                .and_then(|path| read_home_file(home, &path)),
         });
         let pipewire = runtime_dir
             .map(|dir| dir.join("pipewire-0"))
@@ -228,6 +285,11 @@ impl Session {
             });
         let system_bus = Some(PathBuf::from("/run/dbus/system_bus_socket"))
             .filter(|p| wants.system_bus && p.exists());
+        let (look, look_skipped) = if wants.display {
+            look_and_feel(home)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let when = |wanted: bool, dirs: &[&str]| {
             if wanted {
                 list_dev(dirs)
@@ -250,11 +312,8 @@ impl Session {
                 .map(PathBuf::from)
                 .filter(|p| wants.gpu && p.exists())
                 .collect(),
-            look: LOOK_AND_FEEL
-                .iter()
-                .map(|rel| home.join(rel))
-                .filter(|p| wants.display && p.exists())
-                .collect(),
+            look,
+            look_skipped,
             xdg_dbus_proxy: (wants.session_bus || wants.system_bus)
                 .then(|| find_program("xdg-dbus-proxy"))
                 .flatten(),
@@ -339,6 +398,19 @@ pub fn missing(profile: &Profile, session: &Session) -> Vec<Missing> {
             }
         };
         push("display", Severity::Error, message);
+    }
+    if profile.display != Display::None {
+        for (path, why) in &session.look_skipped {
+            push(
+                "display",
+                Severity::Warning,
+                format!(
+                    "look and feel: {} is left out: {why}. Put the real file or folder there to \
+                     have it in sandboxes",
+                    path.display()
+                ),
+            );
+        }
     }
     if profile.audio != Audio::None && session.resolve_audio(profile.audio).is_none() {
         let message = match profile.audio {
@@ -500,4 +572,55 @@ pub fn grants(profile: &Profile, session: &Session, runtime_dir: &Path, home: &P
         }
     }
     g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn look_and_feel_skips_symlinks_and_keeps_real_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".config/gtk-3.0")).unwrap();
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        std::fs::write(home.join(".ssh/id_rsa"), "key").unwrap();
+        symlink(
+            "../../.ssh/id_rsa",
+            home.join(".config/gtk-3.0/settings.ini"),
+        )
+        .unwrap();
+        std::fs::create_dir_all(home.join(".icons")).unwrap();
+        std::fs::create_dir_all(home.join("real-themes")).unwrap();
+        symlink("real-themes", home.join(".themes")).unwrap();
+        let (found, skipped) = look_and_feel(home);
+        assert_eq!(found, vec![home.join(".icons")]);
+        let skipped: Vec<&Path> = skipped.iter().map(|(path, _)| path.as_path()).collect();
+        assert_eq!(
+            skipped,
+            [
+                home.join(".config/gtk-3.0/settings.ini"),
+                home.join(".themes")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cookie_in_the_home_is_not_read_through_a_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".config/pulse")).unwrap();
+        std::fs::write(home.join("secret"), "key").unwrap();
+        symlink("../../secret", home.join(".config/pulse/cookie")).unwrap();
+        assert_eq!(
+            read_home_file(home, &home.join(".config/pulse/cookie")),
+            None
+        );
+        std::fs::write(home.join(".Xauthority"), "cookie").unwrap();
+        assert_eq!(
+            read_home_file(home, &home.join(".Xauthority")),
+            Some(b"cookie".to_vec())
+        );
+    }
 }

@@ -328,7 +328,7 @@ pub fn is_same_or_inside(path: &str, base: &str) -> bool {
 }
 
 /// Paths outside the home that a profile may bind.
-fn check_bind_path(path: &str) -> Result<(), (String, String)> {
+pub fn check_bind_path(path: &str) -> Result<(), (String, String)> {
     if !path.starts_with('/') {
         return Err((
             format!("'{path}' is not an absolute path"),
@@ -359,6 +359,7 @@ fn check_bind_path(path: &str) -> Result<(), (String, String)> {
             "the sandbox has its own /tmp; grants bring the sockets they need",
         ),
         ("/etc", "the sandbox has its own /etc"),
+        ("/var/tmp", "the sandbox's /var/tmp is its own /tmp"),
         ("/home", "use home.share for folders of your home"),
         ("/root", "use home.share for folders of your home"),
     ];

@@ -1,10 +1,15 @@
 //! Facts about the host that a plan depends on, gathered once before planning so that
 //! planning itself stays pure (and testable with made-up hosts).
 
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use nix::fcntl::OFlag;
+use nix::sys::stat::{Mode, SFlag};
+
+use super::beneath::{self, BeneathError};
 use crate::paths::Paths;
-use crate::profile::validate::{is_same_or_inside, normalize_relative, SENSITIVE};
+use crate::profile::validate::{check_bind_path, is_same_or_inside, normalize_relative, SENSITIVE};
 use crate::profile::{Access, Profile};
 
 /// Top-level folders beside `/usr` that a host may have, as folders or as symlinks
@@ -136,6 +141,9 @@ pub struct Host {
     pub env: Vec<(String, String)>,
     /// Display, audio, devices and helpers the session offers now.
     pub session: crate::access::Session,
+    /// The machine's RAM, which bounds the tmpfs folders of a profile without a memory
+    /// limit (see `plan::TmpfsBounds`).
+    pub ram_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,37 +152,61 @@ pub enum HostError {
         "home.share '{rel}': {path} does not exist (create it, or add create = true to the share)"
     )]
     ShareMissing { rel: String, path: PathBuf },
-    #[error("home.share '{rel}': {path} resolves to {real}, outside your home folder {home}; symlinks may not lead out of the home")]
-    ShareEscapes {
+    #[error("home.share '{rel}': {link} is a symlink (to {target}); boxtop follows no symlink in your home, where an app could plant one to redirect a share. {hint}")]
+    ShareSymlink {
+        rel: String,
+        link: PathBuf,
+        target: PathBuf,
+        hint: String,
+    },
+    #[error("home.share '{rel}': {path} holds the private homes of boxtop's profiles ({homes}), which are never shared")]
+    SharePrivateHomes {
         rel: String,
         path: PathBuf,
-        real: PathBuf,
-        home: PathBuf,
+        homes: PathBuf,
     },
-    #[error("home.share '{rel}': {path} resolves to your whole home folder")]
-    ShareIsHome { rel: String, path: PathBuf },
-    #[error("home.share '{rel}': {path} resolves to '{real}', which holds secrets; add force = true to the share if you really mean it")]
+    #[error("home.share '{rel}': {path} contains '{secret}', which holds secrets; add force = true to the share if you really mean it")]
     ShareSensitive {
         rel: String,
         path: PathBuf,
-        real: String,
+        secret: String,
     },
-    #[error("home.share '{rel}': cannot use {path}: {source}")]
-    ShareIo {
+    #[error("home.share '{rel}': cannot use {path}: {reason}")]
+    ShareUnusable {
         rel: String,
         path: PathBuf,
-        source: std::io::Error,
+        reason: String,
+    },
+    #[error("home.share '{rel}': cannot create {path}: {reason}")]
+    ShareCreate {
+        rel: String,
+        path: PathBuf,
+        reason: String,
     },
     #[error(
         "bind '{path}': the host has no such path (add optional = true to skip it when missing)"
     )]
     BindMissing { path: String },
+    #[error("bind '{path}': it is {real} without symlinks, which cannot be bound: {reason}")]
+    BindRefused {
+        path: String,
+        real: PathBuf,
+        reason: String,
+    },
+    #[error("bind '{path}': cannot resolve it: {source}")]
+    BindIo {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot read your home folder {path}: {source}")]
     Home {
         path: PathBuf,
         source: std::io::Error,
     },
 }
+
+/// The RAM assumed when the kernel does not say.
+const DEFAULT_RAM: u64 = 4 << 30;
 
 /// The name of `uid` in /etc/passwd.
 fn user_in_passwd(uid: u32) -> Option<String> {
@@ -250,6 +282,9 @@ impl Host {
                 paths.xdg_runtime_dir.as_deref(),
                 wants,
             ),
+            ram_bytes: nix::sys::sysinfo::sysinfo()
+                .map(|info| info.ram_total())
+                .unwrap_or(DEFAULT_RAM),
         }
     }
 }
@@ -339,70 +374,137 @@ fn canonicalize_missing(path: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// Checks each share on the real file system: it exists (or is created when the profile
-/// says so), its real path stays strictly inside the home, and a symlink does not turn it
-/// into a secrets folder.
+/// The canonical home and an `O_PATH` fd of it, from which the paths of the home a
+/// sandbox gets are opened with no symlink (see `beneath`).
+pub fn open_home(home: &Path) -> std::io::Result<(PathBuf, OwnedFd)> {
+    let real = std::fs::canonicalize(home)?;
+    let fd = nix::fcntl::open(
+        &real,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok((real, fd))
+}
+
+/// How a share whose path holds a symlink is refused: naming the symlink, where it
+/// points, and the folder to share instead when it is in the home.
+fn share_symlink(rel: &str, home: &Path, at: &Path, target: &Path) -> HostError {
+    let hint = match beneath::lexical_target(at, target) {
+        Some(real) if !real.as_os_str().is_empty() => {
+            let real = match Path::new(rel).strip_prefix(at) {
+                Ok(rest) if !rest.as_os_str().is_empty() => real.join(rest),
+                _ => real,
+            };
+            format!(
+                "To share what it points to, share the real folder: path = \"{}\"",
+                real.display()
+            )
+        }
+        _ => "To share what it points to, share the real folder (binds, for a folder outside the home)".to_string(),
+    };
+    HostError::ShareSymlink {
+        rel: rel.to_string(),
+        link: home.join(at),
+        target: target.to_path_buf(),
+        hint,
+    }
+}
+
+/// Checks each share on the real file system, beneath the real home with no symlink at
+/// all: an app with a read-write share can plant symlinks, and none of them may change
+/// what a later launch of any profile binds. A share exists (or is created when the
+/// profile says so), is not a secrets folder unless forced, and never holds the profiles'
+/// private homes (`private_homes`).
 pub fn resolve_shares(
     profile: &Profile,
     home: &Path,
+    private_homes: &Path,
     create: CreateShares,
 ) -> Result<Vec<ResolvedShare>, HostError> {
-    let real_home = std::fs::canonicalize(home).map_err(|source| HostError::Home {
+    let (real_home, home_fd) = open_home(home).map_err(|source| HostError::Home {
         path: home.to_path_buf(),
         source,
     })?;
+    let homes_rel = canonicalize_missing(private_homes).ok().and_then(|real| {
+        Some(
+            real.strip_prefix(&real_home)
+                .ok()?
+                .to_string_lossy()
+                .into_owned(),
+        )
+    });
     let mut resolved = Vec::new();
     for share in &profile.home.share {
         let rel = normalize_relative(&share.path);
         let path = home.join(&rel);
-        let missing = std::fs::symlink_metadata(&path).is_err();
-        if share.create && missing && create == CreateShares::Yes {
-            std::fs::create_dir_all(&path).map_err(|source| HostError::ShareIo {
+        let unusable = |error: BeneathError| match error {
+            BeneathError::Symlink { at, target } => share_symlink(&rel, home, &at, &target),
+            BeneathError::Missing { .. } => HostError::ShareMissing {
                 rel: rel.clone(),
                 path: path.clone(),
-                source,
-            })?;
-        }
-        let real = if share.create && missing && create == CreateShares::DryRun {
-            canonicalize_missing(&path)
-        } else {
-            std::fs::canonicalize(&path)
+            },
+            error => HostError::ShareUnusable {
+                rel: rel.clone(),
+                path: path.clone(),
+                reason: format!("{error} in {}", home.display()),
+            },
         };
-        let real = match real {
-            Ok(real) => real,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Err(HostError::ShareMissing { rel, path })
+        let opened = match beneath::open(home_fd.as_fd(), Path::new(&rel), OFlag::O_PATH) {
+            Ok(fd) => Some(fd),
+            Err(BeneathError::Missing { .. }) if share.create => match create {
+                CreateShares::Yes => Some(
+                    beneath::open_dir_creating(
+                        home_fd.as_fd(),
+                        Path::new(&rel),
+                        Mode::from_bits_truncate(0o777),
+                    )
+                    .map_err(|error| match error {
+                        BeneathError::Symlink { at, target } => {
+                            share_symlink(&rel, home, &at, &target)
+                        }
+                        error => HostError::ShareCreate {
+                            rel: rel.clone(),
+                            path: path.clone(),
+                            reason: format!("{error} in {}", home.display()),
+                        },
+                    })?,
+                ),
+                // What exists of it was walked with no symlink; the rest would be made.
+                CreateShares::DryRun => None,
+            },
+            Err(error) => return Err(unusable(error)),
+        };
+        if let Some(homes) = &homes_rel {
+            if is_same_or_inside(&rel, homes) || (!share.force && is_same_or_inside(homes, &rel)) {
+                return Err(HostError::SharePrivateHomes {
+                    rel,
+                    path,
+                    homes: private_homes.to_path_buf(),
+                });
             }
-            Err(source) => return Err(HostError::ShareIo { rel, path, source }),
-        };
-        if real == real_home {
-            return Err(HostError::ShareIsHome { rel, path });
         }
-        let Ok(inside) = real.strip_prefix(&real_home) else {
-            return Err(HostError::ShareEscapes {
-                rel,
-                path,
-                real,
-                home: real_home,
-            });
-        };
-        let inside = inside.to_string_lossy().to_string();
-        if !share.force
-            && SENSITIVE.iter().any(|secret| {
-                is_same_or_inside(&inside, secret) || is_same_or_inside(secret, &inside)
-            })
-        {
-            return Err(HostError::ShareSensitive {
-                rel,
-                path,
-                real: inside,
-            });
+        if !share.force {
+            if let Some(secret) = SENSITIVE
+                .iter()
+                .find(|secret| is_same_or_inside(&rel, secret) || is_same_or_inside(secret, &rel))
+            {
+                return Err(HostError::ShareSensitive {
+                    rel,
+                    path,
+                    secret: secret.to_string(),
+                });
+            }
         }
         // A folder a dry run would create is a folder.
-        let is_dir = real.is_dir() || (share.create && missing);
+        let is_dir = match &opened {
+            Some(fd) => nix::sys::stat::fstat(fd).is_ok_and(|stat| {
+                SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR
+            }),
+            None => true,
+        };
         resolved.push(ResolvedShare {
+            real: real_home.join(&rel),
             rel,
-            real,
             access: share.mode,
             is_dir,
         });
@@ -440,18 +542,200 @@ pub fn is_installed(profile: &Profile) -> bool {
     .any(|dir| Path::new(dir).join(program).is_file())
 }
 
-/// The profile's binds that exist on this host; a missing one is an error unless it is
-/// `optional`.
-pub fn existing_binds(profile: &Profile) -> Result<Vec<crate::profile::Bind>, HostError> {
+/// The profile's binds that exist on this host, each at its path without symlinks (a
+/// bind is made at the same path inside, where `/lib` may be the sandbox's own symlink to
+/// `usr/lib`: `/lib/firmware` is bound as `/usr/lib/firmware`). A missing one is an error
+/// unless it is `optional`; one whose real path is refused (in the home, `/etc`...) is an
+/// error.
+pub fn existing_binds(
+    profile: &Profile,
+    home: &Path,
+) -> Result<Vec<crate::profile::Bind>, HostError> {
+    let real_home = std::fs::canonicalize(home).unwrap_or_else(|_| home.to_path_buf());
     let mut binds = Vec::new();
     for bind in &profile.binds {
-        if Path::new(&bind.path).exists() {
-            binds.push(bind.clone());
-        } else if !bind.optional {
-            return Err(HostError::BindMissing {
-                path: bind.path.clone(),
-            });
+        let real = match std::fs::canonicalize(&bind.path) {
+            Ok(real) => real,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if bind.optional {
+                    continue;
+                }
+                return Err(HostError::BindMissing {
+                    path: bind.path.clone(),
+                });
+            }
+            Err(source) => {
+                return Err(HostError::BindIo {
+                    path: bind.path.clone(),
+                    source,
+                })
+            }
+        };
+        let refused = |reason: String| HostError::BindRefused {
+            path: bind.path.clone(),
+            real: real.clone(),
+            reason,
+        };
+        let Some(text) = real.to_str() else {
+            return Err(refused("the path is not UTF-8".into()));
+        };
+        if real.starts_with(&real_home) || real_home.starts_with(&real) {
+            return Err(refused(format!(
+                "it is in your home {}; use home.share",
+                real_home.display()
+            )));
         }
+        if let Err((message, hint)) = check_bind_path(text) {
+            return Err(refused(format!("{message}; {hint}")));
+        }
+        binds.push(crate::profile::Bind {
+            path: text.to_string(),
+            ..bind.clone()
+        });
     }
     Ok(binds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::schema::Share;
+    use std::os::unix::fs::symlink;
+
+    fn profile_sharing(shares: &[(&str, bool, bool)]) -> Profile {
+        let mut profile = crate::sandbox::plan::tests::test_profile();
+        profile.home.share = shares
+            .iter()
+            .map(|(path, create, force)| Share {
+                path: path.to_string(),
+                mode: Access::Rw,
+                create: *create,
+                force: *force,
+            })
+            .collect();
+        profile
+    }
+
+    fn resolve(
+        home: &Path,
+        shares: &[(&str, bool, bool)],
+    ) -> Result<Vec<ResolvedShare>, HostError> {
+        resolve_shares(
+            &profile_sharing(shares),
+            home,
+            &home.join(".local/share/boxtop/homes"),
+            CreateShares::Yes,
+        )
+    }
+
+    #[test]
+    fn a_share_through_a_symlink_is_refused_naming_it_and_its_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".mozilla")).unwrap();
+        std::fs::create_dir_all(home.join("Documents")).unwrap();
+        symlink("../.mozilla", home.join("Documents/inbox")).unwrap();
+        let err = resolve(home, &[("Documents/inbox", false, false)]).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, HostError::ShareSymlink { .. }), "{text}");
+        assert!(
+            text.contains("Documents/inbox is a symlink (to ../.mozilla)"),
+            "{text}"
+        );
+        assert!(text.contains("path = \".mozilla\""), "{text}");
+        // Deeper below the symlink: the same symlink is named, the hint keeps the rest.
+        let err = resolve(home, &[("Documents/inbox/x", true, false)]).unwrap_err();
+        assert!(err.to_string().contains("path = \".mozilla/x\""), "{err}");
+        assert!(
+            !home.join(".mozilla/x").exists(),
+            "create followed the symlink"
+        );
+        // The real folder is fine, and resolves to itself.
+        let shares = resolve(home, &[("Documents", false, false)]).unwrap();
+        assert_eq!(
+            shares[0].real,
+            std::fs::canonicalize(home).unwrap().join("Documents")
+        );
+        assert!(shares[0].is_dir);
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_home_is_refused_before_looking_further() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        symlink("/etc", home.join("etc")).unwrap();
+        let err = resolve(&home, &[("etc", false, false)]).unwrap_err();
+        assert!(err.to_string().contains("(to /etc)"), "{err}");
+        assert!(err.to_string().contains("share the real folder"), "{err}");
+    }
+
+    #[test]
+    fn private_homes_are_never_shared_and_secrets_need_force() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        std::fs::create_dir_all(home.join(".local/share/boxtop/homes/other")).unwrap();
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        for (path, force) in [
+            (".local/share/boxtop/homes/other", true),
+            (".local/share/boxtop/homes", true),
+            (".local/share", false),
+        ] {
+            let err = resolve(home, &[(path, false, force)]).unwrap_err();
+            assert!(
+                matches!(err, HostError::SharePrivateHomes { .. }),
+                "{path}: {err}"
+            );
+        }
+        assert!(matches!(
+            resolve(home, &[(".ssh", false, false)]).unwrap_err(),
+            HostError::ShareSensitive { .. }
+        ));
+        assert!(resolve(home, &[(".ssh", false, true)]).is_ok());
+    }
+
+    #[test]
+    fn missing_shares_are_created_only_when_asked_and_a_dry_run_creates_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        assert!(matches!(
+            resolve(home, &[("Downloads", false, false)]).unwrap_err(),
+            HostError::ShareMissing { .. }
+        ));
+        let profile = profile_sharing(&[("Downloads/new", true, false)]);
+        let homes = home.join("homes");
+        let planned = resolve_shares(&profile, home, &homes, CreateShares::DryRun).unwrap();
+        assert!(planned[0].is_dir);
+        assert!(!home.join("Downloads").exists());
+        resolve_shares(&profile, home, &homes, CreateShares::Yes).unwrap();
+        assert!(home.join("Downloads/new").is_dir());
+    }
+
+    #[test]
+    fn binds_are_made_at_their_real_path_and_refused_where_it_leads_home() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(home.join("stuff")).unwrap();
+        let to_usr = tmp.path().join("usr-lib");
+        symlink("/usr/lib", &to_usr).unwrap();
+        let mut profile = crate::sandbox::plan::tests::test_profile();
+        let bind = |path: &Path| crate::profile::Bind {
+            path: path.display().to_string(),
+            mode: Access::Ro,
+            optional: false,
+        };
+        profile.binds = vec![bind(&to_usr)];
+        let binds = existing_binds(&profile, &home).unwrap();
+        assert_eq!(binds[0].path, "/usr/lib");
+        profile.binds = vec![bind(&home.join("stuff"))];
+        let err = existing_binds(&profile, &home).unwrap_err();
+        assert!(err.to_string().contains("use home.share"), "{err}");
+        profile.binds = vec![bind(Path::new("/no/such/path"))];
+        assert!(matches!(
+            existing_binds(&profile, &home).unwrap_err(),
+            HostError::BindMissing { .. }
+        ));
+        profile.binds[0].optional = true;
+        assert!(existing_binds(&profile, &home).unwrap().is_empty());
+    }
 }

@@ -1,6 +1,7 @@
 //! The rootless container runtime: host facts, plan, namespaces, mounts, hardening, init.
 //! The only part of boxtop with `unsafe` code.
 
+pub mod beneath;
 pub mod caps;
 pub mod helpers;
 pub mod host;

@@ -3,20 +3,25 @@
 //! `/oldroot`, builds the new root at `/newroot` from host paths, then detaches the old
 //! root and pivots again so that nothing of the staging is left.
 
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{CString, OsStr};
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{fstat, Mode, SFlag};
 use nix::sys::statvfs::{statvfs, FsFlags};
 use nix::unistd::{chdir, pivot_root};
 
 use crate::profile::Access;
 
+use super::beneath::{self, BeneathError};
 use super::plan::Step;
 
 const STAGE: &str = "/tmp";
@@ -47,32 +52,48 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     }
 }
 
-/// A host path bound from a file opened (O_PATH) before the root changes, and checked to
-/// be the real path boxtop validated: a folder swapped for a symlink meanwhile is refused
-/// instead of redirecting the bind.
-#[derive(Debug, Clone)]
+/// A host path bound from a file opened (O_PATH) on the host before the sandbox starts,
+/// found again in the sandbox's mount namespace by its canonical path with no symlink and
+/// checked to be the same file: a folder swapped for a symlink or another folder
+/// meanwhile is refused instead of redirecting the bind.
+#[derive(Debug)]
 pub struct Pinned {
     /// The source as the plan names it.
     pub src: PathBuf,
     /// Its canonical path, as checked before the sandbox started.
     pub real: PathBuf,
+    /// The file itself, opened on the host (an fd of another mount namespace cannot be
+    /// bound, but it tells whether what is opened here is the same file).
+    pub host: OwnedFd,
 }
 
-/// Opens each pinned source in this mount namespace and checks what was opened.
+/// Opens each pinned source in this mount namespace and checks it is the pinned file.
 fn open_pinned(pinned: &[Pinned]) -> Result<Vec<(PathBuf, OwnedFd)>, MountError> {
+    let root = nix::fcntl::open(
+        "/",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(err("open", Path::new("/")))?;
     let mut fds = Vec::new();
     for pin in pinned {
-        let fd = nix::fcntl::open(&pin.real, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
-            .map_err(err("open", &pin.real))?;
-        let opened = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-            .map_err(io_err("check", &pin.real))?;
-        if opened != pin.real {
+        let rel = pin.real.strip_prefix("/").unwrap_or(&pin.real);
+        let fd = beneath::open(root.as_fd(), rel, OFlag::O_PATH).map_err(|error| MountError {
+            op: "open",
+            path: pin.real.clone(),
+            reason: format!("{error} (it changed while the sandbox was starting)"),
+        })?;
+        let same = match (fstat(&fd), fstat(&pin.host)) {
+            (Ok(here), Ok(host)) => here.st_dev == host.st_dev && here.st_ino == host.st_ino,
+            _ => false,
+        };
+        if !same {
             return Err(MountError {
                 op: "check",
                 path: pin.src.clone(),
                 reason: format!(
-                    "it changed to {} while the sandbox was starting",
-                    opened.display()
+                    "{} is no longer the folder or file checked before the start (it changed while the sandbox was starting)",
+                    pin.real.display()
                 ),
             });
         }
@@ -92,7 +113,7 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
         STAGE,
         Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755"),
+        Some("mode=0755,size=1m,nr_inodes=16"),
     )
     .map_err(err("mount staging tmpfs on", Path::new(STAGE)))?;
     for dir in ["newroot", "oldroot"] {
@@ -106,18 +127,25 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
         NEW_ROOT,
         Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755"),
+        Some(ROOT_TMPFS),
     )
     .map_err(err("mount root tmpfs on", Path::new(NEW_ROOT)))?;
+    let root = nix::fcntl::open(
+        NEW_ROOT,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(err("open", Path::new(NEW_ROOT)))?;
 
     let executor = Executor {
         host_mounts: std::cell::OnceCell::new(),
         pinned: &pinned,
-        folders: Default::default(),
+        folders: RefCell::new(HashMap::from([(PathBuf::from("/"), Rc::new(root))])),
     };
     for step in steps {
         executor.apply(step)?;
     }
+    drop(executor);
 
     umount2(OLD_ROOT, MntFlags::MNT_DETACH).map_err(err("detach", Path::new(OLD_ROOT)))?;
     chdir(NEW_ROOT).map_err(err("chdir", Path::new(NEW_ROOT)))?;
@@ -127,67 +155,184 @@ pub fn build_root(steps: &[Step], pinned: &[Pinned]) -> Result<(), MountError> {
     Ok(())
 }
 
+/// The root tmpfs holds only the folders, files and mount points of the plan, and is
+/// made read-only before the app runs.
+const ROOT_TMPFS: &str = "mode=0755,size=16m,nr_inodes=4096";
+
+/// Folders the executor creates on its way to a destination.
+const FOLDER_MODE: u32 = 0o755;
+
+/// Every destination inside the new root is reached from an fd of it, component by
+/// component without following any symlink (see `beneath`), and every mount is made onto
+/// the opened fd (`/oldroot/proc/self/fd/N`): a symlink the app planted in what it could
+/// write (its private home, a read-write share) cannot send a step outside the new root,
+/// into the host's root still reachable at `/oldroot`. Only the plan's own `Symlink`
+/// steps make symlinks, and a later destination through one of them fails too.
 struct Executor<'a> {
     /// Mount points of the host, to find submounts carried by recursive binds; read only
     /// on kernels without `mount_setattr` (before 5.12).
     host_mounts: std::cell::OnceCell<Vec<PathBuf>>,
     pinned: &'a [(PathBuf, OwnedFd)],
-    /// Folders of the new root known to exist, so that each step does not ask again; a
-    /// mount over a folder hides what was below it, which is then forgotten.
-    folders: std::cell::RefCell<std::collections::HashSet<PathBuf>>,
+    /// Folders of the new root opened so far (`O_PATH`), by their path inside, `/` first,
+    /// so that each step does not walk again; a mount over a folder hides what was below
+    /// it, which is then forgotten.
+    folders: RefCell<HashMap<PathBuf, Rc<OwnedFd>>>,
 }
 
-/// `/newroot` + an absolute path inside the sandbox.
-fn inside(dest: &Path) -> PathBuf {
-    Path::new(NEW_ROOT).join(dest.strip_prefix("/").unwrap_or(dest))
+/// The path through which a mount call reaches exactly the file an fd holds.
+fn fd_path(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("{OLD_ROOT}/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+/// The error of a destination that could not be reached: the component that stopped the
+/// walk, as a path inside the sandbox.
+fn beneath_error(op: &'static str, dest: &Path, base: &Path, error: BeneathError) -> MountError {
+    let at = base.join(error.at());
+    let reason = match &error {
+        BeneathError::Symlink { target, .. } => format!(
+            "{} is a symlink (to {}) inside the sandbox; boxtop follows no symlink it did not \
+             create while building it. If the app made it in its private home or a shared \
+             folder, remove it there",
+            at.display(),
+            target.display()
+        ),
+        BeneathError::Missing { .. } => format!("{} does not exist", at.display()),
+        BeneathError::NotDir { .. } => format!("{} is not a folder", at.display()),
+        BeneathError::Sys { errno, .. } => format!("{}: {}", at.display(), errno.desc()),
+    };
+    MountError {
+        op,
+        path: dest.to_path_buf(),
+        reason,
+    }
 }
 
 impl Executor<'_> {
-    fn make_dir(&self, path: &Path) -> Result<(), MountError> {
-        if self.folders.borrow().contains(path) {
-            return Ok(());
+    /// The folder `dest` (a path inside), created with its missing parents.
+    fn folder(&self, dest: &Path) -> Result<Rc<OwnedFd>, MountError> {
+        if let Some(fd) = self.folders.borrow().get(dest) {
+            return Ok(fd.clone());
         }
-        std::fs::create_dir_all(path).map_err(io_err("create folder", path))?;
-        let mut folders = self.folders.borrow_mut();
-        for ancestor in path.ancestors() {
-            if !folders.insert(ancestor.to_path_buf()) {
-                break;
-            }
-        }
-        Ok(())
+        let (base, base_fd) = {
+            let folders = self.folders.borrow();
+            dest.ancestors()
+                .skip(1)
+                .find_map(|ancestor| Some((ancestor.to_path_buf(), folders.get(ancestor)?.clone())))
+                .ok_or_else(|| MountError {
+                    op: "create folder",
+                    path: dest.to_path_buf(),
+                    reason: "it is not an absolute path".into(),
+                })?
+        };
+        let rel = dest.strip_prefix(&base).unwrap_or(dest);
+        let fd =
+            beneath::open_dir_creating(base_fd.as_fd(), rel, Mode::from_bits_truncate(FOLDER_MODE))
+                .map_err(|error| beneath_error("create folder", dest, &base, error))?;
+        let fd = Rc::new(fd);
+        self.folders
+            .borrow_mut()
+            .insert(dest.to_path_buf(), fd.clone());
+        Ok(fd)
     }
 
-    fn make_parent(&self, path: &Path) -> Result<(), MountError> {
-        match path.parent() {
-            Some(parent) => self.make_dir(parent),
-            None => Ok(()),
+    /// The folder holding `dest`, created if needed, and the name of `dest` in it.
+    fn parent<'p>(&self, dest: &'p Path) -> Result<(Rc<OwnedFd>, &'p OsStr), MountError> {
+        match (dest.parent(), dest.file_name()) {
+            (Some(parent), Some(name)) => Ok((self.folder(parent)?, name)),
+            _ => Err(MountError {
+                op: "place",
+                path: dest.to_path_buf(),
+                reason: "it names no file".into(),
+            }),
         }
     }
 
-    /// A mount on `target` hides the folders made below it.
+    /// What is at `dest` now, opened `O_PATH` without following a symlink, or `None`.
+    fn existing(&self, dest: &Path) -> Result<Option<OwnedFd>, MountError> {
+        let root = self.folder(Path::new("/"))?;
+        let rel = dest.strip_prefix("/").unwrap_or(dest);
+        match beneath::open(root.as_fd(), rel, OFlag::O_PATH) {
+            Ok(fd) => Ok(Some(fd)),
+            Err(BeneathError::Missing { .. }) => Ok(None),
+            Err(error) => Err(beneath_error("open", dest, Path::new("/"), error)),
+        }
+    }
+
+    /// A mount on `target` hides the folders opened below it, and the fd of `target`
+    /// itself now names what is under the mount.
     fn mounted(&self, target: &Path) {
         self.folders
             .borrow_mut()
-            .retain(|folder| folder == target || !folder.starts_with(target));
+            .retain(|folder, _| !folder.starts_with(target));
     }
 
     fn apply(&self, step: &Step) -> Result<(), MountError> {
         let result = self.apply_step(step);
         if let Some(point) = step.mount_point() {
-            self.mounted(&inside(point));
+            self.mounted(point);
         }
         result
     }
 
+    /// Creates `dest` as a new file with `contents` and `mode`, or, when a file is
+    /// already there, overwrites it and gives it the mode; a symlink there is refused.
+    fn write(&self, dest: &Path, contents: &[u8], mode: u32) -> Result<(), MountError> {
+        let (parent, name) = self.parent(dest)?;
+        let io = |error: Errno| MountError {
+            op: "write",
+            path: dest.to_path_buf(),
+            reason: error.desc().to_string(),
+        };
+        let fd = match nix::fcntl::openat(
+            parent.as_fd(),
+            name,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(mode),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::EEXIST) => {
+                let fd = nix::fcntl::openat(
+                    parent.as_fd(),
+                    name,
+                    OFlag::O_WRONLY | OFlag::O_TRUNC | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|errno| match errno {
+                    Errno::ELOOP => beneath_error(
+                        "write",
+                        dest,
+                        Path::new(""),
+                        BeneathError::Symlink {
+                            at: dest.to_path_buf(),
+                            target: nix::fcntl::readlinkat(parent.as_fd(), name)
+                                .map(PathBuf::from)
+                                .unwrap_or_default(),
+                        },
+                    ),
+                    errno => io(errno),
+                })?;
+                nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(mode)).map_err(io)?;
+                fd
+            }
+            Err(errno) => return Err(io(errno)),
+        };
+        let mut file = std::fs::File::from(fd);
+        file.write_all(contents).map_err(io_err("write", dest))
+    }
+
     fn apply_step(&self, step: &Step) -> Result<(), MountError> {
         match step {
-            Step::Tmpfs { dest, mode } => {
-                let target = inside(dest);
-                self.make_dir(&target)?;
-                let options = format!("mode={mode:o}");
+            Step::Tmpfs {
+                dest,
+                mode,
+                size,
+                inodes,
+            } => {
+                let target = self.folder(dest)?;
+                let options = format!("mode={mode:o},size={size},nr_inodes={inodes}");
                 mount(
                     Some("tmpfs"),
-                    &target,
+                    &fd_path(&target),
                     Some("tmpfs"),
                     MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
                     Some(options.as_str()),
@@ -195,9 +340,8 @@ impl Executor<'_> {
                 .map_err(err("mount tmpfs on", dest))
             }
             Step::Dir { dest, mode } => {
-                let target = inside(dest);
-                self.make_dir(&target)?;
-                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(*mode))
+                let target = self.folder(dest)?;
+                std::fs::set_permissions(fd_path(&target), std::fs::Permissions::from_mode(*mode))
                     .map_err(io_err("chmod", dest))
             }
             Step::Bind {
@@ -208,34 +352,27 @@ impl Executor<'_> {
                 pinned,
             } => self.bind(src, dest, *access, *device, *pinned),
             Step::Symlink { target, dest } => {
-                let path = inside(dest);
-                self.make_parent(&path)?;
-                symlink(target, &path).map_err(io_err("symlink", dest))
+                let (parent, name) = self.parent(dest)?;
+                nix::unistd::symlinkat(target.as_path(), parent.as_fd(), name)
+                    .map_err(err("symlink", dest))
             }
             Step::Copy { src, dest, mode } => {
                 let source = Path::new(OLD_ROOT).join(src.strip_prefix("/").unwrap_or(src));
                 let Ok(contents) = std::fs::read(&source) else {
                     return Ok(());
                 };
-                let path = inside(dest);
-                self.make_parent(&path)?;
-                write_new(&path, &contents, *mode).map_err(io_err("write", dest))
+                self.write(dest, &contents, *mode)
             }
             Step::File {
                 dest,
                 contents,
                 mode,
-            } => {
-                let path = inside(dest);
-                self.make_parent(&path)?;
-                write_new(&path, contents, *mode).map_err(io_err("write", dest))
-            }
+            } => self.write(dest, contents, *mode),
             Step::Proc { dest } => {
-                let target = inside(dest);
-                self.make_dir(&target)?;
+                let target = self.folder(dest)?;
                 mount(
                     Some("proc"),
-                    &target,
+                    &fd_path(&target),
                     Some("proc"),
                     MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
                     None::<&str>,
@@ -243,36 +380,43 @@ impl Executor<'_> {
                 .map_err(err("mount proc on", dest))
             }
             Step::ReadOnly { dest } => {
-                let target = inside(dest);
-                if std::fs::symlink_metadata(&target).is_err() {
+                let Some(target) = self.existing(dest)? else {
                     // This kernel does not have it: nothing to protect.
                     return Ok(());
-                }
+                };
+                let path = fd_path(&target);
                 mount(
-                    Some(&target),
-                    &target,
+                    Some(&path),
+                    &path,
                     None::<&str>,
                     MsFlags::MS_BIND | MsFlags::MS_REC,
                     None::<&str>,
                 )
                 .map_err(err("bind", dest))?;
+                self.mounted(dest);
+                let Some(bound) = self.existing(dest)? else {
+                    return Err(MountError {
+                        op: "bind",
+                        path: dest.clone(),
+                        reason: "it went away".into(),
+                    });
+                };
                 let flags = MsFlags::MS_RDONLY
                     | MsFlags::MS_NOSUID
                     | MsFlags::MS_NODEV
                     | MsFlags::MS_NOEXEC;
-                match set_attributes(&target, flags, true) {
+                match set_attributes(&bound, OsStr::new(""), flags, true) {
                     Err(Errno::ENOSYS) => {
-                        remount(&target, flags).map_err(err("remount read-only", dest))
+                        remount(&fd_path(&bound), flags).map_err(err("remount read-only", dest))
                     }
                     result => result.map_err(err("make read-only", dest)),
                 }
             }
             Step::Devpts { dest } => {
-                let target = inside(dest);
-                self.make_dir(&target)?;
+                let target = self.folder(dest)?;
                 mount(
                     Some("devpts"),
-                    &target,
+                    &fd_path(&target),
                     Some("devpts"),
                     MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
                     Some("newinstance,ptmxmode=0666,mode=620"),
@@ -284,6 +428,65 @@ impl Executor<'_> {
                 MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
             )
             .map_err(err("remount read-only", Path::new("/"))),
+        }
+    }
+
+    /// The mount point of a bind of a file: the file at `dest`, created empty when
+    /// missing; a symlink or a folder there is refused.
+    fn file_mount_point(
+        &self,
+        parent: &OwnedFd,
+        name: &OsStr,
+        dest: &Path,
+    ) -> Result<OwnedFd, MountError> {
+        match nix::fcntl::openat(
+            parent.as_fd(),
+            name,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        ) {
+            // A new empty file: the mount point itself.
+            Ok(fd) => Ok(fd),
+            Err(Errno::EEXIST) => self.existing_file(parent, name, dest),
+            Err(errno) => Err(err("create mount point", dest)(errno)),
+        }
+    }
+
+    /// The file `name` in `parent`, opened `O_PATH`; a symlink or a folder is refused.
+    fn existing_file(
+        &self,
+        parent: &OwnedFd,
+        name: &OsStr,
+        dest: &Path,
+    ) -> Result<OwnedFd, MountError> {
+        let fd = nix::fcntl::openat(
+            parent.as_fd(),
+            name,
+            OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(err("open mount point", dest))?;
+        let kind = fstat(&fd)
+            .map(|stat| SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT)
+            .map_err(err("open mount point", dest))?;
+        match kind {
+            SFlag::S_IFLNK => Err(beneath_error(
+                "bind",
+                dest,
+                Path::new(""),
+                BeneathError::Symlink {
+                    at: dest.to_path_buf(),
+                    target: nix::fcntl::readlinkat(parent.as_fd(), name)
+                        .map(PathBuf::from)
+                        .unwrap_or_default(),
+                },
+            )),
+            SFlag::S_IFDIR => Err(MountError {
+                op: "bind",
+                path: dest.to_path_buf(),
+                reason: "the source is a file and a folder is there".into(),
+            }),
+            _ => Ok(fd),
         }
     }
 
@@ -310,16 +513,18 @@ impl Executor<'_> {
         } else {
             Path::new(OLD_ROOT).join(src.strip_prefix("/").unwrap_or(src))
         };
-        let target = inside(dest);
         let meta = std::fs::metadata(&source).map_err(io_err("find bind source", src))?;
-        if meta.is_dir() {
-            self.make_dir(&target)?;
+        // A file is reached again by its name in its folder once mounted over: the fd of
+        // the mount point names what is now below the mount.
+        let file_at = if meta.is_dir() {
+            None
         } else {
-            self.make_parent(&target)?;
-            if std::fs::symlink_metadata(&target).is_err() {
-                std::fs::File::create(&target).map_err(io_err("create mount point", dest))?;
-            }
-        }
+            Some(self.parent(dest)?)
+        };
+        let target = match &file_at {
+            None => self.folder(dest)?,
+            Some((parent, name)) => Rc::new(self.file_mount_point(parent, name, dest)?),
+        };
         let recursive = if device {
             MsFlags::empty()
         } else {
@@ -327,12 +532,22 @@ impl Executor<'_> {
         };
         mount(
             Some(&source),
-            &target,
+            &fd_path(&target),
             None::<&str>,
             MsFlags::MS_BIND | recursive,
             None::<&str>,
         )
         .map_err(err("bind", dest))?;
+        drop(target);
+        self.mounted(dest);
+        let (at, name, path) = match &file_at {
+            None => {
+                let folder = self.folder(dest)?;
+                let path = fd_path(&folder);
+                (folder, OsStr::new(""), path)
+            }
+            Some((parent, name)) => (parent.clone(), *name, fd_path(parent).join(name)),
+        };
         let mut flags = if device {
             MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC
         } else {
@@ -342,11 +557,11 @@ impl Executor<'_> {
             flags |= MsFlags::MS_RDONLY;
         }
         // One call for the bind and every submount it carries (Linux 5.12).
-        match set_attributes(&target, flags, !device) {
+        match set_attributes(&at, name, flags, !device) {
             Err(Errno::ENOSYS) => {}
             result => return result.map_err(err("set mount attributes of", dest)),
         }
-        remount(&target, flags).map_err(err("remount", dest))?;
+        remount(&path, flags).map_err(err("remount", dest))?;
         if !device {
             for sub in self
                 .host_mounts
@@ -357,9 +572,9 @@ impl Executor<'_> {
                 let Ok(rest) = sub.strip_prefix(src) else {
                     continue;
                 };
-                let sub_target = target.join(rest);
-                if std::fs::symlink_metadata(&sub_target).is_ok() {
-                    remount(&sub_target, flags).map_err(err("remount", &dest.join(rest)))?;
+                if let Ok(Some(sub_target)) = self.existing(&dest.join(rest)) {
+                    remount(&fd_path(&sub_target), flags)
+                        .map_err(err("remount", &dest.join(rest)))?;
                 }
             }
         }
@@ -368,10 +583,16 @@ impl Executor<'_> {
 }
 
 /// `mount_setattr(2)` (Linux 5.12): adds the read-only, nosuid, nodev and noexec of
-/// `flags` to the mount at `target`, and to every mount below it when `recursive`. It
+/// `flags` to the mount at `name` in the folder `dir` (at `dir` itself when `name` is
+/// empty; a symlink is not followed), and to every mount below it when `recursive`. It
 /// only sets attributes, so flags the host locked stay as they are; `ENOSYS` on older
 /// kernels.
-fn set_attributes(target: &Path, flags: MsFlags, recursive: bool) -> Result<(), Errno> {
+fn set_attributes(
+    dir: &OwnedFd,
+    name: &OsStr,
+    flags: MsFlags,
+    recursive: bool,
+) -> Result<(), Errno> {
     #[repr(C)]
     struct MountAttr {
         attr_set: u64,
@@ -401,16 +622,20 @@ fn set_attributes(target: &Path, flags: MsFlags, recursive: bool) -> Result<(), 
         propagation: 0,
         userns_fd: 0,
     };
-    let path =
-        std::ffi::CString::new(target.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
-    let at_flags = if recursive { AT_RECURSIVE } else { 0 };
+    let name = c_path(Path::new(name)).ok_or(Errno::EINVAL)?;
+    let at = if name.is_empty() {
+        libc::AT_EMPTY_PATH
+    } else {
+        libc::AT_SYMLINK_NOFOLLOW
+    };
+    let at_flags = at as libc::c_uint | if recursive { AT_RECURSIVE } else { 0 };
     // SAFETY: mount_setattr reads `size` bytes of `attr`, a struct we own, and a
-    // NUL-terminated path.
+    // NUL-terminated name we own, relative to an fd we own.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            libc::AT_FDCWD,
-            path.as_ptr(),
+            dir.as_raw_fd(),
+            name.as_ptr(),
             at_flags,
             &attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
@@ -448,26 +673,6 @@ fn remount(target: &Path, flags: MsFlags) -> Result<(), Errno> {
         MsFlags::MS_BIND | MsFlags::MS_REMOUNT | keep | flags,
         None::<&str>,
     )
-}
-
-/// Writes a file with `mode`: created with it (the sandbox's pid 1 runs with umask 0),
-/// or, when a file is already there, overwritten and given the mode.
-fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-    {
-        Ok(mut file) => file.write_all(contents),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::write(path, contents)?;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        }
-        Err(err) => Err(err),
-    }
 }
 
 /// Mount points of the calling process's namespace, from `/proc/self/mountinfo`.

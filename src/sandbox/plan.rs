@@ -75,10 +75,12 @@ pub const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/us
 /// One filesystem operation. Sources are host paths; destinations are paths inside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// A fresh tmpfs.
+    /// A fresh tmpfs of at most `size` bytes and `inodes` files (see `TmpfsBounds`).
     Tmpfs {
         dest: PathBuf,
         mode: u32,
+        size: u64,
+        inodes: u64,
     },
     /// A folder on the sandbox's root filesystem.
     Dir {
@@ -147,7 +149,17 @@ impl Step {
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::Tmpfs { dest, mode } => write!(f, "tmpfs     {} mode={mode:o}", dest.display()),
+            Step::Tmpfs {
+                dest,
+                mode,
+                size,
+                inodes,
+            } => write!(
+                f,
+                "tmpfs     {} mode={mode:o} size={} nr_inodes={inodes}",
+                dest.display(),
+                show_size(*size)
+            ),
             Step::Dir { dest, mode } => write!(f, "dir       {} mode={mode:o}", dest.display()),
             Step::Bind {
                 src,
@@ -218,6 +230,10 @@ pub struct Plan {
     pub seccomp: SeccompPolicy,
     /// The persistent private home to create before starting, if any.
     pub private_home: Option<PathBuf>,
+    /// The user's home: pinned sources in it are resolved beneath it with no symlink.
+    pub home: PathBuf,
+    /// Look-and-feel paths of the home left out, with the reason (a symlink).
+    pub skipped: Vec<(PathBuf, String)>,
     /// The session bus proxy to start before the sandbox, when the profile names any.
     pub dbus_proxy: Option<DbusProxy>,
     /// The system bus proxy, when the profile names system bus names.
@@ -271,19 +287,28 @@ impl Plan {
         } else {
             Some(crate::paths::child(&host.private_homes, &profile.name)?)
         };
+        let bounds = TmpfsBounds::new(profile.limits.memory_bytes, host.ram_bytes);
         let mut steps = Vec::new();
-        system_steps(&mut steps, host);
+        system_steps(&mut steps, host, &bounds);
         etc_steps(&mut steps, profile, host);
-        runtime_steps(&mut steps, host);
-        home_steps(&mut steps, host, private_home.as_deref(), &input.shares);
+        runtime_steps(&mut steps, host, &bounds);
+        home_steps(
+            &mut steps,
+            host,
+            private_home.as_deref(),
+            &input.shares,
+            &bounds,
+        );
         let grants = access::grants(profile, &host.session, &host.runtime_dir, &host.home);
         for (src, dest, access, device) in &grants.binds {
+            // What an app can write, a path of the home, is resolved with no symlink and
+            // bound from the file opened then (see `spawn::Prepared::new`).
             steps.push(Step::Bind {
                 src: src.clone(),
                 dest: dest.clone(),
                 access: *access,
                 device: *device,
-                pinned: false,
+                pinned: src.starts_with(&host.home),
             });
         }
         for (dest, contents) in &grants.files {
@@ -373,6 +398,12 @@ impl Plan {
                 allow_userns: profile.allow_userns,
             },
             private_home,
+            home: host.home.clone(),
+            skipped: if grants.display.is_some() {
+                host.session.look_skipped.clone()
+            } else {
+                Vec::new()
+            },
             dbus_proxy,
             system_dbus_proxy,
             pasta: profile.network == Network::Isolated,
@@ -405,6 +436,9 @@ impl fmt::Display for Plan {
         writeln!(f, "network   {:?}", self.network)?;
         for step in &self.steps {
             writeln!(f, "{step}")?;
+        }
+        for (path, why) in &self.skipped {
+            writeln!(f, "skipped   {} ({why})", path.display())?;
         }
         for (name, value) in &self.env {
             writeln!(f, "env       {name}={value}")?;
@@ -444,6 +478,66 @@ impl fmt::Display for Plan {
     }
 }
 
+/// `64M`, `1G`, `1536K`: a size in the largest unit that divides it.
+fn show_size(bytes: u64) -> String {
+    for (unit, factor) in [("G", 1u64 << 30), ("M", 1 << 20), ("K", 1 << 10)] {
+        if bytes >= factor && bytes.is_multiple_of(factor) {
+            return format!("{}{unit}", bytes / factor);
+        }
+    }
+    bytes.to_string()
+}
+
+/// How big each tmpfs of a sandbox may grow. Without a cgroup nothing else bounds them:
+/// their pages are not the app's data (`RLIMIT_DATA`), and an unsized tmpfs takes up to
+/// half the RAM each. Those an app fills (`/tmp`, `/dev/shm`, an ephemeral home, the
+/// runtime folder and the `/run` holding it) may each hold the profile's memory limit,
+/// or a quarter of the RAM without one; `/dev` and a `/run` without the runtime folder
+/// hold only mount points and symlinks. One inode per page of the size: enough for any
+/// file that holds data, and a bound on the kernel memory of empty ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TmpfsBounds {
+    pub data: u64,
+    pub small: u64,
+}
+
+impl TmpfsBounds {
+    /// The size of the small folders.
+    pub const SMALL: u64 = 1 << 20;
+    /// The least a data folder gets, whatever the limit says.
+    pub const LEAST: u64 = 4 << 20;
+
+    pub fn new(memory_limit: Option<u64>, ram_bytes: u64) -> TmpfsBounds {
+        let data = memory_limit
+            .unwrap_or(ram_bytes / 4 / MIB * MIB)
+            .max(Self::LEAST);
+        TmpfsBounds {
+            data: data.div_ceil(PAGE) * PAGE,
+            small: Self::SMALL,
+        }
+    }
+
+    fn step(size: u64, dest: impl Into<PathBuf>, mode: u32) -> Step {
+        Step::Tmpfs {
+            dest: dest.into(),
+            mode,
+            size,
+            inodes: size / PAGE,
+        }
+    }
+
+    fn data(&self, dest: impl Into<PathBuf>, mode: u32) -> Step {
+        Self::step(self.data, dest, mode)
+    }
+
+    fn small(&self, dest: impl Into<PathBuf>, mode: u32) -> Step {
+        Self::step(self.small, dest, mode)
+    }
+}
+
+const PAGE: u64 = 4096;
+const MIB: u64 = 1 << 20;
+
 fn ro_bind(src: impl Into<PathBuf>, dest: impl Into<PathBuf>) -> Step {
     Step::Bind {
         src: src.into(),
@@ -455,7 +549,7 @@ fn ro_bind(src: impl Into<PathBuf>, dest: impl Into<PathBuf>) -> Step {
 }
 
 /// `/usr` and what the host has beside it, `/proc`, `/dev`, `/tmp`.
-fn system_steps(steps: &mut Vec<Step>, host: &Host) {
+fn system_steps(steps: &mut Vec<Step>, host: &Host, bounds: &TmpfsBounds) {
     steps.push(ro_bind("/usr", "/usr"));
     for (name, entry) in &host.top_level {
         let dest = Path::new("/").join(name);
@@ -475,10 +569,7 @@ fn system_steps(steps: &mut Vec<Step>, host: &Host) {
             dest: Path::new("/proc").join(name),
         });
     }
-    steps.push(Step::Tmpfs {
-        dest: "/dev".into(),
-        mode: 0o755,
-    });
+    steps.push(bounds.small("/dev", 0o755));
     for node in DEV_NODES {
         let path = Path::new("/dev").join(node);
         steps.push(Step::Bind {
@@ -496,10 +587,7 @@ fn system_steps(steps: &mut Vec<Step>, host: &Host) {
         target: "pts/ptmx".into(),
         dest: "/dev/ptmx".into(),
     });
-    steps.push(Step::Tmpfs {
-        dest: "/dev/shm".into(),
-        mode: 0o1777,
-    });
+    steps.push(bounds.data("/dev/shm", 0o1777));
     for (name, target) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
@@ -511,10 +599,7 @@ fn system_steps(steps: &mut Vec<Step>, host: &Host) {
             dest: Path::new("/dev").join(name),
         });
     }
-    steps.push(Step::Tmpfs {
-        dest: "/tmp".into(),
-        mode: 0o1777,
-    });
+    steps.push(bounds.data("/tmp", 0o1777));
     steps.push(Step::Dir {
         dest: "/var".into(),
         mode: 0o755,
@@ -599,10 +684,13 @@ fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
 }
 
 /// `/run` with the user's runtime folder.
-fn runtime_steps(steps: &mut Vec<Step>, host: &Host) {
-    steps.push(Step::Tmpfs {
-        dest: "/run".into(),
-        mode: 0o755,
+fn runtime_steps(steps: &mut Vec<Step>, host: &Host, bounds: &TmpfsBounds) {
+    let holds_runtime_dir =
+        host.runtime_dir.starts_with("/run") && host.runtime_dir != Path::new("/run");
+    steps.push(if holds_runtime_dir {
+        bounds.data("/run", 0o755)
+    } else {
+        bounds.small("/run", 0o755)
     });
     if host.runtime_dir.starts_with("/run") && host.runtime_dir != Path::new("/run") {
         push_parents(steps, &host.runtime_dir, Path::new("/run"));
@@ -618,10 +706,7 @@ fn runtime_steps(steps: &mut Vec<Step>, host: &Host) {
         });
     } else {
         push_parents(steps, &host.runtime_dir, Path::new("/"));
-        steps.push(Step::Tmpfs {
-            dest: host.runtime_dir.clone(),
-            mode: 0o700,
-        });
+        steps.push(bounds.data(host.runtime_dir.clone(), 0o700));
     }
 }
 
@@ -631,6 +716,7 @@ fn home_steps(
     host: &Host,
     private_home: Option<&Path>,
     shares: &[ResolvedShare],
+    bounds: &TmpfsBounds,
 ) {
     push_parents(steps, &host.home, Path::new("/"));
     match private_home {
@@ -641,10 +727,7 @@ fn home_steps(
             device: false,
             pinned: true,
         }),
-        None => steps.push(Step::Tmpfs {
-            dest: host.home.clone(),
-            mode: 0o700,
-        }),
+        None => steps.push(bounds.data(host.home.clone(), 0o700)),
     }
     for share in shares {
         steps.push(Step::Bind {
@@ -734,7 +817,7 @@ fn environment(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::profile::schema::{Home, Share};
 
@@ -760,6 +843,7 @@ mod tests {
             ],
             env: vec![("LANG".into(), "C.UTF-8".into())],
             session: crate::access::Session::default(),
+            ram_bytes: 8 << 30,
         }
     }
 
@@ -954,7 +1038,9 @@ mod tests {
         assert!(plan.private_home.is_none());
         assert!(plan.steps.contains(&Step::Tmpfs {
             dest: "/home/ada".into(),
-            mode: 0o700
+            mode: 0o700,
+            size: 2 << 30,
+            inodes: (2 << 30) / 4096,
         }));
     }
 
@@ -967,6 +1053,153 @@ mod tests {
                 Plan::new(&profile, &test_host(), &PlanInput::default()).is_err(),
                 "{bad:?}"
             );
+        }
+    }
+
+    /// The tmpfs lines of a plan, as `boxtop plan` prints them.
+    fn tmpfs_lines(plan: &Plan) -> Vec<String> {
+        plan.to_string()
+            .lines()
+            .filter(|line| line.starts_with("tmpfs"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_tmpfs_is_sized_by_the_memory_limit_or_the_ram() {
+        let mut profile = test_profile();
+        profile.home.ephemeral = true;
+        let unlimited = Plan::new(&profile, &test_host(), &PlanInput::default()).unwrap();
+        assert_eq!(
+            tmpfs_lines(&unlimited),
+            [
+                "tmpfs     /dev mode=755 size=1M nr_inodes=256",
+                "tmpfs     /dev/shm mode=1777 size=2G nr_inodes=524288",
+                "tmpfs     /tmp mode=1777 size=2G nr_inodes=524288",
+                "tmpfs     /run mode=755 size=2G nr_inodes=524288",
+                "tmpfs     /home/ada mode=700 size=2G nr_inodes=524288",
+            ]
+        );
+        profile.limits.memory_bytes = Some(64 << 20);
+        let mut host = test_host();
+        host.runtime_dir = "/var/run-elsewhere/1000".into();
+        let limited = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
+        assert_eq!(
+            tmpfs_lines(&limited),
+            [
+                "tmpfs     /dev mode=755 size=1M nr_inodes=256",
+                "tmpfs     /dev/shm mode=1777 size=64M nr_inodes=16384",
+                "tmpfs     /tmp mode=1777 size=64M nr_inodes=16384",
+                "tmpfs     /run mode=755 size=1M nr_inodes=256",
+                "tmpfs     /var/run-elsewhere/1000 mode=700 size=64M nr_inodes=16384",
+                "tmpfs     /home/ada mode=700 size=64M nr_inodes=16384",
+            ]
+        );
+        // A limit too small to start anything still leaves room for a few files.
+        assert_eq!(TmpfsBounds::new(Some(1000), 8 << 30).data, 4 << 20);
+        assert_eq!(
+            TmpfsBounds::new(Some((64 << 20) + 1), 0).data,
+            (64 << 20) + 4096
+        );
+    }
+
+    #[test]
+    fn grants_from_the_home_are_pinned_and_skipped_looks_are_shown() {
+        let mut host = test_host();
+        host.session.x11 = Some(crate::access::X11 {
+            number: 0,
+            socket: "/tmp/.X11-unix/X0".into(),
+            cookie: None,
+        });
+        host.session.look = vec!["/home/ada/.icons".into()];
+        host.session.look_skipped = vec![(
+            "/home/ada/.config/gtk-3.0/settings.ini".into(),
+            "a symlink".into(),
+        )];
+        let mut profile = test_profile();
+        let none = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
+        assert!(!none.to_string().contains("skipped"));
+        profile.display = crate::profile::Display::X11;
+        let plan = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
+        let text = plan.to_string();
+        assert!(
+            text.contains("bind-ro   /home/ada/.icons <- /home/ada/.icons (pinned)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("bind-rw   /tmp/.X11-unix/X0 <- /tmp/.X11-unix/X0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("skipped   /home/ada/.config/gtk-3.0/settings.ini (a symlink)"),
+            "{text}"
+        );
+    }
+
+    /// Destinations are made by walking from `/` with no symlink: none may pass through a
+    /// symlink the plan itself makes, or the executor refuses it.
+    #[test]
+    fn no_destination_passes_through_a_planned_symlink() {
+        let mut host = test_host();
+        host.session.x11 = Some(crate::access::X11 {
+            number: 0,
+            socket: "/tmp/.X11-unix/X0".into(),
+            cookie: Some(b"cookie".to_vec()),
+        });
+        host.session.gpu_sys = vec!["/sys/dev/char".into()];
+        host.session.dri = vec!["/dev/dri/card0".into()];
+        host.session.look = vec!["/home/ada/.icons".into()];
+        host.etc.push(("fonts".into(), HostEntry::Dir));
+        let mut profile = test_profile();
+        profile.display = crate::profile::Display::X11;
+        profile.gpu = true;
+        profile.network = Network::Host;
+        let input = PlanInput {
+            binds: vec![Bind {
+                path: "/usr/lib/firmware".into(),
+                mode: Access::Ro,
+                optional: false,
+            }],
+            shares: vec![ResolvedShare {
+                rel: "Documents".into(),
+                real: "/home/ada/Documents".into(),
+                access: Access::Rw,
+                is_dir: true,
+            }],
+            ..PlanInput::default()
+        };
+        for ephemeral in [false, true] {
+            profile.home.ephemeral = ephemeral;
+            let plan = Plan::new(&profile, &host, &input).unwrap();
+            let links: Vec<&Path> = plan
+                .steps
+                .iter()
+                .filter_map(|step| match step {
+                    Step::Symlink { dest, .. } => Some(dest.as_path()),
+                    _ => None,
+                })
+                .collect();
+            for step in &plan.steps {
+                let dest = match step {
+                    Step::Tmpfs { dest, .. }
+                    | Step::Dir { dest, .. }
+                    | Step::Bind { dest, .. }
+                    | Step::Symlink { dest, .. }
+                    | Step::Copy { dest, .. }
+                    | Step::File { dest, .. }
+                    | Step::Proc { dest }
+                    | Step::ReadOnly { dest }
+                    | Step::Devpts { dest } => dest,
+                    Step::RemountRootReadOnly => continue,
+                };
+                for link in &links {
+                    assert!(
+                        dest == link || !dest.starts_with(link),
+                        "{step} passes through the planned symlink {}",
+                        link.display()
+                    );
+                }
+            }
         }
     }
 }

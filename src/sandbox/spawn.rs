@@ -6,7 +6,7 @@
 
 use crate::paths::ensure_private_dir;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -14,8 +14,10 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::resource::Resource;
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::stat::Mode;
 use nix::unistd::{ForkResult, Pid};
 
+use super::beneath;
 use super::caps;
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
@@ -103,19 +105,13 @@ impl Prepared {
             ensure_private_dir(home)?;
         }
         let mut pinned = Vec::new();
+        let mut home = None;
         for step in &plan.steps {
             if let Step::Bind {
                 src, pinned: true, ..
             } = step
             {
-                let real = std::fs::canonicalize(src).map_err(|err| SpawnError::Pin {
-                    path: src.clone(),
-                    reason: err.to_string(),
-                })?;
-                pinned.push(Pinned {
-                    src: src.clone(),
-                    real,
-                });
+                pinned.push(pin(src, plan, &mut home)?);
             }
         }
         let ExecArgs {
@@ -148,6 +144,83 @@ pub(super) fn current_umask() -> nix::sys::stat::Mode {
     let mask = umask(Mode::from_bits_truncate(0o077));
     umask(mask);
     mask
+}
+
+/// Opens a pinned source on the host. The private home is its own folder in boxtop's
+/// folder of homes, which no app can write; a path of the home is opened beneath the
+/// real home with no symlink at all (what an app can write must not redirect a bind);
+/// anything else by its canonical path. `home` caches the fd of the real home.
+fn pin(
+    src: &Path,
+    plan: &Plan,
+    home: &mut Option<(PathBuf, OwnedFd)>,
+) -> Result<Pinned, SpawnError> {
+    let error = |reason: String| SpawnError::Pin {
+        path: src.to_path_buf(),
+        reason,
+    };
+    let flags = OFlag::O_PATH | OFlag::O_CLOEXEC;
+    if plan.private_home.as_deref() == Some(src) {
+        let (Some(homes), Some(name)) = (src.parent(), src.file_name()) else {
+            return Err(error("not a folder of the private homes".into()));
+        };
+        let homes = std::fs::canonicalize(homes).map_err(|err| error(err.to_string()))?;
+        let homes_fd = nix::fcntl::open(&homes, flags | OFlag::O_DIRECTORY, Mode::empty())
+            .map_err(|errno| error(errno.desc().into()))?;
+        let host = nix::fcntl::openat(
+            &homes_fd,
+            name,
+            flags | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW,
+            Mode::empty(),
+        )
+        .map_err(|errno| {
+            error(format!(
+                "{} (it must be a folder, not a symlink)",
+                errno.desc()
+            ))
+        })?;
+        return Ok(Pinned {
+            src: src.to_path_buf(),
+            real: homes.join(name),
+            host,
+        });
+    }
+    if home.is_none() {
+        *home = Some(super::host::open_home(&plan.home).map_err(|err| {
+            error(format!(
+                "cannot open the home {}: {err}",
+                plan.home.display()
+            ))
+        })?);
+    }
+    let Some((real_home, home_fd)) = home.as_ref() else {
+        unreachable!("opened just above")
+    };
+    // Shares name their source by the real home, grants by the home as the user has it.
+    if let Ok(rel) = src
+        .strip_prefix(&plan.home)
+        .or_else(|_| src.strip_prefix(real_home))
+    {
+        let host = beneath::open(home_fd.as_fd(), rel, OFlag::O_PATH).map_err(|err| {
+            error(format!(
+                "{err} in {}; boxtop binds no symlink of the home",
+                plan.home.display()
+            ))
+        })?;
+        return Ok(Pinned {
+            src: src.to_path_buf(),
+            real: real_home.join(rel),
+            host,
+        });
+    }
+    let real = std::fs::canonicalize(src).map_err(|err| error(err.to_string()))?;
+    let host = nix::fcntl::open(&real, flags | OFlag::O_NOFOLLOW, Mode::empty())
+        .map_err(|errno| error(errno.desc().into()))?;
+    Ok(Pinned {
+        src: src.to_path_buf(),
+        real,
+        host,
+    })
 }
 
 /// What `execve` needs, allocated before any fork: argv, `NAME=VALUE` strings, and the

@@ -138,7 +138,7 @@ fn share_symlink_pointing_out_of_home_is_refused() {
     expect_error(
         &world,
         &["run", "--profile-file", path.to_str().unwrap()],
-        &["Sneaky", "outside your home"],
+        &["Sneaky", "is a symlink", "outside", "share the real folder"],
     );
 }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod apps;
+mod attack_executor;
 mod attack_init;
 mod attack_names;
 mod attack_network;

@@ -51,9 +51,14 @@
 //!   prints `ok hold-memory` and sleeps until killed. `fork-many N` (a workload): starts N
 //!   sleeping children or as many as allowed, prints `forked COUNT of N, stopped by: ERROR`
 //!   and sleeps until killed.
+//! - `plant-symlink TARGET LINK` (an attack): LINK becomes a symlink to TARGET, what was
+//!   there renamed to `LINK.probe-old`.
+//! - `lacks-text PATH TEXT`: PATH cannot be read or does not contain TEXT.
+//! - `fill-until-full DIR MIB`: writing up to MIB MiB into DIR fails with ENOSPC first.
 
 mod abi;
 mod args;
+mod attack_fs;
 mod attack_init;
 mod child;
 mod controls;
@@ -234,6 +239,21 @@ const CHECKS: &[Check] = &[
         name: "fork-many",
         args: "N",
         run: load::fork_many,
+    },
+    Check {
+        name: "plant-symlink",
+        args: "TARGET LINK",
+        run: attack_fs::plant_symlink,
+    },
+    Check {
+        name: "lacks-text",
+        args: "PATH TEXT",
+        run: attack_fs::lacks_text,
+    },
+    Check {
+        name: "fill-until-full",
+        args: "DIR MIB",
+        run: attack_fs::fill_until_full,
     },
 ];
 

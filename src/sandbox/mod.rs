@@ -5,6 +5,7 @@ pub mod caps;
 pub mod helpers;
 pub mod host;
 pub mod init;
+pub mod landlock;
 pub mod mount;
 pub mod net;
 pub mod plan;

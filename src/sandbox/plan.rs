@@ -725,7 +725,7 @@ fn environment(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::profile::schema::{Home, Share};
 

@@ -92,6 +92,8 @@ pub struct EnterTarget<'a> {
     pub env: &'a [(String, String)],
     pub cwd: &'a Path,
     pub allow_userns: bool,
+    /// The sandbox's Landlock rules, as its state record holds them.
+    pub landlock: Option<&'a super::landlock::Rules>,
     /// Called once the command has been executed, before waiting for it.
     pub on_started: Option<&'a dyn Fn()>,
 }
@@ -218,8 +220,9 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
             let program = spawn::find_program(&argv[0], &path_var).unwrap_or_else(|m| fail(m));
             // A command given a terminal keeps it (an interactive shell); the filter
             // refuses TIOCSTI, so it cannot push keystrokes into the user's shell.
+            let keep = [error_write.as_raw_fd()];
             if let Err((what, errno)) =
-                spawn::harden(&[error_write.as_raw_fd()], !keep_terminal, last_cap, &bpf)
+                spawn::harden(&keep, !keep_terminal, last_cap, target.landlock, &bpf)
             {
                 fail(format!("{what}: {errno}"));
             }

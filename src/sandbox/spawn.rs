@@ -19,6 +19,7 @@ use nix::unistd::{ForkResult, Pid};
 use super::caps;
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
+use super::landlock::{self, Rules};
 use super::mount::{self, Pinned};
 use super::net;
 use super::plan::{Namespace, Plan, Step};
@@ -75,6 +76,8 @@ pub struct Prepared {
     bpf: BpfProgram,
     pinned: Vec<Pinned>,
     last_cap: u32,
+    /// The Landlock rules of the app, computed from the plan.
+    landlock: Option<Rules>,
 }
 
 /// Where a sandbox starts, beyond its plan.
@@ -123,8 +126,13 @@ impl Prepared {
             envp,
             path_var,
         } = ExecArgs::new(&plan.argv, &plan.env).map_err(SpawnError::Nul)?;
+        let landlock = landlock::for_launch(plan);
+        #[allow(unused_mut)]
+        let mut executed = plan.clone();
+        #[cfg(debug_assertions)]
+        landlock::add_test_extra_bind(&mut executed.steps);
         Ok(Self {
-            plan: plan.clone(),
+            plan: executed,
             argv,
             envp,
             path_var,
@@ -132,11 +140,17 @@ impl Prepared {
             bpf: seccomp::compile_cached(&plan.seccomp, cache_dir)?,
             pinned,
             last_cap: caps::last_cap(),
+            landlock,
         })
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The Landlock rules the app restricts itself with, for the state record.
+    pub fn landlock(&self) -> Option<&Rules> {
+        self.landlock.as_ref()
     }
 }
 
@@ -441,7 +455,9 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -
         }
     }
     // The environment is the plan's, rebuilt from the allowlist: passed to execve below.
-    if let Err((what, errno)) = harden(&[error_fd], true, prepared.last_cap, &prepared.bpf) {
+    let landlock = prepared.landlock.as_ref();
+    if let Err((what, errno)) = harden(&[error_fd], true, prepared.last_cap, landlock, &prepared.bpf)
+    {
         fail_setup(what, errno);
     }
     let errno = nix::unistd::execve(&program, &prepared.argv, &prepared.envp)
@@ -461,12 +477,13 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -
 /// The hardening right before `execve`, in this order: close every fd but stdio and
 /// `keep` (close-on-exec ones); a new session when `new_session` (no controlling
 /// terminal to inject keystrokes into); no new privileges, ever; every capability
-/// dropped; the seccomp filter, last. The caller passes an environment rebuilt from the
-/// allowlist to `execve`.
+/// dropped; the Landlock rules (where the kernel has Landlock); the seccomp filter, last.
+/// The caller passes an environment rebuilt from the allowlist to `execve`.
 pub(super) fn harden(
     keep: &[RawFd],
     new_session: bool,
     last_cap: u32,
+    landlock: Option<&Rules>,
     bpf: &BpfProgram,
 ) -> Result<(), (&'static str, Errno)> {
     close_fds_except(keep);
@@ -475,6 +492,9 @@ pub(super) fn harden(
     }
     caps::set_no_new_privs().map_err(|errno| ("PR_SET_NO_NEW_PRIVS", errno))?;
     caps::drop_all(last_cap).map_err(|errno| ("dropping capabilities", errno))?;
+    if let Some(rules) = landlock {
+        landlock::restrict_self(rules)?;
+    }
     seccomp::install(bpf).map_err(|errno| ("installing the seccomp filter", errno))
 }
 

@@ -57,9 +57,7 @@ impl Allow {
             }
             // A shell's `> /proc/self/...` opens with O_TRUNC.
             Allow::Proc => read | AccessFs::WriteFile | AccessFs::Truncate,
-            Allow::Device => {
-                read | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev
-            }
+            Allow::Device => read | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev,
         }
     }
 
@@ -289,9 +287,9 @@ impl Support {
                 "Landlock ABI {abi}: filesystem rules; abstract sockets and signals not scoped \
                  (Linux 6.12 has ABI 6)"
             ),
-            Support::Abi(abi) => format!(
-                "Landlock ABI {abi}: filesystem rules, abstract sockets and signals scoped"
-            ),
+            Support::Abi(abi) => {
+                format!("Landlock ABI {abi}: filesystem rules, abstract sockets and signals scoped")
+            }
         }
     }
 }
@@ -431,14 +429,12 @@ mod tests {
         let mut profile = crate::sandbox::plan::tests::test_profile();
         profile.home.ephemeral = false;
         let input = PlanInput {
-            shares: vec![
-                crate::sandbox::host::ResolvedShare {
-                    rel: "Music".into(),
-                    real: "/home/ada/Music".into(),
-                    access: Mode::Ro,
-                    is_dir: true,
-                },
-            ],
+            shares: vec![crate::sandbox::host::ResolvedShare {
+                rel: "Music".into(),
+                real: "/home/ada/Music".into(),
+                access: Mode::Ro,
+                is_dir: true,
+            }],
             binds: vec![crate::profile::Bind {
                 path: "/srv/data".into(),
                 mode: Mode::Rw,
@@ -535,7 +531,9 @@ mod tests {
 
     #[test]
     fn support_is_described_for_each_kernel() {
-        assert!(Support::Abi(6).describe().contains("abstract sockets and signals scoped"));
+        assert!(Support::Abi(6)
+            .describe()
+            .contains("abstract sockets and signals scoped"));
         assert!(Support::Abi(4).describe().contains("not scoped"));
         assert!(Support::NotBuilt.describe().starts_with("not available"));
         assert!(!Support::Abi(1).has_filesystem_rules());

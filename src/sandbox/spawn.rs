@@ -456,8 +456,13 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -
     }
     // The environment is the plan's, rebuilt from the allowlist: passed to execve below.
     let landlock = prepared.landlock.as_ref();
-    if let Err((what, errno)) = harden(&[error_fd], true, prepared.last_cap, landlock, &prepared.bpf)
-    {
+    if let Err((what, errno)) = harden(
+        &[error_fd],
+        true,
+        prepared.last_cap,
+        landlock,
+        &prepared.bpf,
+    ) {
         fail_setup(what, errno);
     }
     let errno = nix::unistd::execve(&program, &prepared.argv, &prepared.envp)

@@ -3,6 +3,7 @@
 
 mod access;
 mod apps;
+mod attack_landlock;
 mod entries;
 mod errors;
 mod instances;

@@ -41,6 +41,15 @@
 //!   namespace calls (unshare, setns, chroot, clone-new*) pass with anything but EPERM.
 //! - `foreign-abi-killed` (x86_64): items `x32` and `i386`: a child making a getpid call of
 //!   that ABI is killed by SIGSYS.
+//! - `read-refused PATH`: items `present` (lstat works), `read` (reading PATH fails with
+//!   EACCES) and `list` (listing its folder fails with EACCES): a mount Landlock's rules
+//!   do not cover.
+//! - `abstract-refused NAME`: connecting to the abstract unix socket `\0NAME` fails with
+//!   EPERM (Landlock's scope; the socket exists in the shared network namespace).
+//! - `signal-refused COMMAND`: items `kill` (SIGKILL to the process of the sandbox whose
+//!   command line is COMMAND, waited for up to 20 s, fails with EPERM) and `init`
+//!   (kill(1, 0) fails with EPERM).
+//! - `env-absent NAME...`: no variable NAME in the environment.
 //! - `hold-memory MIB` (a workload, not a check): allocates MIB MiB, touches every page,
 //!   prints `ok hold-memory` and sleeps until killed. `fork-many N` (a workload): starts N
 //!   sleeping children or as many as allowed, prints `forked COUNT of N, stopped by: ERROR`
@@ -51,6 +60,7 @@ mod args;
 mod child;
 mod controls;
 mod files;
+mod landlock;
 mod load;
 mod mounts;
 mod namespaces;
@@ -207,6 +217,26 @@ const CHECKS: &[Check] = &[
         name: "foreign-abi-killed",
         args: "",
         run: abi::foreign_abi_killed,
+    },
+    Check {
+        name: "read-refused",
+        args: "PATH",
+        run: landlock::read_refused,
+    },
+    Check {
+        name: "abstract-refused",
+        args: "NAME",
+        run: landlock::abstract_refused,
+    },
+    Check {
+        name: "signal-refused",
+        args: "COMMAND",
+        run: landlock::signal_refused,
+    },
+    Check {
+        name: "env-absent",
+        args: "NAME...",
+        run: landlock::env_absent,
     },
     Check {
         name: "hold-memory",

@@ -297,3 +297,32 @@ fn the_app_cannot_signal_a_command_entered_into_its_sandbox() {
         "without Landlock the entered command should have been killed"
     );
 }
+
+/// X11 clients try the server's abstract socket first and give up when it is refused
+/// with EPERM (libxcb falls back to the path socket only on ENOENT and ECONNREFUSED), so
+/// with the host network and an X11 display the scope is left off: the app must still
+/// draw.
+#[test]
+fn network_host_with_an_x11_display_still_connects() {
+    let (world, _x, _) = crate::access::x_world();
+    let profile = world.profile(
+        "hostx11",
+        "command = [\"/bin/sh\", \"-c\"]\ndisplay = \"x11\"\nnetwork = \"host\"\n[home]\nephemeral = true\n",
+    );
+    let out = world
+        .boxtop(&[
+            "run",
+            "--profile-file",
+            profile.to_str().unwrap(),
+            "--",
+            "xdpyinfo >/dev/null && echo connected",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && stdout(&out).contains("connected"),
+        "xdpyinfo with network = host and display = x11: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}

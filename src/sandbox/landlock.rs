@@ -324,14 +324,47 @@ pub fn restrict_self(rules: &Rules) -> Result<(), (&'static str, Errno)> {
             }
             Err(errno) => return Err(("Landlock: opening a rule's path", errno)),
         };
-        ruleset = ruleset
+        (&mut ruleset)
             .add_rule(PathBeneath::new(fd, rule.allow.access()))
             .map_err(failed("Landlock: adding a rule"))?;
+    }
+    for fd in 0..=2 {
+        if let Some(access) = stdio_access(fd) {
+            // SAFETY: fds 0 to 2 stay open while the rule is added; a closed one made
+            // `stdio_access` return `None`.
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            // Pipes and sockets have no path to reopen: the kernel refuses a rule on them.
+            let _ = (&mut ruleset).add_rule(PathBeneath::new(fd, access));
+        }
     }
     ruleset
         .restrict_self()
         .map_err(failed("Landlock: restricting the process"))?;
     Ok(())
+}
+
+/// The rights to reopen standard stream `fd` (`/dev/stdout`, `/proc/self/fd/1`) as it
+/// is open: a terminal or a file of the host is outside every rule, and scripts write
+/// to `/dev/stderr`. Never more than the open mode; `None` for a closed fd or a folder.
+fn stdio_access(fd: i32) -> Option<BitFlags<AccessFs>> {
+    use nix::sys::stat::SFlag;
+    // SAFETY: fcntl and fstat only look at the fd, which may be closed (EBADF).
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let flags = nix::fcntl::fcntl(borrowed, nix::fcntl::FcntlArg::F_GETFL).ok()?;
+    let stat = nix::sys::stat::fstat(borrowed).ok()?;
+    let kind = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;
+    if kind == SFlag::S_IFDIR {
+        return None;
+    }
+    let mut access = match flags & libc::O_ACCMODE {
+        libc::O_RDONLY => BitFlags::from(AccessFs::ReadFile),
+        libc::O_WRONLY => AccessFs::WriteFile | AccessFs::Truncate,
+        _ => AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate,
+    };
+    if kind == SFlag::S_IFCHR {
+        access |= AccessFs::IoctlDev;
+    }
+    Some(access)
 }
 
 /// The errno behind a Landlock error, EINVAL when it has none.

@@ -326,3 +326,48 @@ fn network_host_with_an_x11_display_still_connects() {
         stderr(&out)
     );
 }
+
+/// A host file given as the app's output is outside every rule, yet scripts write to
+/// `/dev/stdout` and `/dev/stderr`: the standard streams stay reopenable, with their open
+/// mode and no more (the app's input, a file the user could write, opened read-only,
+/// cannot be reopened for writing).
+#[test]
+fn the_apps_standard_streams_stay_reopenable_as_opened() {
+    let world = World::new();
+    let profile = world.profile(
+        "streams",
+        "command = [\"/bin/sh\", \"-c\"]\n[home]\nephemeral = true\n",
+    );
+    let output = world.root.path().join("output.txt");
+    let input = world.root.path().join("input.txt");
+    std::fs::write(&input, "given").unwrap();
+    std::fs::write(&output, "").unwrap();
+    for file in [&input, &output] {
+        std::os::unix::fs::chown(file, Some(world.uid), Some(world.gid)).unwrap();
+    }
+    let out = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&output)
+        .unwrap();
+    let status = world
+        .boxtop(&[
+            "run",
+            "--profile-file",
+            profile.to_str().unwrap(),
+            "--",
+            "cat /dev/stdin > /dev/stdout && echo ' written' >> /dev/stderr; \
+             echo changed >> /dev/stdin || echo ' refused'",
+        ])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .status()
+        .unwrap();
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        status.success() && text.starts_with("given written\n") && text.ends_with(" refused\n"),
+        "{status:?}: {text:?}"
+    );
+    assert!(text.contains("Permission denied"), "{text:?}");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), "given");
+}

@@ -2,7 +2,8 @@
 //! process; then one `clone` creates the namespaces. The child becomes the sandbox's
 //! pid 1: it builds the root filesystem from the plan, forks the app, and supervises it.
 //! The app hardens itself in the documented order right before `execve`: close fds,
-//! environment rebuilt, `setsid`, no_new_privs, capabilities dropped, seccomp last.
+//! environment rebuilt, `setsid`, no_new_privs, capabilities dropped, Landlock, seccomp
+//! last.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -126,6 +127,7 @@ impl Prepared {
             envp,
             path_var,
         } = ExecArgs::new(&plan.argv, &plan.env).map_err(SpawnError::Nul)?;
+        // The rules come from the plan as given; the tests' extra bind stays unknown to them.
         let landlock = landlock::for_launch(plan);
         #[allow(unused_mut)]
         let mut executed = plan.clone();

@@ -94,7 +94,8 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
     let set = ProfileSet::load(&paths.user_profiles());
     let profile = set.resolve(name).map_err(|err| anyhow::anyhow!("{err}"))?;
     let entry = set.get(name).context("profile vanished")?;
-    let grants = risk::summarize(&profile);
+    let landlock = boxtop::sandbox::landlock::Support::detect();
+    let grants = risk::summarize_here(&profile, Some(landlock.has_scopes()));
     let session = access::Session::detect(&paths.home, paths.xdg_runtime_dir.as_deref());
     let missing = access::missing(&profile, &session);
     if json {
@@ -107,6 +108,8 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             permissions: &'a [risk::Grant],
             /// Granted things this host cannot provide right now.
             missing_here: &'a [access::Missing],
+            /// What Landlock enforces on this host.
+            landlock_here: String,
         }
         let shown = Shown {
             profile: &profile,
@@ -115,19 +118,25 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             installed: host::is_installed(&profile),
             permissions: &grants,
             missing_here: &missing,
+            landlock_here: landlock.describe(),
         };
         println!("{}", escape::json(&serde_json::to_string_pretty(&shown)?));
         return Ok(ExitCode::SUCCESS);
     }
     print!(
         "{}",
-        escape::message(&render_show(&profile, entry, &missing))
+        escape::message(&render_show(&profile, entry, &missing, landlock))
     );
     Ok(ExitCode::SUCCESS)
 }
 
 /// The text of `boxtop show`: header, permissions highest risk first, effective settings.
-fn render_show(profile: &Profile, entry: &Entry, missing: &[access::Missing]) -> String {
+fn render_show(
+    profile: &Profile,
+    entry: &Entry,
+    missing: &[access::Missing],
+    landlock: boxtop::sandbox::landlock::Support,
+) -> String {
     let mut out = String::new();
     let title = if profile.description.is_empty() {
         profile.name.clone()
@@ -156,7 +165,7 @@ fn render_show(profile: &Profile, entry: &Entry, missing: &[access::Missing]) ->
         "private, kept between runs"
     };
     out.push_str(&format!("  home       {home}\n\n"));
-    let grants = risk::summarize(profile);
+    let grants = risk::summarize_here(profile, Some(landlock.has_scopes()));
     if grants.is_empty() {
         out.push_str(
             "Permissions: none. The app sees only its own home and the system's programs.\n",
@@ -189,6 +198,7 @@ fn render_show(profile: &Profile, entry: &Entry, missing: &[access::Missing]) ->
             }
         }
     }
+    out.push_str(&format!("\nSecond wall here: {}\n", landlock.describe()));
     if !profile.env.is_empty() {
         out.push_str("\nEnvironment:\n");
         for (name, value) in &profile.env {

@@ -175,6 +175,7 @@ pub fn run_checks(paths: &Paths) -> Vec<Check> {
         "seccomp filters (needed for the syscall filter)".into(),
         "use a kernel built with CONFIG_SECCOMP_FILTER",
     ));
+    checks.push(landlock_check());
     checks.push(cgroup_check());
     let runtime = paths.xdg_runtime_dir.clone();
     let wayland = std::env::var("WAYLAND_DISPLAY").ok().and_then(|display| {
@@ -257,6 +258,30 @@ pub fn run_checks(paths: &Paths) -> Vec<Check> {
         fix: tun.err().map(|(_, fix)| fix),
     });
     checks
+}
+
+/// Landlock, the second wall behind the mount plan: what this kernel enforces.
+fn landlock_check() -> Check {
+    use crate::sandbox::landlock::Support;
+    let support = Support::detect();
+    let status = if support.has_scopes() {
+        Status::Ok
+    } else if support.has_filesystem_rules() {
+        Status::Limited
+    } else {
+        Status::Missing
+    };
+    Check {
+        feature: "landlock",
+        status,
+        detail: support.describe(),
+        fix: (status != Status::Ok).then(|| {
+            "use Linux 6.12 or later with Landlock enabled (CONFIG_SECURITY_LANDLOCK, \
+             `landlock` in the lsm= boot parameter); sandboxes start without it, behind \
+             their mount plan alone"
+                .to_string()
+        }),
+    }
 }
 
 /// cgroup v2 delegation, found the way launches find it (`instance::cgroup::find`),

@@ -266,6 +266,7 @@ mod tests {
             env: Vec::new(),
             cwd: "/".into(),
             allow_userns: false,
+            landlock: None,
             started_at: now() - 5,
             ended_at: None,
             phase,

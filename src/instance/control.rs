@@ -255,6 +255,7 @@ pub fn enter_then(
         env: &record.env,
         cwd: &record.cwd,
         allow_userns: record.allow_userns,
+        landlock: record.landlock.as_ref(),
         on_started,
     })
     .map_err(|source| ControlError::Enter {

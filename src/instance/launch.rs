@@ -182,6 +182,7 @@ fn start_recorded(
         env: plan.env.clone(),
         cwd: plan.cwd.clone(),
         allow_userns: plan.seccomp.allow_userns,
+        landlock: prepared.landlock().cloned(),
         started_at: now(),
         ended_at: None,
         phase: Phase::Starting,

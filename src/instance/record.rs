@@ -79,6 +79,10 @@ pub struct Record {
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
     pub allow_userns: bool,
+    /// The Landlock rules of the app, which `boxtop enter` applies too; `None` for
+    /// instances started without them.
+    #[serde(default)]
+    pub landlock: Option<crate::sandbox::landlock::Rules>,
     /// Seconds since the Unix epoch.
     pub started_at: u64,
     pub ended_at: Option<u64>,
@@ -327,6 +331,7 @@ mod tests {
             env: vec![("HOME".into(), "/home/u".into())],
             cwd: "/home/u".into(),
             allow_userns: false,
+            landlock: None,
             started_at: 100,
             ended_at: None,
             phase,

@@ -65,8 +65,17 @@ fn is_escape_name(name: &str) -> bool {
     })
 }
 
-/// Every grant of the profile, highest risk first (stable within a level).
+/// Every grant of the profile, highest risk first (stable within a level), in words
+/// that hold on any host.
 pub fn summarize(profile: &Profile) -> Vec<Grant> {
+    summarize_here(profile, None)
+}
+
+/// [`summarize`] for a host where Landlock scopes abstract unix sockets
+/// (`Some(true)`, ABI 6) or not (`Some(false)`): `network = "host"` reaches the host's
+/// abstract sockets (the X server's, a session bus on an abstract address) only without
+/// the scope, a higher risk. `None` when the host is not known.
+pub fn summarize_here(profile: &Profile, abstract_scoped: Option<bool>) -> Vec<Grant> {
     let mut grants = Vec::new();
     let abstract_x = if profile.network == Network::Host {
         " With the host network, the X server's abstract socket is reachable too."
@@ -125,11 +134,28 @@ pub fn summarize(profile: &Profile) -> Vec<Grant> {
     }
     match profile.network {
         Network::None => {}
-        Network::Host => grants.push(grant(
-            "Network: host",
-            Risk::Medium,
-            "Full network access, including services listening on this machine's localhost.",
-        )),
+        Network::Host => {
+            let local = "Full network access, including services listening on this machine's localhost";
+            // With X11 the scope is left off (libxcb gives up on a refused abstract socket).
+            let x11 = matches!(profile.display, Display::X11 | Display::Auto);
+            grants.push(match abstract_scoped {
+                None => grant(
+                    "Network: host",
+                    Risk::Medium,
+                    format!("{local}. The host's abstract sockets (the X server's, a session bus on an abstract address) are out of reach where Landlock ABI 6 runs, without X11; reachable elsewhere (see `boxtop show`)."),
+                ),
+                Some(true) if !x11 => grant(
+                    "Network: host",
+                    Risk::Medium,
+                    format!("{local}. Landlock keeps the host's abstract sockets (the X server's, a session bus on an abstract address) out of reach here."),
+                ),
+                Some(_) => grant(
+                    "Network: host",
+                    Risk::High,
+                    format!("{local}, and here the host's abstract sockets too: the X server's and a session bus on an abstract address, past the D-Bus filter{}.", if x11 { " (Landlock's scope is off with X11)" } else { " (this kernel lacks Landlock ABI 6)" }),
+                ),
+            });
+        }
         Network::Isolated => grants.push(grant(
             "Network: isolated",
             Risk::Low,
@@ -274,6 +300,22 @@ mod tests {
         assert_eq!(level("~/Music"), Some(Risk::Low));
         assert_eq!(level("Network: host"), Some(Risk::Medium));
         assert_eq!(level("Nested user namespaces"), Some(Risk::Medium));
+        let here = |scoped| {
+            summarize_here(&p, Some(scoped))
+                .into_iter()
+                .find(|g| g.what == "Network: host")
+                .unwrap()
+        };
+        assert_eq!(here(true).risk, Risk::Medium);
+        assert!(here(true).why.contains("out of reach here"));
+        assert_eq!(here(false).risk, Risk::High);
+        assert!(here(false).why.contains("lacks Landlock ABI 6"));
+        let x11 = profile("command = [\"x\"]\nnetwork = \"host\"\ndisplay = \"x11\"\n");
+        let x11_net = summarize_here(&x11, Some(true))
+            .into_iter()
+            .find(|g| g.what == "Network: host")
+            .unwrap();
+        assert_eq!(x11_net.risk, Risk::High);
         let forced = profile("command = [\"x\"]\n[[home.share]]\npath = \".ssh\"\nforce = true\n");
         assert_eq!(highest(&forced), Some(Risk::Critical));
         let nothing = profile("command = [\"x\"]\n");

@@ -6,6 +6,7 @@ pub mod caps;
 pub mod helpers;
 pub mod host;
 pub mod init;
+pub mod landlock;
 pub mod mount;
 pub mod net;
 pub mod netlink;

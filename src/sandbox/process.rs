@@ -96,6 +96,8 @@ pub struct EnterTarget<'a> {
     pub env: &'a [(String, String)],
     pub cwd: &'a Path,
     pub allow_userns: bool,
+    /// The sandbox's Landlock rules, as its state record holds them.
+    pub landlock: Option<&'a super::landlock::Rules>,
     /// Called once the command has been executed, before waiting for it.
     pub on_started: Option<&'a dyn Fn()>,
 }
@@ -286,9 +288,13 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
             }
             let program = spawn::find_program(&argv[0], &path_var).unwrap_or_else(|m| fail(m));
             // `attach` made the new session already.
-            if let Err((what, errno)) =
-                spawn::harden(&[error_write.as_raw_fd()], false, last_cap, &bpf)
-            {
+            if let Err((what, errno)) = spawn::harden(
+                &[error_write.as_raw_fd()],
+                false,
+                last_cap,
+                target.landlock,
+                &bpf,
+            ) {
                 fail(format!("{what}: {errno}"));
             }
             let errno = nix::unistd::execve(&program, &argv, &envp)

@@ -2,7 +2,8 @@
 //! process; then one `clone` creates the namespaces. The child becomes the sandbox's
 //! pid 1: it builds the root filesystem from the plan, forks the app, and supervises it.
 //! The app hardens itself in the documented order right before `execve`: close fds,
-//! environment rebuilt, `setsid`, no_new_privs, capabilities dropped, seccomp last.
+//! environment rebuilt, `setsid`, no_new_privs, capabilities dropped, Landlock, seccomp
+//! last.
 
 use crate::paths::ensure_private_dir;
 use std::ffi::CString;
@@ -21,6 +22,7 @@ use super::beneath;
 use super::caps;
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
+use super::landlock::{self, Rules};
 use super::mount::{self, Pinned};
 use super::net::{self, HostGuard};
 use super::plan::{Namespace, Plan, Step};
@@ -80,6 +82,8 @@ pub struct Prepared {
     last_cap: u32,
     /// The user's umask, for the app (pid 1 builds the root with umask 0).
     umask: nix::sys::stat::Mode,
+    /// The Landlock rules of the app, computed from the plan.
+    landlock: Option<Rules>,
 }
 
 /// Where a sandbox starts, beyond its plan.
@@ -119,8 +123,14 @@ impl Prepared {
             envp,
             path_var,
         } = ExecArgs::new(&plan.argv, &plan.env).map_err(SpawnError::Nul)?;
+        // The rules come from the plan as given; the tests' extra bind stays unknown to them.
+        let landlock = landlock::for_launch(plan);
+        #[allow(unused_mut)]
+        let mut executed = plan.clone();
+        #[cfg(debug_assertions)]
+        landlock::add_test_extra_bind(&mut executed.steps);
         Ok(Self {
-            plan: plan.clone(),
+            plan: executed,
             argv,
             envp,
             path_var,
@@ -130,11 +140,17 @@ impl Prepared {
             pinned,
             last_cap: caps::last_cap(),
             umask: current_umask(),
+            landlock,
         })
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The Landlock rules the app restricts itself with, for the state record.
+    pub fn landlock(&self) -> Option<&Rules> {
+        self.landlock.as_ref()
     }
 }
 
@@ -559,7 +575,14 @@ fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -
     // Files the app creates in shares get the user's permissions, not pid 1's 0.
     nix::sys::stat::umask(prepared.umask);
     // The environment is the plan's, rebuilt from the allowlist: passed to execve below.
-    if let Err((what, errno)) = harden(&[error_fd], true, prepared.last_cap, &prepared.bpf) {
+    let landlock = prepared.landlock.as_ref();
+    if let Err((what, errno)) = harden(
+        &[error_fd],
+        true,
+        prepared.last_cap,
+        landlock,
+        &prepared.bpf,
+    ) {
         fail_setup(what, errno);
     }
     let errno = nix::unistd::execve(&program, &prepared.argv, &prepared.envp)
@@ -591,12 +614,13 @@ pub(super) fn reset_signals() {
 /// The hardening right before `execve`, in this order: close every fd but stdio and
 /// `keep` (close-on-exec ones); a new session when `new_session` (no controlling
 /// terminal to inject keystrokes into); no new privileges, ever; every capability
-/// dropped; the seccomp filter, last. The caller passes an environment rebuilt from the
-/// allowlist to `execve`.
+/// dropped; the Landlock rules (where the kernel has Landlock); the seccomp filter, last.
+/// The caller passes an environment rebuilt from the allowlist to `execve`.
 pub(super) fn harden(
     keep: &[RawFd],
     new_session: bool,
     last_cap: u32,
+    landlock: Option<&Rules>,
     bpf: &BpfProgram,
 ) -> Result<(), (&'static str, Errno)> {
     close_fds_except(keep);
@@ -605,6 +629,9 @@ pub(super) fn harden(
     }
     caps::set_no_new_privs().map_err(|errno| ("PR_SET_NO_NEW_PRIVS", errno))?;
     caps::drop_all(last_cap).map_err(|errno| ("dropping capabilities", errno))?;
+    if let Some(rules) = landlock {
+        landlock::restrict_self(rules)?;
+    }
     seccomp::install(bpf).map_err(|errno| ("installing the seccomp filter", errno))
 }
 

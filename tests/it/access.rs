@@ -492,7 +492,7 @@ pub(crate) struct SessionBus {
     /// Dropped before the daemon.
     _services: Vec<Server>,
     _daemon: Server,
-    abstract_name: String,
+    pub(crate) abstract_name: String,
 }
 
 const ALLOWED: &str = "org.example.Allowed";

@@ -20,20 +20,34 @@ fn pid_1_gives_the_app_nothing_of_boxtop_in_the_foreground_and_detached() {
         .env
         .insert("AWS_SECRET_ACCESS_KEY".into(), SECRET.into());
     let profile = world.probe_profile("pidone", "network = \"none\"", "");
-    let output = world.run_probe(&profile, &["init-hardened", SECRET]);
-    let oks = assert_probe_ok(&output, 9);
-    for item in [
-        "seccomp",
-        "not-dumpable",
-        "environ",
-        "mem",
-        "fds",
-        "pidfd-getfd",
-    ] {
-        assert!(
-            oks.contains(&format!("init-hardened/{item}")),
-            "{item} not checked: {oks:?}"
-        );
+    // Landlock keeps the app from pid 1's /proc files as well: the hardening of pid 1 is
+    // checked with it switched off too (a debug-build switch), on its own.
+    for landlock in [false, true] {
+        let mut run = world.boxtop(&[
+            "run",
+            "--profile-file",
+            profile.to_str().unwrap(),
+            "--",
+            "init-hardened",
+            SECRET,
+        ]);
+        if !landlock {
+            run.env("BOXTOP_TEST_NO_LANDLOCK", "1");
+        }
+        let oks = assert_probe_ok(&run.output().unwrap(), 9);
+        for item in [
+            "seccomp",
+            "not-dumpable",
+            "environ",
+            "mem",
+            "fds",
+            "pidfd-getfd",
+        ] {
+            assert!(
+                oks.contains(&format!("init-hardened/{item}")),
+                "{item} not checked: {oks:?}"
+            );
+        }
     }
 
     // pid 1 of a detached instance is forked from its supervisor: the same holds.
@@ -115,7 +129,28 @@ fn run_on_terminal(mut cmd: Command, slave: &OwnedFd) -> std::process::Output {
 
 #[test]
 fn a_joined_command_never_hands_the_users_terminal_to_the_app() {
-    let world = World::new();
+    terminal_theft(true);
+}
+
+/// The same attack with Landlock off (a debug-build switch): the thief can then open the
+/// joined command's terminal, and the pty relay alone keeps the user's typing from it.
+#[test]
+fn a_joined_command_never_hands_the_users_terminal_to_the_app_even_without_landlock() {
+    terminal_theft(false);
+}
+
+/// A thief in a running sandbox watches for terminals while a command joins it with
+/// `boxtop enter`, then with a second `run` of its profile, each from the "user's"
+/// terminal; afterwards the user types a password there. With Landlock the thief may not
+/// even open the joined command's terminal (another Landlock domain); without it, it must
+/// (so the test shows the attack ran) and still read nothing typed after the join.
+fn terminal_theft(landlock: bool) {
+    let mut world = World::new();
+    if !landlock {
+        world
+            .env
+            .insert("BOXTOP_TEST_NO_LANDLOCK".into(), "1".into());
+    }
     // A persistent home: a second `run` joins the running sandbox.
     let profile = world.probe_profile_with("thief", "network = \"none\"", "", "");
     let detached = world
@@ -164,11 +199,13 @@ fn a_joined_command_never_hands_the_users_terminal_to_the_app() {
         );
         // The thief was at work: it opened the joined command's terminal while it ran
         // (a pty of the sandbox's own, with the fix; the user's, without).
-        wait_until(
-            &format!("the thief to open the terminal of {what}"),
-            Duration::from_secs(5),
-            || log().matches("opened ").count() > before,
-        );
+        if !landlock {
+            wait_until(
+                &format!("the thief to open the terminal of {what}"),
+                Duration::from_secs(5),
+                || log().matches("opened ").count() > before,
+            );
+        }
         // The joined command has ended; the user types at the shell again.
         let typed = format!("sudo-password-{}\n", what.len());
         nix::unistd::write(&master, typed.as_bytes()).unwrap();

@@ -5,6 +5,7 @@ mod access;
 mod apps;
 mod attack_executor;
 mod attack_init;
+mod attack_landlock;
 mod attack_names;
 mod attack_network;
 mod entries;

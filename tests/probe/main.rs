@@ -47,6 +47,15 @@
 //!   `pidfd-getfd` (none taken).
 //! - `tty-thief SECONDS` (an attacker workload): opens every terminal another process of
 //!   the sandbox has as fd 0 to 2 and prints `opened ...` and `read TEXT` lines, then `done`.
+//! - `read-refused PATH`: items `present` (lstat works), `read` (reading PATH fails with
+//!   EACCES) and `list` (listing its folder fails with EACCES): a mount Landlock's rules
+//!   do not cover.
+//! - `abstract-refused NAME`: connecting to the abstract unix socket `\0NAME` fails with
+//!   EPERM (Landlock's scope; the socket exists in the shared network namespace).
+//! - `signal-refused COMMAND`: items `kill` (SIGKILL to the process of the sandbox whose
+//!   command line is COMMAND, waited for up to 20 s, fails with EPERM) and `init`
+//!   (kill(1, 0) fails with EPERM).
+//! - `env-absent NAME...`: no variable NAME in the environment.
 //! - `hold-memory MIB` (a workload, not a check): allocates MIB MiB, touches every page,
 //!   prints `ok hold-memory` and sleeps until killed. `fork-many N` (a workload): starts N
 //!   sleeping children or as many as allowed, prints `forked COUNT of N, stopped by: ERROR`
@@ -63,6 +72,7 @@ mod attack_init;
 mod child;
 mod controls;
 mod files;
+mod landlock;
 mod load;
 mod mounts;
 mod namespaces;
@@ -229,6 +239,26 @@ const CHECKS: &[Check] = &[
         name: "tty-thief",
         args: "SECONDS",
         run: attack_init::tty_thief,
+    },
+    Check {
+        name: "read-refused",
+        args: "PATH",
+        run: landlock::read_refused,
+    },
+    Check {
+        name: "abstract-refused",
+        args: "NAME",
+        run: landlock::abstract_refused,
+    },
+    Check {
+        name: "signal-refused",
+        args: "COMMAND",
+        run: landlock::signal_refused,
+    },
+    Check {
+        name: "env-absent",
+        args: "NAME...",
+        run: landlock::env_absent,
     },
     Check {
         name: "hold-memory",

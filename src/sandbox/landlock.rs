@@ -9,6 +9,7 @@
 //! gets the home's rights, and stays read-only through its mount flags. What Landlock
 //! adds is that nothing outside the listed paths is reachable at all.
 
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -27,7 +28,7 @@ use crate::profile::{Access as Mode, Network};
 const TESTED_ABI: ABI = ABI::V6;
 
 /// What a rule allows on its path and everything beneath it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Allow {
     /// List a folder the plan makes on the read-only root (`/etc`, `/home`...).
@@ -109,13 +110,13 @@ impl std::fmt::Display for Rules {
 /// Nothing is allowed on `/` itself, so a path the plan does not name stays unreachable.
 pub fn rules(plan: &Plan) -> Rules {
     let mut paths: Vec<Rule> = Vec::new();
+    let mut known: HashSet<(PathBuf, Allow)> = HashSet::new();
     let mut push = |path: &Path, allow: Allow| {
-        let rule = Rule {
-            path: path.to_path_buf(),
-            allow,
-        };
-        if !paths.contains(&rule) {
-            paths.push(rule);
+        if known.insert((path.to_path_buf(), allow)) {
+            paths.push(Rule {
+                path: path.to_path_buf(),
+                allow,
+            });
         }
     };
     for step in &plan.steps {
@@ -172,17 +173,28 @@ fn between_root_and(path: &Path) -> Vec<&Path> {
 /// shorter, this means that no rule is looked up below a writable folder unless it is a
 /// mount point there (which an app cannot move or replace).
 fn without_redundant(paths: Vec<Rule>) -> Vec<Rule> {
+    // Each rule looks only at the rules on its own path and its ancestors' (a launch
+    // plans some sixty rules; comparing every pair cost more than the rest of planning).
+    let mut by_path: HashMap<&Path, Vec<(usize, Allow)>> = HashMap::new();
+    for (i, rule) in paths.iter().enumerate() {
+        by_path.entry(&rule.path).or_default().push((i, rule.allow));
+    }
+    let covered = |i: usize, rule: &Rule| {
+        let wanted = rule.allow.access();
+        rule.path.ancestors().any(|above| {
+            by_path.get(above).is_some_and(|rules| {
+                rules.iter().any(|&(j, allow)| {
+                    // Of two equal rules, the first is kept.
+                    allow.access().contains(wanted)
+                        && (above != rule.path || allow != rule.allow || j < i)
+                })
+            })
+        })
+    };
     paths
         .iter()
         .enumerate()
-        .filter(|(i, rule)| {
-            !paths.iter().enumerate().any(|(j, other)| {
-                let covers = rule.path.starts_with(&other.path)
-                    && other.allow.access().contains(rule.allow.access());
-                // Of two equal rules, the first is kept.
-                covers && (other.path != rule.path || other.allow != rule.allow || j < *i)
-            })
-        })
+        .filter(|(i, rule)| !covered(*i, rule))
         .map(|(_, rule)| rule.clone())
         .collect()
 }

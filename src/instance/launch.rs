@@ -192,18 +192,25 @@ fn start_recorded(
     if detached {
         store.save(&record)?;
     }
-    match spawn::start(prepared, &StartOptions { cgroup, rlimits }) {
+    // Recorded as running while pid 1 builds the sandbox, off the launch's path; a
+    // launch that fails after all is recorded as failed below.
+    let mut saved = Ok(());
+    let mut on_building = |building: spawn::Building| {
+        record.init = ProcRef::of(building.init.as_raw());
+        // pid 1 is not dumpable once it builds: boxtop read its namespaces before.
+        record.pid_ns = building
+            .namespaces
+            .iter()
+            .find(|(name, _)| name == "pid")
+            .map(|(_, inode)| *inode);
+        record.namespaces = building.namespaces.to_vec();
+        record.phase = Phase::Running;
+        saved = store.save(&record);
+    };
+    let started = spawn::start(prepared, &StartOptions { cgroup, rlimits }, &mut on_building);
+    match started {
         Ok(started) => {
-            record.init = ProcRef::of(started.init.as_raw());
-            // Read by `start` while pid 1 was still open to us: it is not dumpable now.
-            record.pid_ns = started
-                .namespaces
-                .iter()
-                .find(|(name, _)| name == "pid")
-                .map(|(_, inode)| *inode);
-            record.namespaces = started.namespaces.clone();
-            record.phase = Phase::Running;
-            store.save(&record)?;
+            saved?;
             Ok((started, record))
         }
         Err(err) => {
@@ -222,6 +229,12 @@ fn start_recorded(
 
 /// Records how the instance ended and removes its cgroup.
 fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
+    record_end(store, record, ended);
+    clean_up(store, record);
+}
+
+/// Records how the instance ended.
+fn record_end(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
     record.phase = match ended {
         Ok(Ended::Exited(code)) => Phase::Exited { code },
         Ok(Ended::Killed(signal)) => Phase::Killed { signal },
@@ -231,6 +244,10 @@ fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) 
     };
     record.ended_at = Some(now());
     let _ = store.save(record);
+}
+
+/// Removes the ended instance's cgroup, and forgets old ended instances.
+fn clean_up(store: &Store, record: &Record) {
     if let Some(dir) = &record.cgroup {
         cgroup::remove(dir);
     }
@@ -247,11 +264,19 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     for note in &record.limit_notes {
         crate::errln!("boxtop: {}: {note}", launch.id);
     }
-    let ended = init::forward_signals_to(started.init)
-        .map_err(SpawnError::Wait)
-        .and_then(|()| started.wait_ended());
+    let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
+    // pid 1 reports the app's end before it tears the sandbox down: the end is recorded
+    // meanwhile, then pid 1 is waited for (and its cgroup emptied).
+    let reported = forwarding.is_ok().then(|| started.report()).flatten();
+    if let Some(ended) = reported {
+        record_end(&store, &mut record, Ok(ended));
+    }
+    let ended = forwarding.and_then(|()| started.wait_ended());
     let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
-    finish(&store, &mut record, ended);
+    if reported.is_none() {
+        record_end(&store, &mut record, ended);
+    }
+    clean_up(&store, &record);
     drop(started);
     Ok(code)
 }

@@ -281,6 +281,8 @@ pub struct Started {
     instance_dir: Option<PathBuf>,
     /// Where pid 1 writes how the app ended, just before it exits.
     status: Option<OwnedFd>,
+    /// What was read from `status`.
+    report: std::cell::OnceCell<Option<Ended>>,
     /// The inode of each of the sandbox's namespaces (`/proc/PID/ns/NAME`), read while
     /// pid 1 could still be inspected: a command joining the sandbox later goes through
     /// one of its processes and checks that it is in these very namespaces.
@@ -309,8 +311,27 @@ impl Started {
     /// pid 1 itself ended when it could not report (killed from outside).
     pub fn wait_ended(&self) -> Result<Ended, SpawnError> {
         let own = init::wait_ended(self.init).map_err(SpawnError::Wait)?;
-        let report = self.status.as_ref().map(read_all).unwrap_or_default();
-        Ok(Ended::decode(&report).unwrap_or(own))
+        Ok(self.report().unwrap_or(own))
+    }
+
+    /// How the app ended, as pid 1 reports it right before it exits: returns as soon as
+    /// it has (while pid 1 still tears the sandbox down), or `None` when pid 1 ended
+    /// without a report. Read once; `wait_ended` uses it too.
+    pub fn report(&self) -> Option<Ended> {
+        *self.report.get_or_init(|| {
+            let fd = self.status.as_ref()?;
+            let mut bytes = [0u8; 5];
+            let mut len = 0;
+            while len < bytes.len() {
+                match nix::unistd::read(fd, &mut bytes[len..]) {
+                    Ok(0) => break,
+                    Ok(n) => len += n,
+                    Err(Errno::EINTR) => continue,
+                    Err(_) => break,
+                }
+            }
+            Ended::decode(&bytes[..len])
+        })
     }
 }
 
@@ -318,9 +339,23 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(SpawnError::Pipe)
 }
 
+/// What is known of a sandbox while its pid 1 builds it.
+pub struct Building<'a> {
+    /// The sandbox's pid 1, as seen from boxtop.
+    pub init: Pid,
+    /// See `Started::namespaces`.
+    pub namespaces: &'a [(String, u64)],
+}
+
 /// Clones the sandbox and returns once its app has been executed, or with the reason
-/// it could not be.
-pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, SpawnError> {
+/// it could not be. `on_building` runs in this process while pid 1 builds the sandbox
+/// (on another CPU): what the caller has to do meanwhile, such as recording the
+/// instance, costs the launch nothing.
+pub fn start(
+    prepared: &Prepared,
+    options: &StartOptions,
+    on_building: &mut dyn FnMut(Building),
+) -> Result<Started, SpawnError> {
     let plan = &prepared.plan;
     let instance_dir = [&plan.dbus_proxy, &plan.system_dbus_proxy]
         .into_iter()
@@ -349,6 +384,7 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
         host_guard: None,
         instance_dir,
         status: None,
+        report: std::cell::OnceCell::new(),
         namespaces: Vec::new(),
     };
     // The sandbox shares none of the caller's keys: not even pid 1 has the user's session
@@ -418,6 +454,10 @@ pub fn start(prepared: &Prepared, options: &StartOptions) -> Result<Started, Spa
     // is not dumpable: its /proc files are closed to us as to the app.
     let _ = nix::unistd::write(&sync_write, b"1");
     drop(sync_write);
+    on_building(Building {
+        init: child,
+        namespaces: &started.namespaces,
+    });
     let report = read_all(&error_read);
     if !report.is_empty() {
         let _ = init::wait_for(child);

@@ -18,6 +18,8 @@ readonly PACKAGES='
 build  pkg-config          pkgconf-pkg-config      pkgconf                      pkg-config
 build  libseccomp-dev      libseccomp-devel        libseccomp                   /usr/include/seccomp.h
 build  gcc                 gcc                     gcc                          gcc
+build  libc6-dev           glibc-static?           glibc                        /usr/include/stdio.h
+build  -                   libseccomp-static?      -                            /usr/include/seccomp.h
 test   xvfb                xorg-x11-server-Xvfb    xorg-server-xvfb             Xvfb
 test   x11-utils           xdpyinfo,xwininfo       xorg-xdpyinfo,xorg-xwininfo  xdpyinfo,xwininfo
 test   x11-apps            xwd                     xorg-xwd                     xwd
@@ -87,7 +89,7 @@ packages_for() {
         none) column=0 ;; # as "debian-name:probes", to be checked and reported
     esac
     awk -v column="$column" -v groups="$groups" '
-        NF == 5 && index(groups, " " $1 " ") && column == 0 {
+        NF == 5 && index(groups, " " $1 " ") && column == 0 && $2 != "-" {
             if (!seen[$2]++) print $2 ":" $5
         }
         NF == 5 && index(groups, " " $1 " ") && column > 0 && $column != "-" {

@@ -207,7 +207,11 @@ fn start_recorded(
         record.phase = Phase::Running;
         saved = store.save(&record);
     };
-    let started = spawn::start(prepared, &StartOptions { cgroup, rlimits }, &mut on_building);
+    let started = spawn::start(
+        prepared,
+        &StartOptions { cgroup, rlimits },
+        &mut on_building,
+    );
     match started {
         Ok(started) => {
             saved?;

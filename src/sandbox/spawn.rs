@@ -393,13 +393,16 @@ pub fn start(
     let (sync_read, sync_write) = pipe()?;
     let (error_read, error_write) = pipe()?;
     let (status_read, status_write) = pipe()?;
+    let (net_read, net_write) = pipe()?;
     // The cgroup namespace is made after the sync, once boxtop has moved pid 1 into the
-    // instance's cgroup, so that the namespace's root is that cgroup.
+    // instance's cgroup, so that the namespace's root is that cgroup. The network
+    // namespace, the costliest to make, is made by pid 1 while boxtop writes its maps.
+    let own_network = plan.namespaces.contains(&Namespace::Net);
     let flags = prepared
         .plan
         .namespaces
         .iter()
-        .filter(|ns| **ns != Namespace::Cgroup)
+        .filter(|ns| **ns != Namespace::Cgroup && **ns != Namespace::Net)
         .fold(0, |flags, ns| flags | ns.clone_flag().bits()) as libc::c_ulong
         | libc::SIGCHLD as libc::c_ulong;
     // SAFETY: a raw clone with no new stack behaves like fork(2): the child gets a copy of
@@ -416,6 +419,19 @@ pub fn start(
         drop(sync_write);
         drop(error_read);
         drop(status_read);
+        drop(net_read);
+        // The creator of a user namespace has every capability in it, mapped or not.
+        if own_network {
+            if let Err(errno) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                fail(
+                    error_write.as_raw_fd(),
+                    b'S',
+                    &format!("creating the network namespace: {errno}"),
+                );
+            }
+        }
+        let _ = nix::unistd::write(&net_write, b"n");
+        drop(net_write);
         child_main(
             prepared,
             sync_read,
@@ -428,6 +444,7 @@ pub fn start(
     drop(sync_read);
     drop(error_write);
     drop(status_write);
+    drop(net_write);
     let abort = |err: SpawnError| {
         let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
         let _ = init::wait_for(child);
@@ -442,6 +459,15 @@ pub fn start(
             )))
         })?;
     }
+    // pid 1 is in its own network namespace once it says so (or it has failed).
+    let mut byte = [0u8; 1];
+    if !matches!(nix::unistd::read(&net_read, &mut byte), Ok(1)) {
+        let _ = init::wait_for(child);
+        let report = read_all(&error_read);
+        let text = String::from_utf8_lossy(report.get(1..).unwrap_or_default()).into_owned();
+        return Err(SpawnError::Setup(text));
+    }
+    drop(net_read);
     if plan.pasta {
         let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
         started.proxies.push(pasta);

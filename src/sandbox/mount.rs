@@ -207,6 +207,23 @@ fn beneath_error(op: &'static str, dest: &Path, base: &Path, error: BeneathError
     }
 }
 
+/// The error of a symlink met at `dest` itself, the entry `name` of `parent`: `op` refuses
+/// it, naming where it points.
+fn symlink_at_dest(op: &'static str, dest: &Path, parent: &OwnedFd, name: &OsStr) -> MountError {
+    let target = nix::fcntl::readlinkat(parent.as_fd(), name)
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    beneath_error(
+        op,
+        dest,
+        Path::new(""),
+        BeneathError::Symlink {
+            at: dest.to_path_buf(),
+            target,
+        },
+    )
+}
+
 impl Executor<'_> {
     /// The folder `dest` (a path inside), created with its missing parents.
     fn folder(&self, dest: &Path) -> Result<Rc<OwnedFd>, MountError> {
@@ -298,17 +315,7 @@ impl Executor<'_> {
                     Mode::empty(),
                 )
                 .map_err(|errno| match errno {
-                    Errno::ELOOP => beneath_error(
-                        "write",
-                        dest,
-                        Path::new(""),
-                        BeneathError::Symlink {
-                            at: dest.to_path_buf(),
-                            target: nix::fcntl::readlinkat(parent.as_fd(), name)
-                                .map(PathBuf::from)
-                                .unwrap_or_default(),
-                        },
-                    ),
+                    Errno::ELOOP => symlink_at_dest("write", dest, &parent, name),
                     errno => io(errno),
                 })?;
                 nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(mode)).map_err(io)?;
@@ -470,17 +477,7 @@ impl Executor<'_> {
             .map(|stat| SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT)
             .map_err(err("open mount point", dest))?;
         match kind {
-            SFlag::S_IFLNK => Err(beneath_error(
-                "bind",
-                dest,
-                Path::new(""),
-                BeneathError::Symlink {
-                    at: dest.to_path_buf(),
-                    target: nix::fcntl::readlinkat(parent.as_fd(), name)
-                        .map(PathBuf::from)
-                        .unwrap_or_default(),
-                },
-            )),
+            SFlag::S_IFLNK => Err(symlink_at_dest("bind", dest, parent, name)),
             SFlag::S_IFDIR => Err(MountError {
                 op: "bind",
                 path: dest.to_path_buf(),

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::attack_network::{ip, NetNamespace};
-use crate::support::{accepts, assert_probe_ok, is_root, stderr, stdout, wait_until, World, Xvfb};
+use crate::attack_network::{connect_uplink, ip, isolated_sh_profile, probe_checks, NetNamespace};
+use crate::support::{
+    accepts, assert_probe_ok, is_root, probe_outside, stderr, stdout, wait_until, World, Xvfb,
+};
 
 /// A server process killed when dropped.
 pub(crate) struct Server(pub(crate) Child);
@@ -39,13 +41,7 @@ fn sh(world: &World, name: &str, keys: &str, script: &str) -> Output {
         &format!("command = [\"/bin/sh\", \"-c\"]\n{keys}\n[home]\nephemeral = true\n"),
     );
     world
-        .boxtop(&[
-            "run",
-            "--profile-file",
-            profile.to_str().unwrap(),
-            "--",
-            script,
-        ])
+        .boxtop_run(&profile, &[script])
         .output()
         .expect("run boxtop")
 }
@@ -53,11 +49,9 @@ fn sh(world: &World, name: &str, keys: &str, script: &str) -> Output {
 /// `boxtop run --profile-file PROFILE -- ARGS` in the background, output discarded;
 /// killed when dropped (the sandbox dies with it).
 fn run_in_background(world: &World, profile: &Path, args: &[&str]) -> Server {
-    let mut all = vec!["run", "--profile-file", profile.to_str().unwrap(), "--"];
-    all.extend_from_slice(args);
     Server(
         world
-            .boxtop(&all)
+            .boxtop_run(profile, args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -826,38 +820,8 @@ const REMOTE: &str = "10.199.1.1";
 /// and the default route through `GATEWAY`, whose other end is in `internet`, which has
 /// `REMOTE`.
 fn build_host_network(internet: &NetNamespace) {
-    let inet = internet.name.as_str();
-    let commands: [&[&str]; 8] = [
-        &["link", "set", "lo", "up"],
-        &[
-            "link", "add", "uplink", "type", "veth", "peer", "name", "wire", "netns", inet,
-        ],
-        &["addr", "add", HOST_ADDRESS, "dev", "uplink"],
-        &["link", "set", "uplink", "up"],
-        &[
-            "-n",
-            inet,
-            "addr",
-            "add",
-            &format!("{GATEWAY}/24"),
-            "dev",
-            "wire",
-        ],
-        &[
-            "-n",
-            inet,
-            "addr",
-            "add",
-            &format!("{REMOTE}/32"),
-            "dev",
-            "lo",
-        ],
-        &["-n", inet, "link", "set", "wire", "up"],
-        &["route", "add", "default", "via", GATEWAY],
-    ];
-    for args in commands {
-        ip(args);
-    }
+    ip(&["link", "set", "lo", "up"]);
+    connect_uplink(&[], internet, HOST_ADDRESS, GATEWAY, REMOTE);
 }
 
 #[test]
@@ -893,43 +857,27 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
             ("tcp-reachable", &main_address),
             ("abstract-reachable", &abstract_name),
         ] {
-            let outside = world
-                .command(&crate::support::probe_binary())
-                .args([check, target])
-                .output()
-                .unwrap();
-            assert_probe_ok(&outside, 1);
+            probe_outside(&world, check, target);
         }
 
-        let profile = world.profile(
-            "iso",
-            "command = [\"/bin/sh\", \"-c\"]\nnetwork = \"isolated\"\n[home]\nephemeral = true\n\
-             [[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n",
-        );
+        let profile = isolated_sh_profile(&world, "iso", "");
         // Without `--no-map-gw`, pasta would take the gateway to the host's loopback. The
         // host's main address is the sandbox's own in there.
         let script = format!(
-            "p=$HOME/probe-bin/probe; s=0\n\
-             $p tcp-unreachable {loopback} || s=1\n\
-             $p tcp-unreachable {gateway} || s=1\n\
-             $p tcp-unreachable {main_address} || s=1\n\
-             $p abstract-unreachable {abstract_name} || s=1\n\
-             $p tcp-reachable {remote} || s=1\n\
-             $p interfaces-not-only-lo || s=1\n\
+            "s=0\n{}\
              ip -o -4 addr show scope global\n\
              ip -4 route show default\n\
-             exit $s\n"
+             exit $s\n",
+            probe_checks(&[
+                ("tcp-unreachable", &loopback),
+                ("tcp-unreachable", &gateway),
+                ("tcp-unreachable", &main_address),
+                ("abstract-unreachable", &abstract_name),
+                ("tcp-reachable", &remote),
+                ("interfaces-not-only-lo", ""),
+            ]),
         );
-        let out = world
-            .boxtop(&[
-                "run",
-                "--profile-file",
-                profile.to_str().unwrap(),
-                "--",
-                &script,
-            ])
-            .output()
-            .unwrap();
+        let out = world.boxtop_run(&profile, &[&script]).output().unwrap();
         assert_probe_ok(&out, 6);
         let text = stdout(&out);
         assert!(
@@ -969,19 +917,12 @@ fn isolated_network_reaches_out_but_not_host_loopback_needs_root() {
             }
             0
         });
-        let detached = world
-            .boxtop(&[
-                "run",
-                "--detach",
-                "--profile-file",
-                profile.to_str().unwrap(),
-                "--",
-                &format!("$HOME/probe-bin/probe tcp-send {remote} {sent}; exec sleep 1000"),
-            ])
-            .output()
-            .unwrap();
-        assert_ok(&detached, "boxtop run --detach, isolated");
-        let id = stdout(&detached).trim().to_string();
+        let id = world.detach(&[
+            "--profile-file",
+            profile.to_str().unwrap(),
+            "--",
+            &format!("$HOME/probe-bin/probe tcp-send {remote} {sent}; exec sleep 1000"),
+        ]);
         let _guard = KillOnDrop(&world, id.clone());
         assert_eq!(
             receiver.join().unwrap(),
@@ -1267,12 +1208,7 @@ fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
     let note = documents.join("boxtop-note.txt");
     std::fs::write(&note, "written on the host, read in the sandbox\n").unwrap();
     world.fix_owner();
-    let launched = world
-        .boxtop(&["run", "--detach", "mousepad", "--", note.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_ok(&launched, "boxtop run --detach mousepad");
-    let id = stdout(&launched).trim().to_string();
+    let id = world.detach(&["mousepad", "--", note.to_str().unwrap()]);
     let _guard = KillOnDrop(&world, id.clone());
     let logs = || stdout(&world.boxtop(&["logs", &id]).output().unwrap());
     wait_for_window(&world, &id, "boxtop-note.txt", Duration::from_secs(30));

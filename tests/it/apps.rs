@@ -37,13 +37,11 @@ impl Desktop {
 
     /// `boxtop run --detach NAME -- ARGS`: the instance id, killed when dropped.
     fn launch(&self, name: &str, args: &[&str]) -> Launched<'_> {
-        let mut all = vec!["run", "--detach", name, "--"];
+        let mut all = vec![name, "--"];
         all.extend_from_slice(args);
-        let output = self.world.boxtop(&all).output().unwrap();
-        assert_ok(&output, &format!("boxtop run --detach {name}"));
         Launched {
             world: &self.world,
-            id: stdout(&output).trim().to_string(),
+            id: self.world.detach(&all),
         }
     }
 

@@ -50,6 +50,15 @@ fn inside(world: &World, rel: &str) -> String {
     world.home.join(rel).display().to_string()
 }
 
+/// The attack's first launch: the probe, in the sandbox of `profile`, makes `link` (a
+/// path inside) a symlink to `target`.
+fn plant_symlink(world: &World, profile: &Path, target: &str, link: &str) {
+    assert_probe_ok(
+        &world.run_probe(profile, &["plant-symlink", target, link]),
+        1,
+    );
+}
+
 fn assert_failed_naming_symlink(output: &Output, path: &str) {
     let err = stderr(output);
     assert!(
@@ -81,10 +90,7 @@ fn symlink_in_private_home_does_not_steer_the_next_launch_onto_the_host() {
     // Through the host's root, as it is reachable while the next sandbox is built.
     let target = format!("/oldroot{}", ssh.display());
     let documents = inside(&world, "Documents");
-    assert_probe_ok(
-        &world.run_probe(&profile, &["plant-symlink", &target, &documents]),
-        1,
-    );
+    plant_symlink(&world, &profile, &target, &documents);
     let planted = world
         .home
         .join(".local/share/boxtop/homes/planter/Documents");
@@ -124,10 +130,7 @@ fn look_and_feel_symlink_does_not_bind_a_secret() {
         "[[home.share]]\npath = \".config/gtk-3.0\"\nmode = \"rw\"\n",
     );
     let settings = inside(&world, ".config/gtk-3.0/settings.ini");
-    assert_probe_ok(
-        &world.run_probe(&planter, &["plant-symlink", "../../.ssh/id_rsa", &settings]),
-        1,
-    );
+    plant_symlink(&world, &planter, "../../.ssh/id_rsa", &settings);
     assert!(
         std::fs::symlink_metadata(world.home.join(".config/gtk-3.0/settings.ini"))
             .unwrap()
@@ -167,10 +170,7 @@ fn read_write_share_cannot_redirect_another_profiles_share() {
         "[[home.share]]\npath = \"Documents\"\nmode = \"rw\"\n",
     );
     let inbox = inside(&world, "Documents/inbox");
-    assert_probe_ok(
-        &world.run_probe(&writer, &["plant-symlink", "../.mozilla", &inbox]),
-        1,
-    );
+    plant_symlink(&world, &writer, "../.mozilla", &inbox);
     let reader = world.probe_profile(
         "reader",
         "network = \"none\"",

@@ -23,14 +23,7 @@ fn pid_1_gives_the_app_nothing_of_boxtop_in_the_foreground_and_detached() {
     // Landlock keeps the app from pid 1's /proc files as well: the hardening of pid 1 is
     // checked with it switched off too (a debug-build switch), on its own.
     for landlock in [false, true] {
-        let mut run = world.boxtop(&[
-            "run",
-            "--profile-file",
-            profile.to_str().unwrap(),
-            "--",
-            "init-hardened",
-            SECRET,
-        ]);
+        let mut run = world.boxtop_run(&profile, &["init-hardened", SECRET]);
         if !landlock {
             run.env("BOXTOP_TEST_NO_LANDLOCK", "1");
         }
@@ -51,20 +44,13 @@ fn pid_1_gives_the_app_nothing_of_boxtop_in_the_foreground_and_detached() {
     }
 
     // pid 1 of a detached instance is forked from its supervisor: the same holds.
-    let detached = world
-        .boxtop(&[
-            "run",
-            "--detach",
-            "--profile-file",
-            profile.to_str().unwrap(),
-            "--",
-            "init-hardened",
-            SECRET,
-        ])
-        .output()
-        .unwrap();
-    assert!(detached.status.success(), "{}", stderr(&detached));
-    let id = stdout(&detached).trim().to_string();
+    let id = world.detach(&[
+        "--profile-file",
+        profile.to_str().unwrap(),
+        "--",
+        "init-hardened",
+        SECRET,
+    ]);
     let mut log = String::new();
     wait_until(
         "the detached probe's report",
@@ -153,20 +139,13 @@ fn terminal_theft(landlock: bool) {
     }
     // A persistent home: a second `run` joins the running sandbox.
     let profile = world.probe_profile_with("thief", "network = \"none\"", "", "");
-    let detached = world
-        .boxtop(&[
-            "run",
-            "--detach",
-            "--profile-file",
-            profile.to_str().unwrap(),
-            "--",
-            "tty-thief",
-            "30",
-        ])
-        .output()
-        .unwrap();
-    assert!(detached.status.success(), "{}", stderr(&detached));
-    let id = stdout(&detached).trim().to_string();
+    let id = world.detach(&[
+        "--profile-file",
+        profile.to_str().unwrap(),
+        "--",
+        "tty-thief",
+        "30",
+    ]);
     let log = || stdout(&world.boxtop(&["logs", &id]).output().unwrap());
 
     let joins: [(&str, Vec<&str>); 2] = [

@@ -11,7 +11,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use crate::access::SessionBus;
-use crate::support::{assert_probe_ok, probe_binary, stderr, stdout, wait_until, World, Xvfb};
+use crate::support::{assert_probe_ok, probe_outside, stderr, stdout, wait_until, World, Xvfb};
 
 const EXTRA_BIND: &str = "BOXTOP_TEST_EXTRA_BIND";
 const NO_LANDLOCK: &str = "BOXTOP_TEST_NO_LANDLOCK";
@@ -37,13 +37,11 @@ fn require_scopes(world: &World) {
 
 /// `boxtop run --profile-file PROFILE -- ARGS` with `env` added to the test user's.
 fn run_probe_with(world: &World, profile: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut all = vec!["run", "--profile-file", profile.to_str().unwrap(), "--"];
-    all.extend_from_slice(args);
-    let mut command = world.boxtop(&all);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command.output().expect("run boxtop")
+    world
+        .boxtop_run(profile, args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run boxtop")
 }
 
 /// A host folder, readable by the test user, with a secret file in it; outside the home.
@@ -67,31 +65,25 @@ fn a_mount_the_rules_do_not_know_stays_unreadable() {
         std::fs::read_to_string(dir.join("secret.txt")).unwrap(),
         secret
     );
-    let attack = run_probe_with(
-        &world,
-        &profile,
-        &["read-refused", file],
-        &[(EXTRA_BIND, &bind)],
-    );
+    let with_bind = |args: &[&str]| run_probe_with(&world, &profile, args, &[(EXTRA_BIND, &bind)]);
+    let without_landlock = |args: &[&str]| {
+        run_probe_with(
+            &world,
+            &profile,
+            args,
+            &[(EXTRA_BIND, &bind), (NO_LANDLOCK, "1")],
+        )
+    };
+    let attack = with_bind(&["read-refused", file]);
     assert_probe_ok(&attack, 3);
     // The switches of the test hooks are boxtop's, not the app's.
-    let env = run_probe_with(
-        &world,
-        &profile,
-        &["env-absent", EXTRA_BIND, NO_LANDLOCK],
-        &[(EXTRA_BIND, &bind), (NO_LANDLOCK, "1")],
-    );
+    let env = without_landlock(&["env-absent", EXTRA_BIND, NO_LANDLOCK]);
     assert_probe_ok(&env, 2);
     // The same bind without Landlock: the mount is really there and readable.
-    let open = run_probe_with(
-        &world,
-        &profile,
-        &["read-file", file, secret],
-        &[(EXTRA_BIND, &bind), (NO_LANDLOCK, "1")],
-    );
+    let open = without_landlock(&["read-file", file, secret]);
     assert_probe_ok(&open, 1);
     // Paths the plan holds stay usable under the rules.
-    let planned = run_probe_with(&world, &profile, &["controls"], &[(EXTRA_BIND, &bind)]);
+    let planned = with_bind(&["controls"]);
     assert_probe_ok(&planned, 6);
     assert_eq!(
         std::fs::read_to_string(dir.join("secret.txt")).unwrap(),
@@ -112,25 +104,9 @@ impl Drop for Detached<'_> {
 }
 
 fn detach<'a>(world: &'a World, profile: &Path, env: &[(&str, &str)]) -> Detached<'a> {
-    let mut command = world.boxtop(&[
-        "run",
-        "--detach",
-        "--profile-file",
-        profile.to_str().unwrap(),
-    ]);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("run boxtop");
-    assert!(
-        output.status.success(),
-        "run --detach: {:?}\n{}",
-        output.status,
-        stderr(&output)
-    );
     Detached {
         world,
-        id: stdout(&output).trim().to_string(),
+        id: world.detach_with_env(&["--profile-file", profile.to_str().unwrap()], env),
     }
 }
 
@@ -174,12 +150,7 @@ fn network_host_cannot_reach_the_x_servers_abstract_socket() {
     let display = crate::support::free_display();
     let _x = Xvfb::start(&world, display);
     let name = format!("/tmp/.X11-unix/X{display}");
-    let host = world
-        .command(&probe_binary())
-        .args(["abstract-reachable", &name])
-        .output()
-        .unwrap();
-    assert_probe_ok(&host, 1);
+    probe_outside(&world, "abstract-reachable", &name);
     let profile = world.probe_profile("hostx", "network = \"host\"", "");
     let attack = run_probe_with(&world, &profile, &["abstract-refused", &name], &[]);
     assert_probe_ok(&attack, 1);
@@ -191,12 +162,7 @@ fn network_host_cannot_reach_the_x_servers_abstract_socket() {
     );
     assert_probe_ok(&open, 1);
     // The server is untouched and still serves the host.
-    let host = world
-        .command(&probe_binary())
-        .args(["abstract-reachable", &name])
-        .output()
-        .unwrap();
-    assert_probe_ok(&host, 1);
+    probe_outside(&world, "abstract-reachable", &name);
 }
 
 #[test]
@@ -228,12 +194,21 @@ fn network_host_cannot_reach_a_session_bus_on_an_abstract_socket() {
         stdout(&refused),
         stderr(&refused)
     );
-    let reached = call(&[(NO_LANDLOCK, "1")]);
+    assert_succeeded_saying(
+        &call(&[(NO_LANDLOCK, "1")]),
+        "method return",
+        "without Landlock the echo service should answer",
+    );
+}
+
+/// Asserts that `output` is of a success whose standard output holds `needle`; `what`
+/// says what was expected.
+fn assert_succeeded_saying(output: &Output, needle: &str, what: &str) {
     assert!(
-        reached.status.success() && stdout(&reached).contains("method return"),
-        "without Landlock the echo service should answer: {}\n{}",
-        stdout(&reached),
-        stderr(&reached)
+        output.status.success() && stdout(output).contains(needle),
+        "{what}: {}\n{}",
+        stdout(output),
+        stderr(output)
     );
 }
 
@@ -310,20 +285,13 @@ fn network_host_with_an_x11_display_still_connects() {
         "command = [\"/bin/sh\", \"-c\"]\ndisplay = \"x11\"\nnetwork = \"host\"\n[home]\nephemeral = true\n",
     );
     let out = world
-        .boxtop(&[
-            "run",
-            "--profile-file",
-            profile.to_str().unwrap(),
-            "--",
-            "xdpyinfo >/dev/null && echo connected",
-        ])
+        .boxtop_run(&profile, &["xdpyinfo >/dev/null && echo connected"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success() && stdout(&out).contains("connected"),
-        "xdpyinfo with network = host and display = x11: {}\n{}",
-        stdout(&out),
-        stderr(&out)
+    assert_succeeded_saying(
+        &out,
+        "connected",
+        "xdpyinfo with network = host and display = x11",
     );
 }
 
@@ -350,14 +318,13 @@ fn the_apps_standard_streams_stay_reopenable_as_opened() {
         .open(&output)
         .unwrap();
     let status = world
-        .boxtop(&[
-            "run",
-            "--profile-file",
-            profile.to_str().unwrap(),
-            "--",
-            "cat /dev/stdin > /dev/stdout && echo ' written' >> /dev/stderr; \
-             echo changed >> /dev/stdin || echo ' refused'",
-        ])
+        .boxtop_run(
+            &profile,
+            &[
+                "cat /dev/stdin > /dev/stdout && echo ' written' >> /dev/stderr; \
+               echo changed >> /dev/stdin || echo ' refused'",
+            ],
+        )
         .stdin(std::fs::File::open(&input).unwrap())
         .stdout(out.try_clone().unwrap())
         .stderr(out)

@@ -298,17 +298,7 @@ fn the_runtime_folder_removed_under_a_running_instance_comes_back_private() {
     );
     world.fix_owner();
     let store = world.runtime_dir.join("boxtop");
-    let detached = run(
-        &world,
-        &[
-            "run",
-            "--detach",
-            "--profile-file",
-            profile.to_str().unwrap(),
-        ],
-    );
-    assert!(detached.status.success(), "{}", stderr(&detached));
-    let id = stdout(&detached).trim().to_string();
+    let id = world.detach(&["--profile-file", profile.to_str().unwrap()]);
     let state_file = store.join(format!("{id}.json"));
     assert!(state_file.exists(), "{} is missing", state_file.display());
 

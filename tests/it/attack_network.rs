@@ -5,13 +5,13 @@
 
 use std::net::TcpListener;
 use std::os::fd::AsFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::access::{assert_ok, give_tun_its_usual_mode, require};
-use crate::support::{assert_probe_ok, is_root, stderr, stdout, wait_until, World};
+use crate::support::{assert_probe_ok, is_root, probe_outside, stderr, stdout, wait_until, World};
 
 /// The desktop's main address, on its uplink to the internet.
 const MAIN: &str = "10.210.0.2";
@@ -90,41 +90,14 @@ impl Network {
             network.desktop.name.as_str(),
             network.internet.name.as_str(),
         );
-        let commands: [&[&str]; 17] = [
-            &[
-                "-n", desk, "link", "add", "uplink", "type", "veth", "peer", "name", "wire",
-                "netns", inet,
-            ],
-            &[
-                "-n",
-                desk,
-                "addr",
-                "add",
-                &format!("{MAIN}/24"),
-                "dev",
-                "uplink",
-            ],
-            &["-n", desk, "link", "set", "uplink", "up"],
-            &[
-                "-n",
-                inet,
-                "addr",
-                "add",
-                &format!("{GATEWAY}/24"),
-                "dev",
-                "wire",
-            ],
-            &["-n", inet, "link", "set", "wire", "up"],
-            &[
-                "-n",
-                inet,
-                "addr",
-                "add",
-                &format!("{INTERNET}/32"),
-                "dev",
-                "lo",
-            ],
-            &["-n", desk, "route", "add", "default", "via", GATEWAY],
+        connect_uplink(
+            &["-n", desk],
+            &network.internet,
+            &format!("{MAIN}/24"),
+            GATEWAY,
+            INTERNET,
+        );
+        let commands: [&[&str]; 10] = [
             // docker0 is a bridge; so is this one, with no port, as docker0 without
             // containers.
             &["-n", desk, "link", "add", "docker0", "type", "bridge"],
@@ -189,6 +162,39 @@ impl Network {
     }
 }
 
+/// Connects a host to `internet` by a veth pair: `uplink` on the host with `address` (and
+/// its prefix), `wire` in `internet` with `gateway`, the host's default route through it,
+/// and `remote` on the internet's loopback. `host` names the host's namespace to `ip`
+/// (`["-n", NAME]`), or is empty for the calling thread's.
+pub(crate) fn connect_uplink(
+    host: &[&str],
+    internet: &NetNamespace,
+    address: &str,
+    gateway: &str,
+    remote: &str,
+) {
+    let inet = internet.name.as_str();
+    let on_host = |args: &[&str]| ip(&[host, args].concat());
+    on_host(&[
+        "link", "add", "uplink", "type", "veth", "peer", "name", "wire", "netns", inet,
+    ]);
+    on_host(&["addr", "add", address, "dev", "uplink"]);
+    on_host(&["link", "set", "uplink", "up"]);
+    let gateway_address = format!("{gateway}/24");
+    ip(&["-n", inet, "addr", "add", &gateway_address, "dev", "wire"]);
+    ip(&["-n", inet, "link", "set", "wire", "up"]);
+    ip(&[
+        "-n",
+        inet,
+        "addr",
+        "add",
+        &format!("{remote}/32"),
+        "dev",
+        "lo",
+    ]);
+    on_host(&["route", "add", "default", "via", gateway]);
+}
+
 pub(crate) fn ip(args: &[&str]) {
     let out = Command::new(require("ip", "iproute2"))
         .args(args)
@@ -197,20 +203,32 @@ pub(crate) fn ip(args: &[&str]) {
     assert_ok(&out, &format!("ip {}", args.join(" ")));
 }
 
+/// A profile whose command is `/bin/sh -c`, the script given at launch, with
+/// `network = "isolated"`, an ephemeral home, the probe's folder shared read-only and the
+/// `[[home.share]]` tables `shares`.
+pub(crate) fn isolated_sh_profile(world: &World, name: &str, shares: &str) -> PathBuf {
+    world.profile(
+        name,
+        &format!(
+            "command = [\"/bin/sh\", \"-c\"]\nnetwork = \"isolated\"\n[home]\nephemeral = true\n\
+             [[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n{shares}"
+        ),
+    )
+}
+
+/// Shell lines that run the probe's checks, each a check and its target, in turn; each
+/// failure sets `s=1` (the script starts with `s=0` and ends with `exit $s`).
+pub(crate) fn probe_checks(checks: &[(&str, &str)]) -> String {
+    checks
+        .iter()
+        .map(|(check, target)| format!("$HOME/probe-bin/probe {check} {target} || s=1\n"))
+        .collect()
+}
+
 /// Accepts every connection waiting on `listener` and says how many there were.
 fn drain(listener: &TcpListener) -> usize {
     listener.set_nonblocking(true).unwrap();
     std::iter::from_fn(|| listener.accept().ok()).count()
-}
-
-/// Runs the probe's `check` on `target` as the test user where the calling thread is.
-fn probe_outside(world: &World, check: &str, target: &str) {
-    let out = world
-        .command(&crate::support::probe_binary())
-        .args([check, target])
-        .output()
-        .unwrap();
-    assert_probe_ok(&out, 1);
 }
 
 #[test]
@@ -248,31 +266,31 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
     let [main6, bridge6, loopback6] =
         [MAIN6, BRIDGE6, "::1"].map(|address| format!("[{address}]:{port6}"));
 
-    let profile = world.profile(
+    let profile = isolated_sh_profile(
+        &world,
         "attack-net",
-        "command = [\"/bin/sh\", \"-c\"]\nnetwork = \"isolated\"\n[home]\nephemeral = true\n\
-         [[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n\
-         [[home.share]]\npath = \"signal\"\nmode = \"rw\"\n",
+        "[[home.share]]\npath = \"signal\"\nmode = \"rw\"\n",
     );
     // The late address is tried once the test says it exists, and once the sandbox's
     // routes know of it or 5 s have passed: the probe, not the wait, judges.
     let script = format!(
-        "p=$HOME/probe-bin/probe; s=0\n\
-         $p tcp-unreachable {bridge} || s=1\n\
-         $p tcp-unreachable {main} || s=1\n\
-         $p tcp-unreachable {loopback} || s=1\n\
-         $p tcp-reachable {internet} || s=1\n\
-         $p tcp-unreachable {bridge6} || s=1\n\
-         $p tcp-unreachable {main6} || s=1\n\
-         $p tcp-unreachable {loopback6} || s=1\n\
-         $p tcp-reachable {internet6} || s=1\n\
+        "s=0\n{}\
          : > $HOME/signal/started\n\
          i=0; while [ ! -e $HOME/signal/added ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n\
          i=0; while ! ip -4 route show | grep -qw 'prohibit {LATE}' && [ $i -lt 50 ]; do \
          sleep 0.1; i=$((i+1)); done\n\
-         $p tcp-unreachable {late} || s=1\n\
-         $p tcp-reachable {internet} || s=1\n\
-         exit $s\n"
+         {}exit $s\n",
+        probe_checks(&[
+            ("tcp-unreachable", &bridge),
+            ("tcp-unreachable", &main),
+            ("tcp-unreachable", &loopback),
+            ("tcp-reachable", &internet),
+            ("tcp-unreachable", &bridge6),
+            ("tcp-unreachable", &main6),
+            ("tcp-unreachable", &loopback6),
+            ("tcp-reachable", &internet6),
+        ]),
+        probe_checks(&[("tcp-unreachable", &late), ("tcp-reachable", &internet)]),
     );
 
     let out = network.desktop.inside(|| {
@@ -294,13 +312,7 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
         );
 
         let run = world
-            .boxtop(&[
-                "run",
-                "--profile-file",
-                profile.to_str().unwrap(),
-                "--",
-                &script,
-            ])
+            .boxtop_run(&profile, &[&script])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

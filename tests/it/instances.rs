@@ -63,18 +63,13 @@ impl Box {
     /// `boxtop run --detach`, which must return with the instance id.
     fn detach(&self, profile: &Path) -> String {
         let started = Instant::now();
-        let output = self.detach_cmd(profile).output().expect("run boxtop");
-        assert!(
-            output.status.success(),
-            "run --detach: {:?}\n{}",
-            output.status,
-            stderr(&output)
-        );
+        let id = self
+            .world
+            .detach(&["--profile-file", profile.to_str().unwrap()]);
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "run --detach did not return promptly"
         );
-        let id = stdout(&output).trim().to_string();
         assert!(!id.is_empty() && !id.contains('\n'), "id: {id:?}");
         id
     }

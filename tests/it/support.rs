@@ -196,8 +196,9 @@ impl World {
         self.probe_profile_with(name, top, "", shares)
     }
 
-    /// Runs the probe with `args` in the sandbox of `profile` and returns its output.
-    pub fn run_probe(&self, profile: &Path, args: &[&str]) -> Output {
+    /// `boxtop run --profile-file PROFILE -- ARGS...` as the test user: the profile's
+    /// command with `args`, not started yet.
+    pub fn boxtop_run(&self, profile: &Path, args: &[&str]) -> Command {
         let mut all = vec![
             "run",
             "--profile-file",
@@ -205,7 +206,38 @@ impl World {
             "--",
         ];
         all.extend_from_slice(args);
-        self.boxtop(&all).output().expect("run boxtop")
+        self.boxtop(&all)
+    }
+
+    /// Runs the probe with `args` in the sandbox of `profile` and returns its output.
+    pub fn run_probe(&self, profile: &Path, args: &[&str]) -> Output {
+        self.boxtop_run(profile, args).output().expect("run boxtop")
+    }
+
+    /// `boxtop run --detach ARGS...` as the test user, which must succeed: the id of the
+    /// instance it printed.
+    pub fn detach(&self, args: &[&str]) -> String {
+        self.detach_with_env(args, &[])
+    }
+
+    /// `detach` with `env` added to the test user's environment.
+    pub fn detach_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let mut all = vec!["run", "--detach"];
+        all.extend_from_slice(args);
+        let output = self
+            .boxtop(&all)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run boxtop");
+        assert!(
+            output.status.success(),
+            "boxtop {}: {:?}\nstdout:\n{}\nstderr:\n{}",
+            all.join(" "),
+            output.status,
+            stdout(&output),
+            stderr(&output)
+        );
+        stdout(&output).trim().to_string()
     }
 }
 
@@ -240,6 +272,17 @@ pub fn assert_probe_ok(output: &Output, min_results: usize) -> Vec<String> {
         output.status
     );
     oks
+}
+
+/// Runs the probe's `check` on `target` as the test user, outside any sandbox, where the
+/// calling thread is; the check must pass.
+pub fn probe_outside(world: &World, check: &str, target: &str) {
+    let out = world
+        .command(&probe_binary())
+        .args([check, target])
+        .output()
+        .expect("run the probe");
+    assert_probe_ok(&out, 1);
 }
 
 /// Whether a server listens on the Unix socket `path`: the file appears when the server

@@ -355,13 +355,7 @@ fn tui_in_tmux_launches_pauses_stops_and_quits_leaving_apps_running() {
     let second = launch_from_tui(&term, name, &[&first]);
 
     // One started from the command line shows up too, at the next refresh.
-    let output = term
-        .world
-        .boxtop(&["run", "--detach", name])
-        .output()
-        .expect("run boxtop");
-    assert!(output.status.success(), "run --detach: {}", stderr(&output));
-    let third = stdout(&output).trim().to_string();
+    let third = term.world.detach(&[name]);
     let third_shown = suffix(&third, name).to_string();
     let started = Instant::now();
     term.wait_for(

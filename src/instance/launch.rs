@@ -206,6 +206,8 @@ fn start_recorded(
         record.namespaces = building.namespaces.to_vec();
         record.phase = Phase::Running;
         saved = store.save(&record);
+        // Old ended instances are forgotten here too, off the launch's path.
+        store.prune();
     };
     let started = spawn::start(
         prepared,
@@ -234,7 +236,7 @@ fn start_recorded(
 /// Records how the instance ended and removes its cgroup.
 fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
     record_end(store, record, ended);
-    clean_up(store, record);
+    clean_up(record);
 }
 
 /// Records how the instance ended.
@@ -250,13 +252,12 @@ fn record_end(store: &Store, record: &mut Record, ended: Result<Ended, SpawnErro
     let _ = store.save(record);
 }
 
-/// Removes the ended instance's cgroup, and forgets old ended instances.
-fn clean_up(store: &Store, record: &Record) {
+/// Removes the ended instance's cgroup. (Old ended instances are forgotten when a
+/// launch starts, while its pid 1 builds the sandbox.)
+fn clean_up(record: &Record) {
     if let Some(dir) = &record.cgroup {
         cgroup::remove(dir);
     }
-    // Off the launch's path: old ended instances are forgotten when one ends.
-    store.prune();
 }
 
 /// Runs an instance in the foreground: its output goes to the terminal, boxtop waits
@@ -280,7 +281,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     if reported.is_none() {
         record_end(&store, &mut record, ended);
     }
-    clean_up(&store, &record);
+    clean_up(&record);
     drop(started);
     Ok(code)
 }

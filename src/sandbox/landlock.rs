@@ -9,8 +9,9 @@
 //! gets the home's rights, and stays read-only through its mount flags. What Landlock
 //! adds is that nothing outside the listed paths is reachable at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use landlock::{
@@ -115,9 +116,13 @@ impl std::fmt::Display for Rules {
 /// Nothing is allowed on `/` itself, so a path the plan does not name stays unreachable.
 pub fn rules(plan: &Plan) -> Rules {
     let mut paths: Vec<Rule> = Vec::new();
-    let mut known: HashSet<(PathBuf, Allow)> = HashSet::new();
     let mut push = |path: &Path, allow: Allow| {
-        if known.insert((path.to_path_buf(), allow)) {
+        // Some sixty rules: comparing bytes beats hashing paths component by component.
+        let bytes = path.as_os_str().as_bytes();
+        if !paths
+            .iter()
+            .any(|rule| rule.allow == allow && rule.path.as_os_str().as_bytes() == bytes)
+        {
             paths.push(Rule {
                 path: path.to_path_buf(),
                 allow,
@@ -184,18 +189,22 @@ fn between_root_and(path: &Path) -> Vec<&Path> {
 fn without_redundant(paths: Vec<Rule>) -> Vec<Rule> {
     // Each rule looks only at the rules on its own path and its ancestors' (a launch
     // plans some sixty rules; comparing every pair cost more than the rest of planning).
-    let mut by_path: HashMap<&Path, Vec<(usize, Allow)>> = HashMap::new();
+    let mut by_path: HashMap<&[u8], Vec<(usize, Allow)>> = HashMap::new();
     for (i, rule) in paths.iter().enumerate() {
-        by_path.entry(&rule.path).or_default().push((i, rule.allow));
+        by_path
+            .entry(rule.path.as_os_str().as_bytes())
+            .or_default()
+            .push((i, rule.allow));
     }
     let covered = |i: usize, rule: &Rule| {
         let wanted = rule.allow.access();
-        rule.path.ancestors().any(|above| {
+        let own = rule.path.as_os_str().as_bytes();
+        ancestors(own).any(|above| {
             by_path.get(above).is_some_and(|rules| {
                 rules.iter().any(|&(j, allow)| {
                     // Of two equal rules, the first is kept.
                     allow.access().contains(wanted)
-                        && (above != rule.path || allow != rule.allow || j < i)
+                        && (above != own || allow != rule.allow || j < i)
                 })
             })
         })
@@ -206,6 +215,21 @@ fn without_redundant(paths: Vec<Rule>) -> Vec<Rule> {
         .filter(|(i, rule)| !covered(*i, rule))
         .map(|(_, rule)| rule.clone())
         .collect()
+}
+
+/// `path` (absolute, normalized, as plans hold them) and each folder above it, up to `/`.
+fn ancestors(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut next = Some(path);
+    std::iter::from_fn(move || {
+        let current = next?;
+        next = match current.iter().rposition(|byte| *byte == b'/') {
+            _ if current == b"/" => None,
+            Some(0) => Some(&b"/"[..]),
+            Some(at) => Some(&current[..at]),
+            None => None,
+        };
+        Some(current)
+    })
 }
 
 /// The rules a launch of `plan` applies: `None` when Landlock is switched off (debug
@@ -440,6 +464,13 @@ fn open_no_symlinks(path: &Path) -> Result<OwnedFd, Errno> {
 mod tests {
     use super::*;
     use crate::sandbox::plan::PlanInput;
+
+    #[test]
+    fn ancestors_go_up_to_the_root() {
+        let up: Vec<&[u8]> = ancestors(b"/home/ada/Music").collect();
+        assert_eq!(up, [&b"/home/ada/Music"[..], b"/home/ada", b"/home", b"/"]);
+        assert_eq!(ancestors(b"/").collect::<Vec<_>>(), [&b"/"[..]]);
+    }
 
     fn plan_of(edit: impl FnOnce(&mut crate::profile::Profile)) -> Plan {
         let mut profile = crate::sandbox::plan::tests::test_profile();

@@ -109,7 +109,11 @@ pub const ENV_ALLOWED: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostEntry {
     Dir,
+    /// A small file: copied into the sandbox as it starts.
     File,
+    /// A file larger than `COPY_LIMIT`: bound read-only (a bind costs less than copying
+    /// it; `/etc/ld.so.cache` is some 40 KiB).
+    LargeFile,
     /// A symlink whose target stays valid inside (it points into `/usr`): recreated as is.
     Symlink(PathBuf),
 }
@@ -304,6 +308,9 @@ fn normalize_lexically(path: &Path) -> PathBuf {
     out
 }
 
+/// The largest file of `/etc` copied rather than bound.
+pub const COPY_LIMIT: u64 = 16 * 1024;
+
 /// The entries of `dir` named in `names` that exist, each as it should appear inside.
 fn scan(dir: &Path, names: &[&str]) -> Vec<(String, HostEntry)> {
     names
@@ -333,6 +340,8 @@ fn scan(dir: &Path, names: &[&str]) -> Vec<(String, HostEntry)> {
                 }
             } else if meta.is_dir() {
                 HostEntry::Dir
+            } else if meta.len() > COPY_LIMIT {
+                HostEntry::LargeFile
             } else {
                 HostEntry::File
             };

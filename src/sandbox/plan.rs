@@ -558,7 +558,7 @@ fn system_steps(steps: &mut Vec<Step>, host: &Host, bounds: &TmpfsBounds) {
                 target: target.clone(),
                 dest,
             },
-            HostEntry::Dir | HostEntry::File => ro_bind(dest.clone(), dest),
+            HostEntry::Dir | HostEntry::File | HostEntry::LargeFile => ro_bind(dest.clone(), dest),
         });
     }
     steps.push(Step::Proc {
@@ -632,7 +632,7 @@ fn etc_steps(steps: &mut Vec<Step>, profile: &Profile, host: &Host) {
                 target: target.clone(),
                 dest,
             },
-            HostEntry::Dir => ro_bind(dest.clone(), dest),
+            HostEntry::Dir | HostEntry::LargeFile => ro_bind(dest.clone(), dest),
             HostEntry::File => Step::Copy {
                 src: dest.clone(),
                 dest,
@@ -1007,7 +1007,7 @@ pub(crate) mod tests {
                 "/etc/services"
             ]
         );
-        // Small files are copies, folders are binds.
+        // Small files are copies, folders and large files are binds.
         let plan = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
         assert!(plan.steps.contains(&Step::Copy {
             src: "/etc/services".into(),
@@ -1015,6 +1015,18 @@ pub(crate) mod tests {
             mode: 0o644
         }));
         assert!(plan.mount_points().contains(&PathBuf::from("/etc/fonts")));
+        let mut host = host.clone();
+        host.etc.push(("ld.so.cache".into(), HostEntry::LargeFile));
+        host.etc
+            .retain(|(name, entry)| name != "ld.so.cache" || *entry == HostEntry::LargeFile);
+        let plan = Plan::new(&profile, &host, &PlanInput::default()).unwrap();
+        assert!(plan
+            .mount_points()
+            .contains(&PathBuf::from("/etc/ld.so.cache")));
+        assert!(!plan
+            .steps
+            .iter()
+            .any(|step| matches!(step, Step::Copy { dest, .. } if dest.ends_with("ld.so.cache"))));
     }
 
     #[test]

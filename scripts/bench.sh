@@ -15,7 +15,7 @@
 # are measured as a user would run them: rootless.
 #
 # Environment: BOXTOP_BIN (target/release/boxtop), BENCH_DOC (docs/benchmarks.md),
-# BENCH_RUNS (200), BENCH_WARMUP (20), BENCH_UID (47001), BENCH_INSTANCES (100, status),
+# BENCH_RUNS (200), BENCH_WARMUP (20), BENCH_ROUNDS (10, launch), BENCH_UID (47001), BENCH_INSTANCES (100, status),
 # BENCH_PROFILES (1000, profiles),
 # BENCH_TUI_PROFILES (500), BENCH_TUI_INSTANCES (20), BENCH_TUI_IDLE_SECS (60).
 set -euo pipefail
@@ -27,6 +27,7 @@ readonly BOXTOP_BIN=${BOXTOP_BIN:-target/release/boxtop}
 readonly BENCH_DOC=${BENCH_DOC:-docs/benchmarks.md}
 readonly RUNS=${BENCH_RUNS:-200}
 readonly WARMUP=${BENCH_WARMUP:-20}
+readonly ROUNDS=${BENCH_ROUNDS:-10}
 readonly BENCH_UID=${BENCH_UID:-47001}
 readonly RESULTS_DIR=target/bench
 readonly MINIMAL_PROFILE=benches/minimal.toml
@@ -147,6 +148,40 @@ run_hyperfine() {
     cp "$WORK/hyperfine.json" "$json"
 }
 
+# Like run_hyperfine, in ROUNDS rounds of RUNS/ROUNDS runs of each command, the rounds one
+# after another, so that a drift of a shared machine during the benchmark (seen on the
+# 2-core VMs: the same command a millisecond slower for a minute) touches every command
+# alike; the rounds' times are merged into one hyperfine-like file with each command's
+# mean, standard deviation and median over all its runs.
+run_hyperfine_rounds() {
+    local json=$1
+    shift
+    local -a args=()
+    while (($# > 0)); do
+        check_command "$1" "$2"
+        args+=(--command-name "$1" "$2")
+        shift 2
+    done
+    local per=$(((RUNS + ROUNDS - 1) / ROUNDS)) round warmup
+    for ((round = 1; round <= ROUNDS; round++)); do
+        warmup=$((round == 1 ? WARMUP : 3))
+        (cd "$WORK" && "${RUN_AS[@]}" hyperfine -N --warmup "$warmup" --runs "$per" \
+            --time-unit millisecond --export-json "$WORK/round-$round.json" "${args[@]}") \
+            >/dev/null || die "hyperfine failed in round $round"
+    done
+    mkdir -p "$(dirname "$json")"
+    jq -s '{results: [range(0; .[0].results | length) as $k
+        | [.[].results[$k]] as $rs
+        | ($rs | map(.times) | add) as $t
+        | ($t | add / length) as $mean
+        | {command: $rs[0].command, times: $t, mean: $mean,
+           stddev: ((($t | map((. - $mean) * (. - $mean)) | add) / (($t | length) - 1)) | sqrt),
+           median: ($t | sort | .[(length / 2 | floor)]),
+           user: ($rs | map(.user) | add / length),
+           system: ($rs | map(.system) | add / length)}]}' \
+        "$WORK"/round-*.json >"$json"
+}
+
 # Reads a hyperfine JSON file into two associative arrays of the caller, keyed by command
 # name: the means in ms, and either the standard deviations (stddev) or the CPU time,
 # user + system (cpu), in ms.
@@ -157,6 +192,7 @@ load_results() {
     local expression
     case $second in
         stddev) expression='.stddev' ;;
+        median) expression='.median' ;;
         cpu) expression='(.user + .system)' ;;
         *) die "load_results: unknown column $second" ;;
     esac
@@ -322,19 +358,21 @@ bench_launch() {
     local sh_bare_command="/bin/bash $WORK/bin/bare.sh" bwrap_command="/bin/bash $WORK/bin/bwrap.sh"
     local bwrap_minimal_command="/bin/bash $WORK/bin/bwrap-minimal.sh"
 
-    say "launch: timing /bin/true bare, in bubblewrap and in boxtop ($RUNS runs each)"
-    run_hyperfine "$json" bare "$bare_command" sh-bare "$sh_bare_command" \
+    say "launch: timing /bin/true bare, in bubblewrap and in boxtop ($RUNS runs each, in $ROUNDS rounds)"
+    run_hyperfine_rounds "$json" bare "$bare_command" sh-bare "$sh_bare_command" \
         bwrap "$bwrap_command" bwrap-minimal "$bwrap_minimal_command" boxtop "$boxtop_command"
 
-    local -A mean=() stddev=()
+    local -A mean=() stddev=() median=() unused=()
     load_results "$json" mean stddev stddev
+    load_results "$json" unused median median
 
     local body=$WORK/launch.md
-    awk -v bare="${mean[bare]}" -v bare_sd="${stddev[bare]}" \
-        -v sh_bare="${mean[sh-bare]}" -v sh_bare_sd="${stddev[sh-bare]}" \
-        -v bwrap="${mean[bwrap]}" -v bwrap_sd="${stddev[bwrap]}" \
-        -v bwrap_min="${mean[bwrap-minimal]}" -v bwrap_min_sd="${stddev[bwrap-minimal]}" \
-        -v boxtop="${mean[boxtop]}" -v boxtop_sd="${stddev[boxtop]}" \
+    awk -v bare="${median[bare]}" -v bare_mean="${mean[bare]}" -v bare_sd="${stddev[bare]}" \
+        -v sh_bare="${median[sh-bare]}" -v sh_bare_mean="${mean[sh-bare]}" -v sh_bare_sd="${stddev[sh-bare]}" \
+        -v bwrap="${median[bwrap]}" -v bwrap_mean="${mean[bwrap]}" -v bwrap_sd="${stddev[bwrap]}" \
+        -v bwrap_min="${median[bwrap-minimal]}" -v bwrap_min_mean="${mean[bwrap-minimal]}" -v bwrap_min_sd="${stddev[bwrap-minimal]}" \
+        -v boxtop="${median[boxtop]}" -v boxtop_mean="${mean[boxtop]}" -v boxtop_sd="${stddev[boxtop]}" \
+        -v rounds="$ROUNDS" \
         -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
         -v bwrap_version="$(bwrap --version)" -v hyperfine_version="$(hyperfine --version)" \
         -v runs="$RUNS" -v warmup="$WARMUP" -v user="$RUN_AS_NOTE" \
@@ -353,17 +391,17 @@ bench_launch() {
             }
             print heading
             print ""
-            printf "Measured %s on %s, with %s and %s: %d runs of each command after %d warmup runs, %s, each with its own temporary HOME and XDG directories.\n", date, host, bwrap_version, hyperfine_version, runs, warmup, user
+            printf "Measured %s on %s, with %s and %s: %d runs of each command in %d rounds (each round runs every command in turn, so that a drift of the machine touches all alike) after %d warmup runs, %s, each with its own temporary HOME and XDG directories.\n", date, host, bwrap_version, hyperfine_version, runs, rounds, warmup, user
             print ""
-            print "Each command starts `/bin/true`; overhead is its mean minus the mean of the same start without a sandbox. bubblewrap is given boxtop'"'"'s own plan for the profile step by step (`boxtop plan`: namespaces, binds, symlinks, folders, tmpfs mounts, /proc and /dev, the files boxtop copies or writes, the read-only root) and boxtop'"'"'s seccomp filter; a bash script opens the descriptors bwrap reads them from, so bubblewrap'"'"'s overhead is counted against that script running `/bin/true`."
+            print "Each command starts `/bin/true`; overhead is its median minus the median of the same start without a sandbox (medians, since a shared VM adds rare long outliers that move means by tenths of a millisecond). bubblewrap is given boxtop'"'"'s own plan for the profile step by step (`boxtop plan`: namespaces, binds, symlinks, folders, tmpfs mounts, /proc and /dev, the files boxtop copies or writes, the read-only root) and boxtop'"'"'s seccomp filter; a bash script opens the descriptors bwrap reads them from, so bubblewrap'"'"'s overhead is counted against that script running `/bin/true`."
             print ""
-            print "| Command | Mean ± σ (ms) | Overhead (ms) |"
-            print "| --- | ---: | ---: |"
-            printf "| bare `/bin/true` | %.3f ± %.3f | |\n", bare, bare_sd
-            printf "| bash script running `/bin/true` | %.3f ± %.3f | |\n", sh_bare, sh_bare_sd
-            printf "| bubblewrap with boxtop'"'"'s plan and filter (from the script) | %.3f ± %.3f | %.3f |\n", bwrap, bwrap_sd, bwrap_over
-            printf "| bubblewrap, minimal sandbox: no /etc, no files (from the script) | %.3f ± %.3f | %.3f |\n", bwrap_min, bwrap_min_sd, bwrap_min_over
-            printf "| `boxtop run`, benches/minimal.toml | %.3f ± %.3f | %.3f |\n", boxtop, boxtop_sd, boxtop_over
+            print "| Command | Median (ms) | Mean ± σ (ms) | Overhead (ms) |"
+            print "| --- | ---: | ---: | ---: |"
+            printf "| bare `/bin/true` | %.3f | %.3f ± %.3f | |\n", bare, bare_mean, bare_sd
+            printf "| bash script running `/bin/true` | %.3f | %.3f ± %.3f | |\n", sh_bare, sh_bare_mean, sh_bare_sd
+            printf "| bubblewrap with boxtop'"'"'s plan and filter (from the script) | %.3f | %.3f ± %.3f | %.3f |\n", bwrap, bwrap_mean, bwrap_sd, bwrap_over
+            printf "| bubblewrap, minimal sandbox: no /etc, no files (from the script) | %.3f | %.3f ± %.3f | %.3f |\n", bwrap_min, bwrap_min_mean, bwrap_min_sd, bwrap_min_over
+            printf "| `boxtop run`, benches/minimal.toml | %.3f | %.3f ± %.3f | %.3f |\n", boxtop, boxtop_mean, boxtop_sd, boxtop_over
             print ""
             printf "Overhead ratio, boxtop / bubblewrap: **%s**. Goal: ratio <= 1.0: **%s**.\n", ratio, verdict
             print ""

@@ -16,7 +16,7 @@ use nix::fcntl::OFlag;
 use nix::sys::resource::Resource;
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
-use nix::unistd::{ForkResult, Pid};
+use nix::unistd::Pid;
 
 use super::beneath;
 use super::caps;
@@ -613,12 +613,79 @@ fn build_and_fork(
     }
     mount::build_root(&plan.steps, &prepared.pinned).map_err(|err| err.to_string())?;
     close_fds_except(keep);
-    // SAFETY: this process is single-threaded; the child only runs `exec_app`.
-    match unsafe { nix::unistd::fork() } {
-        Ok(ForkResult::Child) => exec_app(prepared, keep[0], rlimits),
-        Ok(ForkResult::Parent { child }) => Ok(child),
-        Err(errno) => Err(format!("fork: {errno}")),
+    spawn_app(prepared, keep[0], rlimits).map_err(|errno| format!("starting the app: {errno}"))
+}
+
+/// What the app's process starts with: `exec_app`'s arguments.
+struct AppStart<'a> {
+    prepared: &'a Prepared,
+    error_fd: RawFd,
+    rlimits: &'a [(Resource, u64)],
+}
+
+extern "C" fn app_entry(start: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `spawn_app` passes a pointer to an `AppStart` that outlives this process's
+    // use of it: pid 1 is suspended (CLONE_VFORK) until this process has executed or
+    // exited.
+    let start = unsafe { &*(start as *const AppStart) };
+    exec_app(start.prepared, start.error_fd, start.rlimits)
+}
+
+/// Bytes of the stack the app's process uses until it executes.
+const APP_STACK: usize = 1 << 20;
+
+/// Starts the app's process as `posix_spawn` does: it shares pid 1's memory, on a stack of
+/// its own, while pid 1 waits (CLONE_VM | CLONE_VFORK), so that no page of pid 1 is
+/// copied for a process that replaces itself at once. The app's hardening and `execve`
+/// run in it; pid 1 goes on once it has executed (or failed, and said why on the error
+/// pipe). Returns the app's pid.
+fn spawn_app(
+    prepared: &Prepared,
+    error_fd: RawFd,
+    rlimits: &[(Resource, u64)],
+) -> Result<Pid, Errno> {
+    // SAFETY: an anonymous private mapping; nothing else refers to it.
+    let stack = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            APP_STACK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        return Err(Errno::last());
     }
+    // The lowest page stays unmapped for reading and writing: an overflow faults there
+    // instead of writing into pid 1's memory.
+    // SAFETY: the first page of the mapping made above.
+    unsafe { libc::mprotect(stack, 4096, libc::PROT_NONE) };
+    let start = AppStart {
+        prepared,
+        error_fd,
+        rlimits,
+    };
+    // SAFETY: the child runs `app_entry` on the new stack, sharing this process's memory
+    // while this process is suspended (CLONE_VFORK): this process is single-threaded, and
+    // nothing but the child touches the memory until it executes or exits. The child has
+    // its own descriptors, signal handlers and credentials (no CLONE_FILES, SIGHAND).
+    let pid = unsafe {
+        libc::clone(
+            app_entry,
+            (stack as *mut u8).add(APP_STACK).cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &start as *const AppStart as *mut libc::c_void,
+        )
+    };
+    let errno = Errno::last();
+    // SAFETY: the child no longer uses the stack: it has executed or exited.
+    unsafe { libc::munmap(stack, APP_STACK) };
+    if pid < 0 {
+        return Err(errno);
+    }
+    Ok(Pid::from_raw(pid))
 }
 
 /// The app process: hardening in order, then `execve`. Never returns.

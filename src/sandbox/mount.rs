@@ -495,7 +495,7 @@ impl Executor<'_> {
         device: bool,
         pinned: bool,
     ) -> Result<(), MountError> {
-        let source = if pinned {
+        let pinned_fd = if pinned {
             let fd = self
                 .pinned
                 .iter()
@@ -506,9 +506,13 @@ impl Executor<'_> {
                     path: src.to_path_buf(),
                     reason: "the source was not opened before start".into(),
                 })?;
-            PathBuf::from(format!("{OLD_ROOT}/proc/self/fd/{fd}"))
+            Some(fd)
         } else {
-            Path::new(OLD_ROOT).join(src.strip_prefix("/").unwrap_or(src))
+            None
+        };
+        let source = match pinned_fd {
+            Some(fd) => PathBuf::from(format!("{OLD_ROOT}/proc/self/fd/{fd}")),
+            None => Path::new(OLD_ROOT).join(src.strip_prefix("/").unwrap_or(src)),
         };
         let meta = std::fs::metadata(&source).map_err(io_err("find bind source", src))?;
         // A file is reached again by its name in its folder once mounted over: the fd of
@@ -527,6 +531,25 @@ impl Executor<'_> {
         } else {
             MsFlags::MS_REC
         };
+        let mut flags = if device {
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC
+        } else {
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV
+        };
+        if access == Access::Ro {
+            flags |= MsFlags::MS_RDONLY;
+        }
+        // The new mount API: the tree is cloned, given its attributes while detached and
+        // attached to the opened mount point; no path is walked again.
+        match bind_detached(pinned_fd, &source, !device, flags, &target) {
+            Ok(()) => {
+                drop(target);
+                self.mounted(dest);
+                return Ok(());
+            }
+            Err(Errno::ENOSYS) => {}
+            Err(errno) => return Err(err("bind", dest)(errno)),
+        }
         mount(
             Some(&source),
             &fd_path(&target),
@@ -545,14 +568,6 @@ impl Executor<'_> {
             }
             Some((parent, name)) => (parent.clone(), *name, fd_path(parent).join(name)),
         };
-        let mut flags = if device {
-            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC
-        } else {
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV
-        };
-        if access == Access::Ro {
-            flags |= MsFlags::MS_RDONLY;
-        }
         // One call for the bind and every submount it carries (Linux 5.12).
         match set_attributes(&at, name, flags, !device) {
             Err(Errno::ENOSYS) => {}
@@ -590,18 +605,31 @@ fn set_attributes(
     flags: MsFlags,
     recursive: bool,
 ) -> Result<(), Errno> {
-    #[repr(C)]
-    struct MountAttr {
-        attr_set: u64,
-        attr_clr: u64,
-        propagation: u64,
-        userns_fd: u64,
-    }
+    let name = c_path(Path::new(name)).ok_or(Errno::EINVAL)?;
+    set_attributes_at(dir.as_raw_fd(), &name, flags, recursive)
+}
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+const AT_RECURSIVE: libc::c_uint = 0x8000;
+
+/// `mount_setattr(dir, name)`; an empty `name` means `dir` itself.
+fn set_attributes_at(
+    dir: libc::c_int,
+    name: &CString,
+    flags: MsFlags,
+    recursive: bool,
+) -> Result<(), Errno> {
     const MOUNT_ATTR_RDONLY: u64 = 0x1;
     const MOUNT_ATTR_NOSUID: u64 = 0x2;
     const MOUNT_ATTR_NODEV: u64 = 0x4;
     const MOUNT_ATTR_NOEXEC: u64 = 0x8;
-    const AT_RECURSIVE: libc::c_uint = 0x8000;
     let mut attr_set = 0;
     for (ms, attr) in [
         (MsFlags::MS_RDONLY, MOUNT_ATTR_RDONLY),
@@ -619,7 +647,6 @@ fn set_attributes(
         propagation: 0,
         userns_fd: 0,
     };
-    let name = c_path(Path::new(name)).ok_or(Errno::EINVAL)?;
     let at = if name.is_empty() {
         libc::AT_EMPTY_PATH
     } else {
@@ -631,7 +658,7 @@ fn set_attributes(
     let ret = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            dir.as_raw_fd(),
+            dir,
             name.as_ptr(),
             at_flags,
             &attr as *const MountAttr,
@@ -643,6 +670,52 @@ fn set_attributes(
     } else {
         Ok(())
     }
+}
+
+/// Binds `source` (the pinned fd when given, else the path) onto the mount point `target`
+/// with the new mount API: `open_tree` clones the tree (with its submounts when
+/// `recursive`), `mount_setattr` gives it `flags` while it is detached, and `move_mount`
+/// attaches it to the opened mount point. `ENOSYS` before Linux 5.12.
+fn bind_detached(
+    pinned: Option<libc::c_int>,
+    source: &Path,
+    recursive: bool,
+    flags: MsFlags,
+    target: &OwnedFd,
+) -> Result<(), Errno> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    let empty = CString::default();
+    let path = c_path(source).ok_or(Errno::EINVAL)?;
+    let (dir, name, at) = match pinned {
+        Some(fd) => (fd, &empty, libc::AT_EMPTY_PATH as libc::c_uint),
+        None => (libc::AT_FDCWD, &path, 0),
+    };
+    let tree_flags = OPEN_TREE_CLONE
+        | libc::O_CLOEXEC as libc::c_uint
+        | at
+        | if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: open_tree reads a NUL-terminated path we own and returns a new fd.
+    let tree = unsafe { libc::syscall(libc::SYS_open_tree, dir, name.as_ptr(), tree_flags) };
+    if tree < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just gave us this descriptor.
+    let tree = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(tree as libc::c_int) };
+    set_attributes_at(tree.as_raw_fd(), &empty, flags, recursive)?;
+    // SAFETY: move_mount takes two descriptors we own and two empty NUL-terminated paths.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            empty.as_ptr(),
+            target.as_raw_fd(),
+            empty.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    Errno::result(ret).map(drop)
 }
 
 /// Remounts a bind mount with `flags` added to the flags it has (locked flags such as

@@ -57,7 +57,7 @@ pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
     let set = ProfileSet::load(&paths.user_profiles());
     let rows: Vec<Row> = set.entries().map(|entry| row(&set, entry)).collect();
     if json {
-        println!("{}", escape::json(&serde_json::to_string_pretty(&rows)?));
+        escape::out_json(&serde_json::to_string_pretty(&rows)?);
     } else {
         outln!(
             "{:<20} {:<9} {:<9} {:<9} DESCRIPTION",
@@ -120,13 +120,10 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             missing_here: &missing,
             landlock_here: landlock.describe(),
         };
-        println!("{}", escape::json(&serde_json::to_string_pretty(&shown)?));
+        escape::out_json(&serde_json::to_string_pretty(&shown)?);
         return Ok(ExitCode::SUCCESS);
     }
-    print!(
-        "{}",
-        escape::message(&render_show(&profile, entry, &missing, landlock))
-    );
+    escape::out(&render_show(&profile, entry, &missing, landlock));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -56,11 +56,39 @@ fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// `println!` for the user to read: the formatted line goes through [`message`].
+/// Writes `text`, escaped by [`message`], to standard output. A reader that has gone
+/// away (`boxtop ps | head -1`, a launcher that died) is not an error worth a crash: the
+/// rest is dropped, as `println!` would have aborted the process instead.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(message(text).as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// Writes JSON text (through [`json`]) and a newline to standard output, as [`out`] does.
+pub fn out_json(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(json(text).as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+}
+
+/// [`out`] for standard error.
+pub fn err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(message(text).as_bytes());
+}
+
+/// `println!` for the user to read: the formatted line goes through [`message`], and a
+/// closed standard output is not a crash (see [`out`]).
 #[macro_export]
 macro_rules! outln {
     ($($arg:tt)*) => {
-        ::std::println!("{}", $crate::escape::message(&::std::format!($($arg)*)))
+        $crate::escape::out(&::std::format!("{}\n", ::std::format_args!($($arg)*)))
     };
 }
 
@@ -68,7 +96,7 @@ macro_rules! outln {
 #[macro_export]
 macro_rules! errln {
     ($($arg:tt)*) => {
-        ::std::eprintln!("{}", $crate::escape::message(&::std::format!($($arg)*)))
+        $crate::escape::err(&::std::format!("{}\n", ::std::format_args!($($arg)*)))
     };
 }
 

@@ -31,12 +31,9 @@ pub fn ps(paths: &Paths, json: bool, interval_ms: u64) -> Result<ExitCode> {
         errln!("boxtop: warning: {problem}");
     }
     if json {
-        println!(
-            "{}",
-            escape::json(&serde_json::to_string_pretty(&snapshot.statuses)?)
-        );
+        escape::out_json(&serde_json::to_string_pretty(&snapshot.statuses)?);
     } else {
-        print!("{}", escape::message(&table(&snapshot.statuses)));
+        escape::out(&table(&snapshot.statuses));
         for (id, notes) in &snapshot.notes {
             if snapshot
                 .statuses

@@ -86,7 +86,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Plan(args)) => {
             let (_, _, plan, _) = plan_for(&paths, &args, host::CreateShares::DryRun)?;
-            print!("{}", escape::message(&plan.to_string()));
+            escape::out(&plan.to_string());
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::List { json }) => commands::list(&paths, json),
@@ -295,7 +295,7 @@ fn notify_failure(paths: &Paths, cmd: &RunCmd, err: &anyhow::Error) {
 fn doctor(paths: &Paths, json: bool) -> Result<ExitCode> {
     let checks = doctor::run_checks(paths);
     if json {
-        println!("{}", escape::json(&serde_json::to_string_pretty(&checks)?));
+        escape::out_json(&serde_json::to_string_pretty(&checks)?);
     } else {
         for check in &checks {
             let mark = match check.status {

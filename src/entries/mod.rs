@@ -149,7 +149,7 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
         DesktopCommand::List { json } => {
             let rows = list(&env, &profiles);
             if json {
-                println!("{}", escape::json(&serde_json::to_string_pretty(&rows)?));
+                escape::out_json(&serde_json::to_string_pretty(&rows)?);
             } else if rows.is_empty() {
                 outln!("boxtop wrote no menu entries and no autostart files");
             } else {

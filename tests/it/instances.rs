@@ -450,6 +450,33 @@ fn bad_input_gets_clear_messages_and_other_instances_stay_listed() {
     assert!(!stderr(&out).contains("panicked"));
 }
 
+/// A launcher that dies before reading the id (the TUI's launcher child when the TUI is
+/// killed, `boxtop run --detach P | true`): the launch still succeeds, quietly.
+#[test]
+fn a_detached_launch_with_a_closed_stdout_is_not_a_crash() {
+    let b = Box::new();
+    let profile = b.sh_profile("closedout", "exec sleep 1000", "");
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    let output = b
+        .detach_cmd(&profile)
+        .stdout(Stdio::from(write))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{:?}: {}",
+        output.status,
+        stderr(&output)
+    );
+    wait_until("the instance to run", Duration::from_secs(10), || {
+        b.ps_now()
+            .iter()
+            .any(|s| s["profile"] == "closedout" && s["state"]["state"] == "running")
+    });
+}
+
 #[test]
 fn a_failed_detached_launch_says_why() {
     let b = Box::new();

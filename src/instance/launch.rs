@@ -297,7 +297,16 @@ pub fn run_detached(launch: &Launch, prepared: &Prepared) -> Result<String, Laun
     let log_path = logs::log_path(&log_dir, &launch.id);
     let report = process::fork_detached_reporting(|report| {
         let code = supervise(launch, prepared, &store, &log_path, report);
-        logs::prune(&log_dir, std::slice::from_ref(&launch.id));
+        // The logs of instances still running are kept: their supervisors write them.
+        let mut keep: Vec<String> = store
+            .load_all()
+            .0
+            .into_iter()
+            .filter(|record| !record.has_ended())
+            .map(|record| record.id)
+            .collect();
+        keep.push(launch.id.clone());
+        logs::prune(&log_dir, &keep);
         code
     })
     .map_err(|e| LaunchError::Supervisor(e.to_string()))?;

@@ -450,6 +450,37 @@ fn bad_input_gets_clear_messages_and_other_instances_stay_listed() {
     assert!(!stderr(&out).contains("panicked"));
 }
 
+/// More short detached runs than logs are kept: the log of an instance that is still
+/// running (and quiet, so its log is the oldest) is not pruned (issue 14, item 1).
+#[test]
+fn the_log_of_a_running_instance_survives_the_pruning_of_old_logs() {
+    let b = Box::new();
+    let long = b.detach(&b.sh_profile(
+        "longlived",
+        "echo first-line-of-the-long-one; exec sleep 1000",
+        "",
+    ));
+    wait_until(
+        "the long instance's first line",
+        Duration::from_secs(10),
+        || {
+            b.ok(&["logs", &long])
+                .contains("first-line-of-the-long-one")
+        },
+    );
+    let short = b.sh_profile("shortlived", "true", "");
+    for _ in 0..105 {
+        b.detach(&short);
+    }
+    // The last short runs' supervisors prune as they end.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        b.ok(&["logs", &long])
+            .contains("first-line-of-the-long-one"),
+        "the running instance's log was pruned"
+    );
+}
+
 /// A launcher that dies before reading the id (the TUI's launcher child when the TUI is
 /// killed, `boxtop run --detach P | true`): the launch still succeeds, quietly.
 #[test]

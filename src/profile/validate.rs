@@ -102,6 +102,16 @@ pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> 
         }
     }
     if let Some(command) = &raw.command {
+        if let Some(index) = command.iter().position(|arg| arg.contains('\0')) {
+            let mut key = key_path(&["command"]);
+            key.push(KeySeg::Index(index));
+            return Err(origin
+                .error(
+                    &key,
+                    "holds a NUL byte, which no program argument can carry",
+                )
+                .with_hint("remove the \\u0000 from it"));
+        }
         if command.is_empty() || command[0].is_empty() {
             return Err(origin
                 .error(&key_path(&["command"]), "the command is empty")
@@ -174,14 +184,36 @@ pub fn check_raw(raw: &RawProfile, origin: &Origin) -> Result<(), ProfileError> 
     }
     if let Some(limits) = &raw.limits {
         if let Some(memory) = &limits.memory {
-            parse_size(memory).ok_or_else(|| {
-                origin
-                    .error(
-                        &key_path(&["limits", "memory"]),
-                        format!("'{memory}' is not a size"),
-                    )
-                    .with_hint("write a size like \"512M\" or \"2G\"")
-            })?;
+            let key = key_path(&["limits", "memory"]);
+            match size_problem(memory) {
+                None => {}
+                Some(SizeProblem::NotASize) => {
+                    return Err(origin
+                        .error(&key, format!("'{memory}' is not a size"))
+                        .with_hint("write a size like \"512M\" or \"2G\""))
+                }
+                Some(SizeProblem::TooSmall) => {
+                    return Err(origin
+                        .error(
+                            &key,
+                            format!(
+                                "'{memory}' is too small: no app starts in less than {} MiB",
+                                MIN_MEMORY >> 20
+                            ),
+                        )
+                        .with_hint("write a size like \"512M\" or \"2G\""))
+                }
+                Some(SizeProblem::TooLarge) => {
+                    return Err(origin
+                        .error(
+                            &key,
+                            format!("'{memory}' is too large: at most 16 EiB can be counted"),
+                        )
+                        .with_hint(
+                            "leave the limit out for no limit, or write a size like \"8G\"",
+                        ))
+                }
+            }
         }
         if let Some(cpu) = limits.cpu {
             if !(cpu > 0.0 && cpu <= 4096.0) {
@@ -393,6 +425,54 @@ fn is_valid_bus_name(name: &str) -> bool {
 }
 
 /// `"512M"`, `"2G"`, `"1.5GiB"`, `"1048576"` into bytes.
+/// The smallest memory limit accepted: below it even a shell dies of SIGSEGV at start.
+pub const MIN_MEMORY: u64 = 16 << 20;
+
+/// Why a memory size is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeProblem {
+    NotASize,
+    TooSmall,
+    TooLarge,
+}
+
+/// What is wrong with `text` as a memory limit, if anything.
+pub fn size_problem(text: &str) -> Option<SizeProblem> {
+    match parse_size(text) {
+        Some(bytes) if bytes < MIN_MEMORY => Some(SizeProblem::TooSmall),
+        Some(_) => None,
+        None => {
+            // A number with a known unit that parse_size refuses is out of range.
+            let normalized = text.trim();
+            let digits = normalized
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(normalized.len());
+            let (number, unit) = normalized.split_at(digits);
+            let unit_known = matches!(
+                unit.trim().to_ascii_lowercase().as_str(),
+                "" | "b"
+                    | "k"
+                    | "kb"
+                    | "kib"
+                    | "m"
+                    | "mb"
+                    | "mib"
+                    | "g"
+                    | "gb"
+                    | "gib"
+                    | "t"
+                    | "tb"
+                    | "tib"
+            );
+            match number.parse::<f64>() {
+                Ok(value) if unit_known && value < 1.0 => Some(SizeProblem::TooSmall),
+                Ok(_) if unit_known => Some(SizeProblem::TooLarge),
+                _ => Some(SizeProblem::NotASize),
+            }
+        }
+    }
+}
+
 pub fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
     let split = text
@@ -415,6 +495,16 @@ pub fn parse_size(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_sizes_too_small_too_large_or_not_sizes_say_which() {
+        assert_eq!(size_problem("512M"), None);
+        assert_eq!(size_problem("1"), Some(SizeProblem::TooSmall));
+        assert_eq!(size_problem("0"), Some(SizeProblem::TooSmall));
+        assert_eq!(size_problem("99999999999T"), Some(SizeProblem::TooLarge));
+        assert_eq!(size_problem("lots"), Some(SizeProblem::NotASize));
+        assert_eq!(size_problem("5Q"), Some(SizeProblem::NotASize));
+    }
 
     #[test]
     fn share_paths_must_stay_inside_home() {

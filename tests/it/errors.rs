@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{stderr, World};
+use crate::support::{stderr, stdout, World};
 
 /// Every path under `dir`, except boxtop's data folder.
 fn tree(dir: &Path, skip: &Path) -> Vec<PathBuf> {
@@ -91,6 +91,42 @@ fn wrong_value_names_the_key_and_line() {
         &["run", "--profile-file", file],
         &[&format!("{file}:3:"), "key `network`", "internet"],
     );
+}
+
+/// What `run` would refuse (or die of), `check` refuses first, saying why (issue 14,
+/// item 9): a NUL byte in the command, and memory limits too small or too large.
+#[test]
+fn check_refuses_what_run_could_not_use_and_says_why() {
+    let world = World::new();
+    let nul = world.profile("nul", "command = [\"sh\", \"a\\u0000b\"]\n");
+    let nul = nul.to_str().unwrap();
+    expect_error(
+        &world,
+        &["run", "--profile-file", nul],
+        &["key `command[1]`", "NUL byte"],
+    );
+    // `check` reports on standard output and fails.
+    let check = |file: &str, needles: &[&str]| {
+        let output = world.boxtop(&["check", file]).output().unwrap();
+        let text = stdout(&output);
+        assert!(!output.status.success(), "check {file} passed:\n{text}");
+        for needle in needles {
+            assert!(text.contains(needle), "check lacks {needle:?}:\n{text}");
+        }
+    };
+    check(nul, &["key `command[1]`", "NUL byte"]);
+    for (memory, why) in [
+        ("1", "too small"),
+        ("0", "too small"),
+        ("99999999999T", "too large"),
+        ("lots", "is not a size"),
+    ] {
+        let path = world.profile(
+            "mem",
+            &format!("command = [\"true\"]\n[limits]\nmemory = \"{memory}\"\n"),
+        );
+        check(path.to_str().unwrap(), &["key `limits.memory`", why]);
+    }
 }
 
 #[test]

@@ -132,16 +132,24 @@ check_command() {
     fi
 }
 
+# Checks each name/command pair and appends hyperfine's --command-name arguments for it
+# to the caller's array named by the first argument.
+command_args() {
+    local -n out_ref=$1
+    shift
+    while (($# > 0)); do
+        check_command "$1" "$2"
+        out_ref+=(--command-name "$1" "$2")
+        shift 2
+    done
+}
+
 # Times name/command pairs in one hyperfine run and writes the JSON to the given file.
 run_hyperfine() {
     local json=$1
     shift
     local -a args=()
-    while (($# > 0)); do
-        check_command "$1" "$2"
-        args+=(--command-name "$1" "$2")
-        shift 2
-    done
+    command_args args "$@"
     (cd "$WORK" && "${RUN_AS[@]}" hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
         --time-unit millisecond --export-json "$WORK/hyperfine.json" "${args[@]}")
     mkdir -p "$(dirname "$json")"
@@ -157,11 +165,7 @@ run_hyperfine_rounds() {
     local json=$1
     shift
     local -a args=()
-    while (($# > 0)); do
-        check_command "$1" "$2"
-        args+=(--command-name "$1" "$2")
-        shift 2
-    done
+    command_args args "$@"
     local per=$(((RUNS + ROUNDS - 1) / ROUNDS)) round warmup
     for ((round = 1; round <= ROUNDS; round++)); do
         warmup=$((round == 1 ? WARMUP : 3))

@@ -195,12 +195,20 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
         }
         lock
     } else {
-        match join::claim(&store, &profile.name, join::HOLDER_WAIT)
-            .with_context(|| format!("profile '{}'", profile.name))?
-        {
-            join::Claim::Home(lock) => Some(lock),
-            join::Claim::Running(record) => {
-                return run_in_running(cmd, &profile, &record, &plan.argv)
+        // A sandbox found running may be ending (its pid 1 gone, its supervisor still
+        // holding the home): joining it fails, and the home is claimed again, a few times.
+        let mut tries = 0;
+        loop {
+            match join::claim(&store, &profile.name, join::HOLDER_WAIT)
+                .with_context(|| format!("profile '{}'", profile.name))?
+            {
+                join::Claim::Home(lock) => break Some(lock),
+                join::Claim::Running(record) => {
+                    match run_in_running(cmd, &profile, &record, &plan.argv) {
+                        Err(_) if tries < 5 && !control::is_running(&record) => tries += 1,
+                        result => return result,
+                    }
+                }
             }
         }
     };

@@ -70,7 +70,8 @@ pub fn resolve(store: &Store, target: &str) -> Result<Vec<Record>, ControlError>
     Ok(live)
 }
 
-pub(crate) fn is_running(record: &Record) -> bool {
+/// Whether the instance's pid 1 is alive and its end not recorded.
+pub fn is_running(record: &Record) -> bool {
     !record.has_ended() && record.init.is_some_and(|i| i.is_alive())
 }
 

@@ -353,7 +353,14 @@ impl ProfileSet {
                     origin.file,
                     origin.text,
                     &super::error::key_path(&["extends"]),
-                    format!("no profile named '{parent_name}' to extend"),
+                    if parent_name == current.name {
+                        format!(
+                            "'{parent_name}' extends itself, and no bundled profile of that name \
+                             is there for it to override"
+                        )
+                    } else {
+                        format!("no profile named '{parent_name}' to extend")
+                    },
                 )
                 .with_hint("run `boxtop list` to see the profile names"));
             };
@@ -490,5 +497,18 @@ mod tests {
         let set = ProfileSet::load(dir.path());
         assert_eq!(set.get("xterm").unwrap().source, Source::Override);
         assert!(set.resolve("xterm").unwrap().gpu);
+    }
+
+    #[test]
+    fn a_profile_extending_itself_with_no_bundled_original_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = ProfileSet::load(dir.path());
+        let text = "name = \"mine\"\nextends = \"mine\"\n";
+        let err = set
+            .resolve_text("mine", "mine.toml", text, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'mine' extends itself"), "{err}");
+        assert!(!err.contains("no profile named"), "{err}");
     }
 }

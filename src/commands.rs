@@ -326,17 +326,24 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
     let entry = set
         .get(name)
         .ok_or_else(|| anyhow::anyhow!("no profile named '{name}' (see `boxtop list`)"))?;
-    let path = match &entry.path {
-        Some(path) => path.clone(),
-        None => {
-            // A bundled profile: the user's copy becomes an override.
-            let path = user_file(paths, name);
-            let text = entry.text.clone().unwrap_or_default();
-            write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            outln!("copied the bundled profile to {}", path.display());
-            path
-        }
+    // A bundled profile becomes an override of the user's once an edit of it is saved.
+    let path = entry.path.clone().unwrap_or_else(|| user_file(paths, name));
+    let original = entry.text.clone().unwrap_or_default();
+    // The editor works on a copy beside the profile; the profile is replaced, atomically,
+    // only by a copy that is valid. A copy that is not is kept as NAME.toml.rejected.
+    let dir = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let draft = dir.join(format!(".{name}.toml.edit-{}", std::process::id()));
+    let rejected = dir.join(format!("{name}.toml.rejected"));
+    write_atomic(&draft, original.as_bytes())
+        .with_context(|| format!("writing {}", draft.display()))?;
+    let keep_rejected = |text: &str| -> Result<()> {
+        write_atomic(&rejected, text.as_bytes())
+            .with_context(|| format!("writing {}", rejected.display()))?;
+        let _ = std::fs::remove_file(&draft);
+        Ok(())
     };
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
@@ -346,27 +353,54 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
             .arg("-c")
             .arg(format!("{editor} \"$1\""))
             .arg("sh")
-            .arg(&path)
-            .status()
-            .with_context(|| format!("starting the editor '{editor}'"))?;
+            .arg(&draft)
+            .status();
+        let text = std::fs::read_to_string(&draft).unwrap_or_else(|_| original.clone());
+        let status = match status {
+            Ok(status) => status,
+            Err(err) => {
+                let _ = std::fs::remove_file(&draft);
+                return Err(err).with_context(|| format!("starting the editor '{editor}'"));
+            }
+        };
         if !status.success() {
+            if text == original {
+                let _ = std::fs::remove_file(&draft);
+                bail!(
+                    "the editor '{editor}' failed ({status}); {} is unchanged",
+                    path.display()
+                );
+            }
+            keep_rejected(&text)?;
             bail!(
-                "the editor '{editor}' failed ({status}); {} is unchanged by boxtop",
-                path.display()
+                "the editor '{editor}' failed ({status}); {} is unchanged, and what was \
+                 written is kept in {}",
+                path.display(),
+                rejected.display()
             );
         }
-        let mut set = ProfileSet::bundled();
-        set.add_user_dir(&paths.user_profiles());
-        match set.resolve(name) {
+        if text == original {
+            let _ = std::fs::remove_file(&draft);
+            outln!("{} is unchanged", path.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let file = path.display().to_string();
+        match set.resolve_text(name, &file, &text, Some(&path)) {
             Ok(_) => {
-                outln!("{} is valid", path.display());
+                write_atomic(&path, text.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                let _ = std::fs::remove_file(&draft);
+                outln!("{} is valid and saved", path.display());
                 return Ok(ExitCode::SUCCESS);
             }
             Err(err) => {
                 errln!("boxtop: {err}");
-                if !ask_yes(&format!("re-open {} to fix it? [Y/n] ", path.display()))? {
+                if !ask_yes("re-open the edit to fix it? [Y/n] ")? {
+                    keep_rejected(&text)?;
                     errln!(
-                        "boxtop: kept the file as it is; boxtop will list it as broken until fixed"
+                        "boxtop: {} is unchanged; the rejected edit is kept in {}",
+                        path.display(),
+                        rejected.display()
                     );
                     return Ok(ExitCode::from(1));
                 }

@@ -129,6 +129,87 @@ fn check_refuses_what_run_could_not_use_and_says_why() {
     }
 }
 
+/// `boxtop edit` never loses the profile (issue 14, item 7): an editor that writes a
+/// broken file, or fails after writing, leaves the profile as it was, and what it wrote
+/// is kept beside it, said where.
+#[test]
+fn edit_keeps_the_original_when_the_edit_is_broken_or_the_editor_fails() {
+    let mut world = World::new();
+    let profiles = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let original = "name = \"mine\"\ncommand = [\"true\"]\n";
+    std::fs::write(profiles.join("mine.toml"), original).unwrap();
+    // Editors as scripts: one writes a broken profile, one writes a valid change and
+    // exits 1, one writes a valid change.
+    let editor = |name: &str, body: &str| {
+        let path = world.bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path.display().to_string()
+    };
+    let broken = editor(
+        "broken-editor",
+        "printf 'name = \"mine\"\\ncommand = [\\n' > \"$1\"",
+    );
+    let failing = editor(
+        "failing-editor",
+        "printf 'name = \"mine\"\\ncommand = [\"false\"]\\n' > \"$1\"; exit 1",
+    );
+    let good = editor(
+        "good-editor",
+        "printf 'name = \"mine\"\\ncommand = [\"echo\"]\\n' > \"$1\"",
+    );
+    world.fix_owner();
+    let profile = || std::fs::read_to_string(profiles.join("mine.toml")).unwrap();
+    let rejected = || std::fs::read_to_string(profiles.join("mine.toml.rejected"));
+
+    world.env.insert("EDITOR".into(), broken);
+    let output = world.boxtop(&["edit", "mine"]).output().unwrap();
+    assert!(!output.status.success(), "a broken edit was accepted");
+    assert_eq!(profile(), original, "a broken edit replaced the profile");
+    assert!(
+        rejected().unwrap().contains("command = ["),
+        "the broken edit was not kept"
+    );
+    assert!(
+        stderr(&output).contains("mine.toml.rejected"),
+        "{}",
+        stderr(&output)
+    );
+
+    world.env.insert("EDITOR".into(), failing);
+    let output = world.boxtop(&["edit", "mine"]).output().unwrap();
+    assert!(!output.status.success());
+    assert_eq!(
+        profile(),
+        original,
+        "a failed editor's file replaced the profile"
+    );
+    assert!(
+        rejected().unwrap().contains("false"),
+        "the failed editor's file was lost"
+    );
+    assert!(
+        !stderr(&output).contains("unchanged by boxtop"),
+        "{}",
+        stderr(&output)
+    );
+
+    world.env.insert("EDITOR".into(), good);
+    let output = world.boxtop(&["edit", "mine"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(profile().contains("echo"), "a valid edit was not saved");
+    // No working copy is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&profiles)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".edit-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 #[test]
 fn unknown_key_is_refused() {
     let world = World::new();

@@ -124,10 +124,74 @@ fn plan_for(
     create: host::CreateShares,
 ) -> Result<(Profile, Host, Plan, String)> {
     let profile = load_profile(paths, args)?;
+    plan_profile(paths, args, profile, create, &mut CreatedFolders::default())
+}
+
+/// Share folders a launch made (`create = true`): removed again, if still empty, when the
+/// launch fails after all, so that a failed launch leaves nothing in the home.
+#[derive(Default)]
+struct CreatedFolders {
+    /// Deepest last.
+    folders: Vec<std::path::PathBuf>,
+    kept: bool,
+}
+
+impl CreatedFolders {
+    /// The folders of `create = true` shares of `profile` that do not exist yet, parents
+    /// first.
+    fn missing(profile: &Profile, home: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut missing = Vec::new();
+        for share in profile.home.share.iter().filter(|share| share.create) {
+            let rel = boxtop::profile::validate::normalize_relative(&share.path);
+            let mut path = home.to_path_buf();
+            for part in std::path::Path::new(&rel).components() {
+                path.push(part);
+                if std::fs::symlink_metadata(&path).is_err() && !missing.contains(&path) {
+                    missing.push(path.clone());
+                }
+            }
+        }
+        missing
+    }
+
+    /// The launch started: the folders stay.
+    fn keep(&mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for CreatedFolders {
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        // Only empty folders go: anything put in them meanwhile is the user's.
+        for folder in self.folders.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+}
+
+/// `plan_for` for a loaded profile; the share folders it makes are added to `created`.
+fn plan_profile(
+    paths: &Paths,
+    args: &RunArgs,
+    profile: Profile,
+    create: host::CreateShares,
+    created: &mut CreatedFolders,
+) -> Result<(Profile, Host, Plan, String)> {
     // Only what the profile is granted: a launch does not look at the rest.
     let host = Host::detect_for(paths, access::Wants::of(&profile));
-    let shares = host::resolve_shares(&profile, &paths.home, &host.private_homes, create)
-        .with_context(|| format!("profile '{}'", profile.name))?;
+    let missing = if create == host::CreateShares::Yes {
+        CreatedFolders::missing(&profile, &paths.home)
+    } else {
+        Vec::new()
+    };
+    let shares = host::resolve_shares(&profile, &paths.home, &host.private_homes, create);
+    created
+        .folders
+        .extend(missing.into_iter().filter(|folder| folder.is_dir()));
+    let shares = shares.with_context(|| format!("profile '{}'", profile.name))?;
     let binds = host::existing_binds(&profile, &paths.home)
         .with_context(|| format!("profile '{}'", profile.name))?;
     let program = host::find_binary(&profile);
@@ -175,7 +239,15 @@ fn report_missing(profile: &Profile, session: &Session) -> Result<()> {
 }
 
 fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
-    let (profile, host, plan, id) = plan_for(paths, &cmd.target, host::CreateShares::Yes)?;
+    let mut created = CreatedFolders::default();
+    let profile = load_profile(paths, &cmd.target)?;
+    let (profile, host, plan, id) = plan_profile(
+        paths,
+        &cmd.target,
+        profile,
+        host::CreateShares::Yes,
+        &mut created,
+    )?;
     report_missing(&profile, &host.session)?;
     let store = launch::store(paths);
     // Held until the sandbox ends: by this process, or by the detached supervisor that
@@ -230,6 +302,9 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     } else {
         launch::run_foreground(&launch, &prepared)
     };
+    if result.is_ok() {
+        created.keep();
+    }
     match result {
         Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
         Err(err) => {

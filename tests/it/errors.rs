@@ -210,6 +210,26 @@ fn edit_keeps_the_original_when_the_edit_is_broken_or_the_editor_fails() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// The folders of `create = true` shares are not left behind by a launch that fails
+/// after making them (issue 14, item 11): here the program is missing.
+#[test]
+fn a_failed_launch_leaves_no_share_folder_it_made() {
+    let world = World::new();
+    let path = world.profile(
+        "makesdirs",
+        "command = [\"no-such-program-here\"]\n[home]\nephemeral = true\n[[home.share]]\npath = \"Fresh/inner\"\nmode = \"rw\"\ncreate = true\n",
+    );
+    expect_error(
+        &world,
+        &["run", "--profile-file", path.to_str().unwrap()],
+        &["no-such-program-here"],
+    );
+    assert!(
+        !world.home.join("Fresh").exists(),
+        "the failed launch left ~/Fresh behind"
+    );
+}
+
 #[test]
 fn unknown_key_is_refused() {
     let world = World::new();

@@ -3,11 +3,13 @@
 
 pub mod beneath;
 pub mod caps;
+pub mod exec;
 pub mod helpers;
 pub mod host;
 pub mod init;
 pub mod landlock;
 pub mod mount;
+mod mount_calls;
 pub mod net;
 pub mod netlink;
 pub mod plan;
@@ -15,4 +17,5 @@ pub mod process;
 pub mod relay;
 pub mod seccomp;
 pub mod spawn;
+pub mod step;
 pub mod userns;

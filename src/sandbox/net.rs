@@ -118,7 +118,7 @@ pub fn start_host_guard(sandbox: Pid) -> Result<HostGuard, GuardError> {
                 pidfd.as_raw_fd(),
                 ready_write.as_raw_fd(),
             ];
-            super::spawn::close_fds_except(&keep);
+            super::exec::close_fds_except(&keep);
             guard_main(events, host, (user, net), pidfd, ready_write)
         }
         ForkResult::Parent { child } => {

@@ -14,10 +14,10 @@ use nix::sys::stat::Mode;
 use nix::unistd::{ForkResult, Pid};
 
 use super::caps;
+use super::exec;
 use super::init;
 use super::relay;
 use super::seccomp::{self, SeccompPolicy};
-use super::spawn;
 
 /// What a detached process said on its report pipe: `O` once it is under way, or another
 /// kind byte and why it is not.
@@ -128,12 +128,10 @@ pub enum EnterError {
     Wait(Errno),
 }
 
-/// The namespaces a joining command enters, by their names under `/proc/PID/ns/`.
-pub const JOINED_NAMESPACES: &[&str] = &["user", "ipc", "uts", "net", "cgroup", "mnt", "pid"];
-
-/// The namespaces joined, user first (it gives the capabilities to join the others),
-/// mount last but one, pid last (it applies to the child forked afterwards).
-const JOINED: &[(&str, CloneFlags)] = &[
+/// The namespaces joined, by their names under `/proc/PID/ns/`: user first (it gives the
+/// capabilities to join the others), mount last but one, pid last (it applies to the
+/// child forked afterwards).
+pub const JOINED: &[(&str, CloneFlags)] = &[
     ("user", CloneFlags::CLONE_NEWUSER),
     ("ipc", CloneFlags::CLONE_NEWIPC),
     ("uts", CloneFlags::CLONE_NEWUTS),
@@ -236,11 +234,11 @@ fn open_namespaces(
 /// stays outside the sandbox's pid namespace. Must be called from a single-threaded
 /// process.
 pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
-    let spawn::ExecArgs {
+    let exec::ExecArgs {
         argv,
         envp,
         path_var,
-    } = spawn::ExecArgs::new(target.argv, target.env).map_err(|_| EnterError::Nul)?;
+    } = exec::ExecArgs::new(target.argv, target.env).map_err(|_| EnterError::Nul)?;
     let cwd = CString::new(target.cwd.as_os_str().as_bytes()).map_err(|_| EnterError::Nul)?;
     let bpf = seccomp::compile(&SeccompPolicy {
         allow_userns: target.allow_userns,
@@ -273,7 +271,7 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
     match unsafe { nix::unistd::fork() }.map_err(EnterError::Fork)? {
         ForkResult::Child => {
             drop(error_read);
-            spawn::reset_signals();
+            exec::reset_signals();
             let fail = |message: String| -> ! {
                 let _ = nix::unistd::write(&error_write, message.as_bytes());
                 // SAFETY: leaving the forked child without running the parent's cleanup.
@@ -286,9 +284,9 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
             if nix::unistd::chdir(cwd.as_c_str()).is_err() {
                 let _ = nix::unistd::chdir("/");
             }
-            let program = spawn::find_program(&argv[0], &path_var).unwrap_or_else(|m| fail(m));
+            let program = exec::find_program(&argv[0], &path_var).unwrap_or_else(|m| fail(m));
             // `attach` made the new session already.
-            if let Err((what, errno)) = spawn::harden(
+            if let Err((what, errno)) = exec::harden(
                 &[error_write.as_raw_fd()],
                 false,
                 last_cap,

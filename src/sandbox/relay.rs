@@ -101,7 +101,7 @@ impl Streams {
     pub fn into_relay(self) -> Relay {
         match self {
             Streams::Pty { master, .. } => Relay {
-                input: Some(master.try_clone().ok()),
+                input: master.try_clone().ok(),
                 output: Some(master),
                 errors: None,
                 terminal: RawTerminal::enter(),
@@ -111,7 +111,7 @@ impl Streams {
                 stdout,
                 stderr,
             } => Relay {
-                input: Some(Some(stdin.1)),
+                input: Some(stdin.1),
                 output: Some(stdout.0),
                 errors: Some(stderr.0),
                 terminal: None,
@@ -165,9 +165,9 @@ impl Drop for RawTerminal {
 
 /// The joining process's side of the streams.
 pub struct Relay {
-    /// Where the user's input goes; `Some(None)` when it could not be duplicated, `None`
-    /// once closed (end of input).
-    input: Option<Option<OwnedFd>>,
+    /// Where the user's input goes; `None` once closed (end of input), or when the pty
+    /// could not be duplicated (the input is then not read at all).
+    input: Option<OwnedFd>,
     output: Option<OwnedFd>,
     errors: Option<OwnedFd>,
     terminal: Option<RawTerminal>,
@@ -185,10 +185,10 @@ impl Relay {
         let exited = super::process::pidfd_open(child)?;
         let resized = Arc::new(AtomicBool::new(false));
         let _ = signal_hook::flag::register(libc::SIGWINCH, Arc::clone(&resized));
-        for fd in [&self.output, &self.errors].into_iter().flatten() {
-            set_nonblocking(fd.as_fd())?;
-        }
-        if let Some(Some(fd)) = &self.input {
+        for fd in [&self.input, &self.output, &self.errors]
+            .into_iter()
+            .flatten()
+        {
             set_nonblocking(fd.as_fd())?;
         }
         let stdin = std::io::stdin();
@@ -214,7 +214,7 @@ impl Relay {
             let timeout = PollTimeout::try_from(timeout.as_millis().min(i32::MAX as u128) as i32)
                 .unwrap_or(PollTimeout::MAX);
             let ready: Vec<Source> = {
-                let input_fd = self.input.as_ref().and_then(|fd| fd.as_ref());
+                let input_fd = self.input.as_ref();
                 let mut watched: Vec<(Source, BorrowedFd, PollFlags)> = Vec::with_capacity(5);
                 let mut watch = |source, fd, flags| watched.push((source, fd, flags));
                 if ended_at.is_none() {
@@ -265,7 +265,7 @@ impl Relay {
                         Err(_) => stdin_open = false,
                     },
                     Source::Input => {
-                        if let Some(Some(fd)) = &self.input {
+                        if let Some(fd) = &self.input {
                             match nix::unistd::write(fd, &pending) {
                                 Ok(n) => {
                                     pending.drain(..n);

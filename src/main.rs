@@ -137,23 +137,6 @@ struct CreatedFolders {
 }
 
 impl CreatedFolders {
-    /// The folders of `create = true` shares of `profile` that do not exist yet, parents
-    /// first.
-    fn missing(profile: &Profile, home: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut missing = Vec::new();
-        for share in profile.home.share.iter().filter(|share| share.create) {
-            let rel = boxtop::profile::validate::normalize_relative(&share.path);
-            let mut path = home.to_path_buf();
-            for part in std::path::Path::new(&rel).components() {
-                path.push(part);
-                if std::fs::symlink_metadata(&path).is_err() && !missing.contains(&path) {
-                    missing.push(path.clone());
-                }
-            }
-        }
-        missing
-    }
-
     /// The launch started: the folders stay.
     fn keep(&mut self) {
         self.kept = true;
@@ -182,16 +165,14 @@ fn plan_profile(
 ) -> Result<(Profile, Host, Plan, String)> {
     // Only what the profile is granted: a launch does not look at the rest.
     let host = Host::detect_for(paths, access::Wants::of(&profile));
-    let missing = if create == host::CreateShares::Yes {
-        CreatedFolders::missing(&profile, &paths.home)
-    } else {
-        Vec::new()
-    };
-    let shares = host::resolve_shares(&profile, &paths.home, &host.private_homes, create);
-    created
-        .folders
-        .extend(missing.into_iter().filter(|folder| folder.is_dir()));
-    let shares = shares.with_context(|| format!("profile '{}'", profile.name))?;
+    let shares = host::resolve_shares(
+        &profile,
+        &paths.home,
+        &host.private_homes,
+        create,
+        &mut created.folders,
+    )
+    .with_context(|| format!("profile '{}'", profile.name))?;
     let binds = host::existing_binds(&profile, &paths.home)
         .with_context(|| format!("profile '{}'", profile.name))?;
     let program = host::find_binary(&profile);

@@ -76,7 +76,7 @@ pub fn open(dir: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> Result<OwnedFd, Be
         Some(Ok(fd)) => Ok(fd),
         // The walk finds which component stopped it, or succeeds where openat2 gave up
         // (EAGAIN after a concurrent rename).
-        _ => walk(dir, &parts, flags, None),
+        _ => walk(dir, &parts, flags, None, &mut Vec::new()),
     }
 }
 
@@ -108,11 +108,13 @@ fn with_openat2(dir: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> Option<Result<
 }
 
 /// Opens (`O_PATH`) the folder `rel` beneath `dir`, creating the missing folders with
-/// `mode`, following no symlink.
+/// `mode`, following no symlink. The folders this call made are added to `made`
+/// (relative to `dir`, parents first), even when it then fails.
 pub fn open_dir_creating(
     dir: BorrowedFd<'_>,
     rel: &Path,
     mode: Mode,
+    made: &mut Vec<PathBuf>,
 ) -> Result<OwnedFd, BeneathError> {
     let flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
     let parts = parts(rel)?;
@@ -121,7 +123,7 @@ pub fn open_dir_creating(
     }
     match with_openat2(dir, rel, flags) {
         Some(Ok(fd)) => Ok(fd),
-        _ => walk(dir, &parts, flags, Some(mode)),
+        _ => walk(dir, &parts, flags, Some(mode), made),
     }
 }
 
@@ -135,12 +137,13 @@ fn is_symlink(fd: &OwnedFd) -> bool {
 }
 
 /// One component at a time, each opened with `O_NOFOLLOW`; folders are created with
-/// `create` when missing.
+/// `create` when missing, and noted in `made`.
 fn walk(
     dir: BorrowedFd<'_>,
     parts: &[&OsStr],
     flags: OFlag,
     create: Option<Mode>,
+    made_here: &mut Vec<PathBuf>,
 ) -> Result<OwnedFd, BeneathError> {
     let mut current: Option<OwnedFd> = None;
     let mut at = PathBuf::new();
@@ -156,9 +159,14 @@ fn walk(
             OFlag::O_PATH | OFlag::O_DIRECTORY
         };
         if let (Some(mode), true) = (create, made) {
-            make_dir(parent, part, mode, &at)?;
+            if make_dir(parent, part, mode, &at)? {
+                made_here.push(at.clone());
+            }
         }
         let (opened, created) = open_one(parent, part, part_flags, create, &at)?;
+        if created {
+            made_here.push(at.clone());
+        }
         made |= created;
         current = Some(opened);
     }
@@ -329,21 +337,28 @@ mod tests {
         let fd = dir_fd(root);
         let parts = [OsStr::new("a"), OsStr::new("etc"), OsStr::new("passwd")];
         assert_eq!(
-            walk(fd.as_fd(), &parts, OFlag::O_PATH, None).unwrap_err(),
+            walk(fd.as_fd(), &parts, OFlag::O_PATH, None, &mut Vec::new()).unwrap_err(),
             BeneathError::Symlink {
                 at: "a/etc".into(),
                 target: "/etc".into()
             }
         );
-        let made = [OsStr::new("a"), OsStr::new("new"), OsStr::new("deeper")];
+        let parts = [OsStr::new("a"), OsStr::new("new"), OsStr::new("deeper")];
+        let mut made = Vec::new();
         walk(
             fd.as_fd(),
-            &made,
+            &parts,
             OFlag::O_PATH | OFlag::O_DIRECTORY,
             Some(Mode::from_bits_truncate(0o700)),
+            &mut made,
         )
         .unwrap();
         assert!(root.join("a/new/deeper").is_dir());
+        // `a` was there: only what the walk made is noted, parents first.
+        assert_eq!(
+            made,
+            [PathBuf::from("a/new"), PathBuf::from("a/new/deeper")]
+        );
     }
 
     #[test]
@@ -357,6 +372,7 @@ mod tests {
             fd.as_fd(),
             Path::new("config/app"),
             Mode::from_bits_truncate(0o755),
+            &mut Vec::new(),
         )
         .unwrap_err();
         assert!(matches!(err, BeneathError::Symlink { ref at, .. } if at == Path::new("config")));
@@ -365,6 +381,7 @@ mod tests {
             fd.as_fd(),
             Path::new("x/y"),
             Mode::from_bits_truncate(0o755),
+            &mut Vec::new(),
         )
         .unwrap();
         assert!(root.join("x/y").is_dir());

@@ -423,12 +423,15 @@ fn share_symlink(rel: &str, home: &Path, at: &Path, target: &Path) -> HostError 
 /// all: an app with a read-write share can plant symlinks, and none of them may change
 /// what a later launch of any profile binds. A share exists (or is created when the
 /// profile says so), is not a secrets folder unless forced, and never holds the profiles'
-/// private homes (`private_homes`).
+/// private homes (`private_homes`). The folders made for `create = true` shares are added
+/// to `made` (parents first), even when a later share fails, so that a launch that fails
+/// can remove them again.
 pub fn resolve_shares(
     profile: &Profile,
     home: &Path,
     private_homes: &Path,
     create: CreateShares,
+    made: &mut Vec<PathBuf>,
 ) -> Result<Vec<ResolvedShare>, HostError> {
     let (real_home, home_fd) = open_home(home).map_err(|source| HostError::Home {
         path: home.to_path_buf(),
@@ -462,11 +465,17 @@ pub fn resolve_shares(
             Ok(fd) => Some(fd),
             Err(BeneathError::Missing { .. }) if share.create => match create {
                 CreateShares::Yes => Some(
-                    beneath::open_dir_creating(
-                        home_fd.as_fd(),
-                        Path::new(&rel),
-                        Mode::from_bits_truncate(0o777),
-                    )
+                    {
+                        let mut made_here = Vec::new();
+                        let opened = beneath::open_dir_creating(
+                            home_fd.as_fd(),
+                            Path::new(&rel),
+                            Mode::from_bits_truncate(0o777),
+                            &mut made_here,
+                        );
+                        made.extend(made_here.iter().map(|folder| real_home.join(folder)));
+                        opened
+                    }
                     .map_err(|error| match error {
                         BeneathError::Symlink { at, target } => {
                             share_symlink(&rel, home, &at, &target)
@@ -634,6 +643,7 @@ mod tests {
             home,
             &home.join(".local/share/boxtop/homes"),
             CreateShares::Yes,
+            &mut Vec::new(),
         )
     }
 
@@ -713,10 +723,20 @@ mod tests {
         ));
         let profile = profile_sharing(&[("Downloads/new", true, false)]);
         let homes = home.join("homes");
-        let planned = resolve_shares(&profile, home, &homes, CreateShares::DryRun).unwrap();
+        let planned = resolve_shares(
+            &profile,
+            home,
+            &homes,
+            CreateShares::DryRun,
+            &mut Vec::new(),
+        )
+        .unwrap();
         assert!(planned[0].is_dir);
         assert!(!home.join("Downloads").exists());
-        resolve_shares(&profile, home, &homes, CreateShares::Yes).unwrap();
+        let mut made = Vec::new();
+        resolve_shares(&profile, home, &homes, CreateShares::Yes, &mut made).unwrap();
+        let real = std::fs::canonicalize(home).unwrap();
+        assert_eq!(made, [real.join("Downloads"), real.join("Downloads/new")]);
         assert!(home.join("Downloads/new").is_dir());
     }
 

@@ -242,9 +242,13 @@ impl Executor<'_> {
                 })?
         };
         let rel = dest.strip_prefix(&base).unwrap_or(dest);
-        let fd =
-            beneath::open_dir_creating(base_fd.as_fd(), rel, Mode::from_bits_truncate(FOLDER_MODE))
-                .map_err(|error| beneath_error("create folder", dest, &base, error))?;
+        let fd = beneath::open_dir_creating(
+            base_fd.as_fd(),
+            rel,
+            Mode::from_bits_truncate(FOLDER_MODE),
+            &mut Vec::new(),
+        )
+        .map_err(|error| beneath_error("create folder", dest, &base, error))?;
         let fd = Rc::new(fd);
         self.folders
             .borrow_mut()

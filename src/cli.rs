@@ -74,11 +74,16 @@ pub enum Command {
     /// Start apps in their sandbox at login (XDG autostart).
     #[command(subcommand)]
     Autostart(boxtop::entries::AutostartCommand),
-    /// List running and recently ended instances with their CPU, memory, processes.
+    /// List running and paused instances with their CPU, memory, processes (--all: the
+    /// recently ended ones too).
     Ps {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// List ended and lost instances too (the last 50 ended are kept), not only the
+        /// starting, running, paused and stopping ones.
+        #[arg(short, long)]
+        all: bool,
         /// Milliseconds between the two readings CPU % is computed from.
         #[arg(long, value_name = "MS", default_value_t = 250)]
         interval: u64,

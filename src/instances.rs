@@ -18,7 +18,9 @@ use boxtop::{errln, outln};
 
 use crate::Exit;
 
-pub fn ps(paths: &Paths, json: bool, interval_ms: u64) -> Result<ExitCode> {
+/// `boxtop ps`: the live instances (starting, running, paused, stopping), and with
+/// `all` the ended and lost ones too, as `docker ps` does.
+pub fn ps(paths: &Paths, json: bool, all: bool, interval_ms: u64) -> Result<ExitCode> {
     let store = launch::store(paths);
     let mut collector = Collector::new();
     let mut snapshot = collector.collect(&store);
@@ -26,6 +28,9 @@ pub fn ps(paths: &Paths, json: bool, interval_ms: u64) -> Result<ExitCode> {
     if snapshot.statuses.iter().any(|s| s.state.is_live()) && interval_ms > 0 {
         std::thread::sleep(Duration::from_millis(interval_ms));
         snapshot = collector.collect(&store);
+    }
+    if !all {
+        snapshot.statuses.retain(|status| status.state.is_live());
     }
     for problem in &snapshot.problems {
         errln!("boxtop: warning: {problem}");
@@ -85,8 +90,16 @@ fn table(statuses: &[Status]) -> String {
             net,
             status.origin.label(),
         ));
-        if let State::Failed { reason } = &status.state {
-            out.push_str(&format!("    failed: {reason}\n"));
+        match &status.state {
+            State::Failed { reason } => out.push_str(&format!("    failed: {reason}\n")),
+            State::Lost => out.push_str(
+                "    lost: its supervisor and its sandbox ended without recording how; \
+                 UPTIME is until it was found so\n",
+            ),
+            _ => {}
+        }
+        if let Some(problem) = &status.log_problem {
+            out.push_str(&format!("    log: {problem}\n"));
         }
     }
     out
@@ -132,6 +145,7 @@ fn outcome(record: &Record) -> String {
         Phase::Exited { code } => format!("{}: exited with code {code}", record.id),
         Phase::Killed { signal } => format!("{}: killed by signal {signal}", record.id),
         Phase::Failed { reason } => format!("{}: failed: {reason}", record.id),
+        Phase::Lost => format!("{}: ended, how is unknown (lost)", record.id),
         Phase::Starting | Phase::Running => format!("{}: ended", record.id),
     }
 }
@@ -218,7 +232,26 @@ pub fn logs(paths: &Paths, target: &str, follow: bool) -> Result<ExitCode> {
     } else {
         logs::read(&path).and_then(|bytes| out.write_all(&bytes))
     };
+    // What the log could not hold is said where the log is read: after it, and in the
+    // exit code, since what was printed is not all the app wrote.
+    let problem = store
+        .load(&record.id)
+        .ok()
+        .and_then(|record| record.log_problem)
+        .or(record.log_problem);
     match result {
+        Ok(()) | Err(_) if problem.is_some() => {
+            let _ = out.flush();
+            Err(Exit::message(
+                1,
+                format!(
+                    "instance {}: its output is not all in its log: {}",
+                    record.id,
+                    problem.unwrap_or_default()
+                ),
+            )
+            .into())
+        }
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(err) => {

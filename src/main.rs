@@ -96,7 +96,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Edit { name }) => commands::edit(&paths, &name),
         Some(Command::Desktop(cmd)) => boxtop::entries::run_desktop(cmd, &paths),
         Some(Command::Autostart(cmd)) => boxtop::entries::run_autostart(cmd, &paths),
-        Some(Command::Ps { json, interval }) => instances::ps(&paths, json, interval),
+        Some(Command::Ps {
+            json,
+            all,
+            interval,
+        }) => instances::ps(&paths, json, all, interval),
         Some(Command::Stop { targets, timeout }) => instances::stop(&paths, &targets, timeout),
         Some(Command::Kill { targets }) => instances::kill(&paths, &targets),
         Some(Command::Pause { targets }) => instances::pause(&paths, &targets, true),
@@ -233,7 +237,7 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     let store = launch::store(paths);
     // Held until the sandbox ends: by this process, or by the detached supervisor that
     // inherits it.
-    let _home_lock = if profile.home.ephemeral {
+    let home_lock = if profile.home.ephemeral {
         None
     } else if cmd.new_instance {
         let lock = join::HomeLock::try_take(&store, &profile.name)
@@ -274,6 +278,7 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
         id,
         profile: profile.name.clone(),
         origin: cmd.origin,
+        home_lock: home_lock.as_ref(),
     };
     let result = if cmd.detach {
         launch::run_detached(&launch, &prepared).map(|id| {

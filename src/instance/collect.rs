@@ -54,7 +54,8 @@ impl Collector {
     }
 
     pub fn collect(&mut self, store: &Store) -> Snapshot {
-        let (records, problems) = store.load_all();
+        let (mut records, problems) = store.load_all();
+        super::reconcile::settle(store, &mut records);
         self.collect_records(records, problems)
     }
 
@@ -114,6 +115,7 @@ impl Collector {
                 processes: 0,
                 net_rx_bytes: None,
                 net_tx_bytes: None,
+                log_problem: record.log_problem.clone(),
             };
             if !record.limit_notes.is_empty() {
                 notes.insert(record.id.clone(), record.limit_notes.clone());
@@ -163,7 +165,7 @@ impl Collector {
             Phase::Starting if record.supervisor.is_alive() => State::Starting,
             // pid 1 is gone and its end not yet written: the supervisor is writing it.
             Phase::Running if record.supervisor.is_alive() => State::Stopping,
-            Phase::Starting | Phase::Running => State::Lost,
+            Phase::Starting | Phase::Running | Phase::Lost => State::Lost,
         }
     }
 
@@ -263,6 +265,7 @@ mod tests {
             cgroup: None,
             limit_notes: Vec::new(),
             log: None,
+            log_problem: None,
             env: Vec::new(),
             cwd: "/".into(),
             allow_userns: false,

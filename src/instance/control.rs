@@ -36,6 +36,17 @@ pub enum ControlError {
         what: &'static str,
         source: std::io::Error,
     },
+    #[error(
+        "instance {id}: its processes are gone, but its end could not be recorded in \
+         {file}{why}: its supervisor goes on trying for a while, and `boxtop ps --all` \
+         lists it as lost if it cannot"
+    )]
+    NotRecorded {
+        id: String,
+        file: String,
+        /// Why, when it can be told: `, as its folder is full`.
+        why: String,
+    },
     #[error("instance {id} did not end within {secs} s after SIGKILL")]
     Stuck { id: String, secs: u64 },
     #[error("instance {id} is paused: resume it first (`boxtop resume {id}`)")]
@@ -48,26 +59,42 @@ pub enum ControlError {
     },
 }
 
+/// How long a command waits for an unreadable state file to be written again by its
+/// instance's supervisor, which looks at it every half second (`instance::keeper`).
+pub const REWRITE_WAIT: Duration = Duration::from_millis(1500);
+
 /// The instances a name on the command line means: the instance with that id, else the
-/// live instances of the profile with that name.
+/// live instances of the profile with that name. An unreadable state file (which may be
+/// the instance meant) is given the time its supervisor takes to write it again.
 pub fn resolve(store: &Store, target: &str) -> Result<Vec<Record>, ControlError> {
     if !is_valid_id(target) {
         return Err(ControlError::BadTarget(target.to_string()));
     }
-    match store.load(target) {
-        Ok(record) => return Ok(vec![record]),
-        Err(StoreError::Unknown(_)) => {}
-        Err(err) => return Err(err.into()),
+    let deadline = Instant::now() + REWRITE_WAIT;
+    loop {
+        let waiting = Instant::now() < deadline;
+        match store.load(target) {
+            Ok(record) => return Ok(vec![record]),
+            Err(StoreError::Unknown(_)) => {}
+            Err(StoreError::Bad(_)) if waiting => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        }
+        let (records, unreadable) = store.load_all();
+        let live: Vec<Record> = records
+            .into_iter()
+            .filter(|r| r.profile == target && is_running(r))
+            .collect();
+        if !live.is_empty() {
+            return Ok(live);
+        }
+        if unreadable.is_empty() || !waiting {
+            return Err(ControlError::Unknown(target.to_string()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let (records, _) = store.load_all();
-    let live: Vec<Record> = records
-        .into_iter()
-        .filter(|r| r.profile == target && is_running(r))
-        .collect();
-    if live.is_empty() {
-        return Err(ControlError::Unknown(target.to_string()));
-    }
-    Ok(live)
 }
 
 /// Whether the instance's pid 1 is alive and its end not recorded.
@@ -101,6 +128,7 @@ fn describe_end(record: &Record) -> String {
         Phase::Failed { reason } => format!("it failed to start: {reason}"),
         Phase::Starting => "it is still starting".into(),
         Phase::Running => "it is gone".into(),
+        Phase::Lost => "it was lost: it ended without its end being recorded".into(),
     }
 }
 
@@ -132,7 +160,10 @@ fn wait_recorded(store: &Store, record: &Record) -> Record {
     loop {
         match store.load(&record.id) {
             Ok(now) if now.has_ended() || !now.supervisor.is_alive() => return now,
-            Ok(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            // Unreadable for a moment: its supervisor writes it again.
+            Ok(_) | Err(StoreError::Bad(_)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
             Ok(now) => return now,
             Err(_) => return record.clone(),
         }
@@ -149,7 +180,26 @@ pub fn stop(store: &Store, record: &Record, timeout: Duration) -> Result<Record,
     if !wait_gone(init, timeout) {
         kill_now(record, init)?;
     }
-    Ok(wait_recorded(store, record))
+    recorded(store, wait_recorded(store, record))
+}
+
+/// The final record of an instance whose processes are gone, or an error saying that
+/// its end is not recorded: a command must not report an end it cannot confirm.
+fn recorded(store: &Store, record: Record) -> Result<Record, ControlError> {
+    if record.has_ended() {
+        return Ok(record);
+    }
+    let full = nix::sys::statvfs::statvfs(store.dir())
+        .is_ok_and(|stat| stat.blocks_available() == 0 || stat.files_available() == 0);
+    Err(ControlError::NotRecorded {
+        file: store.file(&record.id).display().to_string(),
+        why: if full {
+            format!(", as its folder {} is full", store.dir().display())
+        } else {
+            String::new()
+        },
+        id: record.id,
+    })
 }
 
 /// Ends the sandbox at once: SIGKILL to its pid 1 (the kernel then kills every process
@@ -157,7 +207,7 @@ pub fn stop(store: &Store, record: &Record, timeout: Duration) -> Result<Record,
 pub fn kill(store: &Store, record: &Record) -> Result<Record, ControlError> {
     let init = init_of(record)?;
     kill_now(record, init)?;
-    Ok(wait_recorded(store, record))
+    recorded(store, wait_recorded(store, record))
 }
 
 fn kill_now(record: &Record, init: ProcRef) -> Result<(), ControlError> {

@@ -51,10 +51,16 @@ pub enum JoinError {
 /// supervisor inherits, and goes when the last process holding the file closes it.
 #[derive(Debug)]
 pub struct HomeLock {
-    _file: File,
+    file: File,
 }
 
 impl HomeLock {
+    /// Lets go of the lock for every process sharing it, before the file is closed: a
+    /// detached supervisor does once its sandbox has ended, if it has more to do.
+    pub fn release(&self) {
+        let _ = process::unlock(self.file.as_fd());
+    }
+
     /// The lock file of `profile`'s home: in the state-file folder, gone at logout.
     pub fn path(store: &Store, profile: &str) -> Result<PathBuf, BadName> {
         crate::paths::child(&store.dir().join("homes"), &format!("{profile}.lock"))
@@ -80,7 +86,7 @@ impl HomeLock {
             .open(&path)
             .map_err(lock_err)?;
         match process::try_lock_exclusive(file.as_fd()) {
-            Ok(true) => Ok(Some(HomeLock { _file: file })),
+            Ok(true) => Ok(Some(HomeLock { file })),
             Ok(false) => Ok(None),
             Err(errno) => Err(lock_err(std::io::Error::from(errno))),
         }

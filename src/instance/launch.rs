@@ -4,6 +4,8 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -12,6 +14,8 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::resource::Resource;
 
 use super::cgroup::{self, LimitKind};
+use super::join::HomeLock;
+use super::keeper::{Keeper, Say};
 use super::logs::{self, LogWriter, LOG_CAP};
 use super::procfs;
 use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
@@ -29,7 +33,19 @@ pub struct Launch<'a> {
     pub id: String,
     pub profile: String,
     pub origin: Origin,
+    /// The lock on the profile's private home the launch holds, if any: a detached
+    /// supervisor lets go of it once its sandbox has ended.
+    pub home_lock: Option<&'a HomeLock>,
 }
+
+/// How long a foreground `boxtop run` goes on trying to record the end of its instance
+/// after the quick retries failed: the user waits for it.
+const FOREGROUND_PATIENCE: Duration = Duration::from_secs(2);
+
+/// How long a detached supervisor goes on trying to record the end of its instance (a
+/// full runtime folder may be cleared meanwhile); `boxtop ps` lists the instance as
+/// stopping during that time, then as lost.
+const DETACHED_PATIENCE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
@@ -179,6 +195,7 @@ fn start_recorded(
         cgroup: cgroup.clone(),
         limit_notes,
         log,
+        log_problem: None,
         env: plan.env.clone(),
         cwd: plan.cwd.clone(),
         allow_userns: plan.seccomp.allow_userns,
@@ -233,23 +250,27 @@ fn start_recorded(
     }
 }
 
-/// Records how the instance ended and removes its cgroup.
-fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
-    record_end(store, record, ended);
-    clean_up(record);
-}
-
-/// Records how the instance ended.
-fn record_end(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
-    record.phase = match ended {
+/// Records how the instance ended (and, for a detached one, what its log could not
+/// hold); on failure the keeper goes on trying.
+fn record_end(
+    keeper: &Keeper,
+    ended: Result<Ended, SpawnError>,
+    log_problem: Option<String>,
+) -> Result<(), String> {
+    let phase = match ended {
         Ok(Ended::Exited(code)) => Phase::Exited { code },
         Ok(Ended::Killed(signal)) => Phase::Killed { signal },
         Err(err) => Phase::Failed {
             reason: err.to_string(),
         },
     };
-    record.ended_at = Some(now());
-    let _ = store.save(record);
+    keeper.update(|record| {
+        record.phase = phase;
+        record.ended_at = Some(now());
+        if log_problem.is_some() {
+            record.log_problem = log_problem;
+        }
+    })
 }
 
 /// Removes the ended instance's cgroup. (Old ended instances are forgotten when a
@@ -265,24 +286,34 @@ fn clean_up(record: &Record) {
 pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, LaunchError> {
     let store = store(launch.paths);
     init::hold_forwarded_signals().map_err(SpawnError::Wait)?;
-    let (started, mut record) = start_recorded(launch, prepared, &store, false, None)?;
+    let (started, record) = start_recorded(launch, prepared, &store, false, None)?;
     for note in &record.limit_notes {
         crate::errln!("boxtop: {}: {note}", launch.id);
     }
+    let id = launch.id.clone();
+    let say: Say = Box::new(move |text| crate::errln!("boxtop: {id}: {text}"));
+    let keeper = Keeper::start(store, record, say);
     let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
     // pid 1 reports the app's end before it tears the sandbox down: the end is recorded
     // meanwhile, then pid 1 is waited for (and its cgroup emptied).
     let reported = forwarding.is_ok().then(|| started.report()).flatten();
     if let Some(ended) = reported {
-        record_end(&store, &mut record, Ok(ended));
+        let _ = record_end(&keeper, Ok(ended), None);
     }
     let ended = forwarding.and_then(|()| started.wait_ended());
     let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
     if reported.is_none() {
-        record_end(&store, &mut record, ended);
+        let _ = record_end(&keeper, ended, None);
     }
-    clean_up(&record);
+    clean_up(&keeper.record());
     drop(started);
+    if let Err(why) = keeper.finish(FOREGROUND_PATIENCE) {
+        crate::errln!(
+            "boxtop: {}: its end could not be recorded ({why}); `boxtop ps --all` lists it \
+             as lost",
+            launch.id
+        );
+    }
     Ok(code)
 }
 
@@ -321,6 +352,13 @@ pub fn run_detached(launch: &Launch, prepared: &Prepared) -> Result<String, Laun
             log_path.display()
         ))),
     }
+}
+
+/// The log of a detached instance, written by the supervisor's pump and by its keeper.
+type SharedLog = Arc<Mutex<LogWriter>>;
+
+fn lock_log(log: &SharedLog) -> std::sync::MutexGuard<'_, LogWriter> {
+    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The detached supervisor: runs until the sandbox has ended and its end is recorded.
@@ -368,7 +406,7 @@ fn supervise(
     let started = start_recorded(launch, prepared, store, true, Some(log_path.to_path_buf()));
     // From here the pipe's write ends are the sandbox's (and its helpers').
     let _ = process::redirect_stdio(None);
-    let (started, mut record) = match started {
+    let (started, record) = match started {
         Ok(pair) => pair,
         Err(err) => {
             log.note(&format!("failed to start: {err}"));
@@ -383,25 +421,68 @@ fn supervise(
     for note in &record.limit_notes {
         log.note(note);
     }
+    let log: SharedLog = Arc::new(Mutex::new(log));
+    let log_for_keeper = Arc::clone(&log);
+    let keeper = Keeper::start(
+        store.clone(),
+        record,
+        Box::new(move |text| lock_log(&log_for_keeper).note(text)),
+    );
+    let mut watch = LogWatch::default();
+    watch.check(&lock_log(&log), &keeper);
     say(b'O', &launch.id);
     drop(report);
     // A TERM for the supervisor goes to the app, so that its end is still recorded.
     let _ = init::forward_signals_to(started.init);
-    pump(&started, &out_read, &mut log);
+    pump(&started, &out_read, &log, &keeper, &mut watch);
     let ended = started.wait_ended();
-    drain(&out_read, &mut log);
+    let mut log_now = lock_log(&log);
+    drain(&out_read, &mut log_now);
     match &ended {
-        Ok(Ended::Exited(code)) => log.note(&format!("exited with code {code}")),
-        Ok(Ended::Killed(signal)) => log.note(&format!("killed by signal {signal}")),
-        Err(err) => log.note(&format!("lost: {err}")),
+        Ok(Ended::Exited(code)) => log_now.note(&format!("exited with code {code}")),
+        Ok(Ended::Killed(signal)) => log_now.note(&format!("killed by signal {signal}")),
+        Err(err) => log_now.note(&format!("lost: {err}")),
     }
-    finish(store, &mut record, ended);
+    let log_problem = log_now.problem();
+    drop(log_now);
+    let recorded = record_end(&keeper, ended, log_problem);
+    clean_up(&keeper.record());
     drop(started);
+    if recorded.is_err() {
+        // Trying again for a while: a new launch of the profile need not wait for that.
+        if let Some(lock) = launch.home_lock {
+            lock.release();
+        }
+    }
+    if let Err(why) = keeper.finish(DETACHED_PATIENCE) {
+        lock_log(&log).note(&format!(
+            "its end could not be recorded ({why}); `boxtop ps --all` lists it as lost"
+        ));
+    }
     0
 }
 
+/// Whether the log's trouble is in the record yet: it is written there when output is
+/// first lost (the end's record says how much in all).
+#[derive(Default)]
+struct LogWatch {
+    recorded: bool,
+}
+
+impl LogWatch {
+    fn check(&mut self, log: &LogWriter, keeper: &Keeper) {
+        if self.recorded {
+            return;
+        }
+        if let Some(problem) = log.problem() {
+            self.recorded = true;
+            let _ = keeper.update(|record| record.log_problem = Some(problem));
+        }
+    }
+}
+
 /// Copies output into the log until the sandbox's pid 1 exits.
-fn pump(started: &Started, out: &OwnedFd, log: &mut LogWriter) {
+fn pump(started: &Started, out: &OwnedFd, log: &SharedLog, keeper: &Keeper, watch: &mut LogWatch) {
     let pidfd = process::pidfd_open(started.init).ok();
     let mut buf = vec![0u8; 64 * 1024];
     let mut out_open = true;
@@ -437,7 +518,9 @@ fn pump(started: &Started, out: &OwnedFd, log: &mut LogWriter) {
             match nix::unistd::read(out, &mut buf) {
                 Ok(0) => out_open = false,
                 Ok(n) => {
+                    let mut log = lock_log(log);
                     let _ = log.write(&buf[..n]);
+                    watch.check(&log, keeper);
                 }
                 Err(Errno::EINTR) | Err(Errno::EAGAIN) => {}
                 Err(_) => out_open = false,

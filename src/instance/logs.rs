@@ -24,12 +24,19 @@ fn rotated(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Appends to a log, rotating it at `cap` bytes.
+/// Appends to a log, rotating it at `cap` bytes; output it cannot write is counted, said
+/// by [`LogWriter::problem`], and noted in the log once it can be written again.
 pub struct LogWriter {
     path: PathBuf,
     file: File,
     size: u64,
     cap: u64,
+    /// Bytes that could not be written, in all.
+    lost: u64,
+    /// Of those, the bytes not yet noted in the log.
+    lost_unsaid: u64,
+    /// The first error that lost output.
+    error: Option<String>,
 }
 
 impl LogWriter {
@@ -44,18 +51,58 @@ impl LogWriter {
             file,
             size,
             cap,
+            lost: 0,
+            lost_unsaid: 0,
+            error: None,
         })
     }
 
+    /// Appends `bytes`; when they cannot be written, they are counted as lost.
     pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.lost_unsaid > 0 {
+            let note = format!(
+                "[boxtop] {} bytes of output could not be written here ({})\n",
+                self.lost_unsaid,
+                self.error.as_deref().unwrap_or("unknown error")
+            );
+            if self.append(note.as_bytes()).is_ok() {
+                self.lost_unsaid = 0;
+            }
+        }
+        self.append(bytes).inspect_err(|err| {
+            self.lost += bytes.len() as u64;
+            self.lost_unsaid += bytes.len() as u64;
+            self.error.get_or_insert_with(|| err.to_string());
+        })
+    }
+
+    /// Why output was lost, and how much, once some was.
+    pub fn problem(&self) -> Option<String> {
+        let error = self.error.as_ref()?;
+        Some(format!(
+            "cannot write the log {} ({error}): {} bytes of output lost",
+            self.path.display(),
+            self.lost
+        ))
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         if self.size > 0 && self.size + bytes.len() as u64 > self.cap {
             std::fs::rename(&self.path, rotated(&self.path))?;
             self.file = open_append(&self.path)?;
             self.size = 0;
         }
-        self.file.write_all(bytes)?;
-        self.size += bytes.len() as u64;
-        Ok(())
+        match self.file.write_all(bytes) {
+            Ok(()) => {
+                self.size += bytes.len() as u64;
+                Ok(())
+            }
+            Err(err) => {
+                // What was written before the failure counts toward the cap all the same.
+                self.size = self.file.metadata().map_or(self.size, |meta| meta.len());
+                Err(err)
+            }
+        }
     }
 
     /// A line of boxtop's own, marked as such.
@@ -233,6 +280,43 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"cccccc");
         // The oldest part is gone: the log is capped.
         assert_eq!(read(&path).unwrap(), b"bbbbbbcccccc");
+    }
+
+    #[test]
+    fn output_that_cannot_be_written_is_counted_said_and_noted_once_it_can() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(dir.path(), "x-3");
+        let mut log = LogWriter::create(&path, LOG_CAP).unwrap();
+        log.write(b"kept\n").unwrap();
+        assert_eq!(log.problem(), None);
+        // A full disk: /dev/full fails every write with ENOSPC.
+        let real = std::mem::replace(
+            &mut log.file,
+            File::options().write(true).open("/dev/full").unwrap(),
+        );
+        assert!(log.write(b"lost one\n").is_err());
+        assert!(log.write(b"lost two\n").is_err());
+        let problem = log.problem().expect("a problem");
+        assert!(
+            problem.contains("x-3.log") && problem.contains("No space left on device"),
+            "{problem}"
+        );
+        assert!(problem.ends_with(": 18 bytes of output lost"), "{problem}");
+        log.file = real;
+        log.write(b"back\n").unwrap();
+        let text = String::from_utf8(read(&path).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "kept\n[boxtop] 18 bytes of output could not be written here (No space left on \
+             device (os error 28))\nback\n"
+        );
+        // Said once; the count stays.
+        log.write(b"more\n").unwrap();
+        assert!(read(&path).unwrap().ends_with(b"back\nmore\n"));
+        assert!(log
+            .problem()
+            .unwrap()
+            .ends_with(": 18 bytes of output lost"));
     }
 
     #[test]

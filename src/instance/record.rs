@@ -44,9 +44,19 @@ impl ProcRef {
 pub enum Phase {
     Starting,
     Running,
-    Exited { code: i32 },
-    Killed { signal: i32 },
-    Failed { reason: String },
+    Exited {
+        code: i32,
+    },
+    Killed {
+        signal: i32,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Its supervisor and its sandbox were found gone without a recorded end (both
+    /// killed, or the end could not be written): how the app ended is unknown, and
+    /// `ended_at` is when boxtop found it so.
+    Lost,
 }
 
 /// One instance, as its state file holds it.
@@ -75,6 +85,10 @@ pub struct Record {
     pub limit_notes: Vec<String>,
     /// The app's output, for detached instances.
     pub log: Option<PathBuf>,
+    /// Why some of the app's output could not be written to the log (a full folder...):
+    /// said by `ps`, `logs` and the TUI, since the log itself cannot say it.
+    #[serde(default)]
+    pub log_problem: Option<String>,
     /// The sandbox's environment and working folder, for `boxtop enter`.
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
@@ -93,7 +107,7 @@ impl Record {
     pub fn has_ended(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Exited { .. } | Phase::Killed { .. } | Phase::Failed { .. }
+            Phase::Exited { .. } | Phase::Killed { .. } | Phase::Failed { .. } | Phase::Lost
         )
     }
 }
@@ -109,7 +123,9 @@ impl std::fmt::Display for BadRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "instance state file {} is unreadable ({}); remove it if the instance is gone",
+            "instance state file {} is unreadable ({}): a running instance's supervisor \
+             rewrites its file within a second, so one that stays unreadable belongs to no \
+             running instance and can be removed",
             escape::controls(&self.path.display().to_string()),
             escape::controls(&self.reason)
         )
@@ -216,8 +232,28 @@ impl Store {
         (records, bad)
     }
 
+    /// The state file of instance `id`.
+    pub fn file(&self, id: &str) -> PathBuf {
+        self.path(id)
+    }
+
+    /// The folder of the instance's helpers' sockets (`Paths::instance_dir`), in this
+    /// folder.
+    pub fn instance_dir(&self, id: &str) -> PathBuf {
+        self.dir.join("instances").join(id)
+    }
+
     pub fn remove(&self, id: &str) {
         let _ = std::fs::remove_file(self.path(id));
+    }
+
+    /// Forgets an ended instance: its state file and what its helpers left in its
+    /// folder (a supervisor killed with its sandbox could not remove it).
+    pub fn forget(&self, id: &str) {
+        self.remove(id);
+        if is_valid_id(id) {
+            let _ = std::fs::remove_dir_all(self.instance_dir(id));
+        }
     }
 
     /// Forgets the oldest ended instances beyond `KEEP_ENDED`, once there are twice as
@@ -237,7 +273,7 @@ impl Store {
         let mut ended: Vec<&Record> = records.iter().filter(|r| r.has_ended()).collect();
         ended.sort_by_key(|r| std::cmp::Reverse(r.ended_at.unwrap_or(r.started_at)));
         for record in ended.iter().skip(KEEP_ENDED) {
-            self.remove(&record.id);
+            self.forget(&record.id);
         }
     }
 
@@ -328,6 +364,7 @@ mod tests {
             cgroup: None,
             limit_notes: Vec::new(),
             log: None,
+            log_problem: None,
             env: vec![("HOME".into(), "/home/u".into())],
             cwd: "/home/u".into(),
             allow_userns: false,
@@ -383,6 +420,36 @@ mod tests {
             .unwrap();
         store.prune();
         assert_eq!(store.load_all().0.len(), KEEP_ENDED + 2);
+    }
+
+    /// Lost instances are pruned with the ended ones, and their helpers' folders with
+    /// them (issue 14, item 4).
+    #[test]
+    fn prune_forgets_lost_instances_and_their_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        let mut live = record("live", Phase::Running);
+        live.ended_at = None;
+        store.save(&live).unwrap();
+        std::fs::create_dir_all(store.instance_dir("live")).unwrap();
+        for n in 0..(2 * KEEP_ENDED + 3) {
+            let mut r = record(&format!("l{n:03}"), Phase::Lost);
+            r.ended_at = Some(1000 + n as u64);
+            store.save(&r).unwrap();
+            std::fs::create_dir_all(store.instance_dir(&r.id)).unwrap();
+        }
+        store.prune();
+        let (records, _) = store.load_all();
+        assert_eq!(records.len(), KEEP_ENDED + 1);
+        assert!(store.instance_dir("live").exists());
+        assert!(!store.instance_dir("l000").exists());
+        assert!(store
+            .instance_dir(&format!("l{:03}", 2 * KEEP_ENDED + 2))
+            .exists());
+        let folders = std::fs::read_dir(dir.path().join("instances"))
+            .unwrap()
+            .count();
+        assert_eq!(folders, KEEP_ENDED + 1);
     }
 
     #[test]

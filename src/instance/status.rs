@@ -27,7 +27,7 @@ pub enum State {
     /// The app has ended and its supervisor is recording how.
     Stopping,
     /// The app and its supervisor are gone without a recorded end (killed together, or
-    /// the machine slept through it): it is not running.
+    /// the end could not be written): it is not running, and how it ended is unknown.
     Lost,
 }
 
@@ -98,6 +98,9 @@ pub struct Status {
     /// Network bytes, for sandboxes with their own network namespace.
     pub net_rx_bytes: Option<u64>,
     pub net_tx_bytes: Option<u64>,
+    /// Why some of its output could not be written to its log.
+    #[serde(default)]
+    pub log_problem: Option<String>,
 }
 
 /// `12.3 MiB` style sizes.

@@ -375,6 +375,17 @@ pub fn try_lock_exclusive(fd: BorrowedFd) -> Result<bool, Errno> {
     }
 }
 
+/// Releases an flock taken on `fd`'s open file, for every descriptor that shares it.
+pub fn unlock(fd: BorrowedFd) -> Result<(), Errno> {
+    // SAFETY: flock on a descriptor the caller holds open.
+    let ret = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_UN) };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(Errno::last())
+    }
+}
+
 /// Points stdout and stderr at `to`, or at /dev/null; stdin always reads /dev/null.
 pub fn redirect_stdio(to: Option<&OwnedFd>) -> Result<(), Errno> {
     let null = nix::fcntl::open(

@@ -234,6 +234,8 @@ pub struct App {
     pub(crate) focus: Focus,
     pub(crate) instances: Vec<Status>,
     pub(crate) instances_error: Option<String>,
+    /// State files that could not be read at the last refresh, as the backend says them.
+    pub(crate) unreadable: Vec<String>,
     /// CPU percent of each instance over the last minute, oldest first.
     pub(crate) history: HashMap<String, VecDeque<u64>>,
     pub(crate) instance_selected: usize,
@@ -286,6 +288,7 @@ impl App {
             focus: Focus::Profiles,
             instances: Vec::new(),
             instances_error: None,
+            unreadable: Vec::new(),
             history: HashMap::new(),
             instance_selected: 0,
             instances_offset: 0,
@@ -343,18 +346,30 @@ impl App {
         }
     }
 
-    /// The banner: the latest message, else the first profile kept at its last good version.
+    /// The banner: the latest message, else the first profile kept at its last good
+    /// version, else the first trouble with instances.
     pub fn banner(&self) -> Option<Message> {
-        self.message.clone().or_else(|| {
-            self.rows.iter().find_map(|row| match &row.state {
-                RowState::Stale { error, .. } => Some(Message {
-                    level: Level::Error,
-                    text: format!("{}: keeping the last good version; {error}", row.name),
-                    about: Some(row.name.clone()),
-                }),
-                _ => None,
+        self.message
+            .clone()
+            .or_else(|| {
+                self.rows.iter().find_map(|row| match &row.state {
+                    RowState::Stale { error, .. } => Some(Message {
+                        level: Level::Error,
+                        text: format!("{}: keeping the last good version; {error}", row.name),
+                        about: Some(row.name.clone()),
+                    }),
+                    _ => None,
+                })
             })
-        })
+            .or_else(|| {
+                super::problems::banner_text(&self.unreadable, &self.instances).map(|text| {
+                    Message {
+                        level: Level::Error,
+                        text,
+                        about: None,
+                    }
+                })
+            })
     }
 
     /// Where each pane is on the terminal, as drawn.
@@ -920,6 +935,7 @@ impl App {
                 }
                 self.instances = list;
                 self.instances_error = None;
+                self.unreadable = self.backend.unreadable();
             }
             Err(err) => {
                 self.instances.clear();

@@ -51,6 +51,10 @@ pub type LaunchDone = Box<dyn FnOnce(LaunchResult) + Send>;
 pub trait Backend: Send {
     /// Every running and recently ended instance.
     fn instances(&mut self) -> Result<Vec<Status>, String>;
+    /// The state files the last `instances` could not read, one line each.
+    fn unreadable(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Starts `profile` detached, with `args` added to its command, and tells `done` the
     /// instance's id (that of the running instance the command joined, for a profile
     /// whose private home one holds) once the app runs. May return before that.
@@ -100,6 +104,8 @@ pub struct LocalBackend {
     collector: Collector,
     /// `boxtop stop` processes still running, reaped on the next refresh.
     stopping: Vec<std::process::Child>,
+    /// What the last refresh could not read.
+    unreadable: Vec<String>,
 }
 
 impl LocalBackend {
@@ -119,6 +125,7 @@ impl LocalBackend {
             store: launch::store(paths),
             collector: Collector::new(),
             stopping: Vec::new(),
+            unreadable: Vec::new(),
         }
     }
 
@@ -165,7 +172,13 @@ impl Backend for LocalBackend {
     fn instances(&mut self) -> Result<Vec<Status>, String> {
         self.stopping
             .retain_mut(|child| matches!(child.try_wait(), Ok(None)));
-        Ok(self.collector.collect(&self.store).statuses)
+        let snapshot = self.collector.collect(&self.store);
+        self.unreadable = snapshot.problems.iter().map(|p| p.to_string()).collect();
+        Ok(snapshot.statuses)
+    }
+
+    fn unreadable(&self) -> Vec<String> {
+        self.unreadable.clone()
     }
 
     /// `boxtop run --detach` in a thread of its own: it returns once the app runs, which

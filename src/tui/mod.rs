@@ -11,6 +11,7 @@ pub mod edit;
 pub mod event;
 pub mod follow;
 pub mod keymap;
+pub mod problems;
 pub mod prompt;
 pub mod ui;
 

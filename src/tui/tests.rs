@@ -12,7 +12,7 @@ use ratatui::style::Color;
 use ratatui::Terminal;
 
 use super::action::Action;
-use super::app::{App, Dialog, Question, RowState, Screen};
+use super::app::{App, Dialog, Level, Question, RowState, Screen};
 use super::backend::{Backend, EntryState, LaunchDone, Presence};
 use super::Config;
 use crate::instance::status::{Origin, State, Status};
@@ -82,6 +82,7 @@ struct FakeState {
     /// When set, launches are answered later, by the test, as a slow launch would be.
     defer_launches: bool,
     deferred: Vec<LaunchDone>,
+    unreadable: Vec<String>,
 }
 
 /// A backend that records every call and answers from `FakeState`.
@@ -105,6 +106,10 @@ impl Fake {
 impl Backend for Fake {
     fn instances(&mut self) -> Result<Vec<Status>, String> {
         Ok(self.state().instances.clone())
+    }
+
+    fn unreadable(&self) -> Vec<String> {
+        self.state().unreadable.clone()
     }
 
     fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone) {
@@ -196,6 +201,7 @@ fn status(id: &str, profile: &str, state: State, cpu: f64, memory: u64, uptime: 
         processes: 3,
         net_rx_bytes: None,
         net_tx_bytes: None,
+        log_problem: None,
     }
 }
 
@@ -521,6 +527,34 @@ fn instance_keys_reach_the_backend() {
     let external = app.take_external().expect("a shell to run");
     let args: Vec<_> = external.command.get_args().collect();
     assert_eq!(args, ["enter", "f1e2d3c4"]);
+}
+
+/// An unreadable state file and a log that cannot be written are said in the banner,
+/// not hidden (issue 14, items 5 and 6).
+#[test]
+fn instance_troubles_are_shown_in_the_banner() {
+    let fixture = Fixture::new().with_instances();
+    let mut app = fixture.app();
+    assert!(app.banner().is_none(), "{:?}", app.banner());
+    fixture.fake.state().instances[0].log_problem =
+        Some("cannot write the log /l/x.log (No space left on device): 12 bytes".into());
+    fixture.fake.state().unreadable = vec!["instance state file /r/b-1.json is unreadable".into()];
+    app.update(Action::Tick);
+    let banner = app.banner().expect("a banner");
+    assert_eq!(banner.level, Level::Error);
+    assert!(
+        banner
+            .text
+            .starts_with("instance state file /r/b-1.json is unreadable (and 1 more"),
+        "{banner:?}"
+    );
+    fixture.fake.state().unreadable.clear();
+    app.update(Action::Tick);
+    let banner = app.banner().expect("a banner");
+    assert!(
+        banner.text.contains("No space left on device") && banner.text.contains("12 bytes"),
+        "{banner:?}"
+    );
 }
 
 #[test]

@@ -216,11 +216,11 @@ fn names_and_values_with_escape_sequences_are_refused_or_printed_escaped() {
     );
     let ran = run(&world, &["run", "--detach", "loud"]);
     assert_refused("run --detach loud", &ran, &["/nonexistent/\\e[31mapp"]);
-    let ps = run(&world, &["ps", "--interval", "0"]);
+    let ps = run(&world, &["ps", "--all", "--interval", "0"]);
     assert_clean("ps", &ps);
     assert!(stdout(&ps).contains("\\e[31mapp"), "{}", stdout(&ps));
     // JSON stays JSON, its strings escaped by JSON's own rules.
-    let json = run(&world, &["ps", "--json", "--interval", "0"]);
+    let json = run(&world, &["ps", "--all", "--json", "--interval", "0"]);
     assert_clean("ps --json", &json);
     let statuses: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
     assert!(
@@ -265,7 +265,7 @@ fn forged_state_files_are_reported_not_listed_or_printed_raw() {
     std::fs::write(store.join("up.json"), record("../../../x", "ok")).expect("write");
     world.fix_owner();
 
-    let ps = run(&world, &["ps", "--interval", "0"]);
+    let ps = run(&world, &["ps", "--all", "--interval", "0"]);
     assert_clean("ps", &ps);
     assert!(ps.status.success(), "{}", stderr(&ps));
     let listed = stdout(&ps);
@@ -278,7 +278,7 @@ fn forged_state_files_are_reported_not_listed_or_printed_raw() {
         warned.contains("esc.json") && warned.contains("up.json"),
         "{warned}"
     );
-    let json = run(&world, &["ps", "--json", "--interval", "0"]);
+    let json = run(&world, &["ps", "--all", "--json", "--interval", "0"]);
     assert_clean("ps --json", &json);
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&json.stdout).expect("JSON"),

@@ -76,7 +76,13 @@ impl Box {
 
     fn ps_output(&self, interval_ms: u32) -> Output {
         self.world
-            .boxtop(&["ps", "--json", "--interval", &interval_ms.to_string()])
+            .boxtop(&[
+                "ps",
+                "--all",
+                "--json",
+                "--interval",
+                &interval_ms.to_string(),
+            ])
             .output()
             .expect("run boxtop ps")
     }

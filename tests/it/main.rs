@@ -12,5 +12,6 @@ mod entries;
 mod errors;
 mod instances;
 mod runtime;
+mod state;
 mod support;
 mod tui;

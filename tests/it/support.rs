@@ -53,11 +53,11 @@ pub fn probe_binary() -> PathBuf {
 }
 
 impl World {
-    /// `boxtop ps --json --interval 0`: every instance's status; the test fails if it
+    /// `boxtop ps --all --json --interval 0`: every instance's status; the test fails if it
     /// does not succeed with a JSON list.
     pub fn ps(&self) -> Vec<serde_json::Value> {
         let output = self
-            .boxtop(&["ps", "--json", "--interval", "0"])
+            .boxtop(&["ps", "--all", "--json", "--interval", "0"])
             .output()
             .expect("run boxtop ps");
         assert!(output.status.success(), "boxtop ps: {}", stderr(&output));

@@ -54,9 +54,10 @@ impl Collector {
     }
 
     pub fn collect(&mut self, store: &Store) -> Snapshot {
-        let (mut records, problems) = store.load_all();
-        super::reconcile::settle(store, &mut records);
-        self.collect_records(records, problems)
+        let (records, problems) = store.load_all();
+        let mut snapshot = self.collect_records(records, problems);
+        super::reconcile::settle_listed(store, &mut snapshot.statuses);
+        snapshot
     }
 
     fn collect_records(&mut self, records: Vec<Record>, problems: Vec<BadRecord>) -> Snapshot {

@@ -5,6 +5,7 @@
 
 use super::cgroup;
 use super::record::{now, Phase, Record, Store};
+use super::status::{State, Status};
 
 /// Whether nothing is left to record the end of `record`: neither its supervisor nor
 /// its sandbox's pid 1 lives.
@@ -14,30 +15,49 @@ pub fn is_lost(record: &Record) -> bool {
         && !record.init.is_some_and(|init| init.is_alive())
 }
 
-/// Records every lost instance of `records` as lost, ended now, in `records` and in its
-/// state file (when it can be written), and removes its helpers' folder and its cgroup.
-pub fn settle(store: &Store, records: &mut [Record]) {
-    for record in records.iter_mut().filter(|record| is_lost(record)) {
-        // The supervisor may have written the end between the read and its exit: read
-        // again now that it is gone, and nothing else writes the file.
-        match store.load(&record.id) {
-            Ok(fresh) if fresh.has_ended() => {
-                *record = fresh;
-                continue;
-            }
-            Ok(fresh) if fresh != *record => continue,
-            Ok(_) => {}
-            Err(_) => continue,
+/// Records the instances a refresh listed as lost and not yet recorded so (no end time)
+/// as lost, and updates their statuses: a refresh pays nothing for live instances.
+pub fn settle_listed(store: &Store, statuses: &mut [Status]) {
+    let found = statuses
+        .iter_mut()
+        .filter(|status| status.state == State::Lost && status.ended_at.is_none());
+    for status in found {
+        let Ok(mut record) = store.load(&status.id) else {
+            continue;
+        };
+        settle(store, &mut record);
+        if let Some(ended_at) = record.ended_at {
+            status.ended_at = Some(ended_at);
+            status.uptime_secs = ended_at.saturating_sub(record.started_at);
         }
-        record.phase = Phase::Lost;
-        record.ended_at = Some(now());
-        // Unwritable (a full folder): it is shown as lost all the same, and written by
-        // the next look.
-        let _ = store.save(record);
-        let _ = std::fs::remove_dir_all(store.instance_dir(&record.id));
-        if let Some(dir) = &record.cgroup {
-            cgroup::remove(dir);
+    }
+}
+
+/// Records `record` as lost, ended now, when it is (in `record`, and in its state file
+/// when that can be written), and removes its helpers' folder and its cgroup.
+pub fn settle(store: &Store, record: &mut Record) {
+    if !is_lost(record) {
+        return;
+    }
+    // The supervisor may have written the end between the read and its exit: read again
+    // now that it is gone, and nothing else writes the file.
+    match store.load(&record.id) {
+        Ok(fresh) if fresh.has_ended() => {
+            *record = fresh;
+            return;
         }
+        Ok(fresh) if fresh != *record => return,
+        Ok(_) => {}
+        Err(_) => return,
+    }
+    record.phase = Phase::Lost;
+    record.ended_at = Some(now());
+    // Unwritable (a full folder): it is shown as lost all the same, and written by the
+    // next look.
+    let _ = store.save(record);
+    let _ = std::fs::remove_dir_all(store.instance_dir(&record.id));
+    if let Some(dir) = &record.cgroup {
+        cgroup::remove(dir);
     }
 }
 
@@ -92,7 +112,9 @@ mod tests {
             store.save(record).unwrap();
             std::fs::create_dir_all(store.instance_dir(&record.id)).unwrap();
         }
-        settle(&store, &mut records);
+        for record in &mut records {
+            settle(&store, record);
+        }
         let phases: Vec<(&str, &Phase)> =
             records.iter().map(|r| (r.id.as_str(), &r.phase)).collect();
         assert_eq!(
@@ -133,9 +155,9 @@ mod tests {
         ended.phase = Phase::Exited { code: 4 };
         ended.ended_at = Some(now());
         store.save(&ended).unwrap();
-        let mut records = vec![read];
-        settle(&store, &mut records);
-        assert_eq!(records, vec![ended.clone()]);
+        let mut record = read;
+        settle(&store, &mut record);
+        assert_eq!(record, ended);
         assert_eq!(store.load("ended-1").unwrap(), ended);
     }
 }

@@ -207,7 +207,8 @@ fn an_end_that_cannot_be_written_is_not_claimed_and_is_recorded_once_there_is_ro
     );
     assert!(!stdout(&stop).contains("ended"), "{}", stdout(&stop));
     assert!(
-        b.log(&id).contains("No space left on device (os error 28); retrying"),
+        b.log(&id)
+            .contains("No space left on device (os error 28); retrying"),
         "the supervisor did not say why: {}",
         b.log(&id)
     );
@@ -280,6 +281,52 @@ fn a_supervisor_killed_with_its_sandbox_leaves_a_lost_instance_and_no_folder() {
         stdout(&all).contains(&id) && stdout(&all).contains("    lost: "),
         "{}",
         stdout(&all)
+    );
+}
+
+/// Item 4, in the foreground: `boxtop run` killed with SIGKILL takes its sandbox with it;
+/// the instance is recorded as lost, with an end time, once found.
+#[test]
+fn a_foreground_run_killed_leaves_a_lost_instance_with_an_end() {
+    let b = Instances::new(World::new());
+    let profile = sh_profile(&b.world, "fgkilled", "exec sleep 1000", "");
+    let mut run = b
+        .world
+        .boxtop_run(&profile, &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start boxtop run");
+    let mut id = String::new();
+    wait_until("the instance to run", Duration::from_secs(20), || {
+        let (listed, _) = b.ps_all();
+        match listed
+            .iter()
+            .find(|s| s["profile"] == "fgkilled" && s["state"]["state"] == "running")
+        {
+            Some(status) => {
+                id = status["id"].as_str().unwrap().to_string();
+                true
+            }
+            None => false,
+        }
+    });
+    run.kill().expect("SIGKILL boxtop run");
+    run.wait().expect("reap boxtop run");
+    wait_until(
+        "the instance to be found lost",
+        Duration::from_secs(10),
+        || b.state(&id) == "lost",
+    );
+    let status = b.status(&id).unwrap();
+    assert!(status["ended_at"].as_u64().is_some(), "{status}");
+    assert_eq!(b.record(&id)["phase"]["phase"], "lost");
+    let stop = b.run(&["stop", &id]);
+    assert_eq!(stop.status.code(), Some(1));
+    assert!(
+        stderr(&stop).contains(&format!("instance {id} is not running: it was lost")),
+        "{}",
+        stderr(&stop)
     );
 }
 

@@ -228,6 +228,47 @@ fn an_end_that_cannot_be_written_is_not_claimed_and_is_recorded_once_there_is_ro
     );
 }
 
+/// Item 3, in the foreground: `boxtop run` cannot record the end in a full runtime
+/// folder; it says so on its terminal and still exits with the app's code.
+#[test]
+fn a_foreground_run_says_when_it_cannot_record_the_end() {
+    let world = World::new();
+    let runtime = SmallFolder::mount(&world.runtime_dir, "2m", world.uid);
+    let gate = world.home.join("gate");
+    std::fs::create_dir_all(&gate).unwrap();
+    world.fix_owner();
+    let b = Instances::new(world);
+    let profile = b.world.profile(
+        "fgfull",
+        "command = [\"/bin/sh\", \"-c\", \"while [ ! -e \\\"$HOME/gate/go\\\" ]; do sleep 0.05; \
+         done; exit 5\"]\nnetwork = \"none\"\n[home]\nephemeral = true\n\
+         [[home.share]]\npath = \"gate\"\nmode = \"ro\"\n",
+    );
+    let run = b
+        .world
+        .boxtop_run(&profile, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start boxtop run");
+    wait_until("the instance to run", Duration::from_secs(20), || {
+        b.ps_all()
+            .0
+            .iter()
+            .any(|s| s["profile"] == "fgfull" && s["state"]["state"] == "running")
+    });
+    runtime.fill();
+    std::fs::write(gate.join("go"), "").unwrap();
+    let output = run.wait_with_output().expect("wait for boxtop run");
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("No space left on device")
+            && stderr(&output).contains("its end could not be recorded"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// Item 4: a supervisor killed with its sandbox (SIGKILL to both) leaves a record that
 /// says running. It is recorded as lost when found, with an end time (its uptime no
 /// longer grows), listed only by `ps --all`, and the folder of its helpers' sockets is

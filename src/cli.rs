@@ -89,6 +89,9 @@ pub enum Command {
         interval: u64,
     },
     /// Ask instances to end (SIGTERM to the app), killing them after a timeout.
+    ///
+    /// Prints how each ended; exits with 1 if one could not be stopped, or if its
+    /// processes are gone but its end could not be recorded (a full runtime folder).
     Stop {
         /// Instance ids, or profile names (all their running instances).
         #[arg(required = true, value_name = "ID|PROFILE")]
@@ -97,7 +100,7 @@ pub enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 10)]
         timeout: u64,
     },
-    /// End instances at once (SIGKILL to the whole sandbox).
+    /// End instances at once (SIGKILL to the whole sandbox); exits with 1 as `stop` does.
     Kill {
         #[arg(required = true, value_name = "ID|PROFILE")]
         targets: Vec<String>,
@@ -122,6 +125,9 @@ pub enum Command {
         command: Vec<String>,
     },
     /// Print what a detached instance wrote to its stdout and stderr.
+    ///
+    /// Exits with 1, saying why after the output, when some of the output could not be
+    /// written to the log (a full state folder).
     Logs {
         #[arg(value_name = "ID|PROFILE")]
         target: String,

@@ -239,21 +239,23 @@ pub fn logs(paths: &Paths, target: &str, follow: bool) -> Result<ExitCode> {
         .ok()
         .and_then(|record| record.log_problem)
         .or(record.log_problem);
-    match result {
-        Ok(()) | Err(_) if problem.is_some() => {
-            let _ = out.flush();
-            Err(Exit::message(
-                1,
-                format!(
-                    "instance {}: its output is not all in its log: {}",
-                    record.id,
-                    problem.unwrap_or_default()
-                ),
-            )
-            .into())
+    let broken_pipe = |err: &std::io::Error| err.kind() == std::io::ErrorKind::BrokenPipe;
+    if let Some(problem) = problem {
+        let _ = out.flush();
+        let mut message = format!(
+            "instance {}: its output is not all in its log: {problem}",
+            record.id
+        );
+        if let Err(err) = &result {
+            if !broken_pipe(err) {
+                message.push_str(&format!("; cannot read the log {}: {err}", path.display()));
+            }
         }
+        return Err(Exit::message(1, message).into());
+    }
+    match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(err) if broken_pipe(&err) => Ok(ExitCode::SUCCESS),
         Err(err) => {
             Err(Exit::message(1, format!("cannot read the log {}: {err}", path.display())).into())
         }

@@ -257,8 +257,10 @@ impl Store {
     }
 
     /// Forgets the oldest ended instances beyond `KEEP_ENDED`, once there are twice as
-    /// many state files: most calls only count the files.
+    /// many state files: most calls only count the files. Removes the helpers' folders
+    /// that ended instances left (their supervisor was killed before it could).
     pub fn prune(&self) {
+        self.sweep_instance_dirs();
         let files = std::fs::read_dir(&self.dir)
             .map(|dir| {
                 dir.flatten()
@@ -274,6 +276,25 @@ impl Store {
         ended.sort_by_key(|r| std::cmp::Reverse(r.ended_at.unwrap_or(r.started_at)));
         for record in ended.iter().skip(KEEP_ENDED) {
             self.forget(&record.id);
+        }
+    }
+
+    /// Removes the folder of every instance that has ended and whose supervisor is gone.
+    /// A folder without a state file is left: a foreground launch makes its folder
+    /// before it first writes its record.
+    fn sweep_instance_dirs(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("instances")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Some(id) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if let Ok(record) = self.load(&id) {
+                if record.has_ended() && !record.supervisor.is_alive() {
+                    let _ = std::fs::remove_dir_all(self.instance_dir(&id));
+                }
+            }
         }
     }
 
@@ -441,15 +462,43 @@ mod tests {
         store.prune();
         let (records, _) = store.load_all();
         assert_eq!(records.len(), KEEP_ENDED + 1);
-        assert!(store.instance_dir("live").exists());
-        assert!(!store.instance_dir("l000").exists());
-        assert!(store
-            .instance_dir(&format!("l{:03}", 2 * KEEP_ENDED + 2))
-            .exists());
-        let folders = std::fs::read_dir(dir.path().join("instances"))
+        assert!(records
+            .iter()
+            .all(|r| r.id == "live" || r.id.as_str() >= "l053"));
+        // Their supervisors are gone: every folder they left goes, the live one stays.
+        let folders: Vec<_> = std::fs::read_dir(dir.path().join("instances"))
             .unwrap()
-            .count();
-        assert_eq!(folders, KEEP_ENDED + 1);
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(folders, ["live"]);
+    }
+
+    /// The folder an ended instance left is removed at the next prune, even below the
+    /// count that forgets records; a folder without a record, or of an instance whose
+    /// supervisor still runs, stays.
+    #[test]
+    fn prune_removes_the_folders_ended_instances_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        let me = ProcRef::of(std::process::id() as i32).unwrap();
+        let mut ended = record("ended-1", Phase::Exited { code: 0 });
+        ended.ended_at = Some(200);
+        let mut ending = ended.clone();
+        ending.id = "ending-1".into();
+        ending.supervisor = me;
+        let running = record("running-1", Phase::Running);
+        for r in [&ended, &ending, &running] {
+            store.save(r).unwrap();
+        }
+        for id in ["ended-1", "ending-1", "running-1", "starting-1"] {
+            std::fs::create_dir_all(store.instance_dir(id)).unwrap();
+        }
+        store.prune();
+        assert!(!store.instance_dir("ended-1").exists());
+        for id in ["ending-1", "running-1", "starting-1"] {
+            assert!(store.instance_dir(id).exists(), "{id}");
+        }
+        assert_eq!(store.load_all().0.len(), 3);
     }
 
     #[test]

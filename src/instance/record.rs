@@ -261,6 +261,7 @@ impl Store {
     /// that ended instances left (their supervisor was killed before it could).
     pub fn prune(&self) {
         self.sweep_instance_dirs();
+        self.sweep_temporary_files();
         let files = std::fs::read_dir(&self.dir)
             .map(|dir| {
                 dir.flatten()
@@ -294,6 +295,27 @@ impl Store {
                 if record.has_ended() && !record.supervisor.is_alive() {
                     let _ = std::fs::remove_dir_all(self.instance_dir(&id));
                 }
+            }
+        }
+    }
+
+    /// Removes the temporary files of state writes whose writer was killed before its
+    /// rename (`.ID.json.tmp-PID-N`, see `atomic`): nothing else would, and readers skip
+    /// them.
+    fn sweep_temporary_files(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let writer = name
+                .strip_prefix('.')
+                .and_then(|rest| rest.split_once(".json.tmp-"))
+                .and_then(|(_, tail)| tail.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<i32>().ok());
+            if writer.is_some_and(|pid| ProcRef::of(pid).is_none()) {
+                let _ = std::fs::remove_file(entry.path());
             }
         }
     }
@@ -499,6 +521,24 @@ mod tests {
             assert!(store.instance_dir(id).exists(), "{id}");
         }
         assert_eq!(store.load_all().0.len(), 3);
+    }
+
+    #[test]
+    fn prune_removes_temporary_files_whose_writer_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        store.ensure().unwrap();
+        let mine = format!(".a-1.json.tmp-{}-0", std::process::id());
+        // Beyond the kernel's pid_max (4194304 at most): no such process.
+        let gone = ".a-1.json.tmp-99999999-0";
+        for name in [mine.as_str(), gone, ".other", ".a-1.json.tmp-x-0"] {
+            std::fs::write(dir.path().join(name), b"{").unwrap();
+        }
+        store.prune();
+        assert!(!dir.path().join(gone).exists());
+        for name in [mine.as_str(), ".other", ".a-1.json.tmp-x-0"] {
+            assert!(dir.path().join(name).exists(), "{name}");
+        }
     }
 
     #[test]

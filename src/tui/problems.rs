@@ -1,13 +1,15 @@
 //! Instance troubles the TUI says in its banner instead of hiding them: state files that
 //! cannot be read (the instance is left out of the list until its supervisor writes the
-//! file again) and logs that cannot hold an app's output.
+//! file again) and logs that cannot hold a running app's output (an ended instance's
+//! trouble is shown under the list when it is selected).
 
 use crate::instance::status::Status;
 
 /// The banner's text for the first trouble, and how many more there are; `None` when
 /// there is none.
 pub fn banner_text(unreadable: &[String], instances: &[Status]) -> Option<String> {
-    let logs = instances.iter().filter_map(|status| {
+    let live = instances.iter().filter(|status| status.state.is_live());
+    let logs = live.filter_map(|status| {
         let problem = status.log_problem.as_ref()?;
         Some(format!("{} ({}): {problem}", status.profile, status.id))
     });

@@ -555,6 +555,22 @@ fn instance_troubles_are_shown_in_the_banner() {
         banner.text.contains("No space left on device") && banner.text.contains("12 bytes"),
         "{banner:?}"
     );
+    // Ended, it is no longer a banner; selected, its trouble is shown under the list.
+    fixture.fake.state().instances[0].state = State::Exited { code: 0 };
+    app.update(Action::Tick);
+    assert!(app.banner().is_none(), "{:?}", app.banner());
+    press(&mut app, &["Tab"]);
+    for _ in 0..app.instances.len() {
+        if app.selected_instance().unwrap().log_problem.is_some() {
+            break;
+        }
+        press(&mut app, &["j"]);
+    }
+    assert!(
+        screen(&app).contains("No space left on device"),
+        "{}",
+        screen(&app)
+    );
 }
 
 #[test]

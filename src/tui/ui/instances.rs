@@ -45,6 +45,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
             format!(" {profile} failed: {reason} "),
             theme.error_text(),
         ));
+    } else if let Some(Status {
+        log_problem: Some(problem),
+        profile,
+        ..
+    }) = app.selected_instance()
+    {
+        block = block.title_bottom(Line::styled(
+            format!(" {profile}: {problem} "),
+            theme.error_text(),
+        ));
     }
     let inner = block.inner(area);
     block.render(area, buf);

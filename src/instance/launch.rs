@@ -429,7 +429,7 @@ fn supervise(
         Box::new(move |text| lock_log(&log_for_keeper).note(text)),
     );
     let mut watch = LogWatch::default();
-    watch.check(&lock_log(&log), &keeper);
+    watch.check(&log, &keeper);
     say(b'O', &launch.id);
     drop(report);
     // A TERM for the supervisor goes to the app, so that its end is still recorded.
@@ -470,11 +470,13 @@ struct LogWatch {
 }
 
 impl LogWatch {
-    fn check(&mut self, log: &LogWriter, keeper: &Keeper) {
+    fn check(&mut self, log: &SharedLog, keeper: &Keeper) {
         if self.recorded {
             return;
         }
-        if let Some(problem) = log.problem() {
+        // Not under the log's lock: the keeper takes it to say a write failed.
+        let problem = lock_log(log).problem();
+        if let Some(problem) = problem {
             self.recorded = true;
             let _ = keeper.update(|record| record.log_problem = Some(problem));
         }
@@ -518,9 +520,8 @@ fn pump(started: &Started, out: &OwnedFd, log: &SharedLog, keeper: &Keeper, watc
             match nix::unistd::read(out, &mut buf) {
                 Ok(0) => out_open = false,
                 Ok(n) => {
-                    let mut log = lock_log(log);
-                    let _ = log.write(&buf[..n]);
-                    watch.check(&log, keeper);
+                    let _ = lock_log(log).write(&buf[..n]);
+                    watch.check(log, keeper);
                 }
                 Err(Errno::EINTR) | Err(Errno::EAGAIN) => {}
                 Err(_) => out_open = false,

@@ -101,6 +101,7 @@ impl Drop for Instances {
         for status in listed {
             if let Some(id) = status["id"].as_str() {
                 let _ = self.world.boxtop(&["kill", id]).output();
+                self.kill_supervisor(id);
             }
         }
     }
@@ -109,6 +110,28 @@ impl Drop for Instances {
 impl Instances {
     fn new(world: World) -> Instances {
         Instances { world }
+    }
+
+    /// SIGKILL to the instance's supervisor, if it is still this world's boxtop (a test
+    /// that failed may leave one waiting).
+    fn kill_supervisor(&self, id: &str) {
+        let Ok(bytes) = std::fs::read(self.state_file(id)) else {
+            return;
+        };
+        let Some(pid) = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|record| record["supervisor"]["pid"].as_i64())
+        else {
+            return;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let root = self.world.root.path().to_string_lossy().into_owned();
+        if String::from_utf8_lossy(&cmdline).contains(&root) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -494,4 +517,52 @@ fn output_that_cannot_be_logged_is_said_by_ps_and_logs() {
         "{}",
         stderr(&logs)
     );
+}
+
+/// Items 3 and 6 at once: the runtime folder and the state folder both fill while the app
+/// runs, and then it writes. The supervisor neither hangs nor loses the record: once
+/// there is room again, the end is recorded with how much output was lost.
+#[test]
+fn both_folders_full_at_once_neither_hangs_the_supervisor_nor_loses_the_end() {
+    let world = World::new();
+    let runtime = SmallFolder::mount(&world.runtime_dir, "2m", world.uid);
+    let state_dir = world.home.join(".local/state");
+    let state = SmallFolder::mount(&state_dir, "512k", world.uid);
+    let gate = world.home.join("gate");
+    std::fs::create_dir_all(&gate).unwrap();
+    world.fix_owner();
+    let b = Instances::new(world);
+    let profile = b.world.profile(
+        "bothfull",
+        "command = [\"/bin/sh\", \"-c\", \"while [ ! -e \\\"$HOME/gate/go\\\" ]; do sleep 0.05; \
+         done; seq 1 5000; exit 4\"]\nnetwork = \"none\"\n[home]\nephemeral = true\n\
+         [[home.share]]\npath = \"gate\"\nmode = \"ro\"\n",
+    );
+    let id = b.detach(&profile, &[]);
+    runtime.fill();
+    state.fill();
+    std::fs::write(gate.join("go"), "").unwrap();
+    // The app has ended; the supervisor goes on trying to record it.
+    let supervisor = b.record(&id)["supervisor"]["pid"].as_i64().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(b.record(&id)["phase"]["phase"], "running");
+    runtime.free();
+    state.free();
+    wait_until(
+        "the end to be recorded once there is room",
+        Duration::from_secs(20),
+        || b.state(&id) == "exited",
+    );
+    let status = b.status(&id).unwrap();
+    assert_eq!(status["state"]["code"], 4, "{status}");
+    let problem = status["log_problem"].as_str().unwrap_or_default();
+    assert!(
+        problem.contains("No space left on device") && problem.contains("bytes of output lost"),
+        "{status}"
+    );
+    wait_until("the supervisor to exit", Duration::from_secs(10), || {
+        !Path::new(&format!("/proc/{supervisor}")).exists()
+            || std::fs::read_to_string(format!("/proc/{supervisor}/stat"))
+                .is_ok_and(|stat| stat.contains(") Z "))
+    });
 }

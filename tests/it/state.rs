@@ -101,9 +101,9 @@ impl Drop for Instances {
         for status in listed {
             if let Some(id) = status["id"].as_str() {
                 let _ = self.world.boxtop(&["kill", id]).output();
-                self.kill_supervisor(id);
             }
         }
+        self.kill_leftovers();
     }
 }
 
@@ -112,25 +112,30 @@ impl Instances {
         Instances { world }
     }
 
-    /// SIGKILL to the instance's supervisor, if it is still this world's boxtop (a test
-    /// that failed may leave one waiting).
-    fn kill_supervisor(&self, id: &str) {
-        let Ok(bytes) = std::fs::read(self.state_file(id)) else {
+    /// SIGKILL to every process still running this world's boxtop (a failed test may
+    /// leave a supervisor no command can reach, its state file damaged); its sandbox dies
+    /// with it.
+    fn kill_leftovers(&self) {
+        let boxtop = self.world.bin.join("boxtop");
+        let boxtop = boxtop.as_os_str().as_encoded_bytes();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
             return;
         };
-        let Some(pid) = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|record| record["supervisor"]["pid"].as_i64())
-        else {
-            return;
-        };
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let root = self.world.root.path().to_string_lossy().into_owned();
-        if String::from_utf8_lossy(&cmdline).contains(&root) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if cmdline.split(|b| *b == 0).next() == Some(boxtop) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
         }
     }
 

@@ -33,6 +33,8 @@ pub struct Snapshot {
     pub problems: Vec<BadRecord>,
     /// Notes per instance id (limits not applied...), from the state files.
     pub notes: HashMap<String, Vec<String>>,
+    /// How many `/proc/PID/...` entries this refresh read: what its cost follows.
+    pub pid_reads: u64,
 }
 
 /// What was measured of one live sandbox.
@@ -59,6 +61,7 @@ impl Collector {
     }
 
     fn collect_records(&mut self, records: Vec<Record>, problems: Vec<BadRecord>) -> Snapshot {
+        let reads_before = procfs::pid_reads();
         // Instances without a cgroup are found by their pid namespace in one /proc pass;
         // each of their processes' stat is read once, for liveness and for the figures.
         let wanted: Vec<u64> = records
@@ -149,6 +152,7 @@ impl Collector {
             statuses,
             problems,
             notes,
+            pid_reads: procfs::pid_reads() - reads_before,
         }
     }
 

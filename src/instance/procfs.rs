@@ -1,8 +1,25 @@
 //! The few `/proc` files instance status needs, parsed without allocating more than a
-//! line: a process's stat, its pid namespace, a network namespace's byte counters.
+//! line: a process's stat, its pid namespace, a network namespace's byte counters; and a
+//! count of the per-process entries read, so that a refresh's cost can be checked.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::Read;
+
+thread_local! {
+    /// `/proc/PID/...` entries read (opened, or their link or owner read) by this thread.
+    static PID_READS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many `/proc/PID/...` entries this thread has read so far: the difference between
+/// two calls is what the code in between read.
+pub fn pid_reads() -> u64 {
+    PID_READS.with(Cell::get)
+}
+
+fn count_pid_read() {
+    PID_READS.with(|reads| reads.set(reads.get() + 1));
+}
 
 /// Fields of `/proc/PID/stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +37,7 @@ pub struct Stat {
 
 impl Stat {
     pub fn read(pid: i32) -> std::io::Result<Stat> {
+        count_pid_read();
         let mut buf = [0u8; 1024];
         let text = read_small(&format!("/proc/{pid}/stat"), &mut buf)?;
         Stat::parse(text).ok_or_else(|| {
@@ -59,6 +77,7 @@ fn read_small<'a>(path: &str, buf: &'a mut [u8]) -> std::io::Result<&'a str> {
 /// The inode of a process's pid namespace, or `None` when it cannot be read (gone, or
 /// another user's).
 pub fn pid_ns(pid: i32) -> Option<u64> {
+    count_pid_read();
     ns_inode(&format!("/proc/{pid}/ns/pid"))
 }
 
@@ -93,6 +112,7 @@ pub fn members(namespaces: &[u64]) -> HashMap<u64, Vec<i32>> {
 
 /// Bytes received and sent on every interface but `lo`, from a `/proc/PID/net/dev`.
 pub fn net_bytes(pid: i32) -> Option<(u64, u64)> {
+    count_pid_read();
     let mut buf = [0u8; 16 * 1024];
     let text = read_small(&format!("/proc/{pid}/net/dev"), &mut buf).ok()?;
     parse_net_dev(text)

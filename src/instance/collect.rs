@@ -1,13 +1,14 @@
 //! Turning state files into live status: which instances really run (a pid is checked
 //! with its start time), their processes, CPU over the last interval, memory and
-//! network bytes. From the instance's cgroup when it has one, else from one pass over
-//! `/proc` for all instances.
+//! network bytes. From the instance's cgroup when it has one, else from one listing of
+//! `/proc` for all instances, in which only processes new since the last refresh are
+//! read ([`procfs::Census`]).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use super::cgroup;
-use super::procfs::{self, Stat};
+use super::procfs::{self, Census, Stat};
 use super::record::{now, BadRecord, Phase, Record, Store};
 use super::status::{State, Status};
 
@@ -16,6 +17,7 @@ use super::status::{State, Status};
 #[derive(Debug)]
 pub struct Collector {
     previous: HashMap<String, (Instant, u64)>,
+    census: Census,
     ticks: u64,
     page: u64,
 }
@@ -50,6 +52,7 @@ impl Collector {
     pub fn new() -> Collector {
         Collector {
             previous: HashMap::new(),
+            census: Census::default(),
             ticks: procfs::ticks_per_second(),
             page: procfs::page_size(),
         }
@@ -70,8 +73,14 @@ impl Collector {
             .filter(|r| !r.cgroup.as_ref().is_some_and(|c| c.exists()))
             .filter_map(|r| r.pid_ns)
             .collect();
-        let members = procfs::members(&wanted);
-        // pid 1 of each sandbox too: it is not dumpable, so not found by its namespace.
+        // pid 1 of each sandbox is not dumpable: its namespace cannot be read, it is
+        // added to its sandbox's processes by `with_init`.
+        let all_inits: Vec<i32> = records
+            .iter()
+            .filter(|r| !r.has_ended())
+            .filter_map(|r| r.init.map(|init| init.pid))
+            .collect();
+        let members = self.census.members(&wanted, &all_inits);
         let inits = records
             .iter()
             .filter(|r| r.pid_ns.is_some_and(|ns| wanted.contains(&ns)))

@@ -1,14 +1,15 @@
 //! Turning state files into live status: which instances really run (a pid is checked
 //! with its start time), their processes, CPU over the last interval, memory and
-//! network bytes. From the instance's cgroup when it has one, else from one listing of
-//! `/proc` for all instances, in which only processes new since the last refresh are
-//! read ([`procfs::Census`]).
+//! network bytes. From the instance's cgroup when it has one, else from the processes in
+//! its pid namespace, which a [`Census`] kept across refreshes finds by reading only the
+//! processes started since the last refresh.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+use super::census::Census;
 use super::cgroup;
-use super::procfs::{self, Census, Stat};
+use super::procfs::{self, Stat};
 use super::record::{now, BadRecord, Phase, Record, Store};
 use super::status::{State, Status};
 

@@ -74,6 +74,38 @@ fn read_small<'a>(path: &str, buf: &'a mut [u8]) -> std::io::Result<&'a str> {
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not utf-8"))
 }
 
+/// From `/proc/PID/status`: the thread group (process) a pid belongs to, and its
+/// effective uid. A thread's id is a pid too, reachable as `/proc/TID` though not listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub tgid: i32,
+    pub euid: u32,
+}
+
+impl Identity {
+    pub fn read(pid: i32) -> std::io::Result<Identity> {
+        count_pid_read();
+        let mut buf = [0u8; 4096];
+        let text = read_small(&format!("/proc/{pid}/status"), &mut buf)?;
+        Identity::parse(text).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed /proc status")
+        })
+    }
+
+    pub fn parse(text: &str) -> Option<Identity> {
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+                .map(str::split_ascii_whitespace)
+        };
+        Some(Identity {
+            tgid: field("Tgid")?.next()?.parse().ok()?,
+            // Real, effective, saved, file system.
+            euid: field("Uid")?.nth(1)?.parse().ok()?,
+        })
+    }
+}
+
 /// The inode of a process's pid namespace, or `None` when it cannot be read (gone, or
 /// another user's).
 pub fn pid_ns(pid: i32) -> Option<u64> {
@@ -87,104 +119,14 @@ fn ns_inode(link: &str) -> Option<u64> {
     text.split_once(":[")?.1.strip_suffix(']')?.parse().ok()
 }
 
-/// Which pid namespace each process listed in `/proc` is in, remembered from one pass to
-/// the next, so that a refresh reads the `/proc/PID` entries of new processes only, not
-/// of every host process each time.
-///
-/// A process never changes pid namespace, so what was read of it holds for its whole
-/// life; listing `/proc` gives, with each pid, the inode number of its `/proc/PID`
-/// folder, which is made anew for each process (a pid used again gets another), so an
-/// entry is used only while both match. Not remembered, so read again each pass: this
-/// user's processes whose namespace cannot be read now (not dumpable, as an app is
-/// between the fork and the exec that starts it).
-///
-/// Why not `cgroup.procs` or `/proc/PID/task/TID/children` from pid 1: the first is
-/// used instead of this when the instance has a cgroup; the second needs
-/// CONFIG_PROC_CHILDREN, which many kernels lack, and misses a command run by
-/// `boxtop enter`, whose parent is outside the sandbox.
-#[derive(Debug, Default)]
-pub struct Census {
-    seen: HashMap<i32, Seen>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Seen {
-    /// Inode number of its `/proc/PID` folder: which process of that pid this is.
-    ino: u64,
-    place: Place,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Place {
-    /// In the pid namespace with this inode.
-    Ns(u64),
-    /// Another user's, which no sandbox of this user's holds: a sandbox's processes keep
-    /// this user's ids (no new privileges, one uid mapped), and so does what they fork.
-    Foreign,
-}
-
-impl Census {
-    /// This user's processes in each of `namespaces`, from one listing of `/proc`.
-    /// `skip` are pids known to be unreadable (each sandbox's pid 1): never read.
-    pub fn members(&mut self, namespaces: &[u64], skip: &[i32]) -> HashMap<u64, Vec<i32>> {
-        let mut out: HashMap<u64, Vec<i32>> = HashMap::new();
-        if namespaces.is_empty() {
-            return out;
-        }
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return out;
-        };
-        let me = nix::unistd::geteuid().as_raw();
-        let mut seen = HashMap::with_capacity(self.seen.len());
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
-                continue;
-            };
-            use std::os::unix::fs::DirEntryExt;
-            let ino = entry.ino();
-            let known = self
-                .seen
-                .get(&pid)
-                // procfs lists ino 1 for an entry it could not make: no identity.
-                .filter(|known| ino > 1 && known.ino == ino)
-                .map(|known| known.place);
-            let place = match known {
-                Some(place) => Some(place),
-                None if skip.contains(&pid) => None,
-                None => place_of(pid, me),
-            };
-            let Some(place) = place else { continue };
-            if ino > 1 {
-                seen.insert(pid, Seen { ino, place });
-            }
-            if let Place::Ns(ns) = place {
-                if namespaces.contains(&ns) {
-                    out.entry(ns).or_default().push(pid);
-                }
-            }
-        }
-        self.seen = seen;
-        out
-    }
-}
-
-/// Where process `pid` is, read from `/proc`; `None` when it cannot be told now (gone,
-/// or this user's and not dumpable).
-fn place_of(pid: i32, me: u32) -> Option<Place> {
-    if let Some(ns) = pid_ns(pid) {
-        return Some(Place::Ns(ns));
-    }
-    // The owner of `/proc/PID` is the process's effective uid, dumpable or not.
-    use std::os::unix::fs::MetadataExt;
-    count_pid_read();
-    let owner = std::fs::metadata(format!("/proc/{pid}")).ok()?.uid();
-    (owner != me).then_some(Place::Foreign)
-}
-
 /// Every process of this user, grouped by the pid namespaces asked for, each read now.
 pub fn members(namespaces: &[u64]) -> HashMap<u64, Vec<i32>> {
-    Census::default().members(namespaces, &[])
+    super::census::Census::default().members(namespaces, &[])
+}
+
+/// Counts one `/proc/PID/...` entry read by code outside this module.
+pub(super) fn count_read() {
+    count_pid_read();
 }
 
 /// Bytes received and sent on every interface but `lo`, from a `/proc/PID/net/dev`.
@@ -256,58 +198,19 @@ mod tests {
     }
 
     #[test]
-    fn a_census_reads_a_process_once_and_again_only_when_its_pid_is_a_new_process() {
-        let ns = pid_ns(std::process::id() as i32).unwrap();
-        let mut child = std::process::Command::new("sleep")
-            .arg("60")
-            .spawn()
-            .unwrap();
-        let pid = child.id() as i32;
-        let mut census = Census::default();
-        let pass = |census: &mut Census| {
-            let before = pid_reads();
-            let found = census.members(&[ns], &[]).remove(&ns).unwrap_or_default();
-            (found, pid_reads() - before)
-        };
-        let (first, first_reads) = pass(&mut census);
-        let (second, second_reads) = pass(&mut census);
-        assert!(
-            first.contains(&pid) && second.contains(&pid),
-            "{pid} not found"
+    fn identity_is_the_thread_group_and_the_effective_uid() {
+        let text = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nNgid:\t0\nPid:\t4243\nPPid:\t1\nUid:\t1000\t1001\t1000\t1001\n";
+        assert_eq!(
+            Identity::parse(text),
+            Some(Identity {
+                tgid: 4242,
+                euid: 1001
+            })
         );
-        // The first pass reads every process; the second only those started meanwhile
-        // by other tests of this binary.
-        assert!(first_reads >= first.len() as u64, "{first_reads} reads");
-        assert!(
-            second_reads < first_reads / 2,
-            "{second_reads} of {first_reads}"
-        );
-        child.kill().unwrap();
-        child.wait().unwrap();
-        // What is remembered is used while the inode number of /proc/PID matches: a
-        // falsified entry for this process hides it...
-        let me = std::process::id() as i32;
-        let ino = census.seen[&me].ino;
-        census.seen.insert(
-            me,
-            Seen {
-                ino,
-                place: Place::Foreign,
-            },
-        );
-        let (third, _) = pass(&mut census);
-        assert!(!third.contains(&me) && !third.contains(&pid));
-        // ...and once the inode number differs (another process with that pid), it is
-        // read again.
-        census.seen.insert(
-            me,
-            Seen {
-                ino: ino + 1,
-                place: Place::Foreign,
-            },
-        );
-        let (fourth, _) = pass(&mut census);
-        assert!(fourth.contains(&me));
+        assert_eq!(Identity::parse("Tgid:\t1\n"), None);
+        let me = Identity::read(std::process::id() as i32).unwrap();
+        assert_eq!(me.tgid, std::process::id() as i32);
+        assert_eq!(me.euid, nix::unistd::geteuid().as_raw());
     }
 
     #[test]

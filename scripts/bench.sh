@@ -858,6 +858,8 @@ start_sleepers() {
 bench_refresh() {
     local heading="## Refresh: $REFRESH_INSTANCES instances among $HOST_PROCESSES host processes"
     local json=$RESULTS_DIR/refresh.json boxtop="$WORK/bin/boxtop"
+    command -v pgrep >/dev/null 2>&1 ||
+        die "pgrep not found: run scripts/install-deps.sh bench (make bench does)"
     start_sleepers "$REFRESH_INSTANCES" refresh
     say "refresh: starting $HOST_PROCESSES unrelated host processes"
     start_crowd "$HOST_PROCESSES"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks boxtop against its peers and records the results in docs/benchmarks.md.
 #
-#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status, profiles, tui (default: all)
+#   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status, profiles, tui, refresh,
+#                                        soak (default: all)
 #
 # Each benchmark is a function bench_NAME listed in BENCHMARKS. It times its commands in
 # one hyperfine run (raw results kept in target/bench/NAME.json) and writes one section
@@ -17,11 +18,14 @@
 # Environment: BOXTOP_BIN (target/release/boxtop), BENCH_DOC (docs/benchmarks.md),
 # BENCH_RUNS (200), BENCH_WARMUP (20), BENCH_ROUNDS (10, launch), BENCH_UID (47001), BENCH_INSTANCES (100, status),
 # BENCH_PROFILES (1000, profiles),
-# BENCH_TUI_PROFILES (500), BENCH_TUI_INSTANCES (20), BENCH_TUI_IDLE_SECS (60).
+# BENCH_TUI_PROFILES (500), BENCH_TUI_INSTANCES (20), BENCH_TUI_IDLE_SECS (60),
+# BENCH_HOST_PROCESSES (5000, refresh), BENCH_REFRESH_INSTANCES (100), BENCH_REFRESH_RUNS (60),
+# BENCH_REFRESH_IDLE_SECS (20), BENCH_SOAK_SECS (180), BENCH_SOAK_PROFILES (20),
+# BENCH_SOAK_REFRESH (0.2, the TUI's --refresh during the soak).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BENCHMARKS=(launch status profiles tui)
+readonly BENCHMARKS=(launch status profiles tui refresh soak)
 
 readonly BOXTOP_BIN=${BOXTOP_BIN:-target/release/boxtop}
 readonly BENCH_DOC=${BENCH_DOC:-docs/benchmarks.md}
@@ -37,6 +41,13 @@ readonly PROFILE_COUNT=${BENCH_PROFILES:-1000}
 readonly TUI_PROFILES=${BENCH_TUI_PROFILES:-500}
 readonly TUI_INSTANCES=${BENCH_TUI_INSTANCES:-20}
 readonly TUI_IDLE_SECS=${BENCH_TUI_IDLE_SECS:-60}
+readonly HOST_PROCESSES=${BENCH_HOST_PROCESSES:-5000}
+readonly REFRESH_INSTANCES=${BENCH_REFRESH_INSTANCES:-100}
+readonly REFRESH_RUNS=${BENCH_REFRESH_RUNS:-60}
+readonly REFRESH_IDLE_SECS=${BENCH_REFRESH_IDLE_SECS:-20}
+readonly SOAK_SECS=${BENCH_SOAK_SECS:-180}
+readonly SOAK_PROFILES=${BENCH_SOAK_PROFILES:-20}
+readonly SOAK_REFRESH=${BENCH_SOAK_REFRESH:-0.2}
 
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*"; }
@@ -48,14 +59,20 @@ WORK=          # temporary directory: home, XDG directories, copies of boxtop an
 RUNTIME=       # the XDG_RUNTIME_DIR, on a tmpfs like a session's
 RUN_AS=()      # prefix that runs a command as the measured user in a clean environment
 RUN_AS_NOTE=   # how that user was obtained, for the report
+CROWD_PGID=    # process group of the unrelated host processes of the refresh benchmark
 
 cleanup() {
+    stop_crowd
     if [[ -n $WORK && -S $WORK/runtime/tmux.sock ]]; then
         tmux_as_user kill-server >/dev/null 2>&1 || true
     fi
     if [[ -n $WORK && -x $WORK/bin/boxtop ]]; then
         # Instances left by a benchmark stopped half-way would keep $WORK busy.
         (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill bench-sleeper >/dev/null 2>&1) || true
+        local i
+        for ((i = 0; i < SOAK_PROFILES; i++)); do
+            (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill "$(soak_profile "$i")" >/dev/null 2>&1) || true
+        done
     fi
     local dir
     for dir in "$WORK" "$RUNTIME"; do
@@ -166,9 +183,11 @@ run_hyperfine_rounds() {
     shift
     local -a args=()
     command_args args "$@"
-    local per=$(((RUNS + ROUNDS - 1) / ROUNDS)) round warmup
+    # A caller may set HYPERFINE_RUNS and HYPERFINE_WARMUP (locals of its own) instead.
+    local runs=${HYPERFINE_RUNS:-$RUNS} first_warmup=${HYPERFINE_WARMUP:-$WARMUP}
+    local per=$(((runs + ROUNDS - 1) / ROUNDS)) round warmup
     for ((round = 1; round <= ROUNDS; round++)); do
-        warmup=$((round == 1 ? WARMUP : 3))
+        warmup=$((round == 1 ? first_warmup : 3))
         (cd "$WORK" && "${RUN_AS[@]}" hyperfine -N --warmup "$warmup" --runs "$per" \
             --time-unit millisecond --export-json "$WORK/round-$round.json" "${args[@]}") \
             >/dev/null || die "hyperfine failed in round $round"
@@ -598,12 +617,23 @@ memory_kib() {
     awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"
 }
 
-# Starts the TUI in tmux session $1 (with the environment assignments that follow),
-# waits for its first screen, and prints its pid.
+# Starts the TUI in tmux session $1 (with the environment assignments that follow, then
+# after a '--' its arguments), waits for its first screen, and prints its pid.
 start_tui() {
     local session=$1
     shift
-    tmux_as_user new-session -d -s "$session" -x 120 -y 40 "exec env $* $WORK/bin/boxtop"
+    local -a assignments=() args=()
+    while (($# > 0)); do
+        if [[ $1 == -- ]]; then
+            shift
+            args=("$@")
+            break
+        fi
+        assignments+=("$1")
+        shift
+    done
+    tmux_as_user new-session -d -s "$session" -x 120 -y 40 \
+        "exec env ${assignments[*]} $WORK/bin/boxtop ${args[*]}"
     wait_for_screen "$session" '┌ Instances' 20
     local pid
     pid=$(tmux_as_user display-message -p -t "$session" '#{pane_pid}')
@@ -756,6 +786,295 @@ bench_tui() {
             print show_bundled
             print show_many
             print "```"
+        }' >"$body"
+
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+# ---------------------------------------------------------------------------------------
+# Refresh among many host processes, and a soak of launches with the TUI open.
+
+# Number of processes on the host (pid folders in /proc).
+host_process_count() {
+    local -a pids=(/proc/[0-9]*)
+    echo "${#pids[@]}"
+}
+
+# Starts $1 sleeping processes of the measured user, unrelated to boxtop, in a process
+# group of their own (CROWD_PGID), and waits until they all run. Each is a `sleep`:
+# a few hundred KiB each.
+start_crowd() {
+    local count=$1 ready=$WORK/crowd.pgid deadline
+    rm -f "$ready"
+    # setsid: its own session and process group, so that one signal ends them all.
+    (cd "$WORK" && exec "${RUN_AS[@]}" setsid /bin/bash -c '
+        for ((i = 0; i < $1; i++)); do /bin/sleep infinity & done
+        echo "$$" >"$2.tmp" && mv "$2.tmp" "$2"
+        wait' crowd "$count" "$ready" </dev/null >/dev/null 2>&1) &
+    disown
+    deadline=$((SECONDS + 120 + count / 50))
+    until [[ -s $ready ]]; do
+        ((SECONDS < deadline)) || die "the $count host processes did not start within $((deadline - SECONDS)) s"
+        sleep 0.5
+    done
+    CROWD_PGID=$(<"$ready")
+    [[ $CROWD_PGID =~ ^[0-9]+$ ]] || die "the host processes' group is not a pid: '$CROWD_PGID'"
+    local running
+    running=$(pgrep -c -g "$CROWD_PGID" -x sleep || true)
+    ((running == count)) || die "only $running of $count host processes run"
+}
+
+# Ends the processes start_crowd started (their process group) and waits until they are
+# gone.
+stop_crowd() {
+    [[ -n $CROWD_PGID ]] || return 0
+    kill -KILL -- "-$CROWD_PGID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 100; i++)); do
+        pgrep -g "$CROWD_PGID" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    CROWD_PGID=
+}
+
+# Starts $1 instances of benches/sleeper.toml and checks that they all run.
+start_sleepers() {
+    local count=$1 what=$2 i running
+    say "$what: starting $count instances of benches/sleeper.toml"
+    for ((i = 0; i < count; i++)); do
+        (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" run --detach --profile-file "$WORK/bin/sleeper.toml" >/dev/null) ||
+            die "could not start instance $i"
+    done
+    running=$(cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" ps --json --interval 0 |
+        jq '[.[] | select(.state.state == "running")] | length')
+    ((running == count)) || die "$running of $count instances are running"
+}
+
+# REFRESH_INSTANCES sleeping instances among HOST_PROCESSES unrelated processes of the
+# same user: `boxtop ps` timed with one refresh (from a cold start) and with two, which
+# gives a warm refresh (the TUI's, every second); then the TUI's idle CPU.
+bench_refresh() {
+    local heading="## Refresh: $REFRESH_INSTANCES instances among $HOST_PROCESSES host processes"
+    local json=$RESULTS_DIR/refresh.json boxtop="$WORK/bin/boxtop"
+    command -v pgrep >/dev/null 2>&1 ||
+        die "pgrep not found: run scripts/install-deps.sh bench (make bench does)"
+    start_sleepers "$REFRESH_INSTANCES" refresh
+    say "refresh: starting $HOST_PROCESSES unrelated host processes"
+    start_crowd "$HOST_PROCESSES"
+    local processes
+    processes=$(host_process_count)
+
+    local one="$boxtop ps --json --interval 0" two="$boxtop ps --json --interval 1"
+    say "refresh: timing boxtop ps with one and with two refreshes ($REFRESH_RUNS runs each, $processes processes on the host)"
+    # In rounds, the two commands one after the other, so that the load of the shared
+    # machine weighs on both alike.
+    local HYPERFINE_RUNS=$REFRESH_RUNS HYPERFINE_WARMUP=5
+    run_hyperfine_rounds "$json" one-refresh "$one" two-refreshes "$two"
+    local -A mean=() stddev=() median=() cpu=() unused=()
+    load_results "$json" mean stddev stddev
+    load_results "$json" unused median median
+    load_results "$json" unused cpu cpu
+    local load
+    load=$(cut -d ' ' -f 1 /proc/loadavg)
+
+    local pid
+    pid=$(start_tui refresh-idle)
+    wait_for_screen refresh-idle "· $REFRESH_INSTANCES running" 20
+    sleep 2
+    say "refresh: $REFRESH_IDLE_SECS idle seconds of the TUI (pid $pid)"
+    local ticks0 ticks1 start end
+    ticks0=$(cpu_ticks "$pid")
+    start=$(date +%s.%N)
+    sleep "$REFRESH_IDLE_SECS"
+    ticks1=$(cpu_ticks "$pid")
+    end=$(date +%s.%N)
+    wait_for_screen refresh-idle "· $REFRESH_INSTANCES running" 2
+    quit_tui refresh-idle "$pid"
+    (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" kill bench-sleeper >/dev/null) ||
+        say "refresh: could not kill every instance"
+    stop_crowd
+
+    local body=$WORK/refresh.md
+    awk -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
+        -v n="$REFRESH_INSTANCES" -v crowd="$HOST_PROCESSES" -v processes="$processes" \
+        -v runs="$REFRESH_RUNS" -v rounds="$ROUNDS" -v cores="$(nproc)" -v user="$RUN_AS_NOTE" -v load="$load" \
+        -v one="${mean[one-refresh]}" -v one_sd="${stddev[one-refresh]}" \
+        -v two="${mean[two-refreshes]}" -v two_sd="${stddev[two-refreshes]}" \
+        -v one_median="${median[one-refresh]}" -v two_median="${median[two-refreshes]}" \
+        -v one_cpu="${cpu[one-refresh]}" -v two_cpu="${cpu[two-refreshes]}" \
+        -v secs="$REFRESH_IDLE_SECS" -v ticks="$((ticks1 - ticks0))" -v clock="$(getconf CLK_TCK)" \
+        -v start="$start" -v end="$end" \
+        -v show_one="$(show_command "$one")" -v show_two="$(show_command "$two")" '
+        function verdict(ok) { return ok ? "met" : "not met" }
+        BEGIN {
+            # Medians: a run slowed by another user of the machine moves them least.
+            warm = two_median - one_median - 1
+            warm_cpu = two_cpu - one_cpu
+            elapsed = end - start
+            cpu_s = ticks / clock
+            percent = 100 * cpu_s / elapsed
+            print heading
+            print ""
+            printf "Measured %s on %s, %s: %d running instances (benches/sleeper.toml) and %d unrelated sleeping processes of the same user, %d processes on the host in all.\n", date, host, user, n, crowd, processes
+            print ""
+            print "A refresh does not read every host process: it keeps what it read of each process (a process never changes pid namespace) and reads the processes started since the last refresh, the pids the kernel handed out since (`ns_last_pid`), or, on the first refresh and once a minute, lists `/proc` and reads the processes it does not know yet (`src/instance/census.rs`). `boxtop ps` is timed with one refresh (a new process: every host process is read once) and with two, 1 ms apart: the difference, less the 1 ms pause, is one later refresh, the kind the TUI makes every second. The load average of the shared machine during the timing is given: the wall times grow with it."
+            print ""
+            printf "| Command (%d runs in %d rounds, load average %s) | Wall, mean ± σ (ms) | Wall, median (ms) | CPU, user + system (ms) |\n", runs, rounds, load
+            print "| --- | ---: | ---: | ---: |"
+            printf "| `boxtop ps --json --interval 0`: one refresh | %.2f ± %.2f | %.2f | %.2f |\n", one, one_sd, one_median, one_cpu
+            printf "| `boxtop ps --json --interval 1`: two refreshes | %.2f ± %.2f | %.2f | %.2f |\n", two, two_sd, two_median, two_cpu
+            print ""
+            printf "A later refresh of %d instances among %d host processes: **%.2f ms** of wall time (difference of the medians, less the 1 ms pause), **%.2f ms** of CPU time (difference of the CPU times). Goal: under 10 ms: **%s** in wall time, **%s** in CPU time. The refresh waits for nothing (`/proc` and the state files in a tmpfs), so on an unloaded machine its wall time is its CPU time; with a load average of %s on %d cores, it waits for a core. A `boxtop ps` from its start (a new process: every host process read once): %.2f ms median.\n", n, processes, warm, warm_cpu, verdict(warm < 10), verdict(warm_cpu < 10), load, cores, one_median
+            print ""
+            printf "**TUI idle CPU** in that setting, refreshing every second: its user + system time over %.1f s, counted from 2 s after its first screen: **%.2f s = %.2f%% of one core**. Goal: under 1%%: **%s**.\n", elapsed, cpu_s, percent, verdict(percent < 1)
+            print ""
+            print "```"
+            print show_one
+            print show_two
+            print "```"
+        }' >"$body"
+
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+soak_profile() {
+    printf 'bench-soak-%02d' "$1"
+}
+
+# Files (and folders) below $1, 0 when it does not exist.
+file_count() {
+    if [[ -d $1 ]]; then
+        find "$1" -mindepth 1 2>/dev/null | wc -l
+    else
+        echo 0
+    fi
+}
+
+# One soak sample line: the time (seconds, fractional), the TUI's VmRSS (KiB) and CPU
+# ticks, files in the runtime and state folders.
+soak_sample() {
+    local pid=$1
+    printf '%s %s %s %s %s\n' "$EPOCHREALTIME" "$(memory_kib "$pid" VmRSS)" "$(cpu_ticks "$pid")" \
+        "$(file_count "$RUNTIME")" "$(file_count "$WORK/state")"
+}
+
+# Runs boxtop as the measured user; on failure counts it and keeps the first message.
+soak_boxtop() {
+    local output
+    if ! output=$(cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" "$@" 2>&1); then
+        SOAK_FAILURES=$((SOAK_FAILURES + 1))
+        [[ -n $SOAK_FIRST_FAILURE ]] || SOAK_FIRST_FAILURE="boxtop $*: $output"
+        return 1
+    fi
+    printf '%s' "$output"
+}
+
+# SOAK_SECS of churn with the TUI open (refreshing every SOAK_REFRESH s): rounds of
+# launching SOAK_PROFILES profiles, pausing, resuming and stopping each. The TUI's
+# memory and CPU and the files in the runtime and state folders are sampled after each
+# round; the report compares the start, the middle and the end.
+bench_soak() {
+    local heading='## Soak: launch, pause, resume, stop with the TUI open'
+    local profiles=$WORK/config/boxtop/profiles i
+    mkdir -p "$profiles"
+    for ((i = 0; i < SOAK_PROFILES; i++)); do
+        printf 'name = "%s"\ndescription = "Soak %d"\ncommand = ["/bin/sleep", "100000"]\nnetwork = "none"\n\n[home]\nephemeral = true\n' \
+            "$(soak_profile "$i")" "$i" >"$profiles/$(soak_profile "$i").toml"
+    done
+    if ((EUID == 0)); then
+        chown -R "$BENCH_UID:$BENCH_UID" "$WORK/config"
+    fi
+    local pid t0 samples=$RESULTS_DIR/soak.txt
+    pid=$(start_tui soak -- --refresh "$SOAK_REFRESH")
+    sleep 2
+    t0=$SECONDS
+    mkdir -p "$RESULTS_DIR"
+    soak_sample "$pid" >"$samples"
+    SOAK_FAILURES=0
+    SOAK_FIRST_FAILURE=
+    local rounds=0 launches=0 commands=0 id
+    local -a ids
+    say "soak: $SOAK_SECS s of rounds of $SOAK_PROFILES launches, pauses, resumes and stops (TUI pid $pid)"
+    while ((SECONDS - t0 < SOAK_SECS)); do
+        ids=()
+        for ((i = 0; i < SOAK_PROFILES; i++)); do
+            if id=$(soak_boxtop run --detach "$(soak_profile "$i")"); then
+                ids+=("$id")
+            fi
+        done
+        for id in "${ids[@]}"; do soak_boxtop pause "$id" >/dev/null || true; done
+        for id in "${ids[@]}"; do soak_boxtop resume "$id" >/dev/null || true; done
+        for id in "${ids[@]}"; do soak_boxtop stop --timeout 5 "$id" >/dev/null || true; done
+        launches=$((launches + ${#ids[@]}))
+        commands=$((commands + SOAK_PROFILES + 3 * ${#ids[@]}))
+        rounds=$((rounds + 1))
+        soak_sample "$pid" >>"$samples"
+    done
+    # Every instance has ended: what is left is what stays.
+    sleep 3
+    soak_sample "$pid" >>"$samples"
+    local live
+    live=$(cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" ps --json --interval 0 |
+        jq '[.[] | select(.state.state != "exited" and .state.state != "killed")] | length')
+    quit_tui soak "$pid"
+
+    local body=$WORK/soak.md
+    awk -v heading="$heading" -v date="$(date -u +%Y-%m-%d)" -v host="$(host_summary)" \
+        -v user="$RUN_AS_NOTE" -v secs="$SOAK_SECS" -v profiles="$SOAK_PROFILES" \
+        -v refresh="$SOAK_REFRESH" -v rounds="$rounds" -v launches="$launches" -v commands="$commands" \
+        -v failures="$SOAK_FAILURES" -v first_failure="$SOAK_FIRST_FAILURE" -v live="$live" \
+        -v clock="$(getconf CLK_TCK)" -v samples="$samples" '
+        function mib(kib) { return kib / 1024 }
+        function max(a, b) { return a > b ? a : b }
+        # CPU % of one core between samples i and j.
+        function cpu(i, j) { return (t[j] > t[i]) ? 100 * (ticks[j] - ticks[i]) / clock / (t[j] - t[i]) : 0 }
+        BEGIN {
+            n = 0
+            while ((getline line < samples) > 0) {
+                split(line, f, " ")
+                t[n] = f[1]; rss[n] = f[2]; ticks[n] = f[3]; run[n] = f[4]; state[n] = f[5]
+                n++
+            }
+            # Samples: 0 before any churn, 1..n-2 after each round, n-1 after 3 s of rest.
+            last = n - 1; end_round = n - 2
+            span = t[end_round] - t[0]
+            # The first and the last quarter of the churn, for CPU; its middle and last
+            # thirds, for growth (the first fills the folders up to where pruning starts):
+            # a peak of the last third above that of the middle one is growth.
+            q1 = 1; while (q1 < end_round && t[q1] - t[0] < span / 4) q1++
+            q3 = end_round; while (q3 > 1 && t[end_round] - t[q3] < span / 4) q3--
+            for (i = 1; i <= end_round; i++) {
+                if (t[i] - t[0] < span / 3) continue
+                half = (t[i] - t[0] <= 2 * span / 3) ? 1 : 2
+                rss_max[half] = max(rss_max[half], rss[i])
+                run_max[half] = max(run_max[half], run[i])
+                state_max[half] = max(state_max[half], state[i])
+            }
+            rss_ok = rss_max[2] <= max(rss_max[1] + 1024, rss_max[1] * 1.1)
+            files_ok = run_max[2] <= run_max[1] + 3 && state_max[2] <= state_max[1] + 3
+            bounded = rss_ok && files_ok && live == 0
+            print heading
+            print ""
+            printf "Measured %s on %s, %s. The TUI open (`--refresh %s`, a 120x40 tmux pane) while %d profiles (`/bin/sleep`, no network, an ephemeral home) are churned for %d s: in each round every profile is launched detached, then each instance paused, resumed and stopped. %d rounds: %d launches, %d boxtop commands in all (%d failed), about %d refreshes of the TUI. An hour of busy use (a launch a minute, a refresh a second) is 60 launches and 3600 refreshes.\n", date, host, user, refresh, profiles, secs, rounds, launches, commands, failures, span / refresh
+            if (failures > 0) printf "\nFirst failure: `%s`\n", first_failure
+            print ""
+            print "| | TUI VmRSS (MiB) | TUI CPU (% of one core) | Files in the runtime folder | Files in the state folder |"
+            print "| --- | ---: | ---: | ---: | ---: |"
+            printf "| start, before any launch | %.1f | %.2f over the first quarter | %d | %d |\n", mib(rss[0]), cpu(0, q1), run[0], state[0]
+            printf "| end of the churn (%.0f s) | %.1f | %.2f over the last quarter | %d | %d |\n", span, mib(rss[end_round]), cpu(q3, end_round), run[end_round], state[end_round]
+            printf "| 3 s later, every instance ended | %.1f | | %d | %d |\n", mib(rss[last]), run[last], state[last]
+            printf "| peak, middle third of the churn | %.1f | | %d | %d |\n", mib(rss_max[1]), run_max[1], state_max[1]
+            printf "| peak, last third of the churn | %.1f | | %d | %d |\n", mib(rss_max[2]), run_max[2], state_max[2]
+            print ""
+            printf "Instances not ended at the end: %d. The runtime folder holds the state files of ended instances until they are pruned, the state folder their logs until they are pruned: both rise and fall back as records and logs are pruned.\n", live
+            print ""
+            printf "Nothing grows without bound: **%s** (the last third of the churn peaks no higher than the middle one: RSS within 1 MiB or 10%%, each folder within 3 files; no instance left).\n", bounded ? "yes" : "no, see the table"
+            print ""
+            printf "Every sample: `target/bench/soak.txt` (time, VmRSS KiB, CPU ticks, runtime files, state files), one per round.\n"
         }' >"$body"
 
     write_section "$heading" "$body"

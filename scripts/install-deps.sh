@@ -52,6 +52,7 @@ bench  bubblewrap          bubblewrap              bubblewrap                   
 bench  jq                  jq                      jq                           jq
 bench  tmux                tmux                    tmux                         tmux
 bench  util-linux          util-linux              util-linux                   setpriv
+bench  procps              procps-ng               procps-ng                    ps,pgrep
 screenshot  tmux           tmux                    tmux                         tmux
 screenshot  python3        python3                 python                       python3
 screenshot  chromium       chromium                chromium                     chromium

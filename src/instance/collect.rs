@@ -1,11 +1,13 @@
 //! Turning state files into live status: which instances really run (a pid is checked
 //! with its start time), their processes, CPU over the last interval, memory and
-//! network bytes. From the instance's cgroup when it has one, else from one pass over
-//! `/proc` for all instances.
+//! network bytes. From the instance's cgroup when it has one, else from the processes in
+//! its pid namespace, which a [`Census`] kept across refreshes finds by reading only the
+//! processes started since the last refresh.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+use super::census::Census;
 use super::cgroup;
 use super::procfs::{self, Stat};
 use super::record::{now, BadRecord, Phase, Record, Store};
@@ -16,6 +18,7 @@ use super::status::{State, Status};
 #[derive(Debug)]
 pub struct Collector {
     previous: HashMap<String, (Instant, u64)>,
+    census: Census,
     ticks: u64,
     page: u64,
 }
@@ -33,6 +36,8 @@ pub struct Snapshot {
     pub problems: Vec<BadRecord>,
     /// Notes per instance id (limits not applied...), from the state files.
     pub notes: HashMap<String, Vec<String>>,
+    /// How many `/proc/PID/...` entries this refresh read: what its cost follows.
+    pub pid_reads: u64,
 }
 
 /// What was measured of one live sandbox.
@@ -48,6 +53,7 @@ impl Collector {
     pub fn new() -> Collector {
         Collector {
             previous: HashMap::new(),
+            census: Census::default(),
             ticks: procfs::ticks_per_second(),
             page: procfs::page_size(),
         }
@@ -61,6 +67,7 @@ impl Collector {
     }
 
     fn collect_records(&mut self, records: Vec<Record>, problems: Vec<BadRecord>) -> Snapshot {
+        let reads_before = procfs::pid_reads();
         // Instances without a cgroup are found by their pid namespace in one /proc pass;
         // each of their processes' stat is read once, for liveness and for the figures.
         let wanted: Vec<u64> = records
@@ -69,8 +76,14 @@ impl Collector {
             .filter(|r| !r.cgroup.as_ref().is_some_and(|c| c.exists()))
             .filter_map(|r| r.pid_ns)
             .collect();
-        let members = procfs::members(&wanted);
-        // pid 1 of each sandbox too: it is not dumpable, so not found by its namespace.
+        // pid 1 of each sandbox is not dumpable: its namespace cannot be read, it is
+        // added to its sandbox's processes by `with_init`.
+        let all_inits: Vec<i32> = records
+            .iter()
+            .filter(|r| !r.has_ended())
+            .filter_map(|r| r.init.map(|init| init.pid))
+            .collect();
+        let members = self.census.members(&wanted, &all_inits);
         let inits = records
             .iter()
             .filter(|r| r.pid_ns.is_some_and(|ns| wanted.contains(&ns)))
@@ -152,6 +165,7 @@ impl Collector {
             statuses,
             problems,
             notes,
+            pid_reads: procfs::pid_reads() - reads_before,
         }
     }
 

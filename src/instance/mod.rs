@@ -1,5 +1,6 @@
 //! Running sandboxes: state files, supervision, live status, cgroups, logs.
 
+pub mod census;
 pub mod cgroup;
 pub mod collect;
 pub mod control;

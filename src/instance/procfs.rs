@@ -1,8 +1,25 @@
 //! The few `/proc` files instance status needs, parsed without allocating more than a
-//! line: a process's stat, its pid namespace, a network namespace's byte counters.
+//! line: a process's stat, its pid namespace, a network namespace's byte counters; and a
+//! count of the per-process entries read, so that a refresh's cost can be checked.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::Read;
+
+thread_local! {
+    /// `/proc/PID/...` entries read (opened, or their link or owner read) by this thread.
+    static PID_READS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many `/proc/PID/...` entries this thread has read so far: the difference between
+/// two calls is what the code in between read.
+pub fn pid_reads() -> u64 {
+    PID_READS.with(Cell::get)
+}
+
+fn count_pid_read() {
+    PID_READS.with(|reads| reads.set(reads.get() + 1));
+}
 
 /// Fields of `/proc/PID/stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +37,7 @@ pub struct Stat {
 
 impl Stat {
     pub fn read(pid: i32) -> std::io::Result<Stat> {
+        count_pid_read();
         let mut buf = [0u8; 1024];
         let text = read_small(&format!("/proc/{pid}/stat"), &mut buf)?;
         Stat::parse(text).ok_or_else(|| {
@@ -56,9 +74,42 @@ fn read_small<'a>(path: &str, buf: &'a mut [u8]) -> std::io::Result<&'a str> {
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not utf-8"))
 }
 
+/// From `/proc/PID/status`: the thread group (process) a pid belongs to, and its
+/// effective uid. A thread's id is a pid too, reachable as `/proc/TID` though not listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub tgid: i32,
+    pub euid: u32,
+}
+
+impl Identity {
+    pub fn read(pid: i32) -> std::io::Result<Identity> {
+        count_pid_read();
+        let mut buf = [0u8; 4096];
+        let text = read_small(&format!("/proc/{pid}/status"), &mut buf)?;
+        Identity::parse(text).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed /proc status")
+        })
+    }
+
+    pub fn parse(text: &str) -> Option<Identity> {
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+                .map(str::split_ascii_whitespace)
+        };
+        Some(Identity {
+            tgid: field("Tgid")?.next()?.parse().ok()?,
+            // Real, effective, saved, file system.
+            euid: field("Uid")?.nth(1)?.parse().ok()?,
+        })
+    }
+}
+
 /// The inode of a process's pid namespace, or `None` when it cannot be read (gone, or
 /// another user's).
 pub fn pid_ns(pid: i32) -> Option<u64> {
+    count_pid_read();
     ns_inode(&format!("/proc/{pid}/ns/pid"))
 }
 
@@ -68,31 +119,19 @@ fn ns_inode(link: &str) -> Option<u64> {
     text.split_once(":[")?.1.strip_suffix(']')?.parse().ok()
 }
 
-/// Every process of this user, grouped by the pid namespaces asked for.
+/// Every process of this user, grouped by the pid namespaces asked for, each read now.
 pub fn members(namespaces: &[u64]) -> HashMap<u64, Vec<i32>> {
-    let mut out: HashMap<u64, Vec<i32>> = HashMap::new();
-    if namespaces.is_empty() {
-        return out;
-    }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
-            continue;
-        };
-        if let Some(ns) = pid_ns(pid) {
-            if namespaces.contains(&ns) {
-                out.entry(ns).or_default().push(pid);
-            }
-        }
-    }
-    out
+    super::census::Census::default().members(namespaces, &[])
+}
+
+/// Counts one `/proc/PID/...` entry read by code outside this module.
+pub(super) fn count_read() {
+    count_pid_read();
 }
 
 /// Bytes received and sent on every interface but `lo`, from a `/proc/PID/net/dev`.
 pub fn net_bytes(pid: i32) -> Option<(u64, u64)> {
+    count_pid_read();
     let mut buf = [0u8; 16 * 1024];
     let text = read_small(&format!("/proc/{pid}/net/dev"), &mut buf).ok()?;
     parse_net_dev(text)
@@ -156,6 +195,22 @@ mod tests {
         let stat = Stat::read(std::process::id() as i32).unwrap();
         assert!(stat.start_ticks > 0 && stat.rss_pages > 0);
         assert!(pid_ns(std::process::id() as i32).is_some());
+    }
+
+    #[test]
+    fn identity_is_the_thread_group_and_the_effective_uid() {
+        let text = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nNgid:\t0\nPid:\t4243\nPPid:\t1\nUid:\t1000\t1001\t1000\t1001\n";
+        assert_eq!(
+            Identity::parse(text),
+            Some(Identity {
+                tgid: 4242,
+                euid: 1001
+            })
+        );
+        assert_eq!(Identity::parse("Tgid:\t1\n"), None);
+        let me = Identity::read(std::process::id() as i32).unwrap();
+        assert_eq!(me.tgid, std::process::id() as i32);
+        assert_eq!(me.euid, nix::unistd::geteuid().as_raw());
     }
 
     #[test]

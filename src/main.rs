@@ -252,8 +252,9 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
         }
         lock
     } else {
-        // A sandbox found running may be ending (its pid 1 gone, its supervisor still
-        // holding the home): joining it fails, and the home is claimed again, a few times.
+        // A sandbox found running may be ending (its app gone, pid 1 or its supervisor
+        // about to follow): joining it fails, and the home is claimed again once it has
+        // ended, a few times.
         let mut tries = 0;
         loop {
             match join::claim(&store, &profile.name, join::HOLDER_WAIT)
@@ -262,7 +263,7 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
                 join::Claim::Home(lock) => break Some(lock),
                 join::Claim::Running(record) => {
                     match run_in_running(cmd, &profile, &record, &plan.argv) {
-                        Err(_) if tries < 5 && !control::is_running(&record) => tries += 1,
+                        Err(_) if tries < 5 && ends_soon(&record) => tries += 1,
                         result => return result,
                     }
                 }
@@ -329,6 +330,20 @@ fn run_in_running(
     }
     let code = control::enter(record, argv).with_context(context)?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
+}
+
+/// Whether the sandbox of `record` has ended, or ends within a second: joining it failed
+/// because it was ending (its app gone, pid 1 about to follow), and its home can be
+/// claimed again.
+fn ends_soon(record: &Record) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while control::is_running(record) {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    true
 }
 
 /// A launch from a menu or at login has no terminal: its failure is shown as a desktop

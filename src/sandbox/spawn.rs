@@ -19,7 +19,7 @@ use nix::unistd::Pid;
 
 use super::beneath;
 use super::caps;
-use super::exec::{close_fds_except, find_program, harden, reset_signals, ExecArgs};
+use super::exec::{close_fds_except, ExecArgs};
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
 use super::landlock::{self, Rules};
@@ -27,7 +27,9 @@ use super::mount::{self, Pinned};
 use super::net::{self, HostGuard};
 use super::plan::{Namespace, Plan, Step};
 use super::seccomp::{self, BpfProgram, SeccompError};
-use super::userns::{self, UserNsError};
+use super::userns;
+
+mod app;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
@@ -43,8 +45,6 @@ pub enum SpawnError {
     Pipe(Errno),
     #[error("cannot create the sandbox's namespaces: {errno}. {hint}")]
     Namespaces { errno: Errno, hint: String },
-    #[error("{0}")]
-    UserNs(#[from] UserNsError),
     #[error("setting up the sandbox failed: {0}")]
     Setup(String),
     #[error("{0}")]
@@ -363,11 +363,15 @@ pub fn start(
     let (sync_read, sync_write) = pipe()?;
     let (error_read, error_write) = pipe()?;
     let (status_read, status_write) = pipe()?;
-    let (net_read, net_write) = pipe()?;
-    // The cgroup namespace is made after the sync, once boxtop has moved pid 1 into the
-    // instance's cgroup, so that the namespace's root is that cgroup. The network
-    // namespace, the costliest to make, is made by pid 1 while boxtop writes its maps.
+    let (ready_read, ready_write) = pipe()?;
+    // pid 1 writes its own maps and makes its network namespace, then says it is ready.
+    // It waits for boxtop's go only when boxtop has something to do first: move it into
+    // the instance's cgroup (before the cgroup namespace is made, so that the namespace's
+    // root is that cgroup), or start pasta and the host guard (before the app runs).
+    // Otherwise pid 1 goes on alone: a round trip between two processes costs more than
+    // the work (the idle CPU of a virtual machine takes hundreds of microseconds to wake).
     let own_network = plan.namespaces.contains(&Namespace::Net);
+    let wait_for_go = plan.pasta || options.cgroup.is_some();
     let flags = prepared
         .plan
         .namespaces
@@ -389,38 +393,51 @@ pub fn start(
         drop(sync_write);
         drop(error_read);
         drop(status_read);
-        drop(net_read);
+        drop(ready_read);
+        let failed = |what: &str| -> ! { fail(error_write.as_raw_fd(), b'S', what) };
+        // Die with boxtop; if it is already gone, the sync pipe has no writer left.
+        set_parent_death_signal();
+        if !wait_for_go && has_no_writer(&sync_read) {
+            failed("boxtop went away before the sandbox started");
+        }
+        if let Err(err) = userns::write_own_maps(plan.uid, plan.gid) {
+            failed(&err.to_string());
+        }
         // The creator of a user namespace has every capability in it, mapped or not.
         if own_network {
             if let Err(errno) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
-                fail(
-                    error_write.as_raw_fd(),
-                    b'S',
-                    &format!("creating the network namespace: {errno}"),
-                );
+                failed(&format!("creating the network namespace: {errno}"));
             }
         }
-        let _ = nix::unistd::write(&net_write, b"n");
-        drop(net_write);
-        child_main(
-            prepared,
-            sync_read,
-            error_write,
-            status_write,
-            &options.rlimits,
-        );
+        let _ = nix::unistd::write(&ready_write, own_namespace_inodes().as_bytes());
+        drop(ready_write);
+        if wait_for_go {
+            let mut byte = [0u8; 1];
+            if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
+                failed("boxtop went away before the sandbox started");
+            }
+        }
+        drop(sync_read);
+        child_main(prepared, error_write, status_write, &options.rlimits);
     }
     let child = Pid::from_raw(ret as i32);
     drop(sync_read);
     drop(error_write);
     drop(status_write);
-    drop(net_write);
+    drop(ready_write);
     let abort = |err: SpawnError| {
         let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
         let _ = init::wait_for(child);
         err
     };
-    userns::write_maps(child, plan.uid, plan.gid).map_err(|err| abort(err.into()))?;
+    // pid 1 is in all its namespaces but the cgroup one once it says so (or has failed).
+    let ready = read_all(&ready_read);
+    drop(ready_read);
+    if ready.is_empty() {
+        let _ = init::wait_for(child);
+        return Err(reported_failure(&read_all(&error_read)));
+    }
+    started.namespaces = parse_namespace_inodes(&ready);
     if let Some(cgroup) = &options.cgroup {
         std::fs::write(cgroup.join("cgroup.procs"), child.to_string()).map_err(|err| {
             abort(SpawnError::Setup(format!(
@@ -429,13 +446,6 @@ pub fn start(
             )))
         })?;
     }
-    // pid 1 is in its own network namespace once it says so (or it has failed).
-    let mut byte = [0u8; 1];
-    if !matches!(nix::unistd::read(&net_read, &mut byte), Ok(1)) {
-        let _ = init::wait_for(child);
-        return Err(reported_failure(&read_all(&error_read)));
-    }
-    drop(net_read);
     if plan.pasta {
         let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
         started.proxies.push(pasta);
@@ -443,10 +453,11 @@ pub fn start(
         let guard = net::start_host_guard(child).map_err(|err| abort(err.into()))?;
         started.host_guard = Some(guard);
     }
-    started.namespaces = namespace_inodes(child);
-    // Let the child go on: its user namespace now maps our uid. Once it has read this, it
-    // is not dumpable: its /proc files are closed to us as to the app.
-    let _ = nix::unistd::write(&sync_write, b"1");
+    // Let pid 1 go on if it waits (see `wait_for_go`); it has checked the pipe already if
+    // it does not.
+    if wait_for_go {
+        let _ = nix::unistd::write(&sync_write, b"1");
+    }
     drop(sync_write);
     on_building(Building {
         init: child,
@@ -462,19 +473,61 @@ pub fn start(
     Ok(started)
 }
 
-/// The inodes of `/proc/PID/ns/*` for the namespaces a command joins, but the cgroup
-/// namespace, which pid 1 makes later (see `start`).
-fn namespace_inodes(pid: Pid) -> Vec<(String, u64)> {
+/// pid 1's report of the inodes of its `/proc/self/ns/*`, for the namespaces a command
+/// joins but the cgroup namespace, which it makes later (see `start`): a `NAME INODE`
+/// line each.
+fn own_namespace_inodes() -> String {
     use std::os::unix::fs::MetadataExt;
     super::process::JOINED
         .iter()
         .map(|(name, _)| *name)
         .filter(|name| *name != "cgroup")
         .filter_map(|name| {
-            let meta = std::fs::metadata(format!("/proc/{pid}/ns/{name}")).ok()?;
-            Some((name.to_string(), meta.ino()))
+            let meta = std::fs::metadata(format!("/proc/self/ns/{name}")).ok()?;
+            Some(format!("{name} {}\n", meta.ino()))
         })
         .collect()
+}
+
+/// Reads `own_namespace_inodes`' report, as `Started::namespaces` holds it.
+fn parse_namespace_inodes(report: &[u8]) -> Vec<(String, u64)> {
+    String::from_utf8_lossy(report)
+        .lines()
+        .filter_map(|line| {
+            let (name, inode) = line.split_once(' ')?;
+            Some((name.to_string(), inode.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Makes the kernel kill this process when its parent, boxtop, ends.
+fn set_parent_death_signal() {
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
+}
+
+/// Whether every write end of `pipe` is closed: boxtop, which holds one until pid 1 has
+/// said it is ready, has ended.
+fn has_no_writer(pipe: &OwnedFd) -> bool {
+    let mut fds = [nix::poll::PollFd::new(
+        pipe.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
+        Ok(0) => false,
+        Ok(_) => fds[0].revents().is_some_and(|events| {
+            events.intersects(nix::poll::PollFlags::POLLHUP | nix::poll::PollFlags::POLLIN)
+        }),
+        Err(_) => true,
+    }
 }
 
 /// The error pid 1 reported on the error pipe (see `fail`): a kind byte, then why.
@@ -515,7 +568,6 @@ fn fail(error_fd: RawFd, kind: u8, message: &str) -> ! {
 /// The sandbox's pid 1: builds the sandbox, starts the app, then supervises it.
 fn child_main(
     prepared: &Prepared,
-    sync_read: OwnedFd,
     error_write: OwnedFd,
     status_write: OwnedFd,
     rlimits: &[(Resource, u64)],
@@ -523,11 +575,18 @@ fn child_main(
     // Signals boxtop held before the clone are boxtop's to pass on, to this process.
     init::forget_held_signals();
     let keep = [error_write.as_raw_fd(), status_write.as_raw_fd()];
-    let app = match build_and_fork(prepared, sync_read, &keep, rlimits) {
-        Ok(app) => app,
+    let gate = match build_and_fork(prepared, &keep, rlimits) {
+        Ok(gate) => gate,
         Err(message) => fail(error_write.as_raw_fd(), b'S', &message),
     };
+    let app = gate.app;
     let _ = init::forward_signals_to(app);
+    // Debug builds only: `BOXTOP_TEST_SLOW_INIT=1` makes pid 1 take its time before it
+    // hardens itself, so that a test shows the app cannot run before that.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("BOXTOP_TEST_SLOW_INIT").is_some_and(|v| v == "1") {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     // pid 1 needs no privilege from here on, and keeps nothing of boxtop's; failing
     // that, the sandbox ends (the app with pid 1) and boxtop says why.
     if let Err(message) = init::harden_self(&prepared.init_bpf, prepared.last_cap) {
@@ -537,7 +596,9 @@ fn child_main(
             &format!("hardening pid 1: {message}"),
         );
     }
-    // Only the app holds the error pipe now: boxtop sees it close when the app execs.
+    // The app may execute: nothing of boxtop's is left in pid 1 for it to see. Only the
+    // app holds the error pipe now: boxtop sees it close when the app executes.
+    gate.open();
     drop(error_write);
     let ended = init::reap_until(app);
     let _ = nix::unistd::write(&status_write, &ended.encode());
@@ -545,31 +606,15 @@ fn child_main(
     unsafe { libc::_exit(ended.code()) }
 }
 
-/// Everything pid 1 does before the app runs; returns the app's pid.
+/// Everything pid 1 does before the app runs; returns the app's process, ready to execute
+/// once its gate is opened (see `app`).
 /// `keep[0]` is the error pipe, `keep[1]` the status pipe.
 fn build_and_fork(
     prepared: &Prepared,
-    sync_read: OwnedFd,
     keep: &[RawFd; 2],
     rlimits: &[(Resource, u64)],
-) -> Result<Pid, String> {
+) -> Result<app::Gate, String> {
     let plan = &prepared.plan;
-    // Die with boxtop; if it is already gone, the sync read below sees end of file.
-    // SAFETY: prctl with integer arguments only.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        )
-    };
-    let mut byte = [0u8; 1];
-    if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
-        return Err("boxtop went away before the sandbox started".into());
-    }
-    drop(sync_read);
     // Before anything else runs in the sandbox: no process there may read this one's
     // memory (boxtop's environment, the plan), write it, or take its descriptors.
     init::make_undumpable().map_err(|errno| format!("PR_SET_DUMPABLE: {errno}"))?;
@@ -587,121 +632,5 @@ fn build_and_fork(
     }
     mount::build_root(&plan.steps, &prepared.pinned).map_err(|err| err.to_string())?;
     close_fds_except(keep);
-    spawn_app(prepared, keep[0], rlimits).map_err(|errno| format!("starting the app: {errno}"))
-}
-
-/// What the app's process starts with: `exec_app`'s arguments.
-struct AppStart<'a> {
-    prepared: &'a Prepared,
-    error_fd: RawFd,
-    rlimits: &'a [(Resource, u64)],
-}
-
-extern "C" fn app_entry(start: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `spawn_app` passes a pointer to an `AppStart` that outlives this process's
-    // use of it: pid 1 is suspended (CLONE_VFORK) until this process has executed or
-    // exited.
-    let start = unsafe { &*(start as *const AppStart) };
-    exec_app(start.prepared, start.error_fd, start.rlimits)
-}
-
-/// Bytes of the stack the app's process uses until it executes.
-const APP_STACK: usize = 1 << 20;
-
-/// Starts the app's process as `posix_spawn` does: it shares pid 1's memory, on a stack of
-/// its own, while pid 1 waits (CLONE_VM | CLONE_VFORK), so that no page of pid 1 is
-/// copied for a process that replaces itself at once. The app's hardening and `execve`
-/// run in it; pid 1 goes on once it has executed (or failed, and said why on the error
-/// pipe). Returns the app's pid.
-fn spawn_app(
-    prepared: &Prepared,
-    error_fd: RawFd,
-    rlimits: &[(Resource, u64)],
-) -> Result<Pid, Errno> {
-    // SAFETY: an anonymous private mapping; nothing else refers to it.
-    let stack = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            APP_STACK,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
-            -1,
-            0,
-        )
-    };
-    if stack == libc::MAP_FAILED {
-        return Err(Errno::last());
-    }
-    // The lowest page stays unmapped for reading and writing: an overflow faults there
-    // instead of writing into pid 1's memory.
-    // SAFETY: the first page of the mapping made above.
-    unsafe { libc::mprotect(stack, 4096, libc::PROT_NONE) };
-    let start = AppStart {
-        prepared,
-        error_fd,
-        rlimits,
-    };
-    // SAFETY: the child runs `app_entry` on the new stack, sharing this process's memory
-    // while this process is suspended (CLONE_VFORK): this process is single-threaded, and
-    // nothing but the child touches the memory until it executes or exits. The child has
-    // its own descriptors, signal handlers and credentials (no CLONE_FILES, SIGHAND).
-    let pid = unsafe {
-        libc::clone(
-            app_entry,
-            (stack as *mut u8).add(APP_STACK).cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            &start as *const AppStart as *mut libc::c_void,
-        )
-    };
-    let errno = Errno::last();
-    // SAFETY: the child no longer uses the stack: it has executed or exited.
-    unsafe { libc::munmap(stack, APP_STACK) };
-    if pid < 0 {
-        return Err(errno);
-    }
-    Ok(Pid::from_raw(pid))
-}
-
-/// The app process: hardening in order, then `execve`. Never returns.
-fn exec_app(prepared: &Prepared, error_fd: RawFd, rlimits: &[(Resource, u64)]) -> ! {
-    let fail_setup = |what: &str, errno: Errno| fail(error_fd, b'S', &format!("{what}: {errno}"));
-    reset_signals();
-
-    let program = match find_program(&prepared.argv[0], &prepared.path_var) {
-        Ok(program) => program,
-        Err(message) => fail(error_fd, b'E', &message),
-    };
-    if let Err(errno) = nix::unistd::chdir(&prepared.cwd) {
-        fail_setup(&format!("chdir {}", prepared.cwd.display()), errno);
-    }
-    for (resource, value) in rlimits {
-        if let Err(errno) = nix::sys::resource::setrlimit(*resource, *value, *value) {
-            fail_setup(&format!("setting {resource:?} to {value}"), errno);
-        }
-    }
-    // Files the app creates in shares get the user's permissions, not pid 1's 0.
-    nix::sys::stat::umask(prepared.umask);
-    // The environment is the plan's, rebuilt from the allowlist: passed to execve below.
-    let landlock = prepared.landlock.as_ref();
-    if let Err((what, errno)) = harden(
-        &[error_fd],
-        true,
-        prepared.last_cap,
-        landlock,
-        &prepared.bpf,
-    ) {
-        fail_setup(what, errno);
-    }
-    let errno = nix::unistd::execve(&program, &prepared.argv, &prepared.envp)
-        .err()
-        .unwrap_or(Errno::UnknownErrno);
-    fail(
-        error_fd,
-        b'E',
-        &format!(
-            "cannot execute {}: {}",
-            program.to_string_lossy(),
-            errno.desc()
-        ),
-    )
+    app::spawn_app(prepared, keep[0], rlimits).map_err(|errno| format!("starting the app: {errno}"))
 }

@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use nix::unistd::Pid;
-
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {path}: {source}")]
 pub struct UserNsError {
@@ -13,18 +11,19 @@ pub struct UserNsError {
     pub source: std::io::Error,
 }
 
-/// Writes `setgroups`, `uid_map` and `gid_map` of a child just cloned into a new user
-/// namespace, from the parent namespace.
-pub fn write_maps(child: Pid, uid: u32, gid: u32) -> Result<(), UserNsError> {
-    let dir = PathBuf::from(format!("/proc/{child}"));
+/// Writes `setgroups`, `uid_map` and `gid_map` of the calling process, just cloned into
+/// a new user namespace: the creator of a user namespace may map its own uid and gid.
+pub fn write_own_maps(uid: u32, gid: u32) -> Result<(), UserNsError> {
     let writes = [
-        ("setgroups", "deny".to_string()),
-        ("uid_map", format!("{uid} {uid} 1\n")),
-        ("gid_map", format!("{gid} {gid} 1\n")),
+        ("/proc/self/setgroups", "deny".to_string()),
+        ("/proc/self/uid_map", format!("{uid} {uid} 1\n")),
+        ("/proc/self/gid_map", format!("{gid} {gid} 1\n")),
     ];
-    for (file, contents) in writes {
-        let path = dir.join(file);
-        std::fs::write(&path, contents).map_err(|source| UserNsError { path, source })?;
+    for (path, contents) in writes {
+        std::fs::write(path, contents).map_err(|source| UserNsError {
+            path: PathBuf::from(path),
+            source,
+        })?;
     }
     Ok(())
 }

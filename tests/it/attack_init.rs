@@ -43,6 +43,13 @@ fn pid_1_gives_the_app_nothing_of_boxtop_in_the_foreground_and_detached() {
         }
     }
 
+    // The app runs only once pid 1 has hardened itself: with pid 1 made slow to do so (a
+    // debug-build switch), the app still finds it hardened.
+    let mut run = world.boxtop_run(&profile, &["init-hardened", SECRET]);
+    run.env("BOXTOP_TEST_SLOW_INIT", "1");
+    run.env("BOXTOP_TEST_NO_LANDLOCK", "1");
+    assert_probe_ok(&run.output().unwrap(), 9);
+
     // pid 1 of a detached instance is forked from its supervisor: the same holds.
     let id = world.detach(&[
         "--profile-file",

@@ -517,9 +517,13 @@ fn sigterm_while_the_sandbox_is_being_built_reaches_the_app() {
         &format!("command = [\"/bin/sleep\", \"1000\"]\n[env]\nTEST_MARKER = \"{marker}\"\n[home]\nephemeral = true\n"),
     );
     // Sent as soon as boxtop catches SIGTERM, the signal most often arrives while the
-    // sandbox is still being built, before the app exists; a few tries make sure one did.
+    // sandbox is still being built, before the app exists; five tries at least, up to twenty
+    // until one did.
     let mut early = 0;
-    for _ in 0..5 {
+    for tries in 0..20 {
+        if early > 0 && tries >= 5 {
+            break;
+        }
         let mut child = world
             .boxtop(&["run", "--profile-file", profile.to_str().unwrap()])
             .stdout(Stdio::null())

@@ -294,13 +294,18 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     let say: Say = Box::new(move |text| crate::errln!("boxtop: {id}: {text}"));
     let keeper = Keeper::start(store, record, say);
     let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
-    // pid 1 reports the app's end before it tears the sandbox down: the end is recorded
-    // meanwhile, then pid 1 is waited for (and its cgroup emptied).
+    // pid 1 reports the app's end once every other process of the sandbox has ended,
+    // before it tears the namespaces down: the end is recorded then. Only a cgroup to
+    // empty and remove needs pid 1 gone; otherwise the teardown (the kernel's, of mounts
+    // no process uses) is not waited for, as bubblewrap does not.
     let reported = forwarding.is_ok().then(|| started.report()).flatten();
     if let Some(ended) = reported {
         let _ = record_end(&keeper, Ok(ended), None);
     }
-    let ended = forwarding.and_then(|()| started.wait_ended());
+    let ended = match reported {
+        Some(ended) if keeper.record().cgroup.is_none() => Ok(ended),
+        _ => forwarding.and_then(|()| started.wait_ended()),
+    };
     let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
     if reported.is_none() {
         let _ = record_end(&keeper, ended, None);

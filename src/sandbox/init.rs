@@ -160,6 +160,20 @@ pub fn reap_until(app: Pid) -> Ended {
     }
 }
 
+/// Ends every other process of the sandbox and reaps them (pid 1, once the app has
+/// ended): when pid 1 then reports the app's end, nothing of the sandbox runs any more
+/// but pid 1 itself, which only exits. Processes a killed one leaves are re-parented to
+/// pid 1 before it can reap their parent, so none is missed.
+pub fn end_the_rest() {
+    let _ = nix::sys::signal::kill(Pid::from_raw(-1), nix::sys::signal::Signal::SIGKILL);
+    loop {
+        match waitpid(None::<Pid>, None) {
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
 /// Makes the calling process non-dumpable: its `/proc/PID` files (`mem`, `environ`, `fd`,
 /// `ns`, `maps`) become root's, and no process of the sandbox may ptrace it, read or write
 /// its memory, or take its descriptors. boxtop outside keeps its access to the app's

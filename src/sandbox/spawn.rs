@@ -284,9 +284,10 @@ impl Started {
         Ok(self.report().unwrap_or(own))
     }
 
-    /// How the app ended, as pid 1 reports it right before it exits: returns as soon as
-    /// it has (while pid 1 still tears the sandbox down), or `None` when pid 1 ended
-    /// without a report. Read once; `wait_ended` uses it too.
+    /// How the app ended, as pid 1 reports it right before it exits, once every other
+    /// process of the sandbox has ended: returns as soon as it has (while pid 1 still
+    /// tears the namespaces down), or `None` when pid 1 ended without a report. Read
+    /// once; `wait_ended` uses it too.
     pub fn report(&self) -> Option<Ended> {
         *self.report.get_or_init(|| {
             let fd = self.status.as_ref()?;
@@ -601,6 +602,7 @@ fn child_main(
     gate.open();
     drop(error_write);
     let ended = init::reap_until(app);
+    init::end_the_rest();
     let _ = nix::unistd::write(&status_write, &ended.encode());
     // SAFETY: ending pid 1; the kernel kills whatever is left in the namespace.
     unsafe { libc::_exit(ended.code()) }

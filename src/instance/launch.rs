@@ -18,6 +18,7 @@ use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
 use super::status::Origin;
 use crate::paths::Paths;
 use crate::profile::Limits;
+use crate::sandbox::helpers;
 use crate::sandbox::init::{self, Ended};
 use crate::sandbox::plan::Namespace;
 use crate::sandbox::process::{self, Report};
@@ -206,8 +207,10 @@ fn start_recorded(
         record.namespaces = building.namespaces.to_vec();
         record.phase = Phase::Running;
         saved = store.save(&record);
-        // Old ended instances are forgotten here too, off the launch's path.
+        // Old ended instances are forgotten here too, off the launch's path, and the
+        // helper folders of launches that were killed are removed.
         store.prune();
+        helpers::remove_abandoned_instance_dirs(&launch.paths.instances());
     };
     let started = spawn::start(
         prepared,

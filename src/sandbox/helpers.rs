@@ -1,9 +1,11 @@
 //! The standard helper programs a grant may need, run outside the sandbox and tied to
 //! its lifetime: xdg-dbus-proxy (D-Bus filtering) and pasta (user-mode networking).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -244,7 +246,100 @@ fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
     }
 }
 
-/// Removes an instance's helper folder (sockets), if empty of anything else.
-pub fn remove_instance_dir(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
+/// The lock file in an instance's helper folder.
+const INSTANCE_LOCK: &str = "lock";
+/// The prefix of an instance's helper folder while it is made, before it is locked.
+const MAKING: &str = ".making-";
+/// How old an unlocked folder being made must be to count as abandoned: its launch was
+/// killed between making it and locking it (a moment).
+const MAKING_GRACE: Duration = Duration::from_secs(60);
+
+/// An instance's helper folder (`instances/ID`: the D-Bus proxies' sockets), removed when
+/// dropped. The process that waits for the sandbox holds an flock on its `lock` file for
+/// as long as the sandbox lives: a SIGKILL leaves no time to remove the folder, and a
+/// folder whose lock is free is known to be left behind; the next launch removes it
+/// (`remove_abandoned_instance_dirs`).
+#[derive(Debug)]
+pub struct InstanceDir {
+    path: PathBuf,
+    _lock: File,
+}
+
+impl InstanceDir {
+    /// Makes the private folder `path` with its lock held. It is made under a temporary
+    /// name and renamed once locked, so that no launch ever sees it unlocked.
+    pub fn create(path: &Path) -> Result<InstanceDir, HelperError> {
+        let dir_error = |path: &Path, source| HelperError::Dir {
+            path: path.display().to_string(),
+            source,
+        };
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(dir_error(
+                path,
+                std::io::Error::other("not a folder inside the instances folder"),
+            ));
+        };
+        crate::paths::ensure_private_dir(parent)?;
+        let making = parent.join(format!("{MAKING}{}", name.to_string_lossy()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&making)
+            .map_err(|err| dir_error(&making, err))?;
+        let lock_path = making.join(INSTANCE_LOCK);
+        let lock = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&lock_path)
+            .map_err(|err| dir_error(&lock_path, err))?;
+        match super::process::try_lock_exclusive(lock.as_fd()) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(dir_error(
+                    &lock_path,
+                    std::io::Error::other("locked by another process"),
+                ))
+            }
+            Err(errno) => return Err(dir_error(&lock_path, errno.into())),
+        }
+        std::fs::rename(&making, path).map_err(|err| {
+            let _ = std::fs::remove_dir_all(&making);
+            dir_error(path, err)
+        })?;
+        Ok(InstanceDir {
+            path: path.to_path_buf(),
+            _lock: lock,
+        })
+    }
+}
+
+impl Drop for InstanceDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Removes the helper folders in `instances` that their launch left behind when it was
+/// killed: those whose lock no process holds (and those still being made long after
+/// their launch began).
+pub fn remove_abandoned_instance_dirs(instances: &Path) {
+    let Ok(entries) = std::fs::read_dir(instances) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let abandoned = match File::open(path.join(INSTANCE_LOCK)) {
+            Ok(lock) => super::process::try_lock_exclusive(lock.as_fd()) == Ok(true),
+            Err(_) => {
+                entry.file_name().to_string_lossy().starts_with(MAKING)
+                    && entry
+                        .metadata()
+                        .and_then(|meta| meta.modified())
+                        .is_ok_and(|made| made.elapsed().is_ok_and(|age| age > MAKING_GRACE))
+            }
+        };
+        if abandoned {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }

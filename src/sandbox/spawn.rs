@@ -20,7 +20,7 @@ use nix::unistd::Pid;
 use super::beneath;
 use super::caps;
 use super::exec::{close_fds_except, find_program, harden, reset_signals, ExecArgs};
-use super::helpers::{self, HelperError, ProxyProcess};
+use super::helpers::{self, HelperError, InstanceDir, ProxyProcess};
 use super::init::{self, Ended};
 use super::landlock::{self, Rules};
 use super::mount::{self, Pinned};
@@ -248,7 +248,8 @@ pub struct Started {
     proxies: Vec<ProxyProcess>,
     /// With pasta, what keeps the host's addresses unreachable; stops when dropped.
     host_guard: Option<HostGuard>,
-    instance_dir: Option<PathBuf>,
+    /// The helpers' folder, locked while the sandbox lives.
+    instance_dir: Option<InstanceDir>,
     /// Where pid 1 writes how the app ended, just before it exits.
     status: Option<OwnedFd>,
     /// What was read from `status`.
@@ -263,9 +264,8 @@ impl Drop for Started {
     fn drop(&mut self) {
         self.proxies.clear();
         self.host_guard = None;
-        if let Some(dir) = &self.instance_dir {
-            helpers::remove_instance_dir(dir);
-        }
+        // After the proxies: their sockets are in it.
+        self.instance_dir = None;
     }
 }
 
@@ -330,7 +330,9 @@ pub fn start(
     let instance_dir = [&plan.dbus_proxy, &plan.system_dbus_proxy]
         .into_iter()
         .flatten()
-        .find_map(|proxy| proxy.socket.parent().map(Path::to_path_buf));
+        .find_map(|proxy| proxy.socket.parent())
+        .map(InstanceDir::create)
+        .transpose()?;
     let mut proxies = Vec::new();
     for proxy in [&plan.dbus_proxy, &plan.system_dbus_proxy]
         .into_iter()
@@ -339,10 +341,9 @@ pub fn start(
         match helpers::start_dbus_proxy(proxy) {
             Ok(process) => proxies.push(process),
             Err(err) => {
+                // The proxies stop before their folder goes.
                 drop(proxies);
-                if let Some(dir) = &instance_dir {
-                    helpers::remove_instance_dir(dir);
-                }
+                drop(instance_dir);
                 return Err(err.into());
             }
         }

@@ -1,0 +1,527 @@
+//! Fault injection: a launch is killed with SIGKILL at each of its steps in turn: the
+//! foreground `boxtop run`, a detached launch's `boxtop run --detach` and its supervisor,
+//! the sandbox's pid 1, pasta (an isolated network), xdg-dbus-proxy (a D-Bus grant) and
+//! the TUI that launched it. Each kill lands a swept delay after its target appears, from
+//! at once to after the app runs. After every fault the same invariants must hold:
+//!
+//! - `ps` tells the truth: once things settle, an instance is listed running (or
+//!   paused) exactly when its pid 1 lives, and none stays starting or stopping;
+//! - once the instances left running are killed with `boxtop kill`: no process of the
+//!   sandbox (pid 1, the members of its pid namespace), no supervisor, no helper
+//!   (pasta, xdg-dbus-proxy) is left, the home lock is free, no folder is left behind
+//!   (the runtime folder's `instances/ID`, helper scratch folders in `$TMPDIR`);
+//! - the next launch of the same profile works and finds its private home intact (a file
+//!   written there before the faults).
+//!
+//! Each test prints, past the test harness's capture, how many faults it injected and
+//! that every invariant held after each.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use crate::access::{require, SessionBus};
+use crate::support::{stderr, stdout, World};
+
+/// When each kill lands, in milliseconds after its target appears: swept from at once to
+/// well after the app runs (a debug build's launch takes some tens of milliseconds).
+const DELAYS_MS: &[u64] = &[0, 1, 2, 3, 5, 8, 12, 17, 24, 33, 45, 60, 80, 110, 160, 300];
+
+/// How long the world may take to settle after a fault, and the processes to go after
+/// a kill: far more than either takes.
+const SETTLE: Duration = Duration::from_secs(15);
+
+/// What a process of the test's world is to a launch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The `boxtop run` the test (or the TUI) started.
+    Launcher,
+    /// A detached instance's supervisor (boxtop, in a session of its own).
+    Supervisor,
+    /// The sandbox's pid 1 (boxtop, in a pid namespace of its own).
+    Init,
+    /// A process in the pid namespace of one of the world's sandboxes.
+    Member,
+    Pasta,
+    DbusProxy,
+    /// The TUI (boxtop with no subcommand).
+    Tui,
+}
+
+#[derive(Debug, Clone)]
+struct Proc {
+    pid: i32,
+    role: Role,
+    cmdline: String,
+}
+
+/// One fault-injection run: the world, its profile, and what it has learnt.
+struct Faults {
+    world: World,
+    profile: String,
+    /// What the file `keep` in the private home holds; it must survive every fault.
+    kept: String,
+    boxtop: PathBuf,
+    /// The scratch folder of the world's programs (`TMPDIR`): pasta's pid file and log.
+    tmp: PathBuf,
+    own_pid_ns: u64,
+    /// The pid namespaces of every pid 1 seen, to find their members.
+    pid_nss: BTreeSet<u64>,
+    /// Faults injected (the kill landed on a live target).
+    injected: usize,
+    /// Kills that found their target already gone (the step had passed).
+    missed: usize,
+}
+
+/// The processes one a line, for a failure's message.
+fn describe(procs: &[Proc]) -> String {
+    procs
+        .iter()
+        .map(|p| format!("\n  {} {:?}: {}", p.pid, p.role, p.cmdline))
+        .collect()
+}
+
+fn inode(path: &str) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|meta| meta.ino())
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 2..];
+            rest.chars().next()
+        })
+        .is_none_or(|state| state == 'Z' || state == 'X')
+}
+
+/// The session id of `pid` (field 6 of its stat).
+fn session_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(3)?.parse().ok()
+}
+
+impl Faults {
+    /// A world with the user profile `name` (`keys` added to a shell that prints the
+    /// kept file and sleeps `$1` seconds, 1000 when not given) and `keep` written in its
+    /// private home by a first launch. `setup` changes the world first (a session bus).
+    fn new(name: &str, keys: &str, setup: impl FnOnce(&mut World)) -> Faults {
+        let mut world = World::new();
+        let tmp = world.root.path().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("mkdir tmp");
+        world.env.insert("TMPDIR".into(), tmp.display().to_string());
+        setup(&mut world);
+        let dir = world.home.join(".config/boxtop/profiles");
+        std::fs::create_dir_all(&dir).expect("mkdir profiles");
+        std::fs::write(
+            dir.join(format!("{name}.toml")),
+            format!(
+                "name = \"{name}\"\n\
+                 command = [\"/bin/sh\", \"-c\", \"echo run >> ~/runs; cat ~/keep 2>/dev/null; exec sleep ${{1:-1000}}\"]\n\
+                 display = \"none\"\n{keys}\n"
+            ),
+        )
+        .expect("write profile");
+        world.fix_owner();
+        let boxtop = world.bin.join("boxtop");
+        let own_pid_ns = inode("/proc/self/ns/pid").expect("own pid namespace");
+        let mut faults = Faults {
+            world,
+            profile: name.to_string(),
+            kept: String::new(),
+            boxtop,
+            tmp,
+            own_pid_ns,
+            pid_nss: BTreeSet::new(),
+            injected: 0,
+            missed: 0,
+        };
+        // The first launch makes the private home; the file is then written in it.
+        faults.next_launch_works("the first launch");
+        let keep = faults.private_home().join("keep");
+        faults.kept = format!("kept-{}", std::process::id());
+        std::fs::write(&keep, &faults.kept).expect("write keep");
+        std::os::unix::fs::chown(&keep, Some(faults.world.uid), Some(faults.world.gid))
+            .expect("chown keep");
+        faults.next_launch_works("the launch after writing the kept file");
+        faults
+    }
+
+    fn private_home(&self) -> PathBuf {
+        self.world
+            .home
+            .join(".local/share/boxtop/homes")
+            .join(&self.profile)
+    }
+
+    fn store(&self) -> PathBuf {
+        self.world.runtime_dir.join("boxtop")
+    }
+
+    /// `boxtop run PROFILE`, foreground or detached, output discarded.
+    fn spawn_run(&self, detach: bool) -> Child {
+        let mut args = vec!["run"];
+        if detach {
+            args.push("--detach");
+        }
+        args.push(&self.profile);
+        self.world
+            .boxtop(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start boxtop run")
+    }
+
+    /// The world's processes now, each with its role. `launcher` is the process the test
+    /// started.
+    fn processes(&mut self, launcher: Option<i32>) -> Vec<Proc> {
+        let runtime = self.world.runtime_dir.display().to_string();
+        let tmp = self.tmp.display().to_string();
+        // The pid namespaces the state files name, in case their pid 1 was never seen.
+        for record in self.records() {
+            if let Some(ns) = record["pid_ns"].as_u64() {
+                self.pid_nss.insert(ns);
+            }
+        }
+        let mut found = Vec::new();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return found;
+        };
+        let pids: Vec<i32> = dir
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+            .collect();
+        // pid 1s first, so that the members of their namespaces are known below.
+        let mut rest = Vec::new();
+        for pid in pids {
+            if is_zombie(pid) {
+                continue;
+            }
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+            let pid_ns = inode(&format!("/proc/{pid}/ns/pid"));
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|bytes| String::from_utf8_lossy(&bytes).replace('\0', " "))
+                .unwrap_or_default();
+            if exe.as_deref() == Some(self.boxtop.as_path()) {
+                let role = if pid_ns.is_some_and(|ns| ns != self.own_pid_ns) {
+                    self.pid_nss.extend(pid_ns);
+                    Role::Init
+                } else if !cmdline.contains(" run ") {
+                    Role::Tui
+                } else if Some(pid) == launcher {
+                    Role::Launcher
+                } else if session_of(pid) == Some(pid) {
+                    Role::Supervisor
+                } else {
+                    Role::Launcher
+                };
+                found.push(Proc { pid, role, cmdline });
+            } else {
+                rest.push((pid, pid_ns, cmdline));
+            }
+        }
+        for (pid, pid_ns, cmdline) in rest {
+            let role = if pid_ns.is_some_and(|ns| self.pid_nss.contains(&ns)) {
+                Role::Member
+            } else if cmdline.contains("--config-net") && cmdline.contains(&tmp) {
+                Role::Pasta
+            } else if cmdline.starts_with("xdg-dbus-proxy") && cmdline.contains(&runtime) {
+                Role::DbusProxy
+            } else {
+                continue;
+            };
+            found.push(Proc { pid, role, cmdline });
+        }
+        found
+    }
+
+    /// The state files, as JSON.
+    fn records(&self) -> Vec<Value> {
+        let Ok(dir) = std::fs::read_dir(self.store()) else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "json"))
+            .filter_map(|entry| serde_json::from_slice(&std::fs::read(entry.path()).ok()?).ok())
+            .collect()
+    }
+
+    /// `boxtop ps --json`: every instance listed (ended ones too, with `--all` where
+    /// `ps` lists only live ones by default).
+    fn ps(&self) -> Vec<Value> {
+        let mut output = self
+            .world
+            .boxtop(&["ps", "--json", "--interval", "0", "--all"])
+            .output()
+            .expect("run boxtop ps");
+        if !output.status.success() && stderr(&output).contains("--all") {
+            output = self
+                .world
+                .boxtop(&["ps", "--json", "--interval", "0"])
+                .output()
+                .expect("run boxtop ps");
+        }
+        assert!(output.status.success(), "boxtop ps: {}", stderr(&output));
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("boxtop ps --json: {err}\n{}", stdout(&output)))
+    }
+
+    /// Waits for `target` to appear, lets `delay` pass, and kills it. Returns whether
+    /// the kill landed on a live process.
+    fn kill_when_up(&mut self, launcher: &mut Child, target: Role, delay: Duration) -> bool {
+        let started = Instant::now();
+        let launcher_pid = launcher.id() as i32;
+        let victim = loop {
+            let found = self.processes(Some(launcher_pid));
+            if let Some(proc) = found.iter().find(|p| p.role == target) {
+                break proc.pid;
+            }
+            let ended = launcher.try_wait().expect("wait for boxtop run");
+            assert!(
+                ended.is_none() && started.elapsed() < SETTLE,
+                "no {target:?} of {} appeared (boxtop run: {ended:?}); the world's processes: {}",
+                self.profile,
+                describe(&found)
+            );
+            std::thread::sleep(Duration::from_micros(300));
+        };
+        std::thread::sleep(delay);
+        self.kill_now(victim)
+    }
+
+    fn kill_now(&mut self, pid: i32) -> bool {
+        let landed = !is_zombie(pid) && kill(Pid::from_raw(pid), Signal::SIGKILL).is_ok();
+        if landed {
+            self.injected += 1;
+        } else {
+            self.missed += 1;
+        }
+        landed
+    }
+
+    /// Waits for the launcher the test started to return: a launch whose step was
+    /// killed must still end, or hand over to its supervisor, in bounded time. A
+    /// foreground launch may also go on waiting for an app that still runs.
+    fn reap(&mut self, launcher: &mut Child, detach: bool, what: &str) {
+        let started = Instant::now();
+        while launcher.try_wait().expect("wait for boxtop run").is_none() {
+            if !detach && self.processes(None).iter().any(|p| p.role == Role::Init) {
+                return;
+            }
+            assert!(
+                started.elapsed() < SETTLE,
+                "{what}: boxtop run (pid {}) did not return",
+                launcher.id()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Every invariant, after the fault `what`; the instances left running are killed.
+    fn check(&mut self, what: &str) {
+        let live = self.settled_truth(what);
+        for id in &live {
+            let out = self
+                .world
+                .boxtop(&["kill", id])
+                .output()
+                .expect("boxtop kill");
+            assert!(
+                out.status.success(),
+                "{what}: boxtop kill {id}: {}",
+                stderr(&out)
+            );
+        }
+        self.nothing_left(what, false);
+        self.next_launch_works(what);
+        self.nothing_left(&format!("{what}, then a launch"), true);
+    }
+
+    /// Waits for `ps` to agree with the processes: the ids listed running or paused
+    /// are those whose pid 1 lives, and nothing is starting or stopping. Returns the
+    /// live ids.
+    fn settled_truth(&mut self, what: &str) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let procs = self.processes(None);
+            let inits: BTreeSet<i64> = procs
+                .iter()
+                .filter(|p| p.role == Role::Init)
+                .map(|p| i64::from(p.pid))
+                .collect();
+            let listed = self.ps();
+            let mut live = Vec::new();
+            let mut live_pids = BTreeSet::new();
+            let mut unsettled = Vec::new();
+            for status in &listed {
+                let id = status["id"].as_str().unwrap_or_default().to_string();
+                match status["state"]["state"].as_str() {
+                    Some("running" | "paused") => {
+                        live_pids.extend(status["pid"].as_i64());
+                        live.push(id);
+                    }
+                    Some(state @ ("starting" | "stopping")) => {
+                        unsettled.push(format!("{id} {state}"))
+                    }
+                    _ => {}
+                }
+            }
+            // A foreground launch waits for its app as long as it runs.
+            let launching = procs.iter().any(|p| match p.role {
+                Role::Launcher => inits.is_empty(),
+                Role::Tui => true,
+                _ => false,
+            });
+            if unsettled.is_empty() && !launching && live_pids == inits {
+                return live;
+            }
+            assert!(
+                started.elapsed() < SETTLE,
+                "{what}: ps does not tell the truth after {SETTLE:?}: it lists running {live_pids:?} \
+                 and {unsettled:?}, while pid 1s {inits:?} live; processes: {}\nps: {listed:#?}",
+                describe(&procs)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// No process or lock of a launch is left, and `ps` lists nothing live; with
+    /// `folders`, no folder either. A launch killed with SIGKILL cannot remove its
+    /// folders itself: the next launch must.
+    fn nothing_left(&mut self, what: &str, folders: bool) {
+        let started = Instant::now();
+        loop {
+            let procs = self.processes(None);
+            if procs.is_empty() {
+                break;
+            }
+            assert!(
+                started.elapsed() < SETTLE,
+                "{what}: processes left {SETTLE:?} after the instances were killed: {}",
+                describe(&procs)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let lock = self
+            .store()
+            .join("homes")
+            .join(format!("{}.lock", self.profile));
+        if lock.exists() {
+            let file = std::fs::File::open(&lock).expect("open the home lock");
+            let taken = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock);
+            assert!(
+                taken.is_ok(),
+                "{what}: the home lock {} is held with nothing running",
+                lock.display()
+            );
+        }
+        let leftovers: Vec<PathBuf> = [self.store().join("instances"), self.tmp.clone()]
+            .iter()
+            .filter(|_| folders)
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .flat_map(|dir| dir.flatten().map(|entry| entry.path()))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "{what}: folders left behind: {leftovers:?}"
+        );
+        for status in self.ps() {
+            let state = status["state"]["state"].as_str().unwrap_or_default();
+            assert!(
+                !matches!(state, "running" | "paused" | "starting" | "stopping"),
+                "{what}: ps lists {} as {state} with none of its processes left",
+                status["id"]
+            );
+        }
+    }
+
+    /// A launch of the profile runs to its end, and its app finds the kept file.
+    fn next_launch_works(&self, what: &str) {
+        let out = self
+            .world
+            .boxtop(&["run", &self.profile, "--", "sh", "0"])
+            .output()
+            .expect("run boxtop");
+        assert!(
+            out.status.success() && stdout(&out).trim() == self.kept,
+            "{what}: the next launch of {}: {:?}, printed {:?} (the private home holds {:?})\nstderr:\n{}",
+            self.profile,
+            out.status,
+            stdout(&out),
+            self.kept,
+            stderr(&out)
+        );
+    }
+
+    /// One fault per delay: a launch (`detach`ed or not), `target` killed once up.
+    fn sweep(&mut self, detach: bool, target: Role) {
+        for delay in DELAYS_MS {
+            let what = format!(
+                "{target:?} of `boxtop run{}` killed {delay} ms after it appeared",
+                if detach { " --detach" } else { "" }
+            );
+            let mut launcher = self.spawn_run(detach);
+            self.kill_when_up(&mut launcher, target, Duration::from_millis(*delay));
+            self.reap(&mut launcher, detach, &what);
+            self.check(&what);
+        }
+    }
+
+    /// Says, past the test harness's capture, what was done.
+    fn report(&self, test: &str) {
+        assert!(self.injected > 0, "{test}: no fault landed");
+        let _ = writeln!(
+            std::io::stderr(),
+            "faults: {test}: {} injected faults (SIGKILL), every invariant held after each \
+             ({} more kills found their step already over)",
+            self.injected,
+            self.missed
+        );
+    }
+}
+
+/// A persistent home, no network: the launcher, the supervisor and pid 1 killed.
+const PLAIN: &str = "network = \"none\"\n";
+
+#[test]
+fn faults_kill_the_foreground_run_at_each_step() {
+    let mut faults = Faults::new("fg", PLAIN, |_| {});
+    faults.sweep(false, Role::Launcher);
+    faults.sweep(false, Role::Init);
+    faults.report("foreground run and its pid 1");
+}
+
+#[test]
+fn faults_kill_a_detached_launch_at_each_step() {
+    let mut faults = Faults::new("bg", PLAIN, |_| {});
+    faults.sweep(true, Role::Launcher);
+    faults.sweep(true, Role::Supervisor);
+    faults.sweep(true, Role::Init);
+    faults.report("detached launch, its supervisor and its pid 1");
+}
+
+#[test]
+fn faults_kill_xdg_dbus_proxy_and_the_supervisor_of_a_dbus_grant() {
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    let mut bus = None;
+    let mut faults = Faults::new(
+        "bus",
+        "network = \"none\"\n[dbus]\ntalk = [\"org.example.Allowed\"]\n",
+        |world| bus = Some(SessionBus::start(world)),
+    );
+    faults.sweep(true, Role::DbusProxy);
+    faults.sweep(false, Role::DbusProxy);
+    faults.sweep(true, Role::Supervisor);
+    faults.sweep(false, Role::Launcher);
+    faults.report("xdg-dbus-proxy, and the launch it serves");
+    drop(bus);
+}

@@ -210,7 +210,7 @@ fn start_recorded(
         // Old ended instances are forgotten here too, off the launch's path, and the
         // helper folders of launches that were killed are removed.
         store.prune();
-        helpers::remove_abandoned_instance_dirs(&launch.paths.instances());
+        helpers::remove_abandoned(&launch.paths.instances(), "");
     };
     let started = spawn::start(
         prepared,

@@ -172,15 +172,13 @@ pub(super) const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// pid rather than a namespace path, it does not notice the namespace going away (the
 /// 2023 releases at least), and would outlive the sandbox.
 pub fn start_pasta(pid: Pid) -> Result<ProxyProcess, HelperError> {
-    let template = std::env::temp_dir().join("boxtop-pasta-XXXXXX");
-    let scratch = nix::unistd::mkdtemp(&template).map_err(|errno| HelperError::Dir {
-        path: template.display().to_string(),
-        source: errno.into(),
-    })?;
-    let result = run_pasta(pid, &scratch);
-    // pasta has its pid file and its log open, or has ended: neither needs a name now.
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let temp = std::env::temp_dir();
+    // Those of launches killed while pasta started.
+    remove_abandoned(&temp, PASTA_SCRATCH);
+    let scratch = LockedDir::create_unique(&temp, PASTA_SCRATCH)?;
+    // Dropped on return: pasta has its pid file and its log open, or has ended; neither
+    // needs a name now.
+    run_pasta(pid, scratch.path())
 }
 
 /// Starts pasta with its pid file and its messages in `scratch`, and waits until it
@@ -246,37 +244,35 @@ fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
     }
 }
 
-/// The lock file in an instance's helper folder.
-const INSTANCE_LOCK: &str = "lock";
-/// The prefix of an instance's helper folder while it is made, before it is locked.
+/// The lock file in a helper folder.
+const LOCK: &str = "lock";
+/// The prefix of a helper folder while it is made, before it is locked.
 const MAKING: &str = ".making-";
 /// How old an unlocked folder being made must be to count as abandoned: its launch was
 /// killed between making it and locking it (a moment).
 const MAKING_GRACE: Duration = Duration::from_secs(60);
+/// The prefix of pasta's scratch folders in the temporary folder.
+const PASTA_SCRATCH: &str = "boxtop-pasta-";
 
-/// An instance's helper folder (`instances/ID`: the D-Bus proxies' sockets), removed when
-/// dropped. The process that waits for the sandbox holds an flock on its `lock` file for
-/// as long as the sandbox lives: a SIGKILL leaves no time to remove the folder, and a
-/// folder whose lock is free is known to be left behind; the next launch removes it
-/// (`remove_abandoned_instance_dirs`).
+/// A folder of a launch's helpers (an instance's `instances/ID` with the D-Bus proxies'
+/// sockets, pasta's scratch folder), removed when dropped. The process that made it holds
+/// an flock on its `lock` file while it is used: a SIGKILL leaves no time to remove the
+/// folder, and a folder whose lock is free is known to be left behind; a later launch
+/// removes it (`remove_abandoned`).
 #[derive(Debug)]
-pub struct InstanceDir {
+pub struct LockedDir {
     path: PathBuf,
     _lock: File,
 }
 
-impl InstanceDir {
+impl LockedDir {
     /// Makes the private folder `path` with its lock held. It is made under a temporary
     /// name and renamed once locked, so that no launch ever sees it unlocked.
-    pub fn create(path: &Path) -> Result<InstanceDir, HelperError> {
-        let dir_error = |path: &Path, source| HelperError::Dir {
-            path: path.display().to_string(),
-            source,
-        };
+    pub fn create(path: &Path) -> Result<LockedDir, HelperError> {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(dir_error(
                 path,
-                std::io::Error::other("not a folder inside the instances folder"),
+                std::io::Error::other("not a folder inside another"),
             ));
         };
         crate::paths::ensure_private_dir(parent)?;
@@ -285,53 +281,95 @@ impl InstanceDir {
             .mode(0o700)
             .create(&making)
             .map_err(|err| dir_error(&making, err))?;
-        let lock_path = making.join(INSTANCE_LOCK);
-        let lock = File::options()
+        Self::lock_and_name(making, path.to_path_buf())
+    }
+
+    /// A new private folder in `parent` named `prefix` and six random characters.
+    fn create_unique(parent: &Path, prefix: &str) -> Result<LockedDir, HelperError> {
+        let template = parent.join(format!("{MAKING}{prefix}XXXXXX"));
+        let making =
+            nix::unistd::mkdtemp(&template).map_err(|errno| dir_error(&template, errno.into()))?;
+        let name = making
+            .file_name()
+            .map(|name| {
+                name.to_string_lossy()
+                    .trim_start_matches(MAKING)
+                    .to_string()
+            })
+            .unwrap_or_default();
+        Self::lock_and_name(making, parent.join(name))
+    }
+
+    fn lock_and_name(making: PathBuf, path: PathBuf) -> Result<LockedDir, HelperError> {
+        let lock_path = making.join(LOCK);
+        let locked = File::options()
             .read(true)
             .write(true)
             .create_new(true)
             .open(&lock_path)
-            .map_err(|err| dir_error(&lock_path, err))?;
-        match super::process::try_lock_exclusive(lock.as_fd()) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(dir_error(
-                    &lock_path,
-                    std::io::Error::other("locked by another process"),
-                ))
+            .map_err(|err| dir_error(&lock_path, err))
+            .and_then(
+                |lock| match super::process::try_lock_exclusive(lock.as_fd()) {
+                    Ok(true) => Ok(lock),
+                    Ok(false) => Err(dir_error(
+                        &lock_path,
+                        std::io::Error::other("locked by another process"),
+                    )),
+                    Err(errno) => Err(dir_error(&lock_path, errno.into())),
+                },
+            )
+            .and_then(|lock| {
+                std::fs::rename(&making, &path).map_err(|err| dir_error(&path, err))?;
+                Ok(lock)
+            });
+        match locked {
+            Ok(lock) => Ok(LockedDir { path, _lock: lock }),
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&making);
+                Err(err)
             }
-            Err(errno) => return Err(dir_error(&lock_path, errno.into())),
         }
-        std::fs::rename(&making, path).map_err(|err| {
-            let _ = std::fs::remove_dir_all(&making);
-            dir_error(path, err)
-        })?;
-        Ok(InstanceDir {
-            path: path.to_path_buf(),
-            _lock: lock,
-        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
-impl Drop for InstanceDir {
+impl Drop for LockedDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
-/// Removes the helper folders in `instances` that their launch left behind when it was
-/// killed: those whose lock no process holds (and those still being made long after
-/// their launch began).
-pub fn remove_abandoned_instance_dirs(instances: &Path) {
-    let Ok(entries) = std::fs::read_dir(instances) else {
+fn dir_error(path: &Path, source: std::io::Error) -> HelperError {
+    HelperError::Dir {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Removes the helper folders in `parent` whose names start with `prefix` that their launch left
+/// behind when it was killed: those whose lock no process holds (and those still being
+/// made long after their launch began).
+pub fn remove_abandoned(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let making = name
+            .strip_prefix(MAKING)
+            .is_some_and(|rest| rest.starts_with(prefix));
+        if !making && !name.starts_with(prefix) {
+            continue;
+        }
         let path = entry.path();
-        let abandoned = match File::open(path.join(INSTANCE_LOCK)) {
+        let abandoned = match File::open(path.join(LOCK)) {
             Ok(lock) => super::process::try_lock_exclusive(lock.as_fd()) == Ok(true),
             Err(_) => {
-                entry.file_name().to_string_lossy().starts_with(MAKING)
+                making
                     && entry
                         .metadata()
                         .and_then(|meta| meta.modified())

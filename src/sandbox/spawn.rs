@@ -20,7 +20,7 @@ use nix::unistd::Pid;
 use super::beneath;
 use super::caps;
 use super::exec::{close_fds_except, find_program, harden, reset_signals, ExecArgs};
-use super::helpers::{self, HelperError, InstanceDir, ProxyProcess};
+use super::helpers::{self, HelperError, LockedDir, ProxyProcess};
 use super::init::{self, Ended};
 use super::landlock::{self, Rules};
 use super::mount::{self, Pinned};
@@ -249,7 +249,7 @@ pub struct Started {
     /// With pasta, what keeps the host's addresses unreachable; stops when dropped.
     host_guard: Option<HostGuard>,
     /// The helpers' folder, locked while the sandbox lives.
-    instance_dir: Option<InstanceDir>,
+    instance_dir: Option<LockedDir>,
     /// Where pid 1 writes how the app ended, just before it exits.
     status: Option<OwnedFd>,
     /// What was read from `status`.
@@ -331,7 +331,7 @@ pub fn start(
         .into_iter()
         .flatten()
         .find_map(|proxy| proxy.socket.parent())
-        .map(InstanceDir::create)
+        .map(LockedDir::create)
         .transpose()?;
     let mut proxies = Vec::new();
     for proxy in [&plan.dbus_proxy, &plan.system_dbus_proxy]

@@ -50,6 +50,9 @@ enum Role {
     /// A process in the pid namespace of one of the world's sandboxes.
     Member,
     Pasta,
+    /// boxtop's guard of the host's addresses, forked for an isolated network: boxtop,
+    /// in the sandbox's user namespace but not its pid namespace.
+    HostGuard,
     DbusProxy,
     /// The TUI (boxtop with no subcommand).
     Tui,
@@ -72,6 +75,7 @@ struct Faults {
     /// The scratch folder of the world's programs (`TMPDIR`): pasta's pid file and log.
     tmp: PathBuf,
     own_pid_ns: u64,
+    own_user_ns: u64,
     /// The pid namespaces of every pid 1 seen, to find their members.
     pid_nss: BTreeSet<u64>,
     /// Faults injected (the kill landed on a live target).
@@ -117,6 +121,7 @@ impl Faults {
         let mut world = World::new();
         let tmp = world.root.path().join("tmp");
         std::fs::create_dir_all(&tmp).expect("mkdir tmp");
+        std::os::unix::fs::chown(&tmp, Some(world.uid), Some(world.gid)).expect("chown tmp");
         world.env.insert("TMPDIR".into(), tmp.display().to_string());
         setup(&mut world);
         let dir = world.home.join(".config/boxtop/profiles");
@@ -133,6 +138,7 @@ impl Faults {
         world.fix_owner();
         let boxtop = world.bin.join("boxtop");
         let own_pid_ns = inode("/proc/self/ns/pid").expect("own pid namespace");
+        let own_user_ns = inode("/proc/self/ns/user").expect("own user namespace");
         let mut faults = Faults {
             world,
             profile: name.to_string(),
@@ -140,6 +146,7 @@ impl Faults {
             boxtop,
             tmp,
             own_pid_ns,
+            own_user_ns,
             pid_nss: BTreeSet::new(),
             injected: 0,
             missed: 0,
@@ -215,6 +222,10 @@ impl Faults {
                 let role = if pid_ns.is_some_and(|ns| ns != self.own_pid_ns) {
                     self.pid_nss.extend(pid_ns);
                     Role::Init
+                } else if inode(&format!("/proc/{pid}/ns/user"))
+                    .is_some_and(|ns| ns != self.own_user_ns)
+                {
+                    Role::HostGuard
                 } else if !cmdline.contains(" run ") {
                     Role::Tui
                 } else if Some(pid) == launcher {
@@ -281,17 +292,20 @@ impl Faults {
         let started = Instant::now();
         let launcher_pid = launcher.id() as i32;
         let victim = loop {
+            // Looked at before the processes: a launch that returned is seen in full.
+            let ended = launcher.try_wait().expect("wait for boxtop run");
             let found = self.processes(Some(launcher_pid));
             if let Some(proc) = found.iter().find(|p| p.role == target) {
                 break proc.pid;
             }
-            let ended = launcher.try_wait().expect("wait for boxtop run");
-            assert!(
-                ended.is_none() && started.elapsed() < SETTLE,
-                "no {target:?} of {} appeared (boxtop run: {ended:?}); the world's processes: {}",
-                self.profile,
-                describe(&found)
-            );
+            if ended.is_some() || started.elapsed() > SETTLE {
+                panic!(
+                    "no {target:?} of {} appeared (boxtop run: {ended:?}); the world's processes: {}\nps: {:#?}",
+                    self.profile,
+                    describe(&found),
+                    self.ps()
+                );
+            }
             std::thread::sleep(Duration::from_micros(300));
         };
         std::thread::sleep(delay);
@@ -524,4 +538,21 @@ fn faults_kill_xdg_dbus_proxy_and_the_supervisor_of_a_dbus_grant() {
     faults.sweep(false, Role::Launcher);
     faults.report("xdg-dbus-proxy, and the launch it serves");
     drop(bus);
+}
+
+#[test]
+fn faults_kill_pasta_the_host_guard_and_the_launch_of_an_isolated_network_needs_root() {
+    require("pasta", "passt");
+    crate::access::give_tun_its_usual_mode();
+    let internet = crate::attack_network::NetNamespace::add("fault");
+    crate::access::in_new_network(|| {
+        crate::access::build_host_network(&internet);
+        let mut faults = Faults::new("net", "network = \"isolated\"\n", |_| {});
+        faults.sweep(true, Role::Pasta);
+        faults.sweep(false, Role::Pasta);
+        faults.sweep(false, Role::HostGuard);
+        faults.sweep(false, Role::Launcher);
+        faults.sweep(true, Role::Supervisor);
+        faults.report("pasta, the host guard, and the launch they serve");
+    });
 }

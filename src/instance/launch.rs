@@ -236,12 +236,6 @@ fn start_recorded(
     }
 }
 
-/// Records how the instance ended and removes its cgroup.
-fn finish(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
-    record_end(store, record, ended);
-    clean_up(record);
-}
-
 /// Records how the instance ended.
 fn record_end(store: &Store, record: &mut Record, ended: Result<Ended, SpawnError>) {
     record.phase = match ended {
@@ -272,18 +266,22 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     for note in &record.limit_notes {
         crate::errln!("boxtop: {}: {note}", launch.id);
     }
+    process::test_pause_at("running");
     let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
     // pid 1 reports the app's end before it tears the sandbox down: the end is recorded
     // meanwhile, then pid 1 is waited for (and its cgroup emptied).
     let reported = forwarding.is_ok().then(|| started.report()).flatten();
     if let Some(ended) = reported {
+        process::test_pause_at("ended");
         record_end(&store, &mut record, Ok(ended));
     }
     let ended = forwarding.and_then(|()| started.wait_ended());
     let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
     if reported.is_none() {
+        process::test_pause_at("ended");
         record_end(&store, &mut record, ended);
     }
+    process::test_pause_at("recorded");
     clean_up(&record);
     drop(started);
     Ok(code)
@@ -334,6 +332,7 @@ fn supervise(
     log_path: &std::path::Path,
     report: OwnedFd,
 ) -> i32 {
+    process::test_pause_at("supervisor");
     let say = |kind: u8, text: &str| {
         let mut bytes = vec![kind];
         bytes.extend_from_slice(text.as_bytes());
@@ -388,6 +387,7 @@ fn supervise(
     }
     say(b'O', &launch.id);
     drop(report);
+    process::test_pause_at("running");
     // A TERM for the supervisor goes to the app, so that its end is still recorded.
     let _ = init::forward_signals_to(started.init);
     pump(&started, &out_read, &mut log);
@@ -398,7 +398,10 @@ fn supervise(
         Ok(Ended::Killed(signal)) => log.note(&format!("killed by signal {signal}")),
         Err(err) => log.note(&format!("lost: {err}")),
     }
-    finish(store, &mut record, ended);
+    process::test_pause_at("ended");
+    record_end(store, &mut record, ended);
+    process::test_pause_at("recorded");
+    clean_up(&record);
     drop(started);
     0
 }

@@ -397,3 +397,20 @@ fn dup_onto(from: &impl AsRawFd, to: i32) -> Result<(), Errno> {
         Ok(())
     }
 }
+
+/// Debug builds only: `BOXTOP_TEST_PAUSE_AT=STEP` stops the process that reaches the
+/// launch step `STEP` (it sends itself SIGSTOP), so that a test can kill it exactly there
+/// (tests/it/faults.rs). The steps, in order: `supervisor` (a detached launch's
+/// supervisor, forked), `proxies` (D-Bus proxies ready), `cloned` (pid 1 cloned),
+/// `network` (pasta and the host guard ready), `building` (pid 1 let go, the instance
+/// not yet recorded), `running` (the app executed and the launch reported), `ended` (pid
+/// 1 gone, the end not yet recorded), `recorded` (the end recorded, not yet cleaned up).
+/// Read by boxtop; the sandbox's environment is rebuilt from an allowlist without it.
+pub fn test_pause_at(step: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("BOXTOP_TEST_PAUSE_AT").is_some_and(|v| v == step) {
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}

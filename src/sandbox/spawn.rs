@@ -348,6 +348,7 @@ pub fn start(
             }
         }
     }
+    super::process::test_pause_at("proxies");
     // Dropping it on an early return stops the proxies and removes their folder.
     let mut started = Started {
         init: Pid::from_raw(0),
@@ -416,6 +417,7 @@ pub fn start(
     drop(error_write);
     drop(status_write);
     drop(net_write);
+    super::process::test_pause_at("cloned");
     let abort = |err: SpawnError| {
         let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
         let _ = init::wait_for(child);
@@ -443,12 +445,14 @@ pub fn start(
         // Before the app runs: pasta's sockets would take it to the host's own addresses.
         let guard = net::start_host_guard(child).map_err(|err| abort(err.into()))?;
         started.host_guard = Some(guard);
+        super::process::test_pause_at("network");
     }
     started.namespaces = namespace_inodes(child);
     // Let the child go on: its user namespace now maps our uid. Once it has read this, it
     // is not dumpable: its /proc files are closed to us as to the app.
     let _ = nix::unistd::write(&sync_write, b"1");
     drop(sync_write);
+    super::process::test_pause_at("building");
     on_building(Building {
         init: child,
         namespaces: &started.namespaces,

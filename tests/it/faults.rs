@@ -76,8 +76,6 @@ struct Faults {
     tmp: PathBuf,
     own_pid_ns: u64,
     own_user_ns: u64,
-    /// The pid namespaces of every pid 1 seen, to find their members.
-    pid_nss: BTreeSet<u64>,
     /// Faults injected (the kill landed on a live target).
     injected: usize,
     /// Kills that found their target already gone (the step had passed).
@@ -96,14 +94,14 @@ fn inode(path: &str) -> Option<u64> {
     std::fs::metadata(path).ok().map(|meta| meta.ino())
 }
 
+/// The state letter of `pid` (`R`, `S`, `T` when stopped, `Z`...), `None` once gone.
+fn state_of(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
 fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let rest = &stat[stat.rfind(')')? + 2..];
-            rest.chars().next()
-        })
-        .is_none_or(|state| state == 'Z' || state == 'X')
+    state_of(pid).is_none_or(|state| state == 'Z' || state == 'X')
 }
 
 /// The session id of `pid` (field 6 of its stat).
@@ -111,6 +109,18 @@ fn session_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = &stat[stat.rfind(')')? + 2..];
     rest.split_whitespace().nth(3)?.parse().ok()
+}
+
+impl Drop for Faults {
+    /// A failed test leaves nothing running: every process of the world is killed.
+    fn drop(&mut self) {
+        if self.world.runtime_dir.join("tmux.sock").exists() {
+            let _ = self.tmux(&["kill-server"]);
+        }
+        for process in self.processes(None) {
+            let _ = kill(Pid::from_raw(process.pid), Signal::SIGKILL);
+        }
+    }
 }
 
 impl Faults {
@@ -147,7 +157,6 @@ impl Faults {
             tmp,
             own_pid_ns,
             own_user_ns,
-            pid_nss: BTreeSet::new(),
             injected: 0,
             missed: 0,
         };
@@ -193,12 +202,10 @@ impl Faults {
     fn processes(&mut self, launcher: Option<i32>) -> Vec<Proc> {
         let runtime = self.world.runtime_dir.display().to_string();
         let tmp = self.tmp.display().to_string();
-        // The pid namespaces the state files name, in case their pid 1 was never seen.
-        for record in self.records() {
-            if let Some(ns) = record["pid_ns"].as_u64() {
-                self.pid_nss.insert(ns);
-            }
-        }
+        // The pid namespaces of the world's live pid 1s, whose members are the world's
+        // too: a namespace's members end with its pid 1, and the number of one that
+        // ended may be reused by another test's.
+        let mut pid_nss = BTreeSet::new();
         let mut found = Vec::new();
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return found;
@@ -220,7 +227,7 @@ impl Faults {
                 .unwrap_or_default();
             if exe.as_deref() == Some(self.boxtop.as_path()) {
                 let role = if pid_ns.is_some_and(|ns| ns != self.own_pid_ns) {
-                    self.pid_nss.extend(pid_ns);
+                    pid_nss.extend(pid_ns);
                     Role::Init
                 } else if inode(&format!("/proc/{pid}/ns/user"))
                     .is_some_and(|ns| ns != self.own_user_ns)
@@ -241,7 +248,7 @@ impl Faults {
             }
         }
         for (pid, pid_ns, cmdline) in rest {
-            let role = if pid_ns.is_some_and(|ns| self.pid_nss.contains(&ns)) {
+            let role = if pid_ns.is_some_and(|ns| pid_nss.contains(&ns)) {
                 Role::Member
             } else if cmdline.contains("--config-net") && cmdline.contains(&tmp) {
                 Role::Pasta
@@ -253,17 +260,6 @@ impl Faults {
             found.push(Proc { pid, role, cmdline });
         }
         found
-    }
-
-    /// The state files, as JSON.
-    fn records(&self) -> Vec<Value> {
-        let Ok(dir) = std::fs::read_dir(self.store()) else {
-            return Vec::new();
-        };
-        dir.flatten()
-            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "json"))
-            .filter_map(|entry| serde_json::from_slice(&std::fs::read(entry.path()).ok()?).ok())
-            .collect()
     }
 
     /// `boxtop ps --json`: every instance listed (ended ones too, with `--all` where
@@ -490,6 +486,143 @@ impl Faults {
         }
     }
 
+    /// A tmux command of the test user on the world's own tmux server, with no
+    /// configuration of the host's.
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|path| path.exists())
+            .expect("tmux is missing: `make test` installs it (Debian package tmux)");
+        let socket = self.world.runtime_dir.join("tmux.sock");
+        self.world
+            .command(&tmux)
+            .arg("-f")
+            .arg("/dev/null")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn tmux_ok(&self, args: &[&str]) -> String {
+        let out = self.tmux(args);
+        assert!(out.status.success(), "tmux {args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// Reads the pane of `session` until `seen` holds.
+    fn wait_for_screen(&self, session: &str, what: &str, seen: impl Fn(&str) -> bool) {
+        let started = Instant::now();
+        loop {
+            let screen = self.tmux_ok(&["capture-pane", "-p", "-t", session]);
+            if seen(&screen) {
+                return;
+            }
+            assert!(
+                started.elapsed() < SETTLE,
+                "timed out waiting for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// One fault per delay: the TUI, in a tmux pane, launches the profile with Enter and
+    /// is killed that long after the key was sent.
+    fn sweep_tui(&mut self) {
+        for (n, delay) in DELAYS_MS.iter().enumerate() {
+            let what = format!(
+                "the TUI killed {delay} ms after Enter launched {}",
+                self.profile
+            );
+            let session = format!("fault{n}");
+            let boxtop = self.boxtop.display().to_string();
+            self.tmux_ok(&[
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                &boxtop,
+            ]);
+            self.wait_for_screen(&session, "the TUI's first screen", |screen| {
+                screen.contains("┌ Profiles") && screen.contains("┌ Instances")
+            });
+            self.tmux_ok(&["send-keys", "-t", &session, "/"]);
+            self.tmux_ok(&["send-keys", "-t", &session, "-l", &self.profile]);
+            self.tmux_ok(&["send-keys", "-t", &session, "Enter"]);
+            let selected = format!("▸ {} ", self.profile);
+            self.wait_for_screen(
+                &session,
+                "the filter to leave the profile alone",
+                |screen| screen.contains(" Profiles 1/") && screen.contains(&selected),
+            );
+            let tui = self
+                .processes(None)
+                .into_iter()
+                .find(|p| p.role == Role::Tui);
+            let tui = tui.expect("the TUI's process").pid;
+            self.tmux_ok(&["send-keys", "-t", &session, "Enter"]);
+            std::thread::sleep(Duration::from_millis(*delay));
+            self.kill_now(tui);
+            let _ = self.tmux(&["kill-session", "-t", &session]);
+            self.check(&what);
+        }
+    }
+
+    /// One fault per step: a launch run with `BOXTOP_TEST_PAUSE_AT=STEP` (see
+    /// `test_pause_at` in src/sandbox/process.rs) stops itself there, and is killed. For
+    /// the steps of the end, the app ends at once.
+    fn kill_at_steps(&mut self, detach: bool, steps: &[&str]) {
+        for step in steps {
+            let what = format!(
+                "`boxtop run{}` killed where it stopped at {step}",
+                if detach { " --detach" } else { "" }
+            );
+            let mut args = vec!["run"];
+            if detach {
+                args.push("--detach");
+            }
+            args.push(&self.profile);
+            if matches!(*step, "ended" | "recorded") {
+                args.extend(["--", "sh", "0"]);
+            }
+            let mut launcher = self
+                .world
+                .boxtop(&args)
+                .env("BOXTOP_TEST_PAUSE_AT", step)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start boxtop run");
+            let started = Instant::now();
+            let stopped = loop {
+                let found = self.processes(Some(launcher.id() as i32));
+                let stopped = found.iter().find(|p| {
+                    matches!(p.role, Role::Launcher | Role::Supervisor)
+                        && state_of(p.pid) == Some('T')
+                });
+                if let Some(process) = stopped {
+                    break process.pid;
+                }
+                assert!(
+                    started.elapsed() < SETTLE,
+                    "{what}: no process of the launch stopped at {step} (boxtop run: {:?}); the world's processes: {}",
+                    launcher.try_wait(),
+                    describe(&found)
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            };
+            assert!(self.kill_now(stopped), "{what}: the kill did not land");
+            self.reap(&mut launcher, detach, &what);
+            self.check(&what);
+        }
+    }
+
     /// Says, past the test harness's capture, what was done.
     fn report(&self, test: &str) {
         assert!(self.injected > 0, "{test}: no fault landed");
@@ -506,11 +639,16 @@ impl Faults {
 /// A persistent home, no network: the launcher, the supervisor and pid 1 killed.
 const PLAIN: &str = "network = \"none\"\n";
 
+/// The steps of `BOXTOP_TEST_PAUSE_AT` every launch reaches (but `supervisor`, which
+/// only detached ones do).
+const PLAIN_STEPS: &[&str] = &["cloned", "building", "running", "ended", "recorded"];
+
 #[test]
 fn faults_kill_the_foreground_run_at_each_step() {
     let mut faults = Faults::new("fg", PLAIN, |_| {});
     faults.sweep(false, Role::Launcher);
     faults.sweep(false, Role::Init);
+    faults.kill_at_steps(false, PLAIN_STEPS);
     faults.report("foreground run and its pid 1");
 }
 
@@ -520,6 +658,7 @@ fn faults_kill_a_detached_launch_at_each_step() {
     faults.sweep(true, Role::Launcher);
     faults.sweep(true, Role::Supervisor);
     faults.sweep(true, Role::Init);
+    faults.kill_at_steps(true, &[&["supervisor"], PLAIN_STEPS].concat());
     faults.report("detached launch, its supervisor and its pid 1");
 }
 
@@ -536,6 +675,9 @@ fn faults_kill_xdg_dbus_proxy_and_the_supervisor_of_a_dbus_grant() {
     faults.sweep(false, Role::DbusProxy);
     faults.sweep(true, Role::Supervisor);
     faults.sweep(false, Role::Launcher);
+    let steps = [&["proxies"], PLAIN_STEPS].concat();
+    faults.kill_at_steps(false, &steps);
+    faults.kill_at_steps(true, &steps);
     faults.report("xdg-dbus-proxy, and the launch it serves");
     drop(bus);
 }
@@ -553,6 +695,16 @@ fn faults_kill_pasta_the_host_guard_and_the_launch_of_an_isolated_network_needs_
         faults.sweep(false, Role::HostGuard);
         faults.sweep(false, Role::Launcher);
         faults.sweep(true, Role::Supervisor);
+        let steps = [&["network"], PLAIN_STEPS].concat();
+        faults.kill_at_steps(false, &steps);
+        faults.kill_at_steps(true, &steps);
         faults.report("pasta, the host guard, and the launch they serve");
     });
+}
+
+#[test]
+fn faults_kill_the_tui_while_it_launches() {
+    let mut faults = Faults::new("tuilaunch", PLAIN, |_| {});
+    faults.sweep_tui();
+    faults.report("the TUI launching an instance");
 }

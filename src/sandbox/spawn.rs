@@ -388,6 +388,21 @@ pub fn start(
         });
     }
     if ret == 0 {
+        // Die with boxtop, from before pid 1 says anything: boxtop lets pid 1 go on (the
+        // sync) only once it has heard from it, so that a boxtop killed before this call
+        // has not, and the sync read sees end of file. Set any later, a boxtop killed
+        // after the sync but before the call would leave the sandbox running, orphaned
+        // and unrecorded.
+        // SAFETY: prctl with integer arguments only.
+        unsafe {
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            )
+        };
         drop(sync_write);
         drop(error_read);
         drop(status_read);
@@ -404,6 +419,7 @@ pub fn start(
         }
         let _ = nix::unistd::write(&net_write, b"n");
         drop(net_write);
+        super::process::test_delay_at("init");
         child_main(
             prepared,
             sync_read,
@@ -559,17 +575,7 @@ fn build_and_fork(
     rlimits: &[(Resource, u64)],
 ) -> Result<Pid, String> {
     let plan = &prepared.plan;
-    // Die with boxtop; if it is already gone, the sync read below sees end of file.
-    // SAFETY: prctl with integer arguments only.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        )
-    };
+    // boxtop gone (its death signal set, see `start`) before the sync: end of file.
     let mut byte = [0u8; 1];
     if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
         return Err("boxtop went away before the sandbox started".into());

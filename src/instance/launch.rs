@@ -3,7 +3,7 @@
 //! the app's output into the log and records how the app ended.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -18,7 +18,7 @@ use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
 use super::status::Origin;
 use crate::paths::Paths;
 use crate::profile::Limits;
-use crate::sandbox::helpers;
+use crate::sandbox::helpers::{self, LockedDir};
 use crate::sandbox::init::{self, Ended};
 use crate::sandbox::plan::Namespace;
 use crate::sandbox::process::{self, Report};
@@ -40,6 +40,8 @@ pub enum LaunchError {
     Spawn(#[from] SpawnError),
     #[error("{0}")]
     Dir(#[from] crate::paths::PrivateDirError),
+    #[error("{0}")]
+    Name(#[from] crate::paths::BadName),
     #[error("cannot start the supervisor: {0}")]
     Supervisor(String),
     /// A detached launch that failed, as its supervisor reported it.
@@ -82,14 +84,16 @@ struct Placement {
     notes: Vec<String>,
 }
 
-fn place(id: &str, limits: &Limits) -> Placement {
+fn place(id: &str, limits: &Limits, folder: &Path) -> Placement {
     let all = [
         (LimitKind::Memory, limits.memory_bytes.is_some()),
         (LimitKind::Cpu, limits.cpu.is_some()),
         (LimitKind::Pids, limits.pids.is_some()),
     ];
     let (cgroup, failed) = match cgroup::find() {
-        Ok(delegation) => match delegation.create(id, limits) {
+        Ok(delegation) => match note_cgroup(folder, &delegation.base.join(id))
+            .and_then(|()| delegation.create(id, limits))
+        {
             Ok((dir, failed)) => (Some(dir), failed),
             Err(err) => {
                 let why = format!(
@@ -149,21 +153,60 @@ fn place(id: &str, limits: &Limits) -> Placement {
     }
 }
 
-/// Starts the sandbox and writes its state file; on failure the file says why.
+/// The file of an instance's folder that names its cgroup, for `remove_abandoned`.
+const CGROUP_NOTE: &str = "cgroup";
+
+/// Names the cgroup `dir` in the instance's `folder`, before it is made.
+fn note_cgroup(folder: &Path, dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(folder.join(CGROUP_NOTE), dir.as_os_str().as_bytes())
+}
+
+/// Removes what launches that were killed (SIGKILL, or the machine's power) left in
+/// `instances`: each instance folder whose lock no process holds (see `LockedDir`), after
+/// the cgroup it names. A cgroup not yet empty (its processes still being reaped) keeps
+/// its folder for the next launch to try again.
+fn remove_abandoned(instances: &Path) {
+    use std::os::unix::ffi::OsStringExt;
+    for folder in helpers::take_abandoned(instances, "") {
+        let noted = std::fs::read(folder.path().join(CGROUP_NOTE))
+            .ok()
+            .map(|bytes| PathBuf::from(std::ffi::OsString::from_vec(bytes)));
+        // Only the instance's own cgroup: named after it, in a cgroup.
+        let cgroup = noted.filter(|dir| {
+            dir.file_name() == folder.path().file_name()
+                && dir
+                    .parent()
+                    .is_some_and(|parent| parent.join("cgroup.procs").exists())
+        });
+        match cgroup.map(std::fs::remove_dir) {
+            Some(Err(err)) if err.kind() != std::io::ErrorKind::NotFound => folder.keep(),
+            _ => drop(folder),
+        }
+    }
+}
+
+/// Starts the sandbox and writes its state file; on failure the file says why. Returns
+/// with the instance's folder (`instances/ID`), locked until it is dropped once the
+/// sandbox has ended and its cgroup is removed.
 fn start_recorded(
     launch: &Launch,
     prepared: &Prepared,
     store: &Store,
     detached: bool,
     log: Option<PathBuf>,
-) -> Result<(Started, Record), LaunchError> {
+) -> Result<(Started, Record, LockedDir), LaunchError> {
     store.ensure()?;
+    // Made first: what a launch killed from here on leaves, a later launch finds by
+    // this folder's free lock and removes (`remove_abandoned`).
+    let folder =
+        LockedDir::create(&launch.paths.instance_dir(&launch.id)?).map_err(SpawnError::from)?;
     let plan = prepared.plan();
     let Placement {
         cgroup,
         rlimits,
         notes: limit_notes,
-    } = place(&launch.id, &plan.limits);
+    } = place(&launch.id, &plan.limits, folder.path());
     let mut record = Record {
         id: launch.id.clone(),
         profile: launch.profile.clone(),
@@ -207,10 +250,10 @@ fn start_recorded(
         record.namespaces = building.namespaces.to_vec();
         record.phase = Phase::Running;
         saved = store.save(&record);
-        // Old ended instances are forgotten here too, off the launch's path, and the
-        // helper folders of launches that were killed are removed.
+        // Old ended instances are forgotten here too, off the launch's path, and what
+        // launches that were killed left is removed.
         store.prune();
-        helpers::remove_abandoned(&launch.paths.instances(), "");
+        remove_abandoned(&launch.paths.instances());
     };
     let started = spawn::start(
         prepared,
@@ -220,7 +263,7 @@ fn start_recorded(
     match started {
         Ok(started) => {
             saved?;
-            Ok((started, record))
+            Ok((started, record, folder))
         }
         Err(err) => {
             record.phase = Phase::Failed {
@@ -262,7 +305,7 @@ fn clean_up(record: &Record) {
 pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, LaunchError> {
     let store = store(launch.paths);
     init::hold_forwarded_signals().map_err(SpawnError::Wait)?;
-    let (started, mut record) = start_recorded(launch, prepared, &store, false, None)?;
+    let (started, mut record, folder) = start_recorded(launch, prepared, &store, false, None)?;
     for note in &record.limit_notes {
         crate::errln!("boxtop: {}: {note}", launch.id);
     }
@@ -284,6 +327,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     process::test_pause_at("recorded");
     clean_up(&record);
     drop(started);
+    drop(folder);
     Ok(code)
 }
 
@@ -370,7 +414,7 @@ fn supervise(
     let started = start_recorded(launch, prepared, store, true, Some(log_path.to_path_buf()));
     // From here the pipe's write ends are the sandbox's (and its helpers').
     let _ = process::redirect_stdio(None);
-    let (started, mut record) = match started {
+    let (started, mut record, folder) = match started {
         Ok(pair) => pair,
         Err(err) => {
             log.note(&format!("failed to start: {err}"));
@@ -402,7 +446,9 @@ fn supervise(
     record_end(store, &mut record, ended);
     process::test_pause_at("recorded");
     clean_up(&record);
+    // The helpers stop before their folder goes.
     drop(started);
+    drop(folder);
     0
 }
 

@@ -254,11 +254,11 @@ const MAKING_GRACE: Duration = Duration::from_secs(60);
 /// The prefix of pasta's scratch folders in the temporary folder.
 const PASTA_SCRATCH: &str = "boxtop-pasta-";
 
-/// A folder of a launch's helpers (an instance's `instances/ID` with the D-Bus proxies'
-/// sockets, pasta's scratch folder), removed when dropped. The process that made it holds
-/// an flock on its `lock` file while it is used: a SIGKILL leaves no time to remove the
+/// A folder of a launch (an instance's `instances/ID`, with the D-Bus proxies' sockets;
+/// pasta's scratch folder), removed when dropped. The process that made it holds an
+/// flock on its `lock` file while it is used: a SIGKILL leaves no time to remove the
 /// folder, and a folder whose lock is free is known to be left behind; a later launch
-/// removes it (`remove_abandoned`).
+/// removes it (`take_abandoned`).
 #[derive(Debug)]
 pub struct LockedDir {
     path: PathBuf,
@@ -334,11 +334,18 @@ impl LockedDir {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Unlocks the folder and leaves it in place (for a later launch to try again).
+    pub fn keep(mut self) {
+        self.path = PathBuf::new();
+    }
 }
 
 impl Drop for LockedDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 
@@ -349,13 +356,21 @@ fn dir_error(path: &Path, source: std::io::Error) -> HelperError {
     }
 }
 
-/// Removes the helper folders in `parent` whose names start with `prefix` that their launch left
-/// behind when it was killed: those whose lock no process holds (and those still being
-/// made long after their launch began).
+/// Removes the folders in `parent` whose names start with `prefix` that their launch
+/// left behind when it was killed (see `take_abandoned`).
 pub fn remove_abandoned(parent: &Path, prefix: &str) {
+    drop(take_abandoned(parent, prefix));
+}
+
+/// The folders in `parent` whose names start with `prefix` that their launch left behind
+/// when it was killed: those whose lock no process holds, now locked by this one and
+/// removed when dropped. Those still being made long after their launch began, with no
+/// lock yet, are removed at once.
+pub fn take_abandoned(parent: &Path, prefix: &str) -> Vec<LockedDir> {
     let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
+        return Vec::new();
     };
+    let mut abandoned = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -366,18 +381,22 @@ pub fn remove_abandoned(parent: &Path, prefix: &str) {
             continue;
         }
         let path = entry.path();
-        let abandoned = match File::open(path.join(LOCK)) {
-            Ok(lock) => super::process::try_lock_exclusive(lock.as_fd()) == Ok(true),
-            Err(_) => {
-                making
-                    && entry
-                        .metadata()
-                        .and_then(|meta| meta.modified())
-                        .is_ok_and(|made| made.elapsed().is_ok_and(|age| age > MAKING_GRACE))
+        match File::open(path.join(LOCK)) {
+            Ok(lock) => {
+                if super::process::try_lock_exclusive(lock.as_fd()) == Ok(true) {
+                    abandoned.push(LockedDir { path, _lock: lock });
+                }
             }
-        };
-        if abandoned {
-            let _ = std::fs::remove_dir_all(&path);
+            Err(_) => {
+                let stale = entry
+                    .metadata()
+                    .and_then(|meta| meta.modified())
+                    .is_ok_and(|made| made.elapsed().is_ok_and(|age| age > MAKING_GRACE));
+                if making && stale {
+                    let _ = std::fs::remove_dir_all(&path);
+                }
+            }
         }
     }
+    abandoned
 }

@@ -20,7 +20,7 @@ use nix::unistd::Pid;
 use super::beneath;
 use super::caps;
 use super::exec::{close_fds_except, find_program, harden, reset_signals, ExecArgs};
-use super::helpers::{self, HelperError, LockedDir, ProxyProcess};
+use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
 use super::landlock::{self, Rules};
 use super::mount::{self, Pinned};
@@ -248,8 +248,6 @@ pub struct Started {
     proxies: Vec<ProxyProcess>,
     /// With pasta, what keeps the host's addresses unreachable; stops when dropped.
     host_guard: Option<HostGuard>,
-    /// The helpers' folder, locked while the sandbox lives.
-    instance_dir: Option<LockedDir>,
     /// Where pid 1 writes how the app ended, just before it exits.
     status: Option<OwnedFd>,
     /// What was read from `status`.
@@ -264,8 +262,6 @@ impl Drop for Started {
     fn drop(&mut self) {
         self.proxies.clear();
         self.host_guard = None;
-        // After the proxies: their sockets are in it.
-        self.instance_dir = None;
     }
 }
 
@@ -327,12 +323,6 @@ pub fn start(
     on_building: &mut dyn FnMut(Building),
 ) -> Result<Started, SpawnError> {
     let plan = &prepared.plan;
-    let instance_dir = [&plan.dbus_proxy, &plan.system_dbus_proxy]
-        .into_iter()
-        .flatten()
-        .find_map(|proxy| proxy.socket.parent())
-        .map(LockedDir::create)
-        .transpose()?;
     let mut proxies = Vec::new();
     for proxy in [&plan.dbus_proxy, &plan.system_dbus_proxy]
         .into_iter()
@@ -341,20 +331,17 @@ pub fn start(
         match helpers::start_dbus_proxy(proxy) {
             Ok(process) => proxies.push(process),
             Err(err) => {
-                // The proxies stop before their folder goes.
                 drop(proxies);
-                drop(instance_dir);
                 return Err(err.into());
             }
         }
     }
     super::process::test_pause_at("proxies");
-    // Dropping it on an early return stops the proxies and removes their folder.
+    // Dropping it on an early return stops the proxies (the launch removes their folder).
     let mut started = Started {
         init: Pid::from_raw(0),
         proxies,
         host_guard: None,
-        instance_dir,
         status: None,
         report: std::cell::OnceCell::new(),
         namespaces: Vec::new(),

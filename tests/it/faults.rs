@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -28,6 +28,7 @@ use nix::unistd::Pid;
 use serde_json::Value;
 
 use crate::access::{require, SessionBus};
+use crate::instances::Delegated;
 use crate::support::{stderr, stdout, World};
 
 /// When each kill lands, in milliseconds after its target appears: swept from at once to
@@ -80,6 +81,9 @@ struct Faults {
     injected: usize,
     /// Kills that found their target already gone (the step had passed).
     missed: usize,
+    /// The delegated cgroup boxtop runs in, if any: instances get a cgroup of their own
+    /// in it.
+    cgroup: Option<Delegated>,
 }
 
 /// The processes one a line, for a failure's message.
@@ -128,6 +132,16 @@ impl Faults {
     /// kept file and sleeps `$1` seconds, 1000 when not given) and `keep` written in its
     /// private home by a first launch. `setup` changes the world first (a session bus).
     fn new(name: &str, keys: &str, setup: impl FnOnce(&mut World)) -> Faults {
+        Self::build(name, keys, setup, false)
+    }
+
+    /// `new`, with every boxtop started in a cgroup v2 subtree delegated to the test
+    /// user, as systemd delegates `user@UID.service`.
+    fn in_delegated_cgroup(name: &str, keys: &str) -> Faults {
+        Self::build(name, keys, |_| {}, true)
+    }
+
+    fn build(name: &str, keys: &str, setup: impl FnOnce(&mut World), delegated: bool) -> Faults {
         let mut world = World::new();
         let tmp = world.root.path().join("tmp");
         std::fs::create_dir_all(&tmp).expect("mkdir tmp");
@@ -159,7 +173,11 @@ impl Faults {
             own_user_ns,
             injected: 0,
             missed: 0,
+            cgroup: None,
         };
+        if delegated {
+            faults.cgroup = Some(Delegated::create(faults.world.uid));
+        }
         // The first launch makes the private home; the file is then written in it.
         faults.next_launch_works("the first launch");
         let keep = faults.private_home().join("keep");
@@ -169,6 +187,14 @@ impl Faults {
             .expect("chown keep");
         faults.next_launch_works("the launch after writing the kept file");
         faults
+    }
+
+    /// `boxtop ARGS...` as the test user, in the delegated cgroup if there is one.
+    fn boxtop(&self, args: &[&str]) -> Command {
+        match &self.cgroup {
+            Some(cgroup) => cgroup.command(&self.world, args),
+            None => self.world.boxtop(args),
+        }
     }
 
     fn private_home(&self) -> PathBuf {
@@ -189,8 +215,7 @@ impl Faults {
             args.push("--detach");
         }
         args.push(&self.profile);
-        self.world
-            .boxtop(&args)
+        self.boxtop(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -266,13 +291,11 @@ impl Faults {
     /// `ps` lists only live ones by default).
     fn ps(&self) -> Vec<Value> {
         let mut output = self
-            .world
             .boxtop(&["ps", "--json", "--interval", "0", "--all"])
             .output()
             .expect("run boxtop ps");
         if !output.status.success() && stderr(&output).contains("--all") {
             output = self
-                .world
                 .boxtop(&["ps", "--json", "--interval", "0"])
                 .output()
                 .expect("run boxtop ps");
@@ -293,6 +316,11 @@ impl Faults {
             let found = self.processes(Some(launcher_pid));
             if let Some(proc) = found.iter().find(|p| p.role == target) {
                 break proc.pid;
+            }
+            if ended.is_some() && target == Role::Launcher {
+                // A detached launch can return before a look at the processes sees it.
+                self.missed += 1;
+                return false;
             }
             if ended.is_some() || started.elapsed() > SETTLE {
                 panic!(
@@ -340,11 +368,7 @@ impl Faults {
     fn check(&mut self, what: &str) {
         let live = self.settled_truth(what);
         for id in &live {
-            let out = self
-                .world
-                .boxtop(&["kill", id])
-                .output()
-                .expect("boxtop kill");
+            let out = self.boxtop(&["kill", id]).output().expect("boxtop kill");
             assert!(
                 out.status.success(),
                 "{what}: boxtop kill {id}: {}",
@@ -434,12 +458,21 @@ impl Faults {
                 lock.display()
             );
         }
-        let leftovers: Vec<PathBuf> = [self.store().join("instances"), self.tmp.clone()]
-            .iter()
-            .filter(|_| folders)
-            .filter_map(|dir| std::fs::read_dir(dir).ok())
-            .flat_map(|dir| dir.flatten().map(|entry| entry.path()))
-            .collect();
+        // The instances' cgroups: every folder of the delegated one but the leaf boxtop
+        // is started in.
+        let cgroups = self.cgroup.as_ref().map(|cgroup| cgroup.dir.clone());
+        let leftovers: Vec<PathBuf> = [
+            Some(self.store().join("instances")),
+            Some(self.tmp.clone()),
+            cgroups,
+        ]
+        .iter()
+        .flatten()
+        .filter(|_| folders)
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|dir| dir.flatten().map(|entry| entry.path()))
+        .filter(|path| path.is_dir() && !path.ends_with("session"))
+        .collect();
         assert!(
             leftovers.is_empty(),
             "{what}: folders left behind: {leftovers:?}"
@@ -457,7 +490,6 @@ impl Faults {
     /// A launch of the profile runs to its end, and its app finds the kept file.
     fn next_launch_works(&self, what: &str) {
         let out = self
-            .world
             .boxtop(&["run", &self.profile, "--", "sh", "0"])
             .output()
             .expect("run boxtop");
@@ -592,7 +624,6 @@ impl Faults {
                 args.extend(["--", "sh", "0"]);
             }
             let mut launcher = self
-                .world
                 .boxtop(&args)
                 .env("BOXTOP_TEST_PAUSE_AT", step)
                 .stdout(Stdio::null())
@@ -715,4 +746,18 @@ fn faults_kill_the_tui_while_it_launches() {
     let mut faults = Faults::new("tuilaunch", PLAIN, |_| {});
     faults.sweep_tui();
     faults.report("the TUI launching an instance");
+}
+
+#[test]
+fn faults_kill_the_launch_of_an_instance_in_a_delegated_cgroup_needs_root() {
+    assert!(
+        crate::support::is_root(),
+        "delegating a cgroup needs root: run `make test` as root (CI does)"
+    );
+    let mut faults = Faults::in_delegated_cgroup("cg", PLAIN);
+    faults.sweep(true, Role::Supervisor);
+    faults.sweep(false, Role::Launcher);
+    faults.kill_at_steps(false, PLAIN_STEPS);
+    faults.kill_at_steps(true, &[&["supervisor"], PLAIN_STEPS].concat());
+    faults.report("launches with a cgroup of their own");
 }

@@ -1,17 +1,22 @@
 //! Fault injection: a launch is killed with SIGKILL at each of its steps in turn: the
 //! foreground `boxtop run`, a detached launch's `boxtop run --detach` and its supervisor,
-//! the sandbox's pid 1, pasta (an isolated network), xdg-dbus-proxy (a D-Bus grant) and
-//! the TUI that launched it. Each kill lands a swept delay after its target appears, from
-//! at once to after the app runs. After every fault the same invariants must hold:
+//! the sandbox's pid 1, pasta and the host guard (an isolated network), xdg-dbus-proxy (a
+//! D-Bus grant), and the TUI that launched it. Each kill lands a swept delay after its
+//! target appears, from at once to after the app runs; and the launcher or supervisor is
+//! also killed exactly at each named step, where the debug-only `BOXTOP_TEST_PAUSE_AT`
+//! stops it (src/sandbox/process.rs), the recording of the app's end included. After
+//! every fault the same invariants must hold:
 //!
 //! - `ps` tells the truth: once things settle, an instance is listed running (or
 //!   paused) exactly when its pid 1 lives, and none stays starting or stopping;
 //! - once the instances left running are killed with `boxtop kill`: no process of the
 //!   sandbox (pid 1, the members of its pid namespace), no supervisor, no helper
-//!   (pasta, xdg-dbus-proxy) is left, the home lock is free, no folder is left behind
-//!   (the runtime folder's `instances/ID`, helper scratch folders in `$TMPDIR`);
+//!   (pasta, the host guard, xdg-dbus-proxy) is left, and the home lock is free;
 //! - the next launch of the same profile works and finds its private home intact (a file
-//!   written there before the faults).
+//!   written there before the faults);
+//! - no folder is left behind once that launch has run (a launch killed with SIGKILL
+//!   cannot remove its own; the next one must): the runtime folder's `instances/ID`,
+//!   pasta's scratch folders in `$TMPDIR`, the instances' cgroups in a delegated one.
 //!
 //! Each test prints, past the test harness's capture, how many faults it injected and
 //! that every invariant held after each.

@@ -246,11 +246,18 @@ fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
 
 /// The lock file in a helper folder.
 const LOCK: &str = "lock";
-/// The prefix of a helper folder while it is made, before it is locked.
+/// The prefix of a folder while it is made, before it is locked: `.making-PID-NAME`,
+/// PID the maker's.
 const MAKING: &str = ".making-";
-/// How old an unlocked folder being made must be to count as abandoned: its launch was
-/// killed between making it and locking it (a moment).
+/// How old an unlocked folder being made must be to count as abandoned although a
+/// process has its maker's pid (a pid reused since, or the maker in another pid
+/// namespace).
 const MAKING_GRACE: Duration = Duration::from_secs(60);
+
+/// The temporary name of the folder `name` while this process makes it.
+fn making_name(name: &str) -> String {
+    format!("{MAKING}{}-{name}", std::process::id())
+}
 /// The prefix of pasta's scratch folders in the temporary folder.
 const PASTA_SCRATCH: &str = "boxtop-pasta-";
 
@@ -276,7 +283,7 @@ impl LockedDir {
             ));
         };
         crate::paths::ensure_private_dir(parent)?;
-        let making = parent.join(format!("{MAKING}{}", name.to_string_lossy()));
+        let making = parent.join(making_name(&name.to_string_lossy()));
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&making)
@@ -286,21 +293,20 @@ impl LockedDir {
 
     /// A new private folder in `parent` named `prefix` and six random characters.
     fn create_unique(parent: &Path, prefix: &str) -> Result<LockedDir, HelperError> {
-        let template = parent.join(format!("{MAKING}{prefix}XXXXXX"));
+        let temporary = making_name(prefix);
+        let template = parent.join(format!("{temporary}XXXXXX"));
         let making =
             nix::unistd::mkdtemp(&template).map_err(|errno| dir_error(&template, errno.into()))?;
-        let name = making
+        let random = making
             .file_name()
-            .map(|name| {
-                name.to_string_lossy()
-                    .trim_start_matches(MAKING)
-                    .to_string()
-            })
+            .map(|name| name.to_string_lossy()[temporary.len()..].to_string())
             .unwrap_or_default();
+        let name = format!("{prefix}{random}");
         Self::lock_and_name(making, parent.join(name))
     }
 
     fn lock_and_name(making: PathBuf, path: PathBuf) -> Result<LockedDir, HelperError> {
+        super::process::test_pause_at("making");
         let lock_path = making.join(LOCK);
         let locked = File::options()
             .read(true)
@@ -362,10 +368,21 @@ pub fn remove_abandoned(parent: &Path, prefix: &str) {
     drop(take_abandoned(parent, prefix));
 }
 
+/// Whether the process `pid` exists and has not exited (a zombie whose parent has not
+/// reaped it yet has).
+fn is_live(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat
+            .rfind(')')
+            .and_then(|end| stat[end + 1..].trim_start().chars().next());
+        !matches!(state, Some('Z' | 'X') | None)
+    })
+}
+
 /// The folders in `parent` whose names start with `prefix` that their launch left behind
 /// when it was killed: those whose lock no process holds, now locked by this one and
-/// removed when dropped. Those still being made long after their launch began, with no
-/// lock yet, are removed at once.
+/// removed when dropped. Those still being made, with no lock yet, whose maker is gone
+/// (or that are far older than any launch) are removed at once.
 pub fn take_abandoned(parent: &Path, prefix: &str) -> Vec<LockedDir> {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return Vec::new();
@@ -374,10 +391,12 @@ pub fn take_abandoned(parent: &Path, prefix: &str) -> Vec<LockedDir> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let making = name
-            .strip_prefix(MAKING)
-            .is_some_and(|rest| rest.starts_with(prefix));
-        if !making && !name.starts_with(prefix) {
+        // `.making-PID-NAME`: the maker's pid.
+        let maker = name.strip_prefix(MAKING).and_then(|rest| {
+            let (pid, name) = rest.split_once('-')?;
+            name.starts_with(prefix).then_some(pid)
+        });
+        if maker.is_none() && !name.starts_with(prefix) {
             continue;
         }
         let path = entry.path();
@@ -388,11 +407,15 @@ pub fn take_abandoned(parent: &Path, prefix: &str) -> Vec<LockedDir> {
                 }
             }
             Err(_) => {
+                let Some(pid) = maker else { continue };
+                let maker_gone = pid
+                    .parse::<u32>()
+                    .is_ok_and(|pid| pid != std::process::id() && !is_live(pid));
                 let stale = entry
                     .metadata()
                     .and_then(|meta| meta.modified())
                     .is_ok_and(|made| made.elapsed().is_ok_and(|age| age > MAKING_GRACE));
-                if making && stale {
+                if maker_gone || stale {
                     let _ = std::fs::remove_dir_all(&path);
                 }
             }

@@ -401,7 +401,8 @@ fn dup_onto(from: &impl AsRawFd, to: i32) -> Result<(), Errno> {
 /// Debug builds only: `BOXTOP_TEST_PAUSE_AT=STEP[,STEP...]` stops the process that
 /// reaches the launch step `STEP` (it sends itself SIGSTOP), so that a test can kill it
 /// exactly there (tests/it/faults.rs). The steps, in order: `supervisor` (a detached
-/// launch's supervisor, forked), `proxies` (D-Bus proxies ready), `cloned` (pid 1
+/// launch's supervisor, forked), `making` (the instance's folder made, not yet locked;
+/// pasta's scratch folder too), `proxies` (D-Bus proxies ready), `cloned` (pid 1
 /// cloned), `network` (pasta and the host guard ready), `building` (pid 1 let go, the
 /// instance not yet recorded), `running` (the app executed and the launch reported),
 /// `ended` (pid 1 gone, the end not yet recorded), `recorded` (the end recorded, not yet

@@ -113,6 +113,32 @@ fn is_zombie(pid: i32) -> bool {
     state_of(pid).is_none_or(|state| state == 'Z' || state == 'X')
 }
 
+/// The processes holding a lock on `path`, from /proc/locks, for a failure's message.
+fn lock_holders(path: &std::path::Path) -> String {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return "(the lock file is gone)".into();
+    };
+    let inode = format!(":{}", meta.ino());
+    let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+    locks
+        .lines()
+        .filter(|line| {
+            line.split_whitespace()
+                .nth(5)
+                .is_some_and(|id| id.ends_with(&inode))
+        })
+        .filter_map(|line| line.split_whitespace().nth(4)?.parse::<i32>().ok())
+        .map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            format!(
+                "\n  {pid} ({:?}): {}",
+                state_of(pid),
+                String::from_utf8_lossy(&cmdline).replace('\0', " ")
+            )
+        })
+        .collect()
+}
+
 /// The session id of `pid` (field 6 of its stat).
 fn session_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -454,14 +480,21 @@ impl Faults {
             .store()
             .join("homes")
             .join(format!("{}.lock", self.profile));
-        if lock.exists() {
+        // A process that has just been killed closes its files a moment after its
+        // other traces go: the lock is waited for.
+        let started = Instant::now();
+        while lock.exists() {
             let file = std::fs::File::open(&lock).expect("open the home lock");
-            let taken = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock);
+            if nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).is_ok() {
+                break;
+            }
             assert!(
-                taken.is_ok(),
-                "{what}: the home lock {} is held with nothing running",
-                lock.display()
+                started.elapsed() < SETTLE,
+                "{what}: the home lock {} is held {SETTLE:?} after nothing runs, by: {}",
+                lock.display(),
+                lock_holders(&lock)
             );
+            std::thread::sleep(Duration::from_millis(20));
         }
         // The instances' cgroups: every folder of the delegated one but the leaf boxtop
         // is started in.
@@ -679,6 +712,7 @@ const PLAIN: &str = "network = \"none\"\n";
 /// only detached ones do). `init,building`: boxtop has let pid 1 go on and is killed
 /// while pid 1 is still slow to start (under load, or on a slow machine).
 const PLAIN_STEPS: &[&str] = &[
+    "making",
     "cloned",
     "init,building",
     "building",

@@ -55,11 +55,13 @@ impl Drop for ProxyProcess {
     }
 }
 
-/// Makes the child die with boxtop.
-fn die_with_parent(cmd: &mut Command) {
-    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+/// Makes the child die with boxtop. (Should boxtop die before the child asks, its pid 1
+/// has died with it, and pasta, finding no namespace to serve, ends.) `pause`: see
+/// `process::test_pause_at`.
+fn die_with_parent(cmd: &mut Command, pause: bool) {
+    // SAFETY: prctl and raise are async-signal-safe; the closure allocates nothing.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             libc::prctl(
                 libc::PR_SET_PDEATHSIG,
                 libc::SIGKILL as libc::c_ulong,
@@ -67,6 +69,9 @@ fn die_with_parent(cmd: &mut Command) {
                 0,
                 0,
             );
+            if pause {
+                libc::raise(libc::SIGSTOP);
+            }
             Ok(())
         });
     }
@@ -105,7 +110,7 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
             Ok(())
         });
     }
-    die_with_parent(&mut cmd);
+    die_with_parent(&mut cmd, false);
     let child = cmd.spawn().map_err(|source| HelperError::Start {
         program: PROGRAM,
         source,
@@ -207,7 +212,7 @@ fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
         // The terminal's Ctrl-C is boxtop's to forward to the app; the network stays up
         // while the app shuts down.
         .process_group(0);
-    die_with_parent(&mut cmd);
+    die_with_parent(&mut cmd, super::process::is_test_pause("pasta"));
     let child = cmd.spawn().map_err(|source| HelperError::Start {
         program: PROGRAM,
         source,

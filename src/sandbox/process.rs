@@ -406,15 +406,25 @@ fn dup_onto(from: &impl AsRawFd, to: i32) -> Result<(), Errno> {
 /// cloned), `network` (pasta and the host guard ready), `building` (pid 1 let go, the
 /// instance not yet recorded), `running` (the app executed and the launch reported),
 /// `ended` (pid 1 gone, the end not yet recorded), `recorded` (the end recorded, not yet
-/// cleaned up); and `init`, see `test_delay_at`. Read by boxtop; the sandbox's
-/// environment is rebuilt from an allowlist without it.
+/// cleaned up); `guard` and `pasta` stop the host guard and pasta just after they are
+/// forked; and `init`, see `test_delay_at`. Read by boxtop; the sandbox's environment is
+/// rebuilt from an allowlist without it.
 pub fn test_pause_at(step: &str) {
-    #[cfg(debug_assertions)]
-    if is_test_step(step) {
+    if is_test_pause(step) {
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
     }
+}
+
+/// Whether `test_pause_at(step)` stops: for a forked child that must not read the
+/// environment, asked before the fork.
+pub fn is_test_pause(step: &str) -> bool {
+    #[cfg(debug_assertions)]
+    return is_test_step(step);
     #[cfg(not(debug_assertions))]
-    let _ = step;
+    {
+        let _ = step;
+        false
+    }
 }
 
 /// `test_pause_at` for the sandbox's pid 1, which cannot stop itself (the kernel drops

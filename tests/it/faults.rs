@@ -139,6 +139,17 @@ fn lock_holders(path: &std::path::Path) -> String {
         .collect()
 }
 
+/// Whether `pid` is pid 1 of its own pid namespace (the last of its `NSpid` numbers).
+fn is_pid_1(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("NSpid:"))
+            .and_then(|pids| pids.split_whitespace().last())
+            == Some("1")
+    })
+}
+
 /// The parent of `pid` (field 4 of its stat).
 fn parent_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -290,6 +301,12 @@ impl Faults {
                 .unwrap_or_default();
             if exe.as_deref() == Some(self.boxtop.as_path()) {
                 let role = if pid_ns.is_some_and(|ns| ns != self.own_pid_ns) {
+                    // boxtop in a sandbox's pid namespace: its pid 1, or a command
+                    // joining it (`boxtop enter`, a second launch) before it executes.
+                    if !is_pid_1(pid) {
+                        rest.push((pid, pid_ns, cmdline));
+                        continue;
+                    }
                     pid_nss.extend(pid_ns);
                     Role::Init
                 } else if inode(&format!("/proc/{pid}/ns/user"))
@@ -715,6 +732,29 @@ impl Faults {
         }
     }
 
+    /// One fault per delay: while a detached instance holds the private home, a second
+    /// launch runs its command in that sandbox, and is killed once up.
+    fn sweep_join(&mut self) {
+        for delay in DELAYS_MS {
+            let what = format!("a launch joining the sandbox killed {delay} ms after it appeared");
+            let mut holder = self.spawn_run(true);
+            self.reap(&mut holder, true, &what);
+            assert!(
+                holder.wait().is_ok_and(|status| status.success()),
+                "{what}: the holder did not start"
+            );
+            let mut joiner = self
+                .boxtop(&["run", &self.profile, "--", "sh", "5"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start boxtop run");
+            self.kill_when_up(&mut joiner, Role::Launcher, Duration::from_millis(*delay));
+            self.reap(&mut joiner, true, &what);
+            self.check(&what);
+        }
+    }
+
     /// Says, past the test harness's capture, what was done.
     fn report(&self, test: &str) {
         assert!(self.injected > 0, "{test}: no fault landed");
@@ -822,4 +862,11 @@ fn faults_kill_the_launch_of_an_instance_in_a_delegated_cgroup_needs_root() {
     faults.kill_at_steps(false, PLAIN_STEPS);
     faults.kill_at_steps(true, &[&["supervisor"], PLAIN_STEPS].concat());
     faults.report("launches with a cgroup of their own");
+}
+
+#[test]
+fn faults_kill_a_launch_that_joins_the_sandbox_holding_the_home() {
+    let mut faults = Faults::new("join", PLAIN, |_| {});
+    faults.sweep_join();
+    faults.report("a launch joining a running sandbox");
 }

@@ -60,10 +60,15 @@ impl Paths {
     /// A folder private to one running instance, for its helpers' sockets:
     /// `$XDG_RUNTIME_DIR/boxtop/instances/ID`, or under `/tmp` without a runtime folder.
     pub fn instance_dir(&self, id: &str) -> Result<PathBuf, BadName> {
+        child(&self.instances(), id)
+    }
+
+    /// The folder of every instance's helper folder (see `instance_dir`).
+    pub fn instances(&self) -> PathBuf {
         let base = self.runtime.clone().unwrap_or_else(|| {
             PathBuf::from(format!("/tmp/boxtop-{}", nix::unistd::getuid().as_raw()))
         });
-        child(&base.join("instances"), id)
+        base.join("instances")
     }
 
     /// The folder of every persistent private home.

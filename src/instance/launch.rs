@@ -3,7 +3,7 @@
 //! the app's output into the log and records how the app ended.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
 use super::status::Origin;
 use crate::paths::Paths;
 use crate::profile::Limits;
+use crate::sandbox::helpers::{self, LockedDir};
 use crate::sandbox::init::{self, Ended};
 use crate::sandbox::plan::Namespace;
 use crate::sandbox::process::{self, Report};
@@ -55,6 +56,8 @@ pub enum LaunchError {
     Spawn(#[from] SpawnError),
     #[error("{0}")]
     Dir(#[from] crate::paths::PrivateDirError),
+    #[error("{0}")]
+    Name(#[from] crate::paths::BadName),
     #[error("cannot start the supervisor: {0}")]
     Supervisor(String),
     /// A detached launch that failed, as its supervisor reported it.
@@ -97,14 +100,16 @@ struct Placement {
     notes: Vec<String>,
 }
 
-fn place(id: &str, limits: &Limits) -> Placement {
+fn place(id: &str, limits: &Limits, folder: &Path) -> Placement {
     let all = [
         (LimitKind::Memory, limits.memory_bytes.is_some()),
         (LimitKind::Cpu, limits.cpu.is_some()),
         (LimitKind::Pids, limits.pids.is_some()),
     ];
     let (cgroup, failed) = match cgroup::find() {
-        Ok(delegation) => match delegation.create(id, limits) {
+        Ok(delegation) => match note_cgroup(folder, &delegation.base.join(id))
+            .and_then(|()| delegation.create(id, limits))
+        {
             Ok((dir, failed)) => (Some(dir), failed),
             Err(err) => {
                 let why = format!(
@@ -164,21 +169,60 @@ fn place(id: &str, limits: &Limits) -> Placement {
     }
 }
 
-/// Starts the sandbox and writes its state file; on failure the file says why.
+/// The file of an instance's folder that names its cgroup, for `remove_abandoned`.
+const CGROUP_NOTE: &str = "cgroup";
+
+/// Names the cgroup `dir` in the instance's `folder`, before it is made.
+fn note_cgroup(folder: &Path, dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(folder.join(CGROUP_NOTE), dir.as_os_str().as_bytes())
+}
+
+/// Removes what launches that were killed (SIGKILL, or the machine's power) left in
+/// `instances`: each instance folder whose lock no process holds (see `LockedDir`), after
+/// the cgroup it names. A cgroup not yet empty (its processes still being reaped) keeps
+/// its folder for the next launch to try again.
+fn remove_abandoned(instances: &Path) {
+    use std::os::unix::ffi::OsStringExt;
+    for folder in helpers::take_abandoned(instances, "") {
+        let noted = std::fs::read(folder.path().join(CGROUP_NOTE))
+            .ok()
+            .map(|bytes| PathBuf::from(std::ffi::OsString::from_vec(bytes)));
+        // Only the instance's own cgroup: named after it, in a cgroup.
+        let cgroup = noted.filter(|dir| {
+            dir.file_name() == folder.path().file_name()
+                && dir
+                    .parent()
+                    .is_some_and(|parent| parent.join("cgroup.procs").exists())
+        });
+        match cgroup.map(std::fs::remove_dir) {
+            Some(Err(err)) if err.kind() != std::io::ErrorKind::NotFound => folder.keep(),
+            _ => drop(folder),
+        }
+    }
+}
+
+/// Starts the sandbox and writes its state file; on failure the file says why. Returns
+/// with the instance's folder (`instances/ID`), locked until it is dropped once the
+/// sandbox has ended and its cgroup is removed.
 fn start_recorded(
     launch: &Launch,
     prepared: &Prepared,
     store: &Store,
     detached: bool,
     log: Option<PathBuf>,
-) -> Result<(Started, Record), LaunchError> {
+) -> Result<(Started, Record, LockedDir), LaunchError> {
     store.ensure()?;
+    // Made first: what a launch killed from here on leaves, a later launch finds by
+    // this folder's free lock and removes (`remove_abandoned`).
+    let folder =
+        LockedDir::create(&launch.paths.instance_dir(&launch.id)?).map_err(SpawnError::from)?;
     let plan = prepared.plan();
     let Placement {
         cgroup,
         rlimits,
         notes: limit_notes,
-    } = place(&launch.id, &plan.limits);
+    } = place(&launch.id, &plan.limits, folder.path());
     let mut record = Record {
         id: launch.id.clone(),
         profile: launch.profile.clone(),
@@ -223,8 +267,10 @@ fn start_recorded(
         record.namespaces = building.namespaces.to_vec();
         record.phase = Phase::Running;
         saved = store.save(&record);
-        // Old ended instances are forgotten here too, off the launch's path.
+        // Old ended instances are forgotten here too, off the launch's path, and what
+        // launches that were killed left is removed.
         store.prune();
+        remove_abandoned(&launch.paths.instances());
     };
     let started = spawn::start(
         prepared,
@@ -234,7 +280,7 @@ fn start_recorded(
     match started {
         Ok(started) => {
             saved?;
-            Ok((started, record))
+            Ok((started, record, folder))
         }
         Err(err) => {
             record.phase = Phase::Failed {
@@ -286,13 +332,14 @@ fn clean_up(record: &Record) {
 pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, LaunchError> {
     let store = store(launch.paths);
     init::hold_forwarded_signals().map_err(SpawnError::Wait)?;
-    let (started, record) = start_recorded(launch, prepared, &store, false, None)?;
+    let (started, record, folder) = start_recorded(launch, prepared, &store, false, None)?;
     for note in &record.limit_notes {
         crate::errln!("boxtop: {}: {note}", launch.id);
     }
     let id = launch.id.clone();
     let say: Say = Box::new(move |text| crate::errln!("boxtop: {id}: {text}"));
     let keeper = Keeper::start(store, record, say);
+    process::test_pause_at("running");
     let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
     // pid 1 reports the app's end once every other process of the sandbox has ended,
     // before it tears the namespaces down: the end is recorded then. Only a cgroup to
@@ -300,6 +347,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     // no process uses) is not waited for, as bubblewrap does not.
     let reported = forwarding.is_ok().then(|| started.report()).flatten();
     if let Some(ended) = reported {
+        process::test_pause_at("ended");
         let _ = record_end(&keeper, Ok(ended), None);
     }
     let ended = match reported {
@@ -308,10 +356,13 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     };
     let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
     if reported.is_none() {
+        process::test_pause_at("ended");
         let _ = record_end(&keeper, ended, None);
     }
+    process::test_pause_at("recorded");
     clean_up(&keeper.record());
     drop(started);
+    drop(folder);
     if let Err(why) = keeper.finish(FOREGROUND_PATIENCE) {
         crate::errln!(
             "boxtop: {}: its end could not be recorded ({why}); `boxtop ps --all` lists it \
@@ -374,6 +425,7 @@ fn supervise(
     log_path: &std::path::Path,
     report: OwnedFd,
 ) -> i32 {
+    process::test_pause_at("supervisor");
     let say = |kind: u8, text: &str| {
         let mut bytes = vec![kind];
         bytes.extend_from_slice(text.as_bytes());
@@ -411,7 +463,7 @@ fn supervise(
     let started = start_recorded(launch, prepared, store, true, Some(log_path.to_path_buf()));
     // From here the pipe's write ends are the sandbox's (and its helpers').
     let _ = process::redirect_stdio(None);
-    let (started, record) = match started {
+    let (started, record, folder) = match started {
         Ok(pair) => pair,
         Err(err) => {
             log.note(&format!("failed to start: {err}"));
@@ -437,6 +489,7 @@ fn supervise(
     watch.check(&log, &keeper);
     say(b'O', &launch.id);
     drop(report);
+    process::test_pause_at("running");
     // A TERM for the supervisor goes to the app, so that its end is still recorded.
     let _ = init::forward_signals_to(started.init);
     pump(&started, &out_read, &log, &keeper, &mut watch);
@@ -450,9 +503,13 @@ fn supervise(
     }
     let log_problem = log_now.problem();
     drop(log_now);
+    process::test_pause_at("ended");
     let recorded = record_end(&keeper, ended, log_problem);
+    process::test_pause_at("recorded");
     clean_up(&keeper.record());
+    // The helpers stop before their folder goes.
     drop(started);
+    drop(folder);
     if recorded.is_err() {
         // Trying again for a while: a new launch of the profile need not wait for that.
         if let Some(lock) = launch.home_lock {

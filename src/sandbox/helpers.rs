@@ -1,9 +1,11 @@
 //! The standard helper programs a grant may need, run outside the sandbox and tied to
 //! its lifetime: xdg-dbus-proxy (D-Bus filtering) and pasta (user-mode networking).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,11 +55,13 @@ impl Drop for ProxyProcess {
     }
 }
 
-/// Makes the child die with boxtop.
-fn die_with_parent(cmd: &mut Command) {
-    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+/// Makes the child die with boxtop. (Should boxtop die before the child asks, its pid 1
+/// has died with it, and pasta, finding no namespace to serve, ends.) `pause`: see
+/// `process::test_pause_at`.
+fn die_with_parent(cmd: &mut Command, pause: bool) {
+    // SAFETY: prctl and raise are async-signal-safe; the closure allocates nothing.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             libc::prctl(
                 libc::PR_SET_PDEATHSIG,
                 libc::SIGKILL as libc::c_ulong,
@@ -65,6 +69,9 @@ fn die_with_parent(cmd: &mut Command) {
                 0,
                 0,
             );
+            if pause {
+                libc::raise(libc::SIGSTOP);
+            }
             Ok(())
         });
     }
@@ -103,7 +110,7 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
             Ok(())
         });
     }
-    die_with_parent(&mut cmd);
+    die_with_parent(&mut cmd, false);
     let child = cmd.spawn().map_err(|source| HelperError::Start {
         program: PROGRAM,
         source,
@@ -170,15 +177,13 @@ pub(super) const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// pid rather than a namespace path, it does not notice the namespace going away (the
 /// 2023 releases at least), and would outlive the sandbox.
 pub fn start_pasta(pid: Pid) -> Result<ProxyProcess, HelperError> {
-    let template = std::env::temp_dir().join("boxtop-pasta-XXXXXX");
-    let scratch = nix::unistd::mkdtemp(&template).map_err(|errno| HelperError::Dir {
-        path: template.display().to_string(),
-        source: errno.into(),
-    })?;
-    let result = run_pasta(pid, &scratch);
-    // pasta has its pid file and its log open, or has ended: neither needs a name now.
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let temp = std::env::temp_dir();
+    // Those of launches killed while pasta started.
+    remove_abandoned(&temp, PASTA_SCRATCH);
+    let scratch = LockedDir::create_unique(&temp, PASTA_SCRATCH)?;
+    // Dropped on return: pasta has its pid file and its log open, or has ended; neither
+    // needs a name now.
+    run_pasta(pid, scratch.path())
 }
 
 /// Starts pasta with its pid file and its messages in `scratch`, and waits until it
@@ -207,7 +212,7 @@ fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
         // The terminal's Ctrl-C is boxtop's to forward to the app; the network stays up
         // while the app shuts down.
         .process_group(0);
-    die_with_parent(&mut cmd);
+    die_with_parent(&mut cmd, super::process::is_test_pause("pasta"));
     let child = cmd.spawn().map_err(|source| HelperError::Start {
         program: PROGRAM,
         source,
@@ -244,7 +249,182 @@ fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
     }
 }
 
-/// Removes an instance's helper folder (sockets), if empty of anything else.
-pub fn remove_instance_dir(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
+/// The lock file in a helper folder.
+const LOCK: &str = "lock";
+/// The prefix of a folder while it is made, before it is locked: `.making-PID-NAME`,
+/// PID the maker's.
+const MAKING: &str = ".making-";
+/// How old an unlocked folder being made must be to count as abandoned although a
+/// process has its maker's pid (a pid reused since, or the maker in another pid
+/// namespace).
+const MAKING_GRACE: Duration = Duration::from_secs(60);
+
+/// The temporary name of the folder `name` while this process makes it.
+fn making_name(name: &str) -> String {
+    format!("{MAKING}{}-{name}", std::process::id())
+}
+/// The prefix of pasta's scratch folders in the temporary folder.
+const PASTA_SCRATCH: &str = "boxtop-pasta-";
+
+/// A folder of a launch (an instance's `instances/ID`, with the D-Bus proxies' sockets;
+/// pasta's scratch folder), removed when dropped. The process that made it holds an
+/// flock on its `lock` file while it is used: a SIGKILL leaves no time to remove the
+/// folder, and a folder whose lock is free is known to be left behind; a later launch
+/// removes it (`take_abandoned`).
+#[derive(Debug)]
+pub struct LockedDir {
+    path: PathBuf,
+    _lock: File,
+}
+
+impl LockedDir {
+    /// Makes the private folder `path` with its lock held. It is made under a temporary
+    /// name and renamed once locked, so that no launch ever sees it unlocked.
+    pub fn create(path: &Path) -> Result<LockedDir, HelperError> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(dir_error(
+                path,
+                std::io::Error::other("not a folder inside another"),
+            ));
+        };
+        crate::paths::ensure_private_dir(parent)?;
+        let making = parent.join(making_name(&name.to_string_lossy()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&making)
+            .map_err(|err| dir_error(&making, err))?;
+        Self::lock_and_name(making, path.to_path_buf())
+    }
+
+    /// A new private folder in `parent` named `prefix` and six random characters.
+    fn create_unique(parent: &Path, prefix: &str) -> Result<LockedDir, HelperError> {
+        let temporary = making_name(prefix);
+        let template = parent.join(format!("{temporary}XXXXXX"));
+        let making =
+            nix::unistd::mkdtemp(&template).map_err(|errno| dir_error(&template, errno.into()))?;
+        let random = making
+            .file_name()
+            .map(|name| name.to_string_lossy()[temporary.len()..].to_string())
+            .unwrap_or_default();
+        let name = format!("{prefix}{random}");
+        Self::lock_and_name(making, parent.join(name))
+    }
+
+    fn lock_and_name(making: PathBuf, path: PathBuf) -> Result<LockedDir, HelperError> {
+        super::process::test_pause_at("making");
+        let lock_path = making.join(LOCK);
+        let locked = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&lock_path)
+            .map_err(|err| dir_error(&lock_path, err))
+            .and_then(
+                |lock| match super::process::try_lock_exclusive(lock.as_fd()) {
+                    Ok(true) => Ok(lock),
+                    Ok(false) => Err(dir_error(
+                        &lock_path,
+                        std::io::Error::other("locked by another process"),
+                    )),
+                    Err(errno) => Err(dir_error(&lock_path, errno.into())),
+                },
+            )
+            .and_then(|lock| {
+                std::fs::rename(&making, &path).map_err(|err| dir_error(&path, err))?;
+                Ok(lock)
+            });
+        match locked {
+            Ok(lock) => Ok(LockedDir { path, _lock: lock }),
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&making);
+                Err(err)
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Unlocks the folder and leaves it in place (for a later launch to try again).
+    pub fn keep(mut self) {
+        self.path = PathBuf::new();
+    }
+}
+
+impl Drop for LockedDir {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn dir_error(path: &Path, source: std::io::Error) -> HelperError {
+    HelperError::Dir {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Removes the folders in `parent` whose names start with `prefix` that their launch
+/// left behind when it was killed (see `take_abandoned`).
+pub fn remove_abandoned(parent: &Path, prefix: &str) {
+    drop(take_abandoned(parent, prefix));
+}
+
+/// Whether the process `pid` exists and has not exited (a zombie whose parent has not
+/// reaped it yet has).
+fn is_live(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat
+            .rfind(')')
+            .and_then(|end| stat[end + 1..].trim_start().chars().next());
+        !matches!(state, Some('Z' | 'X') | None)
+    })
+}
+
+/// The folders in `parent` whose names start with `prefix` that their launch left behind
+/// when it was killed: those whose lock no process holds, now locked by this one and
+/// removed when dropped. Those still being made, with no lock yet, whose maker is gone
+/// (or that are far older than any launch) are removed at once.
+pub fn take_abandoned(parent: &Path, prefix: &str) -> Vec<LockedDir> {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut abandoned = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // `.making-PID-NAME`: the maker's pid.
+        let maker = name.strip_prefix(MAKING).and_then(|rest| {
+            let (pid, name) = rest.split_once('-')?;
+            name.starts_with(prefix).then_some(pid)
+        });
+        if maker.is_none() && !name.starts_with(prefix) {
+            continue;
+        }
+        let path = entry.path();
+        match File::open(path.join(LOCK)) {
+            Ok(lock) => {
+                if super::process::try_lock_exclusive(lock.as_fd()) == Ok(true) {
+                    abandoned.push(LockedDir { path, _lock: lock });
+                }
+            }
+            Err(_) => {
+                let Some(pid) = maker else { continue };
+                let maker_gone = pid
+                    .parse::<u32>()
+                    .is_ok_and(|pid| pid != std::process::id() && !is_live(pid));
+                let stale = entry
+                    .metadata()
+                    .and_then(|meta| meta.modified())
+                    .is_ok_and(|made| made.elapsed().is_ok_and(|age| age > MAKING_GRACE));
+                if maker_gone || stale {
+                    let _ = std::fs::remove_dir_all(&path);
+                }
+            }
+        }
+    }
+    abandoned
 }

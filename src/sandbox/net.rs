@@ -106,9 +106,31 @@ pub fn start_host_guard(sandbox: Pid) -> Result<HostGuard, GuardError> {
     let pidfd = super::process::pidfd_open(sandbox).map_err(GuardError::Fork)?;
     let (ready_read, ready_write) =
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(GuardError::Fork)?;
+    let pause = super::process::is_test_pause("guard");
+    let boxtop = nix::unistd::getpid();
     // SAFETY: the caller is single-threaded; the child runs `guard_main` and never returns.
     match unsafe { nix::unistd::fork() }.map_err(GuardError::Fork)? {
         ForkResult::Child => {
+            // The guard follows the host's addresses until it is killed: it dies with
+            // boxtop, and at once if boxtop is gone already, which the death signal,
+            // sent only for a death after this call, would not catch.
+            // SAFETY: prctl with integer arguments only.
+            unsafe {
+                libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGKILL as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                )
+            };
+            if nix::unistd::getppid() != boxtop {
+                // SAFETY: leaving the forked child without running the parent's cleanup.
+                unsafe { libc::_exit(1) }
+            }
+            if pause {
+                let _ = nix::sys::signal::raise(Signal::SIGSTOP);
+            }
             drop(ready_read);
             let keep = [
                 events.fd().as_raw_fd(),
@@ -155,16 +177,6 @@ fn guard_main(
         let _ = nix::unistd::write(&ready, &bytes);
         // SAFETY: leaving the forked child without running the parent's cleanup.
         unsafe { libc::_exit(1) }
-    };
-    // SAFETY: prctl with integer arguments only.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        )
     };
     // The terminal's signals are boxtop's to forward to the app, and the handlers boxtop
     // holds them with mean nothing here.

@@ -408,3 +408,49 @@ fn dup_onto(from: &impl AsRawFd, to: i32) -> Result<(), Errno> {
         Ok(())
     }
 }
+
+/// Debug builds only: `BOXTOP_TEST_PAUSE_AT=STEP[,STEP...]` stops the process that
+/// reaches the launch step `STEP` (it sends itself SIGSTOP), so that a test can kill it
+/// exactly there (tests/it/faults.rs). The steps, in order: `supervisor` (a detached
+/// launch's supervisor, forked), `making` (the instance's folder made, not yet locked;
+/// pasta's scratch folder too), `proxies` (D-Bus proxies ready), `cloned` (pid 1
+/// cloned), `network` (pasta and the host guard ready), `building` (pid 1 let go, the
+/// instance not yet recorded), `running` (the app executed and the launch reported),
+/// `ended` (pid 1 gone, the end not yet recorded), `recorded` (the end recorded, not yet
+/// cleaned up); `guard` and `pasta` stop the host guard and pasta just after they are
+/// forked; and `init`, see `test_delay_at`. Read by boxtop; the sandbox's environment is
+/// rebuilt from an allowlist without it.
+pub fn test_pause_at(step: &str) {
+    if is_test_pause(step) {
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
+    }
+}
+
+/// Whether `test_pause_at(step)` stops: for a forked child that must not read the
+/// environment, asked before the fork.
+pub fn is_test_pause(step: &str) -> bool {
+    #[cfg(debug_assertions)]
+    return is_test_step(step);
+    #[cfg(not(debug_assertions))]
+    {
+        let _ = step;
+        false
+    }
+}
+
+/// `test_pause_at` for the sandbox's pid 1, which cannot stop itself (the kernel drops
+/// the signals a namespace's pid 1 sends itself without a handler): it waits a second
+/// at `STEP` instead (`init`: once it has said its network namespace is made).
+pub fn test_delay_at(step: &str) {
+    #[cfg(debug_assertions)]
+    if is_test_step(step) {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}
+
+#[cfg(debug_assertions)]
+fn is_test_step(step: &str) -> bool {
+    std::env::var("BOXTOP_TEST_PAUSE_AT").is_ok_and(|steps| steps.split(',').any(|s| s == step))
+}

@@ -248,7 +248,6 @@ pub struct Started {
     proxies: Vec<ProxyProcess>,
     /// With pasta, what keeps the host's addresses unreachable; stops when dropped.
     host_guard: Option<HostGuard>,
-    instance_dir: Option<PathBuf>,
     /// Where pid 1 writes how the app ended, just before it exits.
     status: Option<OwnedFd>,
     /// What was read from `status`.
@@ -263,9 +262,6 @@ impl Drop for Started {
     fn drop(&mut self) {
         self.proxies.clear();
         self.host_guard = None;
-        if let Some(dir) = &self.instance_dir {
-            helpers::remove_instance_dir(dir);
-        }
     }
 }
 
@@ -328,10 +324,6 @@ pub fn start(
     on_building: &mut dyn FnMut(Building),
 ) -> Result<Started, SpawnError> {
     let plan = &prepared.plan;
-    let instance_dir = [&plan.dbus_proxy, &plan.system_dbus_proxy]
-        .into_iter()
-        .flatten()
-        .find_map(|proxy| proxy.socket.parent().map(Path::to_path_buf));
     let mut proxies = Vec::new();
     for proxy in [&plan.dbus_proxy, &plan.system_dbus_proxy]
         .into_iter()
@@ -341,19 +333,16 @@ pub fn start(
             Ok(process) => proxies.push(process),
             Err(err) => {
                 drop(proxies);
-                if let Some(dir) = &instance_dir {
-                    helpers::remove_instance_dir(dir);
-                }
                 return Err(err.into());
             }
         }
     }
-    // Dropping it on an early return stops the proxies and removes their folder.
+    super::process::test_pause_at("proxies");
+    // Dropping it on an early return stops the proxies (the launch removes their folder).
     let mut started = Started {
         init: Pid::from_raw(0),
         proxies,
         host_guard: None,
-        instance_dir,
         status: None,
         report: std::cell::OnceCell::new(),
         namespaces: Vec::new(),
@@ -419,6 +408,7 @@ pub fn start(
             }
         }
         drop(sync_read);
+        super::process::test_delay_at("init");
         child_main(prepared, error_write, status_write, &options.rlimits);
     }
     let child = Pid::from_raw(ret as i32);
@@ -426,6 +416,7 @@ pub fn start(
     drop(error_write);
     drop(status_write);
     drop(ready_write);
+    super::process::test_pause_at("cloned");
     let abort = |err: SpawnError| {
         let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
         let _ = init::wait_for(child);
@@ -453,6 +444,7 @@ pub fn start(
         // Before the app runs: pasta's sockets would take it to the host's own addresses.
         let guard = net::start_host_guard(child).map_err(|err| abort(err.into()))?;
         started.host_guard = Some(guard);
+        super::process::test_pause_at("network");
     }
     // Let pid 1 go on if it waits (see `wait_for_go`); it has checked the pipe already if
     // it does not.
@@ -460,6 +452,7 @@ pub fn start(
         let _ = nix::unistd::write(&sync_write, b"1");
     }
     drop(sync_write);
+    super::process::test_pause_at("building");
     on_building(Building {
         init: child,
         namespaces: &started.namespaces,

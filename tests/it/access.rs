@@ -791,7 +791,7 @@ pub(crate) fn give_tun_its_usual_mode() {
 
 /// Runs `body` on a thread of its own in a new network namespace: what it binds, and
 /// the programs it starts (boxtop and pasta included), see only the network it builds.
-fn in_new_network<T: Send>(body: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn in_new_network<T: Send>(body: impl FnOnce() -> T + Send) -> T {
     assert!(
         is_root(),
         "this test builds a network of its own, which needs root: run the tests as root, as CI does"
@@ -819,7 +819,7 @@ const REMOTE: &str = "10.199.1.1";
 /// Builds the network of the test's namespace: lo, an uplink with the host's address
 /// and the default route through `GATEWAY`, whose other end is in `internet`, which has
 /// `REMOTE`.
-fn build_host_network(internet: &NetNamespace) {
+pub(crate) fn build_host_network(internet: &NetNamespace) {
     ip(&["link", "set", "lo", "up"]);
     connect_uplink(&[], internet, HOST_ADDRESS, GATEWAY, REMOTE);
 }

@@ -566,12 +566,12 @@ fn a_failed_detached_launch_says_why() {
 /// A cgroup v2 folder delegated to the test user the way systemd delegates
 /// `user@UID.service`: the folder and its `cgroup.procs`, `cgroup.subtree_control` and
 /// `cgroup.threads` chowned, and a leaf `session` the user's processes start in.
-struct Delegated {
-    dir: PathBuf,
+pub(crate) struct Delegated {
+    pub(crate) dir: PathBuf,
 }
 
 impl Delegated {
-    fn create(uid: u32) -> Delegated {
+    pub(crate) fn create(uid: u32) -> Delegated {
         let mount = cgroup2_mount().expect("a cgroup v2 hierarchy");
         let dir = mount.join(format!("boxtop-test-{}", std::process::id()));
         let _ = std::fs::create_dir(&dir);
@@ -608,7 +608,7 @@ impl Delegated {
     }
 
     /// A command that starts in the `session` leaf, as the test user.
-    fn command(&self, world: &World, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, world: &World, args: &[&str]) -> Command {
         let mut cmd = world.boxtop(args);
         cmd.env("BOXTOP_CGROUP_ROOT", &self.dir);
         let procs = self.dir.join("session/cgroup.procs");

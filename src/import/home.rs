@@ -116,16 +116,22 @@ pub fn target(
     if !rest.is_empty() && !rest.starts_with('/') {
         return Err(format!("'{shown}' is not a path"));
     }
+    // A user folder from user-dirs.dirs may hold `..` too: the joined path is checked.
     let joined = format!("{base}/{rest}");
-    let rel = Path::new(&joined)
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("/");
-    Ok(Target::Home { rel, usual })
+    let mut parts = Vec::new();
+    for component in Path::new(&joined).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                return Err(format!("'{shown}' leaves the home folder"));
+            }
+            _ => {}
+        }
+    }
+    Ok(Target::Home {
+        rel: parts.join("/"),
+        usual,
+    })
 }
 
 /// The path commands of a profile, in order, until all are read.
@@ -505,6 +511,10 @@ mod tests {
             .contains("leaves the home folder"));
         assert!(t("/opt/../etc").unwrap_err().contains("'..'"));
         assert!(t("${HOMEX}/a").is_err());
+        let mut odd = dirs();
+        odd.insert("${MUSIC}", "../shared".into());
+        let err = target("${MUSIC}/x", home, &odd).unwrap_err();
+        assert!(err.contains("leaves the home folder"), "{err}");
         assert!(t("relative").is_err());
     }
 

@@ -10,6 +10,7 @@ mod attack_names;
 mod attack_network;
 mod entries;
 mod errors;
+mod import;
 mod instances;
 mod runtime;
 mod state;

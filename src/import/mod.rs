@@ -239,11 +239,29 @@ impl Job {
         }
         let parsed = self.reader.read(file)?;
         let conversion = convert::convert(&parsed, &self.home)?;
-        let program = stem_of(file).unwrap_or_else(|| name.to_string());
+        // A bundled profile of this name knows the real program: Debian's
+        // /usr/bin/chromium is a script reading /etc/chromium.d, which no sandbox has.
+        let (command, binaries, desktop_file, command_why) = match self.bundled.resolve(name) {
+            Ok(bundled) => (
+                bundled.command,
+                bundled.binaries,
+                bundled.desktop_file,
+                format!("The program as boxtop's bundled '{name}' profile runs it."),
+            ),
+            Err(_) => (
+                vec![stem_of(file).unwrap_or_else(|| name.to_string())],
+                Vec::new(),
+                None,
+                "The Firejail profile's name, as the program Firejail runs with it.".to_string(),
+            ),
+        };
         let text = report::render(
             &Header {
                 name,
-                program: &program,
+                command: &command,
+                command_why: &command_why,
+                binaries: &binaries,
+                desktop_file: desktop_file.as_deref(),
                 description: parsed.description.as_deref(),
                 source: file,
             },

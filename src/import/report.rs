@@ -12,7 +12,11 @@ use crate::escape;
 /// What names the new profile.
 pub struct Header<'a> {
     pub name: &'a str,
-    pub program: &'a str,
+    /// The command, and where it comes from.
+    pub command: &'a [String],
+    pub command_why: &'a str,
+    pub binaries: &'a [String],
+    pub desktop_file: Option<&'a str>,
     pub description: Option<&'a str>,
     pub source: &'a Path,
 }
@@ -79,11 +83,14 @@ pub fn render(header: &Header, conv: &Conversion) -> String {
         "description = {}",
         quote(header.description.unwrap_or(""))
     );
-    let _ = writeln!(
-        out,
-        "# The Firejail profile's name, as the program Firejail runs with it."
-    );
-    let _ = writeln!(out, "command = {}", list(&[header.program.to_string()]));
+    if let Some(id) = header.desktop_file {
+        let _ = writeln!(out, "desktop_file = {}", quote(id));
+    }
+    let _ = writeln!(out, "# {}", comment(header.command_why));
+    if !header.binaries.is_empty() {
+        let _ = writeln!(out, "binaries = {}", list(header.binaries));
+    }
+    let _ = writeln!(out, "command = {}", list(header.command));
     key(
         &mut out,
         "display",

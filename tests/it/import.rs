@@ -438,3 +438,61 @@ fn a_path_leaving_the_home_is_refused_and_a_symlink_is_not_shared() {
     let written = std::fs::read_to_string(out.join("link.toml")).unwrap();
     assert!(!written.contains("[[home.share]]"), "{written}");
 }
+
+/// Imports Firejail's profile `name` into the profile folder (over the bundled one) and
+/// launches it under Xvfb with a session bus and a PulseAudio server, as a desktop has
+/// them, until a window whose line in `xwininfo -root -tree` holds `needle` shows.
+fn converted_app_shows_its_window(name: &str, args: &[&str], needle: &str) {
+    use crate::access::{
+        give_tun_its_usual_mode, pulse_server, require, wait_for_window, x_world, SessionBus,
+    };
+    require(name, name);
+    give_tun_its_usual_mode();
+    let (mut world, _x, _display) = x_world();
+    let _bus = SessionBus::start(&mut world);
+    let _pulse = pulse_server(&world, &require("pulseaudio", "pulseaudio"));
+    import_ok(&world, &[name]);
+    let mut all = vec![name, "--"];
+    all.extend_from_slice(args);
+    let id = world.detach(&all);
+    struct Kill<'a>(&'a World, String);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.boxtop(&["kill", &self.1]).output();
+        }
+    }
+    let _kill = Kill(&world, id.clone());
+    wait_for_window(&world, &id, needle, std::time::Duration::from_secs(60));
+    let running = world
+        .ps()
+        .iter()
+        .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running");
+    assert!(running, "{name} is not running after its window showed");
+    let plan = stdout(&world.boxtop(&["plan", name]).output().unwrap());
+    println!("{name}: window seen; its plan:\n{plan}");
+}
+
+#[test]
+fn converted_mousepad_shows_its_window_needs_firejail_profiles() {
+    if has_firejail_profiles("converted_mousepad_shows_its_window") {
+        converted_app_shows_its_window("mousepad", &[], "Mousepad");
+    }
+}
+
+#[test]
+fn converted_chromium_shows_its_window_needs_firejail_profiles() {
+    if has_firejail_profiles("converted_chromium_shows_its_window") {
+        converted_app_shows_its_window("chromium", &["--no-first-run", "about:blank"], "Chromium");
+    }
+}
+
+#[test]
+fn converted_firefox_esr_shows_its_window_needs_firejail_profiles() {
+    if has_firejail_profiles("converted_firefox_esr_shows_its_window") {
+        converted_app_shows_its_window(
+            "firefox-esr",
+            &["--new-instance", "about:blank"],
+            "Firefox",
+        );
+    }
+}

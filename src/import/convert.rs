@@ -294,6 +294,10 @@ pub fn convert(parsed: &Parsed, home: &Path) -> Result<Conversion, FirejailError
                 untranslated("boxtop's isolated network has fixed settings")
             }
             "protocol" => protocols = Some(command),
+            // `restrict-namespaces ipc,net` leaves user namespaces allowed.
+            "restrict-namespaces" if !arg.is_empty() && !arg.split(',').any(|ns| ns == "user") => {
+                note_always(&mut conv.always, "restrict-namespaces");
+            }
             "restrict-namespaces" => {
                 conv.allow_userns = keyed(
                     false,

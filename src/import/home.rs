@@ -243,7 +243,7 @@ impl PathRules {
                     command,
                     "boxtop shows all of /usr read-only; it does not pick what",
                 ),
-                ("whitelist", Target::Absolute(path)) => match bind_for(path) {
+                ("whitelist", Target::Absolute(path)) => match bind_for(path, home) {
                     Ok(path) => {
                         if !binds.iter().any(|bind| bind.path == path) {
                             binds.push(BindOut {
@@ -409,7 +409,7 @@ fn top_folder(path: &str) -> String {
 
 /// The bind for a whitelisted path outside the home, or why there is none. Symlinks are
 /// resolved as a launch resolves them: `/var/run` is `/run`, which a bind cannot show.
-fn bind_for(path: &str) -> Result<String, String> {
+fn bind_for(path: &str, home: &Path) -> Result<String, String> {
     if !is_plain_path(path) {
         return Err("a pattern: boxtop binds literal paths".into());
     }
@@ -419,8 +419,10 @@ fn bind_for(path: &str) -> Result<String, String> {
         if real != path {
             check_bind_path(&real).map_err(|(_, hint)| format!("it is {real} here: {hint}"))?;
         }
-        if real.starts_with("/home/") || real == "/home" {
-            return Err(format!("it is {real} on this machine, inside the homes"));
+        if Path::new(&real).starts_with(home) {
+            return Err(format!(
+                "it is {real} on this machine, in your home: a share of it is what you want"
+            ));
         }
     }
     Ok(path.to_string())
@@ -548,9 +550,14 @@ mod tests {
 
     #[test]
     fn binds_outside_the_home_resolve_symlinks_and_refuse_the_sandbox_own_folders() {
-        assert_eq!(bind_for("/opt/app"), Ok("/opt/app".into()));
-        assert!(bind_for("/etc/app").is_err());
-        assert!(bind_for("/opt/app*").is_err());
-        assert!(bind_for("/var/tmp").is_err());
+        let home = Path::new("/nonexistent-home");
+        let bind = |path: &str| bind_for(path, home);
+        assert_eq!(bind("/opt/app"), Ok("/opt/app".into()));
+        assert!(bind("/etc/app").is_err());
+        assert!(bind("/opt/app*").is_err());
+        assert!(bind("/var/tmp").is_err());
+        // A path whose real path is in the home is no bind (a home somewhere bindable).
+        let err = bind_for("/usr/share/doc", Path::new("/usr/share")).unwrap_err();
+        assert!(err.contains("in your home"), "{err}");
     }
 }

@@ -182,6 +182,12 @@ impl Job {
         // Files already named as boxtop names them come first, so `Discord.profile` does
         // not take the name of `discord.profile`.
         files.sort_by_key(|file| (name_of(file).ok() != stem_of(file), file.clone()));
+        if files.is_empty() {
+            anyhow::bail!(
+                "{}: no Firejail profile (*.profile file) in this folder",
+                escape::controls(&folder.display().to_string())
+            );
+        }
         let mut tally = Tally {
             total: files.len(),
             ..Tally::default()

@@ -490,3 +490,116 @@ pub fn is_plain_path(path: &str) -> bool {
             .components()
             .any(|c| c == Component::ParentDir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::firejail::Reader;
+
+    /// Converts a one-file profile, with an empty home.
+    fn convert_text(text: &str) -> Conversion {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let file = dir.path().join("app.profile");
+        std::fs::write(&file, text).unwrap();
+        let parsed = Reader::new(&home, &dir.path().join("none"))
+            .read(&file)
+            .unwrap();
+        convert(&parsed, &home).unwrap()
+    }
+
+    #[test]
+    fn devices_network_and_namespaces_follow_the_profile() {
+        let conv =
+            convert_text("x11 none\nnosound\nno3d\nnovideo\nnet none\nrestrict-namespaces\n");
+        assert_eq!(conv.display.value, Display::None);
+        assert_eq!(conv.audio.value, Audio::None);
+        assert!(!conv.gpu.value && !conv.webcam.value && !conv.allow_userns.value);
+        assert_eq!(conv.network.value, Network::None);
+        assert!(
+            conv.network.why.contains("app.profile:5"),
+            "{}",
+            conv.network.why
+        );
+
+        let conv = convert_text("netfilter\nrestrict-namespaces ipc,net\n");
+        assert_eq!(conv.display.value, Display::Auto);
+        assert_eq!(conv.network.value, Network::Isolated);
+        assert!(conv.allow_userns.value);
+        assert!(conv
+            .untranslated
+            .iter()
+            .any(|u| u.command.name == "netfilter"));
+
+        // No internet socket family: no network, even without `net none`.
+        let conv = convert_text("protocol unix,netlink\n");
+        assert_eq!(conv.network.value, Network::None);
+    }
+
+    #[test]
+    fn dbus_filters_become_lists_and_none_empties_them() {
+        let conv = convert_text(
+            "dbus-user filter\ndbus-user.talk org.freedesktop.Notifications\n\
+             dbus-user.own org.example.App\ndbus-user.see org.example.Other\n\
+             dbus-user.call org.example.App=org.example.App.Do@/\n\
+             dbus-system filter\ndbus-system.talk org.freedesktop.NetworkManager\n\
+             dbus-user.talk not-a-name\n",
+        );
+        assert_eq!(conv.talk, ["org.freedesktop.Notifications"]);
+        assert_eq!(conv.own, ["org.example.App"]);
+        assert_eq!(conv.see, ["org.example.Other"]);
+        assert_eq!(conv.system_talk, ["org.freedesktop.NetworkManager"]);
+        let names: Vec<&str> = conv
+            .untranslated
+            .iter()
+            .map(|u| u.command.name.as_str())
+            .collect();
+        assert_eq!(names, ["dbus-user.call", "dbus-user.talk"]);
+        assert!(
+            !conv.notes.iter().any(|note| note.contains("bus")),
+            "{:?}",
+            conv.notes
+        );
+
+        let conv = convert_text("dbus-user.talk org.example.A\ndbus-user none\ndbus-system none\n");
+        assert!(conv.talk.is_empty());
+        // Without a policy Firejail gives the whole bus: said, since boxtop does not.
+        let conv = convert_text("nosound\n");
+        assert!(conv
+            .notes
+            .iter()
+            .any(|note| note.contains("whole session bus")));
+        assert!(conv.notes.iter().any(|note| note.contains("whole home")));
+    }
+
+    #[test]
+    fn what_boxtop_always_does_is_listed_not_untranslated() {
+        let conv = convert_text(
+            "caps.drop all\nseccomp !chroot\nnonewprivs\nnoroot\nprivate-dev\nprivate-tmp\n\
+             apparmor\nprivate-bin app\nprivate\nenv A=b\nsomething-new\n",
+        );
+        for name in [
+            "caps.drop",
+            "seccomp",
+            "nonewprivs",
+            "noroot",
+            "private-dev",
+            "private-tmp",
+        ] {
+            assert!(
+                conv.always.iter().any(|known| known == name),
+                "{name}: {:?}",
+                conv.always
+            );
+        }
+        let names: Vec<&str> = conv
+            .untranslated
+            .iter()
+            .map(|u| u.command.name.as_str())
+            .collect();
+        assert_eq!(names, ["apparmor", "private-bin", "something-new"]);
+        assert_eq!(conv.ephemeral.map(|e| e.value), Some(true));
+        assert_eq!(conv.env.get("A").map(String::as_str), Some("b"));
+    }
+}

@@ -209,6 +209,9 @@ impl Job {
                 Ok(written) => {
                     tally.converted += 1;
                     tally.add_untranslated(&written.conversion);
+                    if self.overrides_bundled && self.bundled.get(&written.name).is_some() {
+                        tally.overriding.push(written.name);
+                    }
                 }
                 Err(ImportError::Exists(path)) => tally.kept.push(path.display().to_string()),
                 Err(ImportError::Firejail(err)) => {

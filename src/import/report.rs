@@ -271,6 +271,8 @@ pub struct Tally {
     pub converted: usize,
     /// Not written because a profile of that name is there (no `--force`).
     pub kept: Vec<String>,
+    /// Written into the profile folder under the name of a bundled profile.
+    pub overriding: Vec<String>,
     pub failed: Vec<String>,
     /// Per command with no equivalent: how many converted profiles use it.
     pub untranslated: BTreeMap<String, usize>,
@@ -309,6 +311,13 @@ impl Tally {
             lines.push(format!(
                 "kept {} existing profiles (--force replaces them)",
                 self.kept.len()
+            ));
+        }
+        if !self.overriding.is_empty() {
+            lines.push(format!(
+                "{} of them override the bundled profiles of their name: {}",
+                self.overriding.len(),
+                self.overriding.join(", ")
             ));
         }
         if !self.failed.is_empty() {

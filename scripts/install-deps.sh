@@ -14,6 +14,8 @@ set -euo pipefail
 # is only checked when there is no package manager to ask. Several packages or probes
 # in one cell are joined by commas; '-' means the distribution has no such package;
 # a trailing '?' marks a package that is installed only if the distribution offers it.
+# Firejail's profiles (Debian splits them into firejail-profiles) are test data: the
+# tests of `boxtop import firejail` convert all of them (tests/it/import.rs).
 readonly PACKAGES='
 build  pkg-config          pkgconf-pkg-config      pkgconf                      pkg-config
 build  libseccomp-dev      libseccomp-devel        libseccomp                   /usr/include/seccomp.h
@@ -47,6 +49,7 @@ test   procps              procps-ng               procps-ng                    
 test   iproute2            iproute                 iproute2                     ip
 test   mousepad            mousepad                mousepad                     mousepad
 test   bubblewrap          bubblewrap              bubblewrap                   bwrap
+test   firejail-profiles   firejail                firejail                     /etc/firejail/firefox.profile
 bench  hyperfine           hyperfine               hyperfine                    hyperfine
 bench  bubblewrap          bubblewrap              bubblewrap                   bwrap
 bench  jq                  jq                      jq                           jq

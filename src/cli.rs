@@ -71,6 +71,9 @@ pub enum Command {
     /// Menu entries that start apps in their sandbox (.desktop files).
     #[command(subcommand)]
     Desktop(boxtop::entries::DesktopCommand),
+    /// Write boxtop profiles from another sandbox's profiles (Firejail's).
+    #[command(subcommand)]
+    Import(boxtop::import::ImportCommand),
     /// Start apps in their sandbox at login (XDG autostart).
     #[command(subcommand)]
     Autostart(boxtop::entries::AutostartCommand),

@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod doctor;
 pub mod entries;
 pub mod escape;
+pub mod import;
 pub mod instance;
 pub mod paths;
 pub mod profile;

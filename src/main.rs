@@ -96,6 +96,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Edit { name }) => commands::edit(&paths, &name),
         Some(Command::Desktop(cmd)) => boxtop::entries::run_desktop(cmd, &paths),
         Some(Command::Autostart(cmd)) => boxtop::entries::run_autostart(cmd, &paths),
+        Some(Command::Import(cmd)) => boxtop::import::run(cmd, &paths),
         Some(Command::Ps {
             json,
             all,

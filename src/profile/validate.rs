@@ -410,7 +410,7 @@ pub fn check_bind_path(path: &str) -> Result<(), (String, String)> {
 }
 
 /// A well-known D-Bus name, optionally ending in `.*` as xdg-dbus-proxy takes it.
-fn is_valid_bus_name(name: &str) -> bool {
+pub fn is_valid_bus_name(name: &str) -> bool {
     let name = name.strip_suffix(".*").unwrap_or(name);
     let parts: Vec<&str> = name.split('.').collect();
     name.len() <= 255

@@ -170,7 +170,7 @@ fn place(id: &str, limits: &Limits, folder: &Path) -> Placement {
 }
 
 /// The file of an instance's folder that names its cgroup, for `remove_abandoned`.
-const CGROUP_NOTE: &str = "cgroup";
+pub(crate) const CGROUP_NOTE: &str = "cgroup";
 
 /// Names the cgroup `dir` in the instance's `folder`, before it is made.
 fn note_cgroup(folder: &Path, dir: &Path) -> std::io::Result<()> {
@@ -269,8 +269,8 @@ fn start_recorded(
         saved = store.save(&record);
         // Old ended instances are forgotten here too, off the launch's path, and what
         // launches that were killed left is removed.
-        store.prune();
         remove_abandoned(&launch.paths.instances());
+        store.prune();
     };
     let started = spawn::start(
         prepared,

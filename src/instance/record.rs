@@ -282,7 +282,8 @@ impl Store {
 
     /// Removes the folder of every instance that has ended and whose supervisor is gone.
     /// A folder without a state file is left: a foreground launch makes its folder
-    /// before it first writes its record.
+    /// before it first writes its record. So is one that names a cgroup still to be
+    /// removed: the next launch removes both (see `launch::remove_abandoned`).
     fn sweep_instance_dirs(&self) {
         let Ok(entries) = std::fs::read_dir(self.dir.join("instances")) else {
             return;
@@ -292,7 +293,8 @@ impl Store {
                 continue;
             };
             if let Ok(record) = self.load(&id) {
-                if record.has_ended() && !record.supervisor.is_alive() {
+                let cgroup_left = entry.path().join(super::launch::CGROUP_NOTE).exists();
+                if record.has_ended() && !record.supervisor.is_alive() && !cgroup_left {
                     let _ = std::fs::remove_dir_all(self.instance_dir(&id));
                 }
             }

@@ -92,13 +92,26 @@ impl Keeper {
             wake: Condvar::new(),
             say,
         });
-        let in_thread = Arc::clone(&shared);
-        // Without the thread, writes are still made (and retried) by `update`.
-        let thread = std::thread::Builder::new()
+        Keeper {
+            shared,
+            thread: None,
+        }
+    }
+
+    /// Starts the thread that looks after the state file while the instance runs
+    /// (rewrites it if it was damaged, retries a failed write); once is enough. A
+    /// launch starts it only for an instance that runs for more than a moment: a
+    /// short run does not pay for a thread. Without it, writes are still made (and
+    /// retried) by `update`.
+    pub fn watch(&mut self) {
+        if self.thread.is_some() {
+            return;
+        }
+        let in_thread = Arc::clone(&self.shared);
+        self.thread = std::thread::Builder::new()
             .name("state-keeper".into())
             .spawn(move || keep(&in_thread))
             .ok();
-        Keeper { shared, thread }
     }
 
     /// The record as kept.

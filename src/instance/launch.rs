@@ -43,6 +43,10 @@ pub struct Launch<'a> {
 /// after the quick retries failed: the user waits for it.
 const FOREGROUND_PATIENCE: Duration = Duration::from_secs(2);
 
+/// How long a foreground run goes before its keeper's thread starts (see
+/// `Keeper::watch`): runs this short never start one.
+const WATCH_AFTER: Duration = Duration::from_millis(100);
+
 /// How long a detached supervisor goes on trying to record the end of its instance (a
 /// full runtime folder may be cleared meanwhile); `boxtop ps` lists the instance as
 /// stopping during that time, then as lost.
@@ -338,14 +342,23 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     }
     let id = launch.id.clone();
     let say: Say = Box::new(move |text| crate::errln!("boxtop: {id}: {text}"));
-    let keeper = Keeper::start(store, record, say);
+    let mut keeper = Keeper::start(store, record, say);
     process::test_pause_at("running");
     let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
     // pid 1 reports the app's end once every other process of the sandbox has ended,
     // before it tears the namespaces down: the end is recorded then. Only a cgroup to
     // empty and remove needs pid 1 gone; otherwise the teardown (the kernel's, of mounts
     // no process uses) is not waited for, as bubblewrap does not.
-    let reported = forwarding.is_ok().then(|| started.report()).flatten();
+    let reported = forwarding
+        .is_ok()
+        .then(|| {
+            // The keeper's thread, for a run that lasts (see `Keeper::watch`).
+            if !started.report_within(WATCH_AFTER) {
+                keeper.watch();
+            }
+            started.report()
+        })
+        .flatten();
     if let Some(ended) = reported {
         process::test_pause_at("ended");
         let _ = record_end(&keeper, Ok(ended), None);
@@ -480,11 +493,12 @@ fn supervise(
     }
     let log: SharedLog = Arc::new(Mutex::new(log));
     let log_for_keeper = Arc::clone(&log);
-    let keeper = Keeper::start(
+    let mut keeper = Keeper::start(
         store.clone(),
         record,
         Box::new(move |text| lock_log(&log_for_keeper).note(text)),
     );
+    keeper.watch();
     let mut watch = LogWatch::default();
     watch.check(&log, &keeper);
     say(b'O', &launch.id);

@@ -285,6 +285,24 @@ impl Started {
     /// tears the namespaces down), or `None` when pid 1 ended without a report. Read
     /// once; `wait_ended` uses it too.
     pub fn report(&self) -> Option<Ended> {
+        self.read_report()
+    }
+
+    /// Whether pid 1's report (or its end) is there to read within `wait`.
+    pub fn report_within(&self, wait: std::time::Duration) -> bool {
+        if self.report.get().is_some() {
+            return true;
+        }
+        let Some(fd) = self.status.as_ref() else {
+            return true;
+        };
+        let mut fds = [nix::poll::PollFd::new(fd.as_fd(), nix::poll::PollFlags::POLLIN)];
+        let timeout =
+            nix::poll::PollTimeout::try_from(wait).unwrap_or(nix::poll::PollTimeout::MAX);
+        !matches!(nix::poll::poll(&mut fds, timeout), Ok(0))
+    }
+
+    fn read_report(&self) -> Option<Ended> {
         *self.report.get_or_init(|| {
             let fd = self.status.as_ref()?;
             let mut bytes = [0u8; 5];

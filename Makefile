@@ -58,23 +58,13 @@ deps-screenshot: deps
 	$(call header,deps: system packages for the screenshot)
 	@$(INSTALL_DEPS) screenshot
 
-# The release binary is linked static-pie (glibc and libseccomp included; ASLR kept):
-# without the dynamic loader's work a launch is about 0.7 ms faster (docs/benchmarks.md).
-# Where the static libraries are missing, it is linked dynamically instead, as a plain
-# `cargo build --release` or `cargo install --path .` links it.
-HOST_TRIPLE = $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-SECCOMP_LIBDIR = $(shell pkg-config --variable=libdir libseccomp 2>/dev/null)
-
+# The release binary is linked static-pie, against musl where rustup's musl target can
+# be had, else against glibc, else dynamically: scripts/build-release.sh says which. A
+# static binary starts a launch faster (docs/benchmarks.md); a plain
+# `cargo build --release` or `cargo install --path .` links dynamically.
 build: need-cargo deps
-	$(call header,build: cargo build --release (static-pie for $(HOST_TRIPLE)))
-	@if LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH="$(SECCOMP_LIBDIR)" \
-		RUSTFLAGS="$${RUSTFLAGS:-} -C target-feature=+crt-static" \
-		$(CARGO) build --release --target "$(HOST_TRIPLE)"; then \
-		install -D -m 755 "target/$(HOST_TRIPLE)/release/boxtop" $(BOXTOP); \
-	else \
-		echo "build: static linking failed (static glibc or libseccomp missing); linking dynamically" >&2; \
-		$(CARGO) build --release; \
-	fi
+	$(call header,build: scripts/build-release.sh (static-pie: musl, else glibc; else dynamic))
+	@CARGO="$(CARGO)" bash scripts/build-release.sh
 
 run: build
 	$(call header,run: $(BOXTOP) $(ARGS))

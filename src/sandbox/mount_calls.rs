@@ -148,7 +148,8 @@ pub(super) fn remount(target: &Path, flags: MsFlags) -> Result<(), Errno> {
         (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
         (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
         (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        // ST_RELATIME (Linux's statvfs flag 4096), which nix names only for glibc.
+        (FsFlags::from_bits_retain(4096), MsFlags::MS_RELATIME),
     ] {
         if current.contains(st) {
             keep |= ms;

@@ -48,6 +48,11 @@ impl std::fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
+/// See Cargo.toml: musl's allocator returns memory to the kernel on most frees.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {

@@ -296,9 +296,11 @@ impl Started {
         let Some(fd) = self.status.as_ref() else {
             return true;
         };
-        let mut fds = [nix::poll::PollFd::new(fd.as_fd(), nix::poll::PollFlags::POLLIN)];
-        let timeout =
-            nix::poll::PollTimeout::try_from(wait).unwrap_or(nix::poll::PollTimeout::MAX);
+        let mut fds = [nix::poll::PollFd::new(
+            fd.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let timeout = nix::poll::PollTimeout::try_from(wait).unwrap_or(nix::poll::PollTimeout::MAX);
         !matches!(nix::poll::poll(&mut fds, timeout), Ok(0))
     }
 

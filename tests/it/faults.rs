@@ -36,6 +36,8 @@ use crate::access::{require, SessionBus};
 use crate::instances::Delegated;
 use crate::support::{stderr, stdout, World};
 
+mod full;
+
 /// When each kill lands, in milliseconds after its target appears: swept from at once to
 /// well after the app runs (a debug build's launch takes some tens of milliseconds).
 const DELAYS_MS: &[u64] = &[0, 1, 2, 3, 5, 8, 12, 17, 24, 33, 45, 60, 80, 110, 160, 300];

@@ -15,12 +15,12 @@ use crate::access::SessionBus;
 use crate::support::{is_root, stderr, stdout, wait_until, World};
 
 /// A tmpfs of `size` mounted over a folder of the test user, unmounted when dropped.
-struct SmallFolder {
+pub(crate) struct SmallFolder {
     path: PathBuf,
 }
 
 impl SmallFolder {
-    fn mount(path: &Path, size: &str, uid: u32) -> SmallFolder {
+    pub(crate) fn mount(path: &Path, size: &str, uid: u32) -> SmallFolder {
         assert!(
             is_root(),
             "a full folder is a small tmpfs the test mounts, which needs root: run the \
@@ -51,7 +51,7 @@ impl SmallFolder {
     }
 
     /// Fills the folder to the last byte (as root, which tmpfs does not favour).
-    fn fill(&self) {
+    pub(crate) fn fill(&self) {
         use std::io::Write;
         let mut file = std::fs::File::create(self.filler()).expect("create the filler");
         let block = vec![0u8; 4096];
@@ -68,7 +68,7 @@ impl SmallFolder {
         );
     }
 
-    fn free(&self) {
+    pub(crate) fn free(&self) {
         std::fs::remove_file(self.filler()).expect("remove the filler");
     }
 }

@@ -19,10 +19,19 @@ pub const SENSITIVE: &[&str] = &[
     ".local/share/boxtop",
     ".config/autostart",
     ".config/systemd",
+    ".config/environment.d",
+    // Menu entries and file associations: what they name runs outside the sandbox.
+    ".local/share/applications",
+    ".config/mimeapps.list",
+    // Read by `boxtop import firejail`: a planted profile would become a broad one.
+    ".config/firejail",
     ".bashrc",
     ".profile",
     ".bash_profile",
     ".zshrc",
+    ".zprofile",
+    ".xprofile",
+    ".config/fish",
 ];
 
 /// Where a profile came from, to name it in errors.
@@ -526,6 +535,25 @@ mod tests {
         assert!(check_share_path(".local/share/fonts", false).is_ok());
         assert!(check_share_path(".config", false).is_err());
         assert!(check_share_path(".sshx", false).is_ok());
+    }
+
+    /// What runs outside the sandbox when a menu entry is picked or a file opened, and
+    /// what `boxtop import firejail` reads, are guarded like the login scripts.
+    #[test]
+    fn menu_entries_file_associations_and_firejail_profiles_need_force() {
+        for path in [
+            ".local/share/applications",
+            ".local/share/applications/evil.desktop",
+            ".config/mimeapps.list",
+            ".config/firejail",
+            ".config/environment.d",
+            ".config/fish",
+            ".zprofile",
+            ".xprofile",
+        ] {
+            assert!(check_share_path(path, false).is_err(), "{path}");
+            assert!(check_share_path(path, true).is_ok(), "{path}");
+        }
     }
 
     #[test]

@@ -264,30 +264,11 @@ fn with_init<'a>(record: &Record, members: &'a [i32]) -> impl Iterator<Item = i3
 mod tests {
     use super::*;
     use crate::instance::record::ProcRef;
-    use crate::instance::status::Origin;
 
     fn record(id: &str, phase: Phase, supervisor: ProcRef, init: Option<ProcRef>) -> Record {
         Record {
-            id: id.into(),
-            profile: "p".into(),
-            origin: Origin::Cli,
-            detached: true,
-            supervisor,
-            init,
             pid_ns: init.and_then(|i| procfs::pid_ns(i.pid)),
-            namespaces: Vec::new(),
-            own_network: false,
-            cgroup: None,
-            limit_notes: Vec::new(),
-            log: None,
-            log_problem: None,
-            env: Vec::new(),
-            cwd: "/".into(),
-            allow_userns: false,
-            landlock: None,
-            started_at: now() - 5,
-            ended_at: None,
-            phase,
+            ..crate::instance::record::test_record(id, phase, supervisor, init)
         }
     }
 

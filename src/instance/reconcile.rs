@@ -65,31 +65,9 @@ pub fn settle(store: &Store, record: &mut Record) {
 mod tests {
     use super::*;
     use crate::instance::record::ProcRef;
-    use crate::instance::status::Origin;
 
     fn record(id: &str, supervisor: ProcRef, init: Option<ProcRef>) -> Record {
-        Record {
-            id: id.into(),
-            profile: "p".into(),
-            origin: Origin::Cli,
-            detached: true,
-            supervisor,
-            init,
-            pid_ns: None,
-            namespaces: Vec::new(),
-            own_network: false,
-            cgroup: None,
-            limit_notes: Vec::new(),
-            log: None,
-            log_problem: None,
-            env: Vec::new(),
-            cwd: "/".into(),
-            allow_userns: false,
-            landlock: None,
-            started_at: now() - 5,
-            ended_at: None,
-            phase: Phase::Running,
-        }
+        crate::instance::record::test_record(id, Phase::Running, supervisor, init)
     }
 
     #[test]

@@ -391,6 +391,38 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// A detached instance's record of the CLI, for unit tests: started five seconds ago.
+#[cfg(test)]
+pub(crate) fn test_record(
+    id: &str,
+    phase: Phase,
+    supervisor: ProcRef,
+    init: Option<ProcRef>,
+) -> Record {
+    Record {
+        id: id.into(),
+        profile: "p".into(),
+        origin: super::status::Origin::Cli,
+        detached: true,
+        supervisor,
+        init,
+        pid_ns: None,
+        namespaces: Vec::new(),
+        own_network: false,
+        cgroup: None,
+        limit_notes: Vec::new(),
+        log: None,
+        log_problem: None,
+        env: Vec::new(),
+        cwd: "/".into(),
+        allow_userns: false,
+        landlock: None,
+        started_at: now() - 5,
+        ended_at: None,
+        phase,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -269,7 +269,11 @@ fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
                 join::Claim::Home(lock) => break Some(lock),
                 join::Claim::Running(record) => {
                     match run_in_running(cmd, &profile, &record, &plan.argv) {
-                        Err(_) if tries < 5 && ends_soon(&record) => tries += 1,
+                        // Joining failed because the sandbox was ending (its app gone,
+                        // pid 1 about to follow): the home is claimed again once it has.
+                        Err(_) if tries < 5 && control::ends_within(&record, ENDING_WAIT) => {
+                            tries += 1
+                        }
                         result => return result,
                     }
                 }
@@ -338,19 +342,8 @@ fn run_in_running(
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
 
-/// Whether the sandbox of `record` has ended, or ends within a second: joining it failed
-/// because it was ending (its app gone, pid 1 about to follow), and its home can be
-/// claimed again.
-fn ends_soon(record: &Record) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    while control::is_running(record) {
-        if std::time::Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    true
-}
+/// How long a launch waits for a sandbox it could not join to end, before it says why.
+const ENDING_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A launch from a menu or at login has no terminal: its failure is shown as a desktop
 /// notification, when `notify-send` is there.

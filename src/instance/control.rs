@@ -102,6 +102,11 @@ pub fn is_running(record: &Record) -> bool {
     !record.has_ended() && record.init.is_some_and(|i| i.is_alive())
 }
 
+/// Whether the instance has ended, or its pid 1 does within `timeout`.
+pub fn ends_within(record: &Record, timeout: Duration) -> bool {
+    !is_running(record) || record.init.is_some_and(|init| wait_gone(init, timeout))
+}
+
 fn init_of(record: &Record) -> Result<ProcRef, ControlError> {
     match record.init {
         Some(init) if !record.has_ended() && init.is_alive() => Ok(init),

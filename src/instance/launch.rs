@@ -174,7 +174,7 @@ fn place(id: &str, limits: &Limits, folder: &Path) -> Placement {
 }
 
 /// The file of an instance's folder that names its cgroup, for `remove_abandoned`.
-pub(crate) const CGROUP_NOTE: &str = "cgroup";
+const CGROUP_NOTE: &str = "cgroup";
 
 /// Names the cgroup `dir` in the instance's `folder`, before it is made.
 fn note_cgroup(folder: &Path, dir: &Path) -> std::io::Result<()> {
@@ -262,7 +262,7 @@ fn start_recorded(
     let mut saved = Ok(());
     let mut on_building = |building: spawn::Building| {
         record.init = ProcRef::of(building.init.as_raw());
-        // pid 1 is not dumpable once it builds: boxtop read its namespaces before.
+        // pid 1 is not dumpable once it builds: the namespaces are those it reported.
         record.pid_ns = building
             .namespaces
             .iter()
@@ -292,9 +292,7 @@ fn start_recorded(
             };
             record.ended_at = Some(now());
             store.save(&record)?;
-            if let Some(dir) = &record.cgroup {
-                cgroup::remove(dir);
-            }
+            clean_up(record.cgroup.as_deref());
             Err(err.into())
         }
     }
@@ -325,8 +323,8 @@ fn record_end(
 
 /// Removes the ended instance's cgroup. (Old ended instances are forgotten when a
 /// launch starts, while its pid 1 builds the sandbox.)
-fn clean_up(record: &Record) {
-    if let Some(dir) = &record.cgroup {
+fn clean_up(cgroup: Option<&Path>) {
+    if let Some(dir) = cgroup {
         cgroup::remove(dir);
     }
 }
@@ -342,6 +340,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     }
     let id = launch.id.clone();
     let say: Say = Box::new(move |text| crate::errln!("boxtop: {id}: {text}"));
+    let cgroup = record.cgroup.clone();
     let mut keeper = Keeper::start(store, record, say);
     process::test_pause_at("running");
     let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
@@ -364,7 +363,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
         let _ = record_end(&keeper, Ok(ended), None);
     }
     let ended = match reported {
-        Some(ended) if keeper.record().cgroup.is_none() => Ok(ended),
+        Some(ended) if cgroup.is_none() => Ok(ended),
         _ => forwarding.and_then(|()| started.wait_ended()),
     };
     let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
@@ -373,7 +372,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
         let _ = record_end(&keeper, ended, None);
     }
     process::test_pause_at("recorded");
-    clean_up(&keeper.record());
+    clean_up(cgroup.as_deref());
     drop(started);
     drop(folder);
     if let Err(why) = keeper.finish(FOREGROUND_PATIENCE) {
@@ -493,6 +492,7 @@ fn supervise(
     }
     let log: SharedLog = Arc::new(Mutex::new(log));
     let log_for_keeper = Arc::clone(&log);
+    let cgroup = record.cgroup.clone();
     let mut keeper = Keeper::start(
         store.clone(),
         record,
@@ -520,7 +520,7 @@ fn supervise(
     process::test_pause_at("ended");
     let recorded = record_end(&keeper, ended, log_problem);
     process::test_pause_at("recorded");
-    clean_up(&keeper.record());
+    clean_up(cgroup.as_deref());
     // The helpers stop before their folder goes.
     drop(started);
     drop(folder);

@@ -282,8 +282,8 @@ impl Store {
 
     /// Removes the folder of every instance that has ended and whose supervisor is gone.
     /// A folder without a state file is left: a foreground launch makes its folder
-    /// before it first writes its record. So is one that names a cgroup still to be
-    /// removed: the next launch removes both (see `launch::remove_abandoned`).
+    /// before it first writes its record. So is a folder of the lock protocol, which the
+    /// launch removes by its lock (`helpers::take_abandoned`) after the cgroup it names.
     fn sweep_instance_dirs(&self) {
         let Ok(entries) = std::fs::read_dir(self.dir.join("instances")) else {
             return;
@@ -293,8 +293,8 @@ impl Store {
                 continue;
             };
             if let Ok(record) = self.load(&id) {
-                let cgroup_left = entry.path().join(super::launch::CGROUP_NOTE).exists();
-                if record.has_ended() && !record.supervisor.is_alive() && !cgroup_left {
+                let locked = crate::sandbox::helpers::is_locked_dir(&entry.path());
+                if record.has_ended() && !record.supervisor.is_alive() && !locked {
                     let _ = std::fs::remove_dir_all(self.instance_dir(&id));
                 }
             }

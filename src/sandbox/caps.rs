@@ -1,5 +1,7 @@
 //! Dropping every capability: bounding and ambient sets, then effective, permitted and
-//! inheritable, so nothing is left to regain across `execve`.
+//! inheritable, so nothing is left to regain across `execve`; and the other attributes a
+//! process of boxtop's sets on itself (no new privileges, a new session keyring, dying
+//! with its parent).
 
 use nix::errno::Errno;
 
@@ -68,6 +70,21 @@ pub fn drop_all(last_cap: u32) -> Result<(), Errno> {
         return Err(Errno::last());
     }
     Ok(())
+}
+
+/// Makes the kernel kill the calling process (SIGKILL) when its parent ends; only a
+/// death after this call counts. Allocates nothing: callable between fork and exec.
+pub fn set_parent_death_signal() {
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
 }
 
 /// Sets `PR_SET_NO_NEW_PRIVS`: no setuid bit or file capability can raise privileges

@@ -62,13 +62,7 @@ fn die_with_parent(cmd: &mut Command, pause: bool) {
     // SAFETY: prctl and raise are async-signal-safe; the closure allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
-            libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            );
+            super::caps::set_parent_death_signal();
             if pause {
                 libc::raise(libc::SIGSTOP);
             }
@@ -365,6 +359,12 @@ fn dir_error(path: &Path, source: std::io::Error) -> HelperError {
         path: path.display().to_string(),
         source,
     }
+}
+
+/// Whether `dir` is a folder of the lock protocol (`LockedDir`): `take_abandoned` removes
+/// it, once no process holds its lock, and nothing else should.
+pub fn is_locked_dir(dir: &Path) -> bool {
+    dir.join(LOCK).exists()
 }
 
 /// Removes the folders in `parent` whose names start with `prefix` that their launch

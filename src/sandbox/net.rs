@@ -114,16 +114,7 @@ pub fn start_host_guard(sandbox: Pid) -> Result<HostGuard, GuardError> {
             // The guard follows the host's addresses until it is killed: it dies with
             // boxtop, and at once if boxtop is gone already, which the death signal,
             // sent only for a death after this call, would not catch.
-            // SAFETY: prctl with integer arguments only.
-            unsafe {
-                libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGKILL as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                )
-            };
+            super::caps::set_parent_death_signal();
             if nix::unistd::getppid() != boxtop {
                 // SAFETY: leaving the forked child without running the parent's cleanup.
                 unsafe { libc::_exit(1) }

@@ -252,8 +252,8 @@ pub struct Started {
     status: Option<OwnedFd>,
     /// What was read from `status`.
     report: std::cell::OnceCell<Option<Ended>>,
-    /// The inode of each of the sandbox's namespaces (`/proc/PID/ns/NAME`), read while
-    /// pid 1 could still be inspected: a command joining the sandbox later goes through
+    /// The inode of each of the sandbox's namespaces (`/proc/PID/ns/NAME`), as pid 1
+    /// reported them before anything ran in it: a command joining the sandbox later goes through
     /// one of its processes and checks that it is in these very namespaces.
     pub namespaces: Vec<(String, u64)>,
 }
@@ -280,31 +280,21 @@ impl Started {
         Ok(self.report().unwrap_or(own))
     }
 
-    /// How the app ended, as pid 1 reports it right before it exits, once every other
-    /// process of the sandbox has ended: returns as soon as it has (while pid 1 still
-    /// tears the namespaces down), or `None` when pid 1 ended without a report. Read
-    /// once; `wait_ended` uses it too.
-    pub fn report(&self) -> Option<Ended> {
-        self.read_report()
-    }
-
     /// Whether pid 1's report (or its end) is there to read within `wait`.
     pub fn report_within(&self, wait: std::time::Duration) -> bool {
         if self.report.get().is_some() {
             return true;
         }
-        let Some(fd) = self.status.as_ref() else {
-            return true;
-        };
-        let mut fds = [nix::poll::PollFd::new(
-            fd.as_fd(),
-            nix::poll::PollFlags::POLLIN,
-        )];
-        let timeout = nix::poll::PollTimeout::try_from(wait).unwrap_or(nix::poll::PollTimeout::MAX);
-        !matches!(nix::poll::poll(&mut fds, timeout), Ok(0))
+        self.status
+            .as_ref()
+            .is_none_or(|fd| helpers::wait_readable(fd, wait).is_ok())
     }
 
-    fn read_report(&self) -> Option<Ended> {
+    /// How the app ended, as pid 1 reports it right before it exits, once every other
+    /// process of the sandbox has ended: returns as soon as it has (while pid 1 still
+    /// tears the namespaces down), or `None` when pid 1 ended without a report. Read
+    /// once; `wait_ended` uses it too.
+    pub fn report(&self) -> Option<Ended> {
         *self.report.get_or_init(|| {
             let fd = self.status.as_ref()?;
             let mut bytes = [0u8; 5];
@@ -406,7 +396,7 @@ pub fn start(
         drop(ready_read);
         let failed = |what: &str| -> ! { fail(error_write.as_raw_fd(), b'S', what) };
         // Die with boxtop; if it is already gone, the sync pipe has no writer left.
-        set_parent_death_signal();
+        caps::set_parent_death_signal();
         if !wait_for_go && has_no_writer(&sync_read) {
             failed("boxtop went away before the sandbox started");
         }
@@ -514,34 +504,11 @@ fn parse_namespace_inodes(report: &[u8]) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// Makes the kernel kill this process when its parent, boxtop, ends.
-fn set_parent_death_signal() {
-    // SAFETY: prctl with integer arguments only.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        )
-    };
-}
-
 /// Whether every write end of `pipe` is closed: boxtop, which holds one until pid 1 has
 /// said it is ready, has ended.
 fn has_no_writer(pipe: &OwnedFd) -> bool {
-    let mut fds = [nix::poll::PollFd::new(
-        pipe.as_fd(),
-        nix::poll::PollFlags::POLLIN,
-    )];
-    match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
-        Ok(0) => false,
-        Ok(_) => fds[0].revents().is_some_and(|events| {
-            events.intersects(nix::poll::PollFlags::POLLHUP | nix::poll::PollFlags::POLLIN)
-        }),
-        Err(_) => true,
-    }
+    // Nothing is ever written to it: readable means end of file.
+    helpers::wait_readable(pipe, std::time::Duration::ZERO).is_ok()
 }
 
 /// The error pid 1 reported on the error pipe (see `fail`): a kind byte, then why.

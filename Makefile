@@ -6,6 +6,9 @@
 #   make lint                       cargo fmt --check and clippy with warnings as errors
 #   make bench                      build release and write docs/benchmarks.md
 #   make screenshot                 build release and render the TUI's picture, assets/tui.png
+#   make install [PREFIX=/usr/local DESTDIR=]   binary, man pages, completions, docs, AppArmor profile
+#   make uninstall [PREFIX=... DESTDIR=]        remove exactly what make install wrote
+#   make deb                        build target/debian/boxtop_*.deb with cargo-deb
 #   make deps | build | clean | help
 
 SHELL := /bin/bash
@@ -27,7 +30,7 @@ RUSTFMT_ARGS := $(if $(filter true,$(CI)),-- --color never)
 
 header = @printf '==> %s\n' "$(1)"
 
-.PHONY: help deps deps-test deps-bench deps-screenshot need-cargo build run test lint bench screenshot clean
+.PHONY: help deps deps-test deps-bench deps-screenshot need-cargo build run test lint bench screenshot install uninstall deb clean
 
 help:
 	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
@@ -91,6 +94,29 @@ bench: need-cargo deps-bench build
 screenshot: need-cargo deps-screenshot build
 	$(call header,screenshot: scripts/screenshot.sh)
 	@bash scripts/screenshot.sh
+
+# `make build` first, then `sudo make install`: installing does not build when the binary
+# is there (cargo is often not on root's PATH).
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_SH = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BOXTOP="$(BOXTOP)" bash scripts/install.sh
+
+install: $(if $(wildcard $(BOXTOP)),,build)
+	$(call header,install: scripts/install.sh install (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)))
+	@$(INSTALL_SH) generate
+	@$(INSTALL_SH) install
+
+uninstall:
+	$(call header,uninstall: scripts/install.sh uninstall (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)))
+	@$(INSTALL_SH) uninstall
+
+# cargo-deb packs what `make install PREFIX=/usr` installs (the list is in Cargo.toml's
+# [package.metadata.deb]); it is installed with cargo when missing.
+deb: need-cargo build
+	$(call header,deb: cargo deb --no-build (the release binary of make build))
+	@$(INSTALL_SH) generate
+	@command -v cargo-deb >/dev/null 2>&1 || { echo "deb: installing cargo-deb (cargo install cargo-deb --locked)"; $(CARGO) install cargo-deb --locked; }
+	$(CARGO) deb --no-build --no-strip
 
 clean:
 	$(call header,clean: cargo clean)

@@ -192,3 +192,62 @@ pub fn remove(env: &Env, name: &str) -> Result<Removed, EntriesError> {
     }
     Ok(report)
 }
+
+/// What `install_all` did, profile by profile.
+#[derive(Debug, Default)]
+pub struct InstalledAll {
+    pub installed: Vec<(String, Installed)>,
+    /// Profiles left without an entry, and why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A menu entry for every profile whose app is installed here, as Firejail's `firecfg`
+/// does; `remove_all` undoes it. Profiles that do not resolve, or whose app is missing,
+/// are skipped with the reason; entries already there are rewritten as `install` would.
+/// Replacements of the apps' own entries are left as they are (`desktop install NAME
+/// --replace` makes them, one app at a time).
+pub fn install_all(env: &Env, profiles: &crate::profile::ProfileSet) -> InstalledAll {
+    let mut done = InstalledAll::default();
+    let names: Vec<String> = profiles.entries().map(|entry| entry.name.clone()).collect();
+    for name in names {
+        let profile = match profiles.resolve(&name) {
+            Ok(profile) => profile,
+            Err(err) => {
+                done.skipped.push((name, err.to_string()));
+                continue;
+            }
+        };
+        if !crate::sandbox::host::is_installed(&profile) {
+            done.skipped
+                .push((name, "its app is not installed here".to_string()));
+            continue;
+        }
+        let replace = super::marked_files(&env.applications_dir())
+            .iter()
+            .any(|marked| {
+                marked.profile == name
+                    && marked.path.file_name() != Some(entry_file_name(&name).as_ref())
+            });
+        match install(env, &profile, replace) {
+            Ok(installed) => done.installed.push((name, installed)),
+            Err(err) => done.skipped.push((name, err.to_string())),
+        }
+    }
+    done
+}
+
+/// Removes every menu entry and replacement boxtop wrote, for all profiles, which gives
+/// back the apps' own entries. Autostart files stay (`autostart disable NAME`).
+pub fn remove_all(env: &Env) -> Result<Vec<(String, Removed)>, EntriesError> {
+    let mut names: Vec<String> = super::marked_files(&env.applications_dir())
+        .into_iter()
+        .map(|marked| marked.profile)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| is_valid_name(name))
+        .map(|name| remove(env, &name).map(|removed| (name, removed)))
+        .collect()
+}

@@ -339,7 +339,10 @@ mod tests {
     #[test]
     fn the_editor_is_visual_then_editor_then_vi_skipping_blank_ones() {
         let some = |s: &str| Some(s.to_string());
-        assert_eq!(editor_name(some("code --wait"), some("nano")), "code --wait");
+        assert_eq!(
+            editor_name(some("code --wait"), some("nano")),
+            "code --wait"
+        );
         assert_eq!(editor_name(some(" "), some("nano")), "nano");
         assert_eq!(editor_name(None, some("nano")), "nano");
         assert_eq!(editor_name(None, some("")), "vi");

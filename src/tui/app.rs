@@ -4,16 +4,16 @@
 //! the components (`ui`), and the event loop (`mod.rs`) turns keys, ticks and file events
 //! into actions.
 
+mod files;
 mod mouse;
 
-use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
 
 use ratatui::layout::Rect;
 
 use crate::instance::status::Status;
 use crate::paths::Paths;
-use crate::profile::{ProfileSet, Source};
+use crate::profile::ProfileSet;
 
 use super::action::Action;
 use super::backend::{Backend, LaunchResult};
@@ -30,7 +30,7 @@ use super::event::{Event, EventSender};
 use super::keymap::{self, Context};
 use super::layout;
 use super::prompt::{self, Prompt, PromptKind};
-use super::text::{tilde, tilde_in};
+use super::text::tilde;
 use super::Config;
 
 pub use super::components::External;
@@ -204,11 +204,8 @@ impl App {
         if self.profiles.on_filter(&action) {
             return;
         }
-        let done = match action {
-            Action::ToggleHelp => {
-                self.help.open();
-                None
-            }
+        match action {
+            Action::ToggleHelp => self.help.open(),
             Action::Back => {
                 if self.profiles.filtering {
                     self.profiles.filtering = false;
@@ -216,113 +213,81 @@ impl App {
                 } else if !self.messages.dismiss() {
                     self.profiles.filter.clear();
                 }
-                None
             }
             Action::FocusNext => {
                 self.focus = match self.focus {
                     Focus::Profiles => Focus::Instances,
                     Focus::Instances => Focus::Profiles,
                 };
-                None
             }
             Action::Move(movement) => {
                 let areas = self.areas();
                 match self.focus {
                     Focus::Profiles => {
-                        if self.profiles.move_selection(movement, areas.profile_rows()) {
+                        if (self.profiles).move_selection(movement, areas.profile_rows()) {
                             self.detail.reset();
                         }
                     }
-                    Focus::Instances => self
-                        .instances
-                        .move_selection(movement, areas.instance_rows()),
+                    Focus::Instances => {
+                        (self.instances).move_selection(movement, areas.instance_rows())
+                    }
                 }
-                None
             }
-            Action::ScrollDetail(lines) => {
-                self.detail.scroll_by(lines);
-                None
-            }
+            Action::ScrollDetail(lines) => self.detail.scroll_by(lines),
             Action::StartFilter => {
                 self.profiles.filtering = true;
                 self.focus = Focus::Profiles;
-                None
             }
-            Action::Launch => {
-                self.launch(Vec::new());
-                None
-            }
+            Action::Launch => self.launch(Vec::new()),
             Action::LaunchWithArgs => {
                 if let Some(row) = self.selected_row() {
                     let profile = row.name.clone();
                     self.open_prompt(PromptKind::LaunchArgs { profile });
                 }
-                None
             }
-            Action::EditProfile => {
-                self.open_editor();
-                None
-            }
-            Action::EditInEditor => {
-                self.edit_in_editor();
-                None
-            }
-            Action::NewProfile => {
-                self.open_prompt(PromptKind::NewProfile { from: None });
-                None
-            }
+            Action::EditProfile => self.open_editor(),
+            Action::EditInEditor => self.edit_in_editor(),
+            Action::NewProfile => self.open_prompt(PromptKind::NewProfile { from: None }),
             Action::NewFromSelected => {
                 if let Some(row) = self.selected_row() {
                     let from = Some(row.name.clone());
                     self.open_prompt(PromptKind::NewProfile { from });
                 }
-                None
             }
-            Action::DeleteProfile => {
-                self.ask_delete();
-                None
-            }
-            Action::ToggleDesktopEntry => {
-                self.toggle_entry(false);
-                None
-            }
-            Action::ToggleAutostart => {
-                self.toggle_entry(true);
-                None
-            }
-            Action::Stop => self
-                .instances
-                .act(self.backend.as_mut(), "stop", |backend, id| {
-                    backend.stop(id)
-                }),
-            Action::Kill => self
-                .instances
-                .act(self.backend.as_mut(), "kill", |backend, id| {
-                    backend.kill(id)
-                }),
-            Action::TogglePause => self.instances.toggle_pause(self.backend.as_mut()),
-            Action::OpenLogs => match self.instances.open_logs(self.backend.as_ref()) {
-                Some(Ok(logs)) => {
+            Action::DeleteProfile => self.ask_delete(),
+            Action::ToggleDesktopEntry => self.toggle_entry(false),
+            Action::ToggleAutostart => self.toggle_entry(true),
+            action => match self.on_instance(action) {
+                Some(Ok(text)) => self.info(text),
+                Some(Err(why)) => self.error(why, None),
+                None => {}
+            },
+        }
+    }
+
+    /// The keys of the instances pane; the message to show, if any.
+    fn on_instance(&mut self, action: Action) -> Option<Result<String, String>> {
+        let backend = self.backend.as_mut();
+        match action {
+            Action::Stop => (self.instances).act(backend, "stop", |backend, id| backend.stop(id)),
+            Action::Kill => (self.instances).act(backend, "kill", |backend, id| backend.kill(id)),
+            Action::TogglePause => self.instances.toggle_pause(backend),
+            Action::OpenLogs => match self.instances.open_logs(backend)? {
+                Ok(logs) => {
                     self.screen = Screen::Logs(logs);
                     None
                 }
-                Some(Err(why)) => Some(Err(why)),
-                None => None,
+                Err(why) => Some(Err(why)),
             },
-            Action::EnterShell => match self.instances.shell(self.backend.as_ref()) {
-                Some(Ok((external, text))) => {
-                    self.external = Some(external);
-                    Some(Ok(text))
-                }
-                Some(Err(why)) => Some(Err(why)),
-                None => None,
-            },
+            Action::EnterShell => {
+                let (external, text) = match self.instances.shell(backend)? {
+                    Ok(shell) => shell,
+                    Err(why) => return Some(Err(why)),
+                };
+                self.external = Some(external);
+                Some(Ok(text))
+            }
             _ => None,
-        };
-        match done {
-            Some(Ok(text)) => self.info(text),
-            Some(Err(why)) => self.error(why, None),
-            None => {}
         }
     }
 
@@ -406,119 +371,6 @@ impl App {
             self.messages.current = message;
         }
         self.messages.forget_fixed(&self.profiles.rows);
-    }
-
-    /// Adds or removes the selected profile's menu entry (or autostart entry).
-    fn toggle_entry(&mut self, autostart: bool) {
-        let Some(row) = self.selected_row() else {
-            return;
-        };
-        let name = row.name.clone();
-        let Some(profile) = row.profile().cloned() else {
-            let text = format!("{name} has an error: fix it before adding entries for it");
-            self.error(text, Some(name));
-            return;
-        };
-        let result = if autostart {
-            self.backend.toggle_autostart(&profile)
-        } else {
-            self.backend.toggle_desktop_entry(&profile)
-        };
-        match result {
-            Ok(text) => self.info(text),
-            Err(why) => self.error(why, Some(name.clone())),
-        }
-        self.profiles.refresh_entries(&name, self.backend.as_ref());
-    }
-
-    /// Opens the selected profile's file in the user's editor; a bundled profile is
-    /// first copied to the user's override, as `boxtop edit` does.
-    fn edit_in_editor(&mut self) {
-        let Some(row) = self.selected_row() else {
-            return;
-        };
-        let name = row.name.clone();
-        let path = match &row.path {
-            Some(path) => path.clone(),
-            None => {
-                let Some(entry) = self.profiles.set.get(&name) else {
-                    return;
-                };
-                match self.backend.user_copy(entry) {
-                    Ok(path) => path,
-                    Err(why) => return self.error(why, None),
-                }
-            }
-        };
-        let editor = self.backend.editor_command(&path);
-        self.external = Some(External {
-            command: editor.command,
-            note: format!("boxtop: editing {} with {}", path.display(), editor.editor),
-            check_status: true,
-        });
-        self.messages.current = Some(Message {
-            level: messages::Level::Info,
-            text: format!("edited {}", tilde(&path, &self.paths.home)),
-            about: Some(name),
-        });
-    }
-
-    fn ask_delete(&mut self) {
-        let Some(row) = self.selected_row() else {
-            return;
-        };
-        let name = row.name.clone();
-        let Some(path) = row.path.clone().filter(|_| row.source != Source::Bundled) else {
-            let text = format!("{name} is bundled with boxtop and cannot be deleted; edit it to make your own version");
-            self.error(text, None);
-            return;
-        };
-        let reverts_to_bundled = row.source == Source::Override;
-        let home = self.backend.private_home(&name);
-        let live = self.instances.live_count(&name);
-        self.dialog = Some(Dialog::Confirm(Question::DeleteProfile {
-            name,
-            path,
-            home,
-            live,
-            reverts_to_bundled,
-        }));
-    }
-
-    fn delete_profile(&mut self, name: &str, path: &Path, with_home: bool) {
-        let result = self.backend.delete_profile(name, path, with_home);
-        self.reload_profiles(false);
-        let home = &self.paths.home;
-        match result {
-            Ok(deleted) => {
-                let mut text = format!("deleted {}", tilde(&deleted.file, home));
-                if let Some(removed) = &deleted.home_removed {
-                    text.push_str(&format!(" and {}", tilde(removed, home)));
-                } else if let Some(kept) = &deleted.home_kept {
-                    text.push_str(&format!("; its home {} is kept", tilde(kept, home)));
-                }
-                self.info(text);
-            }
-            Err(err) => self.error(tilde_in(&err.to_string(), home), None),
-        }
-    }
-
-    /// Writes a new profile through the backend (validated there) and opens it in the
-    /// editor.
-    fn create_profile(&mut self, name: &str, from: Option<&str>) -> Result<(), String> {
-        if self.profiles.row_named(name).is_some() {
-            return Err(format!("a profile named '{name}' already exists"));
-        }
-        let path = self
-            .backend
-            .create_profile(&self.profiles.set, name, from)
-            .map_err(|err| tilde_in(&err, &self.paths.home))?;
-        self.profiles.filter.clear();
-        self.reload_profiles(false);
-        self.profiles.select(name);
-        self.info(format!("wrote {}", tilde(&path, &self.paths.home)));
-        self.open_editor();
-        Ok(())
     }
 
     fn on_resumed(&mut self, outcome: Result<(), String>) {

@@ -174,3 +174,24 @@ fn a_bundled_profile_saved_from_the_editor_becomes_an_override() {
     assert_eq!(row.source, Source::Override);
     assert!(fixture.profile_file(&name).is_file());
 }
+
+#[test]
+fn saving_from_the_editor_goes_through_the_backend() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    select(&mut app, "mousepad");
+    press(&mut app, &["e", "j", "j", "j", "Space", "s"]);
+    let path = fixture.profile_file("mousepad");
+    assert!(
+        fixture
+            .fake
+            .calls()
+            .contains(&format!("save {}", path.display())),
+        "{:?}",
+        fixture.fake.calls()
+    );
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("gpu = true"));
+    assert!(matches!(app.screen, Screen::Main));
+}

@@ -228,3 +228,95 @@ fn escape_sequences_in_profiles_and_instances_never_reach_the_screen() {
     let text = screens[1].backend().to_string();
     assert!(text.contains("wiped"), "{text}");
 }
+
+#[test]
+fn a_new_profile_is_written_from_the_one_template_with_an_automatic_display() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    press(&mut app, &["n"]);
+    type_text(&mut app, "gimp");
+    press(&mut app, &["Enter", "Esc"]);
+    assert!(fixture
+        .fake
+        .calls()
+        .contains(&"create gimp from None".to_string()));
+    let text = std::fs::read_to_string(fixture.profile_file("gimp")).unwrap();
+    assert_eq!(
+        text,
+        crate::profile::ops::template("gimp"),
+        "the CLI's template"
+    );
+    assert!(text.contains("display = \"auto\""), "{text}");
+    let row = app.profiles.row_named("gimp").unwrap();
+    assert_eq!(
+        row.profile().unwrap().display,
+        crate::profile::Display::Auto
+    );
+}
+
+#[test]
+fn a_new_profile_that_would_not_resolve_is_refused_and_not_written() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    select(&mut app, "broken");
+    press(&mut app, &["c"]);
+    type_text(&mut app, "broken-copy");
+    press(&mut app, &["Enter"]);
+    let Some(Dialog::Prompt(prompt)) = &app.dialog else {
+        panic!("refused, still asking: {:?}", app.dialog)
+    };
+    let error = prompt.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("would not be valid") && error.contains("internet"),
+        "{error}"
+    );
+    assert!(
+        !fixture.profile_file("broken-copy").exists(),
+        "nothing written"
+    );
+    assert!(matches!(app.screen, Screen::Main));
+}
+
+#[test]
+fn deleting_goes_through_the_backend_and_says_what_went() {
+    let fixture = Fixture::new();
+    let home = fixture.paths.private_home("calc").unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    let mut app = fixture.app();
+    select(&mut app, "mousepad");
+    press(&mut app, &["D", "y"]);
+    select(&mut app, "calc");
+    press(&mut app, &["D", "h"]);
+    let calls = fixture.fake.calls();
+    assert!(calls.contains(&"delete mousepad with_home=false".to_string()));
+    assert!(calls.contains(&"delete calc with_home=true".to_string()));
+    let banner = app.banner().unwrap();
+    assert_eq!(banner.level, Level::Info);
+    assert_eq!(
+        banner.text,
+        "deleted ~/.config/boxtop/profiles/calc.toml and ~/.local/share/boxtop/homes/calc"
+    );
+}
+
+#[test]
+fn a_failed_delete_is_shown_and_the_profile_stays() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    select(&mut app, "mousepad");
+    // The file goes away behind the TUI's back: the backend cannot delete it.
+    std::fs::rename(
+        fixture.profile_file("mousepad"),
+        fixture.paths.home.join("mousepad.toml"),
+    )
+    .unwrap();
+    press(&mut app, &["D", "y"]);
+    let banner = app.banner().unwrap();
+    assert_eq!(banner.level, Level::Error);
+    assert!(
+        banner
+            .text
+            .starts_with("cannot delete ~/.config/boxtop/profiles/mousepad.toml"),
+        "{}",
+        banner.text
+    );
+}

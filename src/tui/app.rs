@@ -4,6 +4,7 @@
 //! the components (`ui`), and the event loop (`mod.rs`) turns keys, ticks and file events
 //! into actions.
 
+mod dialogs;
 mod files;
 mod mouse;
 
@@ -18,8 +19,8 @@ use crate::profile::ProfileSet;
 use super::action::Action;
 use super::backend::{Backend, LaunchResult};
 use super::components::detail::Detail;
-use super::components::dialog::{self, Dialog, DialogStep, Question};
-use super::components::editor::{is_editor_prompt, EditorState, EditorStep};
+use super::components::dialog::{Dialog, Question};
+use super::components::editor::{EditorState, EditorStep};
 use super::components::help::Help;
 use super::components::instances::Instances;
 use super::components::logs::{Logs, LogsStep};
@@ -29,7 +30,7 @@ use super::components::Focus;
 use super::event::{Event, EventSender};
 use super::keymap::{self, Context};
 use super::layout;
-use super::prompt::{self, Prompt, PromptKind};
+use super::prompt::PromptKind;
 use super::text::tilde;
 use super::Config;
 
@@ -426,80 +427,6 @@ impl App {
                     format!("saved {path}")
                 });
             }
-        }
-    }
-
-    // ---- dialogs --------------------------------------------------------------------
-
-    fn open_prompt(&mut self, kind: PromptKind) {
-        self.dialog = Some(dialog::open_prompt(kind, &self.paths.home));
-    }
-
-    fn on_dialog(&mut self, action: Action) {
-        let Some(open) = self.dialog.take() else {
-            return;
-        };
-        match dialog::update(open, action, &self.paths.home) {
-            DialogStep::Open(open) => self.dialog = Some(open),
-            DialogStep::Closed => {}
-            DialogStep::Submit(mut prompt) => {
-                if let Err(why) = self.submit(&prompt) {
-                    prompt.error = Some(why);
-                    self.dialog = Some(Dialog::Prompt(prompt));
-                }
-            }
-            DialogStep::Answer(question, answer) => self.on_answer(question, answer),
-        }
-    }
-
-    /// Acts on an accepted prompt; the error keeps the prompt open with the reason.
-    fn submit(&mut self, prompt: &Prompt) -> Result<(), String> {
-        let input = prompt.input.trim();
-        match &prompt.kind {
-            PromptKind::LaunchArgs { profile } => {
-                let args = prompt::split_args(input)?;
-                self.profiles.select(profile);
-                self.launch(args);
-                Ok(())
-            }
-            PromptKind::NewProfile { from } => self.create_profile(input, from.as_deref()),
-            kind if is_editor_prompt(kind) => match &mut self.screen {
-                Screen::Editor(editor) => editor.submit(kind, input, &self.profiles.set),
-                _ => Ok(()),
-            },
-            _ => Ok(()),
-        }
-    }
-
-    fn on_answer(&mut self, question: Question, answer: char) {
-        match (question, answer) {
-            (Question::DeleteProfile { name, path, .. }, 'y') => {
-                self.delete_profile(&name, &path, false)
-            }
-            (
-                Question::DeleteProfile {
-                    name,
-                    path,
-                    home: Some(_),
-                    live,
-                    ..
-                },
-                'h',
-            ) => {
-                if live > 0 {
-                    self.error(
-                        format!("{name} is running: stop it before deleting its home"),
-                        None,
-                    );
-                } else {
-                    self.delete_profile(&name, &path, true);
-                }
-            }
-            (Question::DiscardChanges, 'y') => self.screen = Screen::Main,
-            (question @ Question::DeleteProfile { .. }, 'h') => {
-                self.dialog = Some(Dialog::Confirm(question));
-            }
-            _ => {}
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod load;
+pub mod ops;
 pub mod risk;
 pub mod schema;
 pub mod validate;

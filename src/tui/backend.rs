@@ -1,8 +1,9 @@
-//! The boundary between the TUI and running sandboxes: listing, launching, stopping,
-//! logs and shells. The TUI only talks to a `Backend`; `LocalBackend` drives the real
-//! instances, tests use a recording fake.
+//! The boundary between the TUI and the world: running sandboxes (listing, launching,
+//! stopping, logs and shells) and profile files (creating, saving, deleting, through
+//! `profile::ops`). The TUI only talks to a `Backend`; `LocalBackend` drives the real
+//! ones, tests use a recording fake.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +13,8 @@ use crate::instance::launch;
 use crate::instance::record::{Record, Store};
 use crate::instance::status::Status;
 use crate::paths::Paths;
-use crate::profile::Profile;
+use crate::profile::ops::{self, Deleted, EditorCommand, OpsError};
+use crate::profile::{Entry, Profile, ProfileSet};
 
 /// Whether something is set up on the host, as far as the backend knows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -89,6 +91,32 @@ pub trait Backend: Send {
     fn is_installed(&self, profile: &Profile) -> bool {
         crate::sandbox::host::is_installed(profile)
     }
+    /// Writes a new user profile `name`, from the template or extending `from`; nothing
+    /// is written unless it resolves against `set`. Says where it went.
+    fn create_profile(
+        &mut self,
+        set: &ProfileSet,
+        name: &str,
+        from: Option<&str>,
+    ) -> Result<PathBuf, String>;
+    /// Replaces a profile file with an edited text.
+    fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String>;
+    /// The user's own file of a profile: a bundled one is copied to an override first.
+    fn user_copy(&mut self, entry: &Entry) -> Result<PathBuf, String>;
+    /// Deletes the user's profile file `file` of `name`; its private home too only when
+    /// `with_home`.
+    fn delete_profile(
+        &mut self,
+        name: &str,
+        file: &Path,
+        with_home: bool,
+    ) -> Result<Deleted, OpsError>;
+    /// A profile's private home and the bytes in it, if it has one.
+    fn private_home(&self, name: &str) -> Option<(PathBuf, u64)>;
+    /// The command that opens `path` in the user's editor.
+    fn editor_command(&self, path: &Path) -> EditorCommand {
+        ops::editor_command(path)
+    }
 }
 
 /// The real instances: status read in-process (a `Collector` keeps the CPU readings
@@ -97,6 +125,7 @@ pub trait Backend: Send {
 /// stop may wait for its timeout). Their output never reaches the screen.
 pub struct LocalBackend {
     exe: PathBuf,
+    paths: Paths,
     store: Store,
     /// Where menu and autostart entries live; `None` when the session's folders cannot
     /// be found (entries then show as unknown).
@@ -122,6 +151,7 @@ impl LocalBackend {
         Self {
             entries: crate::entries::Env::from_process(paths).ok(),
             exe,
+            paths: paths.clone(),
             store: launch::store(paths),
             collector: Collector::new(),
             stopping: Vec::new(),
@@ -292,5 +322,35 @@ impl Backend for LocalBackend {
             let done = crate::entries::enable(env, profile).map_err(|err| err.to_string())?;
             Ok(format!("{name} starts at login: {}", done.path.display()))
         }
+    }
+
+    fn create_profile(
+        &mut self,
+        set: &ProfileSet,
+        name: &str,
+        from: Option<&str>,
+    ) -> Result<PathBuf, String> {
+        ops::create(set, &self.paths.user_profiles(), name, from).map_err(|err| err.to_string())
+    }
+
+    fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String> {
+        ops::save_text(path, text).map_err(|err| err.to_string())
+    }
+
+    fn user_copy(&mut self, entry: &Entry) -> Result<PathBuf, String> {
+        ops::copy_to_override(entry, &self.paths.user_profiles()).map_err(|err| err.to_string())
+    }
+
+    fn delete_profile(
+        &mut self,
+        name: &str,
+        file: &Path,
+        with_home: bool,
+    ) -> Result<Deleted, OpsError> {
+        ops::delete(&self.paths, name, file, with_home)
+    }
+
+    fn private_home(&self, name: &str) -> Option<(PathBuf, u64)> {
+        ops::home_size(&self.paths, name)
     }
 }

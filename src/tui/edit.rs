@@ -1,12 +1,11 @@
 //! Changes made to a profile file from the TUI. The file is edited as a toml_edit
-//! document so that the user's comments, key order and layout survive; saving is atomic;
-//! saving a bundled profile writes a user override of it.
+//! document so that the user's comments, key order and layout survive. The backend
+//! writes a draft (atomically); a bundled profile's draft becomes a user override.
 
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
-use crate::atomic::write_atomic;
 use crate::profile::schema::{Access, Share};
 use crate::profile::validate::{check_share_path, normalize_relative};
 use crate::profile::{Entry, Profile, ProfileError, ProfileSet, Source};
@@ -25,11 +24,6 @@ pub enum EditError {
     Duplicate { what: String },
     #[error("'{name}' is not a valid variable name (it cannot be empty or contain '=')")]
     EnvName { name: String },
-    #[error("cannot save {path}: {source}")]
-    Save {
-        path: String,
-        source: std::io::Error,
-    },
 }
 
 /// The D-Bus name lists of the session bus a user can edit.
@@ -62,14 +56,7 @@ impl BusList {
     }
 }
 
-/// The user file a profile is saved to: its own file, or a new override in the user's
-/// folder for a bundled profile.
-pub fn target_path(entry: &Entry, user_dir: &Path) -> PathBuf {
-    match (&entry.path, entry.source) {
-        (Some(path), Source::User | Source::Override) => path.clone(),
-        _ => user_dir.join(format!("{}.toml", entry.name)),
-    }
-}
+pub use crate::profile::ops::target_path;
 
 /// A profile file being edited, not yet saved.
 #[derive(Debug, Clone)]
@@ -131,17 +118,12 @@ impl Draft {
         self.text() != self.saved
     }
 
-    /// Writes the file atomically; a bundled profile becomes a user override.
-    pub fn save(&mut self) -> Result<(), EditError> {
-        let text = self.text();
-        write_atomic(&self.target, text.as_bytes()).map_err(|source| EditError::Save {
-            path: self.target.display().to_string(),
-            source,
-        })?;
-        self.saved = text;
+    /// Records that the text is now on disk at `target` (written through the backend,
+    /// `profile::ops::save_text`): a bundled profile has become a user override.
+    pub fn mark_saved(&mut self) {
+        self.saved = self.text();
         self.creates_override = false;
         self.file = self.target.display().to_string();
-        Ok(())
     }
 
     /// Sets a top-level string key such as `display = "x11"`.
@@ -678,7 +660,8 @@ MOZ_ENABLE_WAYLAND = \"1\"
         let mut draft =
             Draft::from_text("web", COMMENTED, path.clone(), "web.toml", false).unwrap();
         draft.set_flag("webcam", true);
-        draft.save().unwrap();
+        crate::profile::ops::save_text(&draft.target, &draft.text()).unwrap();
+        draft.mark_saved();
         let after = std::fs::metadata(&path).unwrap();
         assert_ne!(after.ino(), before, "a new file renamed over the old one");
         assert_eq!(after.mode() & 0o777, 0o600);
@@ -701,7 +684,8 @@ MOZ_ENABLE_WAYLAND = \"1\"
         assert!(draft.creates_override);
         assert_eq!(draft.target, user_dir.join(format!("{}.toml", entry.name)));
         draft.set_flag("webcam", true);
-        draft.save().unwrap();
+        crate::profile::ops::save_text(&draft.target, &draft.text()).unwrap();
+        draft.mark_saved();
         let set = ProfileSet::load(&user_dir);
         let saved = set.get(&entry.name).unwrap();
         assert_eq!(saved.source, Source::Override);

@@ -1,9 +1,12 @@
-//! Which key does what, where. The bindings are data: the same table maps keys to actions
-//! and is what `?` shows, so the help can never disagree with the keys.
+//! Which key does what, where. The bindings are data: the same table maps keys to actions,
+//! is what `?` shows, and gives the footer its buttons, so neither the help nor the
+//! footer can disagree with the keys.
 
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
+
+use ratatui::layout::Rect;
 
 use super::action::{Action, Move};
 
@@ -69,6 +72,40 @@ pub struct Binding {
     pub label: &'static str,
     pub what: &'static str,
     pub action: Action,
+    /// Its button in the footer, if it has one.
+    pub footer: Option<Button>,
+}
+
+/// A footer button: the key as shown on it, in short, and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Button {
+    pub key: &'static str,
+    pub what: &'static str,
+    /// Only shown where the keyboard is in this context (a key of both lists that says
+    /// where it goes).
+    pub only_in: Option<Context>,
+}
+
+impl Binding {
+    /// With a footer button.
+    const fn footer(mut self, key: &'static str, what: &'static str) -> Self {
+        self.footer = Some(Button {
+            key,
+            what,
+            only_in: None,
+        });
+        self
+    }
+
+    /// With a footer button shown only in `context`.
+    const fn footer_in(mut self, context: Context, key: &'static str, what: &'static str) -> Self {
+        self.footer = Some(Button {
+            key,
+            what,
+            only_in: Some(context),
+        });
+        self
+    }
 }
 
 const fn bind(
@@ -84,6 +121,7 @@ const fn bind(
         label,
         what,
         action,
+        footer: None,
     }
 }
 
@@ -139,7 +177,8 @@ pub const BINDINGS: &[Binding] = &[
         "Tab",
         "switch between profiles and instances",
         Action::FocusNext,
-    ),
+    )
+    .footer_in(C::Instances, "Tab", "profiles"),
     bind(
         C::Lists,
         &[ch('J')],
@@ -160,7 +199,8 @@ pub const BINDINGS: &[Binding] = &[
         "? F1",
         "show every key",
         Action::ToggleHelp,
-    ),
+    )
+    .footer("?", "help"),
     bind(
         C::Lists,
         &[key(KeyCode::Esc)],
@@ -174,56 +214,64 @@ pub const BINDINGS: &[Binding] = &[
         "q Ctrl-C",
         "quit (sandboxes keep running)",
         Action::Quit,
-    ),
+    )
+    .footer("q", "quit"),
     bind(
         C::Profiles,
         &[key(KeyCode::Enter)],
         "Enter",
         "launch the profile",
         Action::Launch,
-    ),
+    )
+    .footer("⏎", "launch"),
     bind(
         C::Profiles,
         &[ch('a')],
         "a",
         "launch with extra arguments",
         Action::LaunchWithArgs,
-    ),
+    )
+    .footer("a", "args"),
     bind(
         C::Profiles,
         &[ch('e')],
         "e",
         "edit the permissions here",
         Action::EditProfile,
-    ),
+    )
+    .footer("e", "edit"),
     bind(
         C::Profiles,
         &[ch('E')],
         "E",
         "open the file in $VISUAL or $EDITOR",
         Action::EditInEditor,
-    ),
+    )
+    .footer("E", "$EDITOR"),
     bind(
         C::Profiles,
         &[ch('n')],
         "n",
         "new profile from the template",
         Action::NewProfile,
-    ),
+    )
+    .footer("n", "new"),
     bind(
         C::Profiles,
         &[ch('c')],
         "c",
         "new profile based on this one",
         Action::NewFromSelected,
-    ),
+    )
+    .footer("c", "copy"),
     bind(
         C::Profiles,
         &[ch('D'), key(KeyCode::Delete)],
         "D Del",
         "delete a user profile (asks first)",
         Action::DeleteProfile,
-    ),
+    )
+    .footer("D", "delete"),
     bind(
         C::Profiles,
         &[ch('m')],
@@ -244,50 +292,57 @@ pub const BINDINGS: &[Binding] = &[
         "/",
         "filter by name or description",
         Action::StartFilter,
-    ),
+    )
+    .footer("/", "filter"),
     bind(
         C::Instances,
         &[ch('s')],
         "s",
         "stop (the app may save its work)",
         Action::Stop,
-    ),
-    bind(C::Instances, &[ch('X')], "X", "kill at once", Action::Kill),
+    )
+    .footer("s", "stop"),
+    bind(C::Instances, &[ch('X')], "X", "kill at once", Action::Kill).footer("X", "kill"),
     bind(
         C::Instances,
         &[ch('p')],
         "p",
         "pause or resume",
         Action::TogglePause,
-    ),
+    )
+    .footer("p", "pause/resume"),
     bind(
         C::Instances,
         &[ch('l'), key(KeyCode::Enter)],
         "l Enter",
         "show the logs, following new lines",
         Action::OpenLogs,
-    ),
+    )
+    .footer("l", "logs"),
     bind(
         C::Instances,
         &[ch('t')],
         "t",
         "open a shell inside (the TUI comes back when it exits)",
         Action::EnterShell,
-    ),
+    )
+    .footer("t", "shell"),
     bind(
         C::Filter,
         &[key(KeyCode::Enter)],
         "Enter",
         "keep the filter",
         Action::Submit,
-    ),
+    )
+    .footer("⏎", "keep filter"),
     bind(
         C::Filter,
         &[key(KeyCode::Esc)],
         "Esc",
         "clear the filter",
         Action::Back,
-    ),
+    )
+    .footer("Esc", "clear"),
     bind(
         C::Filter,
         &[key(KeyCode::Backspace)],
@@ -371,63 +426,72 @@ pub const BINDINGS: &[Binding] = &[
         "→ l",
         "next value",
         Action::Cycle(true),
-    ),
+    )
+    .footer("←→", "change"),
     bind(
         C::Editor,
         &[ch(' '), key(KeyCode::Enter)],
         "Space Enter",
         "toggle, or switch a share ro/rw",
         Action::Activate,
-    ),
+    )
+    .footer("␣", "toggle"),
     bind(
         C::Editor,
         &[ch('a')],
         "a",
         "add a share, D-Bus name or variable",
         Action::Add,
-    ),
+    )
+    .footer("a", "add"),
     bind(
         C::Editor,
         &[ch('d'), key(KeyCode::Delete)],
         "d Del",
         "remove the selected entry",
         Action::Remove,
-    ),
+    )
+    .footer("d", "remove"),
     bind(
         C::Editor,
         &[ch('s'), ctrl('s')],
         "s Ctrl-S",
         "save (a bundled profile becomes your override)",
         Action::Save,
-    ),
+    )
+    .footer("s", "save"),
     bind(
         C::Editor,
         &[ch('?'), key(KeyCode::F(1))],
         "? F1",
         "show every key",
         Action::ToggleHelp,
-    ),
+    )
+    .footer("?", "help"),
     bind(
         C::Editor,
         &[key(KeyCode::Esc), ch('q')],
         "Esc q",
         "close (asks when there are unsaved changes)",
         Action::Back,
-    ),
+    )
+    .footer("Esc", "close"),
     bind(
         C::Prompt,
         &[key(KeyCode::Enter)],
         "Enter",
         "accept",
         Action::Submit,
-    ),
+    )
+    .footer("⏎", "accept"),
     bind(
         C::Prompt,
         &[key(KeyCode::Tab)],
         "Tab",
         "complete a folder name",
         Action::Complete,
-    ),
+    )
+    .footer("Tab", "complete"),
     bind(
         C::Prompt,
         &[key(KeyCode::Backspace)],
@@ -448,8 +512,9 @@ pub const BINDINGS: &[Binding] = &[
         "Esc",
         "cancel",
         Action::Back,
-    ),
-    bind(C::Confirm, &[ch('y')], "y", "yes", Action::Answer('y')),
+    )
+    .footer("Esc", "cancel"),
+    bind(C::Confirm, &[ch('y')], "y", "yes", Action::Answer('y')).footer("y", "yes"),
     bind(
         C::Confirm,
         &[ch('h')],
@@ -463,14 +528,16 @@ pub const BINDINGS: &[Binding] = &[
         "n Esc",
         "no",
         Action::Answer('n'),
-    ),
+    )
+    .footer("n", "no"),
     bind(
         C::Logs,
         &[key(KeyCode::Up), ch('k')],
         "↑ k",
         "scroll up (stops following)",
         Action::Move(Move::Up),
-    ),
+    )
+    .footer("↑↓", "scroll"),
     bind(
         C::Logs,
         &[key(KeyCode::Down), ch('j')],
@@ -505,14 +572,16 @@ pub const BINDINGS: &[Binding] = &[
         "End G f",
         "last line, following new ones",
         Action::Move(Move::Last),
-    ),
+    )
+    .footer("End", "follow"),
     bind(
         C::Logs,
         &[key(KeyCode::Esc), ch('q')],
         "Esc q",
         "close",
         Action::Back,
-    ),
+    )
+    .footer("Esc", "close"),
     bind(
         C::Help,
         &[key(KeyCode::Up), ch('k')],
@@ -547,7 +616,8 @@ pub const BINDINGS: &[Binding] = &[
         "Esc q ?",
         "close",
         Action::ToggleHelp,
-    ),
+    )
+    .footer("Esc", "close"),
 ];
 
 /// The contexts whose bindings apply, most specific first.
@@ -630,6 +700,54 @@ pub fn bindings(context: Context) -> impl Iterator<Item = &'static Binding> {
         .filter(move |binding| binding.context == context)
 }
 
+/// The footer's buttons where the keyboard is: those of the bindings that apply, most
+/// specific first, in the table's order.
+pub fn footer_buttons(context: Context) -> Vec<(Button, Action)> {
+    // Both lists' keys are never the keyboard's place on their own; they show as the
+    // profiles pane's.
+    let context = match context {
+        C::Lists => C::Profiles,
+        other => other,
+    };
+    layers(context)
+        .iter()
+        .flat_map(|layer| bindings(*layer))
+        .filter_map(|binding| {
+            binding
+                .footer
+                .filter(|button| button.only_in.is_none_or(|only| only == context))
+                .map(|button| (button, binding.action.clone()))
+        })
+        .collect()
+}
+
+/// The footer buttons that fit on the line `area`, with the column each starts at and
+/// its width. Drawing and clicks both use it, so a click presses the button drawn there.
+pub fn footer_placed(context: Context, area: Rect) -> Vec<(u16, u16, Button, Action)> {
+    let mut x = area.x + 1;
+    let mut placed = Vec::new();
+    for (button, action) in footer_buttons(context) {
+        let width = (button.key.chars().count() + 1 + button.what.chars().count()) as u16;
+        if x + width > area.right() {
+            break;
+        }
+        placed.push((x, width, button, action));
+        x += width + 1;
+    }
+    placed
+}
+
+/// The action of the footer button under a click, if any.
+pub fn footer_button_at(context: Context, area: Rect, column: u16, row: u16) -> Option<Action> {
+    if row != area.y {
+        return None;
+    }
+    footer_placed(context, area)
+        .into_iter()
+        .find(|(x, width, _, _)| column >= *x && column < x + width)
+        .map(|(_, _, _, action)| action)
+}
+
 /// The keys the help lists, by context, in order.
 pub const HELP_ORDER: &[Context] = &[
     C::Profiles,
@@ -644,53 +762,4 @@ pub const HELP_ORDER: &[Context] = &[
 ];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_listed_key_maps_to_its_action() {
-        for binding in BINDINGS {
-            for key in binding.keys {
-                let modifiers = if key.ctrl {
-                    KeyModifiers::CONTROL
-                } else {
-                    KeyModifiers::NONE
-                };
-                let context = match binding.context {
-                    C::Lists => C::Profiles,
-                    other => other,
-                };
-                let event = KeyEvent::new(key.code, modifiers);
-                assert_eq!(
-                    action_for_key(context, event),
-                    Some(binding.action.clone()),
-                    "{} in {:?}",
-                    binding.label,
-                    binding.context
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn no_key_is_bound_twice_in_one_place() {
-        for context in HELP_ORDER {
-            let mut seen = Vec::new();
-            for layer in layers(*context) {
-                for binding in bindings(*layer) {
-                    for key in binding.keys {
-                        assert!(!seen.contains(key), "{key:?} twice in {context:?}");
-                        seen.push(*key);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn typing_in_a_filter_is_text_not_commands() {
-        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
-        assert_eq!(action_for_key(C::Filter, q), Some(Action::Input('q')));
-        assert_eq!(action_for_key(C::Profiles, q), Some(Action::Quit));
-    }
-}
+mod tests;

@@ -7,12 +7,15 @@
 pub mod action;
 pub mod app;
 pub mod backend;
+pub mod components;
 pub mod edit;
 pub mod event;
 pub mod follow;
 pub mod keymap;
+pub mod layout;
 pub mod problems;
 pub mod prompt;
+pub mod text;
 pub mod ui;
 
 #[cfg(test)]

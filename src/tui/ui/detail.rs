@@ -9,20 +9,33 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::theme::Theme;
 use super::wrap;
-use crate::tui::app::{tilde, App, ProfileRow, RowState};
+use std::path::Path;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let Some(row) = app.selected_row() else {
+use crate::tui::components::instances::Instances;
+use crate::tui::components::profiles::{ProfileRow, RowState};
+use crate::tui::text::tilde;
+
+/// The selected profile's `row`, scrolled by `scroll` lines; paths with `~` for `home`.
+pub fn render(
+    row: Option<&ProfileRow>,
+    scroll: u16,
+    instances: &Instances,
+    home: &Path,
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
+    let Some(row) = row else {
         Block::bordered().title(" Details ").render(area, buf);
         return;
     };
     let block = Block::bordered().title(Line::styled(format!(" {} ", row.name), theme.title()));
     let inner = block.inner(area);
     block.render(area, buf);
-    let lines = lines(app, row, inner.width as usize, theme);
+    let lines = lines(row, instances, home, inner.width as usize, theme);
     let most = lines.len().saturating_sub(inner.height as usize) as u16;
     Paragraph::new(lines)
-        .scroll((app.detail_scroll.min(most), 0))
+        .scroll((scroll.min(most), 0))
         .render(inner, buf);
 }
 
@@ -45,9 +58,14 @@ fn field<'a>(lines: &mut Vec<Line<'a>>, label: &str, value: &str, width: usize, 
     }
 }
 
-fn lines<'a>(app: &App, row: &ProfileRow, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+fn lines<'a>(
+    row: &ProfileRow,
+    instances: &Instances,
+    home: &Path,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
-    let home = &app.paths.home;
     if let Some(error) = row.error() {
         let heading = match row.state {
             RowState::Stale { .. } => "The file has an error; this is the last good version.",
@@ -115,7 +133,7 @@ fn lines<'a>(app: &App, row: &ProfileRow, width: usize, theme: &Theme) -> Vec<Li
         theme,
     );
     let installed = if row.installed { "yes" } else { "no" };
-    let live = app.live_count(&row.name);
+    let live = instances.live_count(&row.name);
     field(
         &mut lines,
         "installed",

@@ -7,12 +7,13 @@ use ratatui::buffer::Buffer;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Widget};
 
-use super::layout::{offset_for, Areas, EDITOR_FOOT};
 use super::theme::{badge, Theme};
 use super::{fit, wrap};
 use crate::profile::risk::{self, Risk};
 use crate::profile::validate::normalize_relative;
-use crate::tui::app::{audio_str, display_str, network_str, on_off, tilde, EditRow, EditorState};
+use crate::tui::components::editor::{grant_for, EditRow, EditorState};
+use crate::tui::layout::{offset_for, Areas, EDITOR_FOOT};
+use crate::tui::text::{audio_str, display_str, network_str, on_off, tilde};
 
 const LABEL: usize = 14;
 
@@ -67,7 +68,7 @@ pub fn render(editor: &EditorState, home: &Path, areas: &Areas, buf: &mut Buffer
     {
         let selected = index == editor.selected;
         let (label, value, inherited) = describe(editor, row);
-        let grant = crate::tui::app::grant_for(&grants, row);
+        let grant = grant_for(&grants, row);
         let value_style = if matches!(
             row,
             EditRow::AddShare | EditRow::AddBus(_) | EditRow::AddEnv
@@ -109,7 +110,7 @@ pub fn render(editor: &EditorState, home: &Path, areas: &Areas, buf: &mut Buffer
         inner.width,
     );
     let selected = editor.rows.get(editor.selected);
-    let why = match selected.and_then(|row| crate::tui::app::grant_for(&grants, row)) {
+    let why = match selected.and_then(|row| grant_for(&grants, row)) {
         Some(grant) => grant.why,
         None => selected.map(explain).unwrap_or_default().to_string(),
     };

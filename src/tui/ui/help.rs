@@ -1,4 +1,4 @@
-//! `?`: every key, by where it works, straight from the key map.
+//! `?`: the help's lines (`components::help::lines`, from the key table) in a box.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -6,30 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use super::theme::Theme;
-use crate::tui::keymap::{bindings, HELP_ORDER};
-
-const MOUSE: &str = "Mouse: a click selects a row or presses a button; the wheel scrolls.";
-
-fn lines<'a>(theme: &Theme) -> Vec<Line<'a>> {
-    let mut lines = Vec::new();
-    for context in HELP_ORDER {
-        lines.push(Line::styled(context.title(), theme.title()));
-        for binding in bindings(*context) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", binding.label), theme.header()),
-                Span::raw(binding.what),
-            ]));
-        }
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::raw(MOUSE));
-    lines
-}
-
-/// How many lines the help has, to bound its scrolling.
-pub fn line_count() -> usize {
-    lines(&Theme { color: false }).len()
-}
+use crate::tui::components::help::{lines, HelpLine};
 
 pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
     Clear.render(area, buf);
@@ -38,7 +15,17 @@ pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
         .border_style(theme.border(true));
     let inner = block.inner(area);
     block.render(area, buf);
-    Paragraph::new(lines(theme))
-        .scroll((scroll, 0))
-        .render(inner, buf);
+    let text: Vec<Line> = lines()
+        .into_iter()
+        .map(|line| match line {
+            HelpLine::Title(title) => Line::styled(title, theme.title()),
+            HelpLine::Key { label, what } => Line::from(vec![
+                Span::styled(format!("  {label:<12}"), theme.header()),
+                Span::raw(what),
+            ]),
+            HelpLine::Blank => Line::raw(""),
+            HelpLine::Note(note) => Line::raw(note),
+        })
+        .collect();
+    Paragraph::new(text).scroll((scroll, 0)).render(inner, buf);
 }

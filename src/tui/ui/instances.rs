@@ -8,11 +8,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Widget};
 
-use super::layout::offset_for;
 use super::theme::Theme;
 use super::{fit, fit_right, human_bytes, human_duration, wrap};
 use crate::instance::status::{State, Status};
-use crate::tui::app::{App, Focus};
+use crate::tui::components::instances::Instances;
+use crate::tui::layout::offset_for;
 
 /// The widths of every column but the profile's and the sparkline's.
 const ID: usize = 8;
@@ -23,14 +23,13 @@ const MEM: usize = 6;
 const NET: usize = 13;
 const FIXED: usize = 2 + ID + STATE + UPTIME + CPU + MEM + NET + 7;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let focused = app.focus == Focus::Instances;
-    let live = app.instances.iter().filter(|s| s.state.is_live()).count();
+pub fn render(pane: &Instances, focused: bool, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let live = pane.list.iter().filter(|s| s.state.is_live()).count();
     let mut block = Block::bordered()
         .title(Line::styled(
             format!(
                 " Instances {live} running, {} ended ",
-                app.instances.len() - live
+                pane.list.len() - live
             ),
             theme.title(),
         ))
@@ -39,7 +38,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         state: State::Failed { reason },
         profile,
         ..
-    }) = app.selected_instance()
+    }) = pane.selected()
     {
         block = block.title_bottom(Line::styled(
             format!(" {profile} failed: {reason} "),
@@ -49,7 +48,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         log_problem: Some(problem),
         profile,
         ..
-    }) = app.selected_instance()
+    }) = pane.selected()
     {
         block = block.title_bottom(Line::styled(
             format!(" {profile}: {problem} "),
@@ -87,7 +86,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         height: inner.height - 1,
         ..inner
     };
-    if let Some(error) = &app.instances_error {
+    if let Some(error) = &pane.error {
         for (index, text) in wrap(&format!("cannot list instances: {error}"), width - 2)
             .into_iter()
             .take(list.height as usize)
@@ -102,7 +101,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         }
         return;
     }
-    if app.instances.is_empty() {
+    if pane.list.is_empty() {
         let text = "Nothing is running. Select a profile and press Enter to launch it.";
         for (index, text) in wrap(text, width - 2)
             .into_iter()
@@ -118,21 +117,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         }
         return;
     }
-    let offset = offset_for(
-        app.instances_offset,
-        app.instance_selected,
-        list.height as usize,
-    );
+    let offset = offset_for(pane.offset, pane.selected, list.height as usize);
     let empty = VecDeque::new();
-    for (index, status) in app
-        .instances
+    for (index, status) in pane
+        .list
         .iter()
         .enumerate()
         .skip(offset)
         .take(list.height as usize)
     {
-        let selected = index == app.instance_selected;
-        let history = app.history.get(&status.id).unwrap_or(&empty);
+        let selected = index == pane.selected;
+        let history = pane.history.get(&status.id).unwrap_or(&empty);
         let state_style = match status.state {
             State::Running | State::Starting | State::Stopping => Default::default(),
             State::Paused => theme.risk(crate::profile::risk::Risk::Medium),

@@ -1,5 +1,6 @@
 //! Drawing: `impl Widget for &App` lays out the panes and each module draws one of them
-//! from the state alone. Nothing here reads a file or the clock.
+//! from its component's state alone. Nothing here reads a file or the clock, and nothing
+//! in the components or the app imports from here.
 
 pub mod banner;
 pub mod detail;
@@ -8,7 +9,6 @@ pub mod editor;
 pub mod footer;
 pub mod help;
 pub mod instances;
-pub mod layout;
 pub mod logs;
 pub mod profiles;
 pub mod theme;
@@ -19,6 +19,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::app::{App, Screen};
+use super::components::messages::banner_height;
+use super::components::Focus;
+use super::layout;
 use theme::Theme;
 
 /// Below this size the panes cannot be drawn; a note asks for a larger terminal.
@@ -42,41 +45,75 @@ impl Widget for &App {
             return;
         }
         let banner = self.banner();
-        let areas = layout::areas(area, banner::height(banner.as_ref(), area.width));
+        let areas = layout::areas(area, banner_height(banner.as_ref(), area.width));
         render_header(self, areas.header, buf, &theme);
         if let (Some(rect), Some(message)) = (areas.banner, banner) {
             banner::render(&message, rect, buf, &theme);
         }
         match &self.screen {
             Screen::Main => {
-                profiles::render(self, areas.profiles, buf, &theme);
-                detail::render(self, areas.detail, buf, &theme);
-                instances::render(self, areas.instances, buf, &theme);
+                let profiles_focused = self.focus == Focus::Profiles;
+                profiles::render(
+                    &self.profiles,
+                    &self.instances,
+                    profiles_focused,
+                    areas.profiles,
+                    buf,
+                    &theme,
+                );
+                detail::render(
+                    self.profiles.selected_row(),
+                    self.detail.scroll,
+                    &self.instances,
+                    &self.paths.home,
+                    areas.detail,
+                    buf,
+                    &theme,
+                );
+                instances::render(
+                    &self.instances,
+                    !profiles_focused,
+                    areas.instances,
+                    buf,
+                    &theme,
+                );
             }
             Screen::Editor(editor) => editor::render(editor, &self.paths.home, &areas, buf, &theme),
-            Screen::Logs(view) => logs::render(view, areas.main, buf, &theme),
+            Screen::Logs(logs) => logs::render(&logs.view, areas.main, buf, &theme),
         }
         if let Some(dialog) = &self.dialog {
-            dialog::render(self, dialog, areas.main, buf, &theme);
+            dialog::render(dialog, &self.paths.home, areas.main, buf, &theme);
         }
-        if let Some(scroll) = self.help {
+        if let Some(scroll) = self.help.scroll {
             help::render(scroll, areas.main, buf, &theme);
         }
-        footer::render(self, areas.footer, buf, &theme);
+        footer::render(self.context(), areas.footer, buf, &theme);
     }
 }
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let paused = app
         .instances
+        .list
         .iter()
         .filter(|s| s.state == crate::instance::status::State::Paused)
         .count();
-    let live = app.instances.iter().filter(|s| s.state.is_live()).count() - paused;
-    let broken = app.rows.iter().filter(|row| row.error().is_some()).count();
+    let live = app
+        .instances
+        .list
+        .iter()
+        .filter(|s| s.state.is_live())
+        .count()
+        - paused;
+    let broken = app
+        .profiles
+        .rows
+        .iter()
+        .filter(|row| row.error().is_some())
+        .count();
     let mut spans = vec![
         Span::styled(" boxtop ", theme.header()),
-        Span::raw(format!(" {} profiles", app.rows.len())),
+        Span::raw(format!(" {} profiles", app.profiles.rows.len())),
     ];
     if broken > 0 {
         spans.push(Span::raw(", "));
@@ -92,69 +129,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
 
-/// `text` cut to `width` characters (with `…`) and padded to exactly `width`.
-pub fn fit(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count <= width {
-        format!("{text}{}", " ".repeat(width - count))
-    } else if width == 0 {
-        String::new()
-    } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// `text` right-aligned in `width` characters.
-pub fn fit_right(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count >= width {
-        fit(text, width)
-    } else {
-        format!("{}{text}", " ".repeat(width - count))
-    }
-}
-
-/// Splits text into lines of at most `width` characters at spaces (long words are cut).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word: String = word.to_string();
-        loop {
-            let line_len = line.chars().count();
-            let word_len = word.chars().count();
-            let needed = if line.is_empty() {
-                word_len
-            } else {
-                line_len + 1 + word_len
-            };
-            if needed <= width {
-                if !line.is_empty() {
-                    line.push(' ');
-                }
-                line.push_str(&word);
-                break;
-            }
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-                continue;
-            }
-            let head: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            lines.push(head);
-            if word.is_empty() {
-                break;
-            }
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
+pub use crate::tui::text::{fit, fit_right, wrap};
 
 pub use crate::instance::status::{human_bytes, human_duration};
 

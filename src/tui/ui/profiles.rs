@@ -6,26 +6,33 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Widget};
 
-use super::layout::offset_for;
 use super::theme::{badge, Theme};
 use super::{fit, fit_right};
-use crate::tui::app::{App, Focus, ProfileRow, RowState};
+use crate::tui::components::instances::Instances;
+use crate::tui::components::profiles::{ProfileRow, Profiles, RowState};
+use crate::tui::layout::offset_for;
 
 /// Columns after the name: badge (8), installed (4), running (3), with spaces.
 const FIXED: usize = 2 + 1 + 8 + 1 + 4 + 1 + 3;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let focused = app.focus == Focus::Profiles;
-    let visible = app.visible();
+pub fn render(
+    pane: &Profiles,
+    instances: &Instances,
+    focused: bool,
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
+    let visible = pane.visible();
     let mut block = Block::bordered()
         .title(Line::styled(
-            format!(" Profiles {}/{} ", visible.len(), app.rows.len()),
+            format!(" Profiles {}/{} ", visible.len(), pane.rows.len()),
             theme.title(),
         ))
         .border_style(theme.border(focused));
-    if app.filtering || !app.filter.is_empty() {
-        let cursor = if app.filtering { "▏" } else { "" };
-        block = block.title_bottom(format!(" /{}{cursor} ", app.filter));
+    if pane.filtering || !pane.filter.is_empty() {
+        let cursor = if pane.filtering { "▏" } else { "" };
+        block = block.title_bottom(format!(" /{}{cursor} ", pane.filter));
     }
     let inner = block.inner(area);
     block.render(area, buf);
@@ -53,7 +60,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         ..inner
     };
     if visible.is_empty() {
-        let text = if app.filter.is_empty() {
+        let text = if pane.filter.is_empty() {
             "no profiles"
         } else {
             "no profile matches the filter"
@@ -66,17 +73,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
         );
         return;
     }
-    let offset = offset_for(app.profiles_offset, app.selected, list.height as usize);
+    let offset = offset_for(pane.offset, pane.selected, list.height as usize);
     for (line, &index) in visible
         .iter()
         .enumerate()
         .skip(offset)
         .take(list.height as usize)
     {
-        let row = &app.rows[index];
+        let row = &pane.rows[index];
         let y = list.y + (line - offset) as u16;
-        let selected = line == app.selected;
-        let spans = row_spans(app, row, name_width, selected, theme);
+        let selected = line == pane.selected;
+        let spans = row_spans(instances, row, name_width, selected, theme);
         let mut text = Line::from(spans);
         if selected {
             text = theme.highlight(text, focused);
@@ -86,7 +93,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
 }
 
 fn row_spans<'a>(
-    app: &App,
+    instances: &Instances,
     row: &'a ProfileRow,
     name_width: usize,
     selected: bool,
@@ -111,7 +118,7 @@ fn row_spans<'a>(
         _ if row.installed => "yes",
         _ => "no",
     };
-    let live = app.live_count(&row.name);
+    let live = instances.live_count(&row.name);
     let running = if live == 0 {
         "·".to_string()
     } else {

@@ -443,7 +443,7 @@ fn a_path_leaving_the_home_is_refused_and_a_symlink_is_not_shared() {
 /// launches it under Xvfb with a session bus and a PulseAudio server, as a desktop has
 /// them, until a window whose line in `xwininfo -root -tree` holds `needle` shows.
 fn converted_app_shows_its_window(name: &str, args: &[&str], needle: &str) {
-    use crate::access::{
+    use crate::support::{
         give_tun_its_usual_mode, pulse_server, require, wait_for_window, x_world, SessionBus,
     };
     require(name, name);

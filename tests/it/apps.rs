@@ -156,7 +156,7 @@ fn firefox_esr_shows_its_window_in_its_bundled_profile() {
 }
 
 #[test]
-fn xterm_shows_its_window_and_runs_confined() {
+fn xterm_runs_confined_in_a_window_of_its_own() {
     require("xterm", "xterm");
     let desktop = Desktop::new();
     let world = &desktop.world;
@@ -187,7 +187,7 @@ fn xterm_shows_its_window_and_runs_confined() {
 /// from the shared Documents folder given on the command line; its window, titled with
 /// the file, shows in a screenshot taken outside.
 #[test]
-fn mousepad_opens_a_shared_document_in_its_bundled_profile() {
+fn mousepad_opens_the_documents_of_every_launch_in_one_sandbox() {
     require("mousepad", "mousepad");
     require("xdg-dbus-proxy", "xdg-dbus-proxy");
     let (mut world, _x, _display) = x_world();

@@ -246,7 +246,7 @@ fn read_only_share_cannot_be_written_and_read_write_share_can() {
 }
 
 #[test]
-fn private_home_persists_across_runs_and_is_not_the_real_home() {
+fn private_home_is_a_folder_of_its_own_that_persists_across_runs() {
     let world = World::new();
     let profile = basic(&world);
     let file = world.home.join("notes.txt");

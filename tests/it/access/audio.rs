@@ -7,7 +7,7 @@ use crate::support::audio::{pipewire_server, wav};
 use crate::support::{assert_ok, pulse_server, require, stderr, stdout, wait_until, World};
 
 #[test]
-fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
+fn pulseaudio_playback_reaches_the_server_only_with_its_grant() {
     let pulseaudio = require("pulseaudio", "pulseaudio");
     let pactl = require("pactl", "pulseaudio-utils");
     require("paplay", "pulseaudio-utils");
@@ -53,7 +53,7 @@ fn pulseaudio_grant_plays_into_the_null_sink_and_nothing_without_it() {
 }
 
 #[test]
-fn pipewire_grant_reaches_the_daemon_and_nothing_without_it() {
+fn pipewire_daemon_is_reachable_only_with_an_audio_grant() {
     let world = World::new();
     let server = pipewire_server(&world);
     // `pw-cli info 0` asks the daemon for its core object: it answers only over a working

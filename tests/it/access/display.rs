@@ -12,7 +12,7 @@ use crate::support::{
 };
 
 #[test]
-fn x11_grant_connects_shows_a_window_and_holds_one_cookie() {
+fn x11_grant_lets_the_app_draw_a_window_with_a_single_cookie() {
     require("xdpyinfo", "x11-utils");
     let (world, _x, display) = x_world();
     let out = sh(
@@ -63,7 +63,7 @@ fn without_the_x11_grant_the_display_is_unreachable() {
 }
 
 #[test]
-fn wayland_grant_reaches_weston_and_nothing_without_it() {
+fn wayland_compositor_is_reachable_only_with_the_wayland_grant() {
     let weston = require("weston", "weston");
     require("wayland-info", "wayland-utils");
     let mut world = World::new();

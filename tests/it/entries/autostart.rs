@@ -5,7 +5,7 @@ use boxtop::entries::{disable, enable, Disabled, EntriesError};
 use crate::support::entries::{fixtures, key, read, snapshot, validate, Setup};
 
 #[test]
-fn autostart_keeps_the_apps_own_arguments_and_goes_away_cleanly() {
+fn autostart_runs_the_app_with_its_own_arguments_until_disabled() {
     let setup = Setup::new();
     let before = snapshot(&setup.autostart());
     let done = enable(&setup.env, &setup.profile("chat")).expect("enable");

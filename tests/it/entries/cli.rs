@@ -5,7 +5,7 @@ use crate::support::entries::{key, read, validate};
 /// The commands as a user runs them: the real binary, as the unprivileged test user, with
 /// the machine's own `$XDG_DATA_DIRS` (xterm is installed by `make test`).
 #[test]
-fn cli_install_list_autostart_and_remove_xterm() {
+fn desktop_and_autostart_commands_manage_xterms_entries_as_the_user() {
     let world = crate::support::World::new();
     let apps = world.home.join(".local/share/applications");
     let autostart = world.home.join(".config/autostart");

@@ -85,7 +85,7 @@ fn install_copies_the_apps_names_icon_types_and_field_codes() {
 }
 
 #[test]
-fn subfolder_ids_paths_with_spaces_and_odd_command_lines() {
+fn install_copies_entries_with_subfolder_ids_spaced_paths_and_odd_command_lines() {
     let setup = Setup::new();
     let viewer = install(&setup.env, &setup.profile("viewer"), false).expect("install viewer");
     assert_eq!(
@@ -285,7 +285,7 @@ fn a_boxtop_named_file_without_the_marker_is_left_alone() {
 }
 
 #[test]
-fn a_replacement_of_another_profile_is_refused_and_install_without_replace_drops_ours() {
+fn an_app_has_one_replacement_until_install_without_replace_drops_it() {
     let mut setup = Setup::new();
     // A second profile for the same app.
     let extra = setup.dir.path().join("chat-work.toml");

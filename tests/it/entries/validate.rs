@@ -62,7 +62,7 @@ fn every_bundled_profile_gets_valid_entries() {
 }
 
 #[test]
-fn real_xterm_and_mousepad_entries_from_this_machine() {
+fn this_machines_xterm_and_mousepad_entries_give_valid_replacements() {
     let dir = tempfile::tempdir().unwrap();
     let env = system_env(dir.path());
     for (toml, id) in [

@@ -7,7 +7,7 @@ use crate::support::instances::{cpu_ticks, Box};
 use crate::support::{is_root, stderr, stdout, wait_until, Delegated};
 
 #[test]
-fn delegated_cgroup_holds_each_instance_freezes_it_and_limits_pids() {
+fn each_instance_gets_a_delegated_cgroup_that_freezes_and_limits_it() {
     assert!(
         is_root(),
         "creating a delegated cgroup needs root: run `make test` as root (CI does)"

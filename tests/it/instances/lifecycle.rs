@@ -13,7 +13,7 @@ const THREE_SLEEPERS: &str =
     "trap 'exit 3' TERM; echo started-out; echo started-err >&2; sleep 1000 & sleep 1000 & sleep 1000 & wait";
 
 #[test]
-fn detached_instance_is_listed_counted_logged_and_stopped() {
+fn a_detached_instance_is_tracked_until_stop_records_its_exit() {
     let b = Box::new();
     let profile = b.sh_profile("sleepers", THREE_SLEEPERS, "");
     let id = b.detach(&profile);
@@ -78,7 +78,7 @@ fn stop_kills_an_app_that_ignores_sigterm_after_the_timeout() {
 }
 
 #[test]
-fn detached_app_outlives_its_launcher_and_an_external_kill_is_recorded() {
+fn a_detached_app_stays_supervised_after_its_launcher_dies() {
     let b = Box::new();
     let profile = b.sh_profile("survivor", "exec sleep 1000", "");
     // The launcher is a shell that stays after boxtop returns, in its own process group;

@@ -49,7 +49,7 @@ fn memory_of_an_app_holding_200_mib_is_reported_within_ten_percent() {
 }
 
 #[test]
-fn bad_input_gets_clear_messages_and_other_instances_stay_listed() {
+fn bad_instance_names_and_state_files_are_reported_without_hiding_others() {
     let b = Box::new();
     let id = b.detach(&b.sh_profile("steady", "exec sleep 1000", ""));
     // A corrupt state file beside a good one.

@@ -17,6 +17,8 @@ impl Drop for Server {
     }
 }
 
+/// Where the host's `program` is; the test fails, naming the Debian package that has it,
+/// when it is not installed.
 pub(crate) fn require(program: &str, package: &str) -> PathBuf {
     let path = ["/usr/bin", "/usr/sbin", "/bin"]
         .iter()

@@ -89,6 +89,7 @@ pub(crate) fn connect_uplink(
     on_host(&["route", "add", "default", "via", gateway]);
 }
 
+/// Runs `ip ARGS` (iproute2), which must succeed.
 pub(crate) fn ip(args: &[&str]) {
     let out = Command::new(require("ip", "iproute2"))
         .args(args)

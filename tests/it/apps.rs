@@ -1,15 +1,15 @@
 //! Real apps in their bundled profiles: the Debian packages `make test` installs
-//! (chromium, firefox-esr, xterm; mousepad in `access.rs`), launched by name under a real
+//! (chromium, firefox-esr, xterm, mousepad), launched by name under a real
 //! Xvfb with a session bus and a PulseAudio server running, seen from outside by their
 //! windows. Chromium also renders a local page headless, with no network, to a PNG.
 
 use std::time::Duration;
 
-use crate::access::{
-    assert_ok, give_tun_its_usual_mode, pulse_server, require, wait_for_window, x_world, Server,
-    SessionBus,
+use crate::support::x11::screen_colours_above;
+use crate::support::{
+    assert_ok, give_tun_its_usual_mode, pulse_server, require, stderr, stdout, wait_for_window,
+    x_world, KillOnDrop, Server, SessionBus, World, Xvfb,
 };
-use crate::support::{stdout, World, Xvfb};
 
 /// A desktop session for apps: Xvfb (with the user's Xauthority), a session bus and a
 /// PulseAudio server, all of the test user; the tun device usable by pasta for the
@@ -156,7 +156,7 @@ fn firefox_esr_shows_its_window_in_its_bundled_profile() {
 }
 
 #[test]
-fn xterm_shows_its_window_and_runs_confined() {
+fn xterm_runs_confined_in_a_window_of_its_own() {
     require("xterm", "xterm");
     let desktop = Desktop::new();
     let world = &desktop.world;
@@ -180,4 +180,83 @@ fn xterm_shows_its_window_and_runs_confined() {
         "inside: the user's uid, a single uid mapping, no /etc/shadow, no host Xauthority"
     );
     assert!(app.is_running());
+}
+
+/// A real app end to end: mousepad in its bundled profile, on Xvfb, with a session bus
+/// (the profile owns its application id) and a PulseAudio server running, opens a file
+/// from the shared Documents folder given on the command line; its window, titled with
+/// the file, shows in a screenshot taken outside.
+#[test]
+fn mousepad_opens_the_documents_of_every_launch_in_one_sandbox() {
+    require("mousepad", "mousepad");
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    let (mut world, _x, _display) = x_world();
+    let _bus = SessionBus::start(&mut world);
+    let _pulse = pulse_server(&world, &require("pulseaudio", "pulseaudio"));
+    let documents = world.home.join("Documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    let note = documents.join("boxtop-note.txt");
+    std::fs::write(&note, "written on the host, read in the sandbox\n").unwrap();
+    world.fix_owner();
+    let id = world.detach(&["mousepad", "--", note.to_str().unwrap()]);
+    let _guard = KillOnDrop(&world, id.clone());
+    let logs = || stdout(&world.boxtop(&["logs", &id]).output().unwrap());
+    wait_for_window(&world, &id, "boxtop-note.txt", Duration::from_secs(30));
+    let count = screen_colours_above(&world, "mousepad.xwd", 10, Duration::from_secs(10));
+    assert!(
+        count > 10,
+        "the screenshot does not show a window ({count} colours)"
+    );
+    // Launched again, as from the menu: the file goes to the running editor, through its
+    // own single-instance call (D-Bus) inside the sandbox that holds its home; the second
+    // mousepad then exits, leaving the processes there were.
+    let processes = || {
+        let listed = world.ps();
+        listed
+            .iter()
+            .find(|s| s["id"] == id.as_str())
+            .map(|s| s["processes"].as_u64().unwrap_or(0))
+            .unwrap_or(0)
+    };
+    let before = processes();
+    assert!(before > 0, "the running mousepad is not listed by ps");
+    let second = documents.join("boxtop-second.txt");
+    std::fs::write(&second, "a second file\n").unwrap();
+    world.fix_owner();
+    let again = world
+        .boxtop(&[
+            "run",
+            "--detach",
+            "mousepad",
+            "--",
+            second.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&again, "boxtop run --detach mousepad, again");
+    assert_eq!(stdout(&again).trim(), id, "{}", stderr(&again));
+    // The running mousepad opens the second file.
+    wait_for_window(&world, &id, "boxtop-second.txt", Duration::from_secs(30));
+    assert!(logs().contains("launched again from cli"), "{}", logs());
+    let started = std::time::Instant::now();
+    while processes() != before {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the second mousepad stayed: {} processes, {before} before it",
+            processes()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let listed = world.ps();
+    let mousepads: Vec<_> = listed
+        .iter()
+        .filter(|s| s["profile"] == "mousepad" && s["state"]["state"] == "running")
+        .collect();
+    assert_eq!(mousepads.len(), 1, "one mousepad sandbox: {listed:?}");
+    assert_eq!(mousepads[0]["id"], id.as_str());
+    let stop = world
+        .boxtop(&["stop", &id, "--timeout", "5"])
+        .output()
+        .unwrap();
+    assert_ok(&stop, "boxtop stop");
 }

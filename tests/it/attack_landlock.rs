@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use crate::access::SessionBus;
-use crate::support::{assert_probe_ok, probe_outside, stderr, stdout, wait_until, World, Xvfb};
+use crate::support::{
+    assert_probe_ok, free_display, probe_outside, stderr, stdout, wait_until, x_world, SessionBus,
+    World, Xvfb,
+};
 
 const EXTRA_BIND: &str = "BOXTOP_TEST_EXTRA_BIND";
 const NO_LANDLOCK: &str = "BOXTOP_TEST_NO_LANDLOCK";
@@ -147,7 +149,7 @@ fn a_command_entered_into_the_sandbox_gets_the_same_rules() {
 fn network_host_cannot_reach_the_x_servers_abstract_socket() {
     let world = World::new();
     require_scopes(&world);
-    let display = crate::support::free_display();
+    let display = free_display();
     let _x = Xvfb::start(&world, display);
     let name = format!("/tmp/.X11-unix/X{display}");
     probe_outside(&world, "abstract-reachable", &name);
@@ -279,7 +281,7 @@ fn the_app_cannot_signal_a_command_entered_into_its_sandbox() {
 /// draw.
 #[test]
 fn network_host_with_an_x11_display_still_connects() {
-    let (world, _x, _) = crate::access::x_world();
+    let (world, _x, _) = x_world();
     let profile = world.profile(
         "hostx11",
         "command = [\"/bin/sh\", \"-c\"]\ndisplay = \"x11\"\nnetwork = \"host\"\n[home]\nephemeral = true\n",

@@ -141,7 +141,7 @@ fn dot_named_profile_files_are_refused_and_reach_no_folder_outside_the_homes() {
 }
 
 #[test]
-fn names_and_values_with_escape_sequences_are_refused_or_printed_escaped() {
+fn escape_sequences_in_names_and_values_never_reach_the_terminal() {
     let world = World::new();
     let dir = user_profiles(&world);
     // A file name holding an escape sequence, no `name` key.

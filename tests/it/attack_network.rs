@@ -4,14 +4,15 @@
 //! the desktop and the internet as network namespaces of its own, as root.
 
 use std::net::TcpListener;
-use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::access::{assert_ok, give_tun_its_usual_mode, require};
-use crate::support::{assert_probe_ok, is_root, probe_outside, stderr, stdout, wait_until, World};
+use crate::support::{
+    assert_probe_ok, connect_uplink, give_tun_its_usual_mode, ip, is_root, isolated_sh_profile,
+    probe_checks, probe_outside, processes_in_my_network, require, stderr, stdout, wait_until,
+    NetNamespace, World,
+};
 
 /// The desktop's main address, on its uplink to the internet.
 const MAIN: &str = "10.210.0.2";
@@ -28,51 +29,6 @@ const MAIN6: &str = "fd00:210::2";
 const GATEWAY6: &str = "fd00:210::1";
 const BRIDGE6: &str = "fd00:212::1";
 const INTERNET6: &str = "fd00:211::1";
-
-/// A named network namespace of the test (`ip netns add`), deleted when dropped.
-pub(crate) struct NetNamespace {
-    pub(crate) name: String,
-}
-
-impl NetNamespace {
-    /// A new one, named after `role`, this test process and a counter, so that runs and
-    /// tests do not meet.
-    pub(crate) fn add(role: &str) -> NetNamespace {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("boxtop-it-{role}-{}-{n}", std::process::id());
-        ip(&["netns", "add", &name]);
-        let namespace = NetNamespace { name };
-        ip(&["-n", &namespace.name, "link", "set", "lo", "up"]);
-        namespace
-    }
-
-    /// Runs `body` on a thread of its own in this namespace: the sockets it makes and the
-    /// programs it starts are there.
-    pub(crate) fn inside<T: Send>(&self, body: impl FnOnce() -> T + Send) -> T {
-        let path = Path::new("/run/netns").join(&self.name);
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    let file = std::fs::File::open(&path)
-                        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-                    nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
-                        .unwrap_or_else(|err| panic!("setns {}: {err}", path.display()));
-                    body()
-                })
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-    }
-}
-
-impl Drop for NetNamespace {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
 
 /// A desktop and the internet it is connected to.
 struct Network {
@@ -160,69 +116,6 @@ impl Network {
         }
         network
     }
-}
-
-/// Connects a host to `internet` by a veth pair: `uplink` on the host with `address` (and
-/// its prefix), `wire` in `internet` with `gateway`, the host's default route through it,
-/// and `remote` on the internet's loopback. `host` names the host's namespace to `ip`
-/// (`["-n", NAME]`), or is empty for the calling thread's.
-pub(crate) fn connect_uplink(
-    host: &[&str],
-    internet: &NetNamespace,
-    address: &str,
-    gateway: &str,
-    remote: &str,
-) {
-    let inet = internet.name.as_str();
-    let on_host = |args: &[&str]| ip(&[host, args].concat());
-    on_host(&[
-        "link", "add", "uplink", "type", "veth", "peer", "name", "wire", "netns", inet,
-    ]);
-    on_host(&["addr", "add", address, "dev", "uplink"]);
-    on_host(&["link", "set", "uplink", "up"]);
-    let gateway_address = format!("{gateway}/24");
-    ip(&["-n", inet, "addr", "add", &gateway_address, "dev", "wire"]);
-    ip(&["-n", inet, "link", "set", "wire", "up"]);
-    ip(&[
-        "-n",
-        inet,
-        "addr",
-        "add",
-        &format!("{remote}/32"),
-        "dev",
-        "lo",
-    ]);
-    on_host(&["route", "add", "default", "via", gateway]);
-}
-
-pub(crate) fn ip(args: &[&str]) {
-    let out = Command::new(require("ip", "iproute2"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert_ok(&out, &format!("ip {}", args.join(" ")));
-}
-
-/// A profile whose command is `/bin/sh -c`, the script given at launch, with
-/// `network = "isolated"`, an ephemeral home, the probe's folder shared read-only and the
-/// `[[home.share]]` tables `shares`.
-pub(crate) fn isolated_sh_profile(world: &World, name: &str, shares: &str) -> PathBuf {
-    world.profile(
-        name,
-        &format!(
-            "command = [\"/bin/sh\", \"-c\"]\nnetwork = \"isolated\"\n[home]\nephemeral = true\n\
-             [[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n{shares}"
-        ),
-    )
-}
-
-/// Shell lines that run the probe's checks, each a check and its target, in turn; each
-/// failure sets `s=1` (the script starts with `s=0` and ends with `exit $s`).
-pub(crate) fn probe_checks(checks: &[(&str, &str)]) -> String {
-    checks
-        .iter()
-        .map(|(check, target)| format!("$HOME/probe-bin/probe {check} {target} || s=1\n"))
-        .collect()
 }
 
 /// Accepts every connection waiting on `listener` and says how many there were.
@@ -355,9 +248,7 @@ fn isolated_network_reaches_no_address_of_the_host_needs_root() {
         "the sandbox's helpers to end",
         Duration::from_secs(10),
         || {
-            let in_desktop = network
-                .desktop
-                .inside(crate::access::processes_in_my_network);
+            let in_desktop = network.desktop.inside(processes_in_my_network);
             in_desktop.is_empty() && processes_of(&boxtop).is_empty()
         },
     );

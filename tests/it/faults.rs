@@ -32,9 +32,10 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::access::{require, SessionBus};
-use crate::instances::Delegated;
-use crate::support::{stderr, stdout, World};
+use crate::support::{
+    build_host_network, give_tun_its_usual_mode, in_new_network, is_root, require, stderr, stdout,
+    Delegated, NetNamespace, SessionBus, World,
+};
 
 mod full;
 mod tui;
@@ -741,10 +742,10 @@ fn faults_kill_xdg_dbus_proxy_and_the_supervisor_of_a_dbus_grant() {
 #[test]
 fn faults_kill_pasta_the_host_guard_and_the_launch_of_an_isolated_network_needs_root() {
     require("pasta", "passt");
-    crate::access::give_tun_its_usual_mode();
-    let internet = crate::attack_network::NetNamespace::add("fault");
-    crate::access::in_new_network(|| {
-        crate::access::build_host_network(&internet);
+    give_tun_its_usual_mode();
+    let internet = NetNamespace::add("fault");
+    in_new_network(|| {
+        build_host_network(&internet);
         let mut faults = Faults::new("net", "network = \"isolated\"\n", |_| {});
         faults.sweep(true, Role::Pasta);
         faults.sweep(false, Role::Pasta);
@@ -761,7 +762,7 @@ fn faults_kill_pasta_the_host_guard_and_the_launch_of_an_isolated_network_needs_
 #[test]
 fn faults_kill_the_launch_of_an_instance_in_a_delegated_cgroup_needs_root() {
     assert!(
-        crate::support::is_root(),
+        is_root(),
         "delegating a cgroup needs root: run `make test` as root (CI does)"
     );
     let mut faults = Faults::in_delegated_cgroup("cg", PLAIN);

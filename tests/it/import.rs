@@ -185,8 +185,7 @@ fn all_of_debians_firejail_profiles_convert_to_valid_profiles_needs_firejail_pro
 }
 
 #[test]
-fn converted_mousepad_has_no_network_and_the_shares_of_firejails_whitelist_needs_firejail_profiles()
-{
+fn converted_mousepad_keeps_firejails_confinement_needs_firejail_profiles() {
     if !has_firejail_profiles("converted_mousepad") {
         return;
     }
@@ -405,7 +404,7 @@ fn an_include_loop_is_refused_with_the_loop() {
 }
 
 #[test]
-fn a_path_leaving_the_home_is_refused_and_a_symlink_is_not_shared() {
+fn a_whitelist_reaching_outside_the_home_shares_nothing_there() {
     let world = World::new();
     let dir = fixtures(
         &world,
@@ -443,7 +442,7 @@ fn a_path_leaving_the_home_is_refused_and_a_symlink_is_not_shared() {
 /// launches it under Xvfb with a session bus and a PulseAudio server, as a desktop has
 /// them, until a window whose line in `xwininfo -root -tree` holds `needle` shows.
 fn converted_app_shows_its_window(name: &str, args: &[&str], needle: &str) {
-    use crate::access::{
+    use crate::support::{
         give_tun_its_usual_mode, pulse_server, require, wait_for_window, x_world, SessionBus,
     };
     require(name, name);

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{assert_probe_ok, stderr, stdout, wait_until, World, Xvfb};
+use crate::support::{
+    assert_probe_ok, free_display, probe_binary, stderr, stdout, wait_until, World, Xvfb,
+};
 
 fn host_ns_inode(name: &str) -> u64 {
     std::fs::metadata(format!("/proc/self/ns/{name}"))
@@ -244,7 +246,7 @@ fn read_only_share_cannot_be_written_and_read_write_share_can() {
 }
 
 #[test]
-fn private_home_persists_across_runs_and_is_not_the_real_home() {
+fn private_home_is_a_folder_of_its_own_that_persists_across_runs() {
     let world = World::new();
     let profile = basic(&world);
     let file = world.home.join("notes.txt");
@@ -361,12 +363,12 @@ fn hostname_is_the_profile_name() {
 #[test]
 fn network_none_has_only_lo_and_no_abstract_x_socket() {
     let world = World::new();
-    let display = crate::support::free_display();
+    let display = free_display();
     let _x = Xvfb::start(&world, display);
     let name = format!("/tmp/.X11-unix/X{display}");
     // The host can reach the server's abstract socket: the check below can fail.
     let host_probe = world
-        .command(&crate::support::probe_binary())
+        .command(&probe_binary())
         .args(["abstract-reachable", &name])
         .output()
         .unwrap();

@@ -11,77 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::access::SessionBus;
-use crate::support::{is_root, stderr, stdout, wait_until, World};
-
-/// A tmpfs of `size` mounted over a folder of the test user, unmounted when dropped.
-pub(crate) struct SmallFolder {
-    path: PathBuf,
-}
-
-impl SmallFolder {
-    pub(crate) fn mount(path: &Path, size: &str, uid: u32) -> SmallFolder {
-        assert!(
-            is_root(),
-            "a full folder is a small tmpfs the test mounts, which needs root: run the \
-             tests as root (`make test` and CI do)"
-        );
-        std::fs::create_dir_all(path).expect("mkdir the mount point");
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700")])
-            .arg("tmpfs")
-            .arg(path)
-            .status()
-            .expect("run mount");
-        assert!(status.success(), "mount a tmpfs on {}", path.display());
-        let folder = SmallFolder {
-            path: path.to_path_buf(),
-        };
-        nix::unistd::chown(
-            path,
-            Some(nix::unistd::Uid::from_raw(uid)),
-            Some(nix::unistd::Gid::from_raw(uid)),
-        )
-        .expect("chown the tmpfs");
-        folder
-    }
-
-    fn filler(&self) -> PathBuf {
-        self.path.join("filler")
-    }
-
-    /// Fills the folder to the last byte (as root, which tmpfs does not favour).
-    pub(crate) fn fill(&self) {
-        use std::io::Write;
-        let mut file = std::fs::File::create(self.filler()).expect("create the filler");
-        let block = vec![0u8; 4096];
-        let small = [0u8; 1];
-        while file.write_all(&block).is_ok() {}
-        while file.write_all(&small).is_ok() {}
-        let _ = file.sync_all();
-        let stat = nix::sys::statvfs::statvfs(&self.path).expect("statvfs");
-        assert_eq!(
-            stat.blocks_available(),
-            0,
-            "{} is not full",
-            self.path.display()
-        );
-    }
-
-    pub(crate) fn free(&self) {
-        std::fs::remove_file(self.filler()).expect("remove the filler");
-    }
-}
-
-impl Drop for SmallFolder {
-    fn drop(&mut self) {
-        // Lazily: a process of a failed test may still have a file open there.
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.path)
-            .status();
-    }
-}
+use crate::support::{require, stderr, stdout, wait_until, SessionBus, SmallFolder, World};
 
 /// A world whose live instances are killed when dropped, before its folders go.
 struct Instances {
@@ -303,7 +233,7 @@ fn a_foreground_run_says_when_it_cannot_record_the_end() {
 /// removed (they stayed forever).
 #[test]
 fn a_supervisor_killed_with_its_sandbox_leaves_a_lost_instance_and_no_folder() {
-    crate::access::require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
     let mut world = World::new();
     let _bus = SessionBus::start(&mut world);
     let b = Instances::new(world);

@@ -9,8 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{Faults, SETTLE};
-use crate::state::SmallFolder;
-use crate::support::stderr;
+use crate::support::{stderr, SmallFolder};
 
 /// Pages left free in the folder for each launch: none, then a few, past the launch's
 /// writes.

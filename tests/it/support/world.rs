@@ -1,6 +1,6 @@
 //! The test world: an unprivileged user with its own home and XDG folders in a temporary
 //! folder it can read, a copy of the boxtop binary and of the probe, and helpers to run
-//! them as that user.
+//! them as that user and judge what they printed.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -25,7 +25,7 @@ pub struct World {
     pub env: BTreeMap<String, String>,
 }
 
-fn chown_tree(path: &Path, uid: u32, gid: u32) {
+pub(crate) fn chown_tree(path: &Path, uid: u32, gid: u32) {
     if !is_root() {
         return;
     }
@@ -308,95 +308,21 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// An X display number no other test of this run (nor any server on the machine) uses:
-/// tests run in parallel, and a second Xvfb on a taken number fails while its clients
-/// reach the first one.
-pub fn free_display() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let base = 100 + (std::process::id() % 50) * 16;
-    loop {
-        let n = base + NEXT.fetch_add(1, Ordering::Relaxed) % 800;
-        let taken = Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            || Path::new(&format!("/tmp/.X{n}-lock")).exists();
-        if !taken {
-            return n;
-        }
-    }
-}
+/// An instance killed when dropped, even when an assertion fails first.
+pub(crate) struct KillOnDrop<'a>(pub(crate) &'a World, pub(crate) String);
 
-/// An X server for the tests, killed when dropped.
-pub struct Xvfb {
-    child: std::process::Child,
-}
-
-impl Xvfb {
-    /// Starts `Xvfb :N` as the test user and waits for its socket.
-    pub fn start(world: &World, display: u32) -> Xvfb {
-        Self::start_args(world, display, &[])
-    }
-
-    /// Starts `Xvfb :N -auth FILE`: clients need the cookie in FILE.
-    pub fn start_with_auth(world: &World, display: u32, authority: &Path) -> Xvfb {
-        Self::start_args(
-            world,
-            display,
-            &["-auth".into(), authority.display().to_string()],
-        )
-    }
-
-    fn start_args(world: &World, display: u32, extra: &[String]) -> Xvfb {
-        let xvfb = PathBuf::from("/usr/bin/Xvfb");
-        assert!(
-            xvfb.exists(),
-            "Xvfb is missing: `make test` installs it (Debian package xvfb)"
-        );
-        let child = world
-            .command(&xvfb)
-            // -noreset: by default the server resets when its last client leaves (a
-            // readiness check, each xwininfo), and a client connecting meanwhile fails
-            // with "cannot open display".
-            .args([
-                format!(":{display}"),
-                "-noreset".into(),
-                "-nolisten".into(),
-                "tcp".into(),
-                "-screen".into(),
-                "0".into(),
-                "640x480x24".into(),
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start Xvfb");
-        // Dropped (killed and reaped) if the socket never comes.
-        let server = Xvfb { child };
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
-        for _ in 0..100 {
-            if accepts(&socket) {
-                return server;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        drop(server);
-        panic!("Xvfb :{display} did not listen on {}", socket.display());
-    }
-}
-
-impl Drop for Xvfb {
-    /// SIGTERM first: Xvfb then removes its socket and lock file, which SIGKILL leaves
-    /// behind in /tmp.
+impl Drop for KillOnDrop<'_> {
     fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        for _ in 0..100 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.boxtop(&["kill", &self.1]).output();
     }
+}
+
+pub(crate) fn assert_ok(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}: status {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
 }

@@ -62,11 +62,14 @@ impl ErrorKind {
 pub enum LaunchError {
     /// The profile could not be loaded; `found` says whether it exists at all.
     #[error("{error}")]
-    Profile { error: ProfileError, found: bool },
+    Profile {
+        error: Box<ProfileError>,
+        found: bool,
+    },
     #[error("profile '{profile}': {}", causes(.error))]
     Share {
         profile: String,
-        error: crate::sandbox::host::HostError,
+        error: Box<crate::sandbox::host::HostError>,
     },
     #[error(
         "profile '{profile}': the app is not installed here (looked for {})",
@@ -84,15 +87,21 @@ pub enum LaunchError {
     },
     /// The private home could not be claimed, or the sandbox holding it not joined.
     #[error("profile '{profile}': {}", causes(.error))]
-    Home { profile: String, error: JoinError },
+    Home {
+        profile: String,
+        error: Box<JoinError>,
+    },
     /// Running the command in the sandbox already holding the private home failed.
     #[error("profile '{profile}': {}", causes(.error))]
-    Join { profile: String, error: JoinError },
+    Join {
+        profile: String,
+        error: Box<JoinError>,
+    },
     /// Running the command in the foreground in that sandbox failed.
     #[error("profile '{profile}': {}", causes(.error))]
     Enter {
         profile: String,
-        error: crate::instance::control::ControlError,
+        error: Box<crate::instance::control::ControlError>,
     },
     /// The instance's folder or the plan: a name that cannot be a file name.
     #[error("{}", causes(&**.error))]
@@ -103,13 +112,13 @@ pub enum LaunchError {
     #[error("profile '{profile}': {}", causes(.error))]
     Prepare {
         profile: String,
-        error: crate::sandbox::spawn::SpawnError,
+        error: Box<crate::sandbox::spawn::SpawnError>,
     },
     /// The sandbox failed to start or to run; `log` is the detached instance's log.
     #[error("profile '{profile}': {error}{}", log_line(.log))]
     Sandbox {
         profile: String,
-        error: crate::instance::launch::LaunchError,
+        error: Box<crate::instance::launch::LaunchError>,
         log: Option<PathBuf>,
     },
     /// The machine mode's request (JSON on standard input) could not be read.

@@ -37,7 +37,7 @@ pub fn plan(
     let host = Host::detect_for(paths, access::Wants::of(&profile));
     let share_err = |error| LaunchError::Share {
         profile: profile.name.clone(),
-        error,
+        error: Box::new(error),
     };
     let shares = host::resolve_shares(
         &profile,
@@ -80,7 +80,10 @@ fn load_profile(paths: &Paths, target: &Target) -> Result<Profile, LaunchError> 
         Target::File(file) => (set.resolve_file(file), file.exists()),
         Target::Name(name) => (set.resolve(name), set.get(name).is_some()),
     };
-    profile.map_err(|error| LaunchError::Profile { error, found })
+    profile.map_err(|error| LaunchError::Profile {
+        error: Box::new(error),
+        found,
+    })
 }
 
 /// Says which granted things the host lacks: warnings on stderr, errors stop the launch.

@@ -27,7 +27,7 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
     let store = instance_launch::store(paths);
     let home_err = |error| LaunchError::Home {
         profile: profile.name.clone(),
-        error,
+        error: Box::new(error),
     };
     // Held until the sandbox ends: by this process, or by the detached supervisor that
     // inherits it.
@@ -69,7 +69,7 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
     let cache = store.ensure().ok().map(|()| store.dir());
     let prepared = Prepared::new(&planned.plan, cache).map_err(|error| LaunchError::Prepare {
         profile: profile.name.clone(),
-        error,
+        error: Box::new(error),
     })?;
     let log = instance_launch::log_dir(paths).join(format!("{}.log", planned.id));
     let launch = Launch {
@@ -94,7 +94,7 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
         }
         Err(error) => Err(LaunchError::Sandbox {
             profile: planned.profile.name.clone(),
-            error,
+            error: Box::new(error),
             log: (request.detach && log.exists()).then_some(log),
         }),
     }
@@ -110,7 +110,7 @@ fn run_in_running(
 ) -> Result<Outcome, LaunchError> {
     let join_err = |error| LaunchError::Join {
         profile: profile.name.clone(),
-        error,
+        error: Box::new(error),
     };
     errln!(
         "boxtop: profile '{}' already runs as {}, which holds its private home: the command \
@@ -125,7 +125,7 @@ fn run_in_running(
     }
     let code = control::enter(record, argv).map_err(|error| LaunchError::Enter {
         profile: profile.name.clone(),
-        error,
+        error: Box::new(error),
     })?;
     Ok(Outcome::Exited { id, code })
 }

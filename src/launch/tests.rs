@@ -118,10 +118,10 @@ fn missing_grants_exit_with_125_and_name_each_grant() {
 fn a_failed_sandbox_keeps_the_runtime_exit_code_and_names_its_log() {
     let failed = |code| LaunchError::Sandbox {
         profile: "calc".into(),
-        error: InstanceError::Failed {
+        error: Box::new(InstanceError::Failed {
             reason: "why".into(),
             code,
-        },
+        }),
         log: Some(PathBuf::from("/logs/calc-1.log")),
     };
     let not_runnable = failed(127);
@@ -136,7 +136,7 @@ fn a_failed_sandbox_keeps_the_runtime_exit_code_and_names_its_log() {
     assert_eq!(not_built.exit_code(), 125);
     let supervisor = LaunchError::Sandbox {
         profile: "calc".into(),
-        error: InstanceError::Supervisor("no fork".into()),
+        error: Box::new(InstanceError::Supervisor("no fork".into())),
         log: None,
     };
     assert_eq!(supervisor.exit_code(), 125);

@@ -13,9 +13,10 @@ use ratatui::Terminal;
 
 use super::action::Action;
 use super::app::{App, Dialog, Level, Question, RowState, Screen};
-use super::backend::{Backend, EntryState, LaunchDone, Presence};
+use super::backend::{Backend, EntryState, LaunchDone, LaunchFailure, Presence};
 use super::Config;
 use crate::instance::status::{Origin, State, Status};
+use crate::launch::{ErrorKind, Failure, Outcome};
 use crate::paths::Paths;
 use crate::profile::{Profile, ProfileSet, Source};
 
@@ -76,7 +77,7 @@ const BROKEN: &str = "command = [\"x\"]\nnetwork = \"internet\"\n";
 struct FakeState {
     instances: Vec<Status>,
     calls: Vec<String>,
-    launch_error: Option<String>,
+    launch_error: Option<LaunchFailure>,
     installed: Vec<String>,
     logs: PathBuf,
     /// When set, launches are answered later, by the test, as a slow launch would be.
@@ -122,12 +123,13 @@ impl Backend for Fake {
         }
         let id = format!("{profile:.4}new1");
         // Launched again: it runs in the sandbox holding the profile's home, as boxtop does.
-        if !self.state().instances.iter().any(|s| s.id == id) {
-            let mut launched = status(&id, profile, State::Running, 0.0, 10 << 20, 0);
-            launched.origin = Origin::Tui;
-            self.state().instances.push(launched);
+        if self.state().instances.iter().any(|s| s.id == id) {
+            return done(Ok(Outcome::Joined { id }));
         }
-        done(Ok(id))
+        let mut launched = status(&id, profile, State::Running, 0.0, 10 << 20, 0);
+        launched.origin = Origin::Tui;
+        self.state().instances.push(launched);
+        done(Ok(Outcome::Started { id }))
     }
 
     fn stop(&mut self, id: &str) -> Result<(), String> {
@@ -653,6 +655,30 @@ fn launch_with_arguments_and_a_failed_launch() {
     );
 }
 
+/// A launch that failed in boxtop shows its message and what kind of failure it was.
+#[test]
+fn a_typed_launch_failure_shows_its_message_and_kind() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    fixture.fake.state().launch_error = Some(LaunchFailure::from(Failure {
+        kind: ErrorKind::AppNotInstalled,
+        message: "profile 'mousepad': the app is not installed here (looked for \
+                  /usr/bin/mousepad)"
+            .into(),
+        exit_code: 1,
+    }));
+    select(&mut app, "mousepad");
+    press(&mut app, &["Enter"]);
+    let text = screen(&app);
+    assert!(
+        text.contains("cannot launch mousepad: profile 'mousepad': the app is not installed"),
+        "{text}"
+    );
+    assert!(text.contains("(app not installed)"), "{text}");
+    assert_eq!(app.live_count("mousepad"), 0);
+    insta::assert_snapshot!("launch_failed_typed", text);
+}
+
 #[test]
 fn the_tui_stays_usable_while_a_launch_is_under_way() {
     let fixture = Fixture::new();
@@ -678,7 +704,9 @@ fn the_tui_stays_usable_while_a_launch_is_under_way() {
         10 << 20,
         0,
     ));
-    done(Ok("firenew1".into()));
+    done(Ok(Outcome::Started {
+        id: "firenew1".into(),
+    }));
     app.update(Action::LaunchFinished);
     assert!(
         screen(&app).contains("launched firefox (firenew1)"),

@@ -1,4 +1,4 @@
-//! `boxtop __machine launch`: the machine mode's command line side (see
+//! `boxtop __machine run`: the machine mode's command line side (see
 //! `boxtop::launch::machine`); one JSON request on stdin, one JSON answer on stdout.
 
 use std::io::Read;
@@ -9,7 +9,7 @@ use boxtop::launch::{Failure, LaunchError};
 use boxtop::paths::Paths;
 
 /// Serves one launch request; exits as `boxtop run` would have.
-pub fn launch(paths: &Paths) -> ExitCode {
+pub fn run(paths: &Paths) -> ExitCode {
     let mut input = String::new();
     let answer = match std::io::stdin().read_to_string(&mut input) {
         Ok(_) => machine::serve(paths, &input),

@@ -103,7 +103,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Enter { target, command }) => instances::enter(&paths, &target, &command),
         Some(Command::Logs { target, follow }) => instances::logs(&paths, &target, follow),
         Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
-        Some(Command::Machine(MachineCommand::Launch)) => Ok(machine::launch(&paths)),
+        Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
     }
 }
 
@@ -257,7 +257,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum MachineCommand {
     /// Reads one `launch::Request`, launches it detached, writes one `machine::Answer`.
-    Launch,
+    /// Named as `boxtop run` is: a launch's processes say "run" in their command line.
+    Run,
 }
 
 /// `boxtop run`: the profile, and how to run it.

@@ -1,7 +1,7 @@
 //! The machine mode: a launch asked of a fresh boxtop process in JSON, answered in JSON.
 //!
 //! The sandbox is started by `fork`, which is only sound in a single-threaded process; the
-//! TUI runs several threads, so it runs `boxtop __machine launch` (as runc re-executes
+//! TUI runs several threads, so it runs `boxtop __machine run` (as runc re-executes
 //! itself), writes one [`Request`] on its stdin and reads one [`Answer`] from its stdout:
 //! an [`Outcome`] or a [`Failure`] with its kind, message and exit code. Warnings go to
 //! stderr as they do for `boxtop run`.
@@ -60,7 +60,7 @@ fn failed(err: &LaunchError) -> Answer {
     Answer::Error(Failure::from(err))
 }
 
-/// Asks a boxtop process (`command`: the executable with `__machine launch`) for the
+/// Asks a boxtop process (`command`: the executable with `__machine run`) for the
 /// launch of `request` and waits for its answer. `Err` when no answer came: the process
 /// could not run, or wrote no answer that can be read (the reason says which).
 pub fn ask(mut command: Command, request: &Request) -> Result<Answer, String> {

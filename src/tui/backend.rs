@@ -207,11 +207,11 @@ impl Backend for LocalBackend {
         self.unreadable.clone()
     }
 
-    /// `boxtop __machine launch` (see `launch::machine`) in a thread of its own: it
+    /// `boxtop __machine run` (see `launch::machine`) in a thread of its own: it
     /// answers once the app runs, which takes a moment (helpers to start, a running
     /// instance to wait for), and the TUI stays responsive meanwhile.
     fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone) {
-        let mut command = self.command(&["__machine", "launch"]);
+        let mut command = self.command(&["__machine", "run"]);
         // Its warnings are for a terminal; the answer says what the TUI shows.
         command.stderr(Stdio::null());
         let request = Request::detached(profile, args, Origin::Tui);

@@ -1,4 +1,4 @@
-//! The launch API end to end: `boxtop __machine launch` (how the TUI launches) answers
+//! The launch API end to end: `boxtop __machine run` (how the TUI launches) answers
 //! in JSON, an outcome or a typed error with its kind, message and exit code, and
 //! `boxtop run` keeps its exit codes and messages for the same failures.
 
@@ -10,16 +10,16 @@ use serde_json::{json, Value};
 
 use crate::support::{stderr, stdout, World};
 
-/// `boxtop __machine launch` with `request` on stdin: its output, and the one JSON
+/// `boxtop __machine run` with `request` on stdin: its output, and the one JSON
 /// answer it wrote on stdout.
 fn machine_launch(world: &World, request: &Value) -> (Output, Value) {
     let mut child = world
-        .boxtop(&["__machine", "launch"])
+        .boxtop(&["__machine", "run"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run boxtop __machine launch");
+        .expect("run boxtop __machine run");
     child
         .stdin
         .take()

@@ -102,9 +102,10 @@ pub trait Backend: Send {
     fn unreadable(&self) -> Vec<String> {
         Vec::new()
     }
-    /// Starts `profile` detached, with `args` added to its command, and tells `done` the
-    /// instance's id (that of the running instance the command joined, for a profile
-    /// whose private home one holds) once the app runs. May return before that.
+    /// Starts `profile` detached, with `args` added to its command, and tells `done` how
+    /// it went once the app runs: started (the new instance's id), joined (the running
+    /// instance holding the profile's private home), or the typed failure. May return
+    /// before that.
     fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone);
     fn stop(&mut self, id: &str) -> Result<(), String>;
     fn kill(&mut self, id: &str) -> Result<(), String>;

@@ -1,5 +1,6 @@
 //! `boxtop import`: boxtop profiles written from another sandbox's profiles, Firejail's:
 //! read (`firejail`), converted (`convert`, `home`), written with their notes (`report`).
+//! The command itself (clap and printing) is the binary's `cli::import`.
 
 pub mod convert;
 pub mod firejail;
@@ -8,13 +9,12 @@ pub mod report;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use crate::atomic::write_atomic;
+use crate::escape;
 use crate::paths::Paths;
 use crate::profile::validate::{is_valid_name, NAME_RULE};
 use crate::profile::{ProfileError, ProfileSet};
-use crate::{errln, escape, outln};
 
 use convert::Conversion;
 use firejail::{FirejailError, Reader};
@@ -22,42 +22,6 @@ use report::{Header, Tally};
 
 /// Where Firejail keeps its profiles.
 pub const FIREJAIL_DIR: &str = "/etc/firejail";
-
-/// `boxtop import ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum ImportCommand {
-    /// Write a boxtop profile from a Firejail profile, following its includes.
-    ///
-    /// Whitelisted folders of the home become shares, `net none` no network, `nosound`
-    /// no audio, `dbus-user filter` names the [dbus] lists. What has no boxtop
-    /// equivalent is listed, on the terminal and as comments at the end of the file.
-    Firejail(FirejailArgs),
-}
-
-/// `boxtop import firejail`
-#[derive(Debug, clap::Args)]
-pub struct FirejailArgs {
-    /// A Firejail profile name (looked up in ~/.config/firejail, then /etc/firejail), or
-    /// a profile file.
-    #[arg(
-        value_name = "NAME|FILE",
-        required_unless_present = "all",
-        conflicts_with = "all"
-    )]
-    pub profile: Option<String>,
-    /// Convert every *.profile file of this folder, e.g. /etc/firejail.
-    #[arg(long, value_name = "FOLDER")]
-    pub all: Option<PathBuf>,
-    /// Write into this folder instead of your profile folder.
-    #[arg(long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
-    /// Replace a profile of the same name already in the output folder.
-    #[arg(long)]
-    pub force: bool,
-    /// The new profile's name (default: the Firejail profile's, in lowercase).
-    #[arg(long, conflicts_with = "all")]
-    pub name: Option<String>,
-}
 
 /// Why a profile could not be imported.
 #[derive(Debug, thiserror::Error)]
@@ -95,24 +59,48 @@ pub enum ImportError {
     },
 }
 
-/// Runs `boxtop import`.
-pub fn run(cmd: ImportCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let ImportCommand::Firejail(args) = cmd;
-    let output = args.output.clone().unwrap_or_else(|| paths.user_profiles());
-    let mut job = Job {
-        reader: Reader::new(&paths.home, Path::new(FIREJAIL_DIR)),
-        set: ProfileSet::load(&paths.user_profiles()),
-        bundled: ProfileSet::bundled(),
-        home: paths.home.clone(),
-        overrides_bundled: output == paths.user_profiles(),
-        output,
-        force: args.force,
-    };
-    match (&args.all, &args.profile) {
-        (Some(folder), _) => job.all(folder),
-        (None, Some(profile)) => job.one(profile, args.name.as_deref()),
-        (None, None) => unreachable!("clap requires a profile or --all"),
-    }
+/// Where an import writes, and whether it replaces profiles already there.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The folder to write into; the user's profile folder when `None`.
+    pub output: Option<PathBuf>,
+    /// Replace a profile of the same name already in the output folder.
+    pub force: bool,
+}
+
+/// One Firejail profile imported.
+pub struct Imported {
+    pub written: Written,
+    /// The Firejail profile file it came from.
+    pub source: PathBuf,
+    /// Whether the new profile overrides a bundled profile of its name.
+    pub overrides_bundled: bool,
+}
+
+/// A folder of Firejail profiles imported.
+pub struct ImportedAll {
+    /// Why each file that failed did, one message each, in the order met.
+    pub failures: Vec<String>,
+    /// What was converted, kept and failed, one line each.
+    pub summary: Vec<String>,
+    /// Every file was converted (and there was at least one).
+    pub is_complete: bool,
+}
+
+/// Imports the Firejail profile `profile` (a name looked up in ~/.config/firejail, then
+/// /etc/firejail, or a file), as `name` or the name its file gives.
+pub fn import_one(
+    paths: &Paths,
+    profile: &str,
+    name: Option<&str>,
+    options: &Options,
+) -> anyhow::Result<Imported> {
+    Job::new(paths, options).one(profile, name)
+}
+
+/// Imports every `*.profile` file of `folder`.
+pub fn import_all(paths: &Paths, folder: &Path, options: &Options) -> anyhow::Result<ImportedAll> {
+    Job::new(paths, options).all(folder)
 }
 
 /// A profile written.
@@ -136,7 +124,23 @@ struct Job {
 }
 
 impl Job {
-    fn one(&mut self, profile: &str, name: Option<&str>) -> anyhow::Result<ExitCode> {
+    fn new(paths: &Paths, options: &Options) -> Job {
+        let output = options
+            .output
+            .clone()
+            .unwrap_or_else(|| paths.user_profiles());
+        Job {
+            reader: Reader::new(&paths.home, Path::new(FIREJAIL_DIR)),
+            set: ProfileSet::load(&paths.user_profiles()),
+            bundled: ProfileSet::bundled(),
+            home: paths.home.clone(),
+            overrides_bundled: output == paths.user_profiles(),
+            output,
+            force: options.force,
+        }
+    }
+
+    fn one(&mut self, profile: &str, name: Option<&str>) -> anyhow::Result<Imported> {
         let file = if profile.contains('/') || profile.ends_with(".profile") {
             PathBuf::from(profile)
         } else {
@@ -153,23 +157,14 @@ impl Job {
             None => name_of(&file)?,
         };
         let written = self.convert(&file, &name)?;
-        outln!(
-            "wrote {} from {} ({} files read)",
-            written.path.display(),
-            file.display(),
-            written.files_read
-        );
-        if self.overrides_bundled && self.bundled.get(&name).is_some() {
-            outln!("  it overrides the bundled profile '{name}' (delete the file to use the bundled one again)");
-        }
-        for line in report::notes(&written.conversion) {
-            outln!("{line}");
-        }
-        outln!("see what it grants with `boxtop show {name}`");
-        Ok(ExitCode::SUCCESS)
+        Ok(Imported {
+            written,
+            source: file,
+            overrides_bundled: self.overrides_bundled && self.bundled.get(&name).is_some(),
+        })
     }
 
-    fn all(&mut self, folder: &Path) -> anyhow::Result<ExitCode> {
+    fn all(&mut self, folder: &Path) -> anyhow::Result<ImportedAll> {
         let read = std::fs::read_dir(folder).map_err(|source| ImportError::ReadDir {
             path: folder.to_path_buf(),
             source,
@@ -193,6 +188,7 @@ impl Job {
             ..Tally::default()
         };
         let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
+        let mut failures = Vec::new();
         for file in &files {
             let result = name_of(file).and_then(|name| match names.get(&name) {
                 Some(other) => Err(ImportError::NameTaken {
@@ -218,25 +214,22 @@ impl Job {
                     // The line at fault may be in a file it includes.
                     let shown = err.to_string();
                     if shown.starts_with(&file.display().to_string()) {
-                        errln!("boxtop: {shown}");
+                        failures.push(shown);
                     } else {
-                        errln!("boxtop: {}: {shown}", file.display());
+                        failures.push(format!("{}: {shown}", file.display()));
                     }
                     tally.failed.push(file.display().to_string());
                 }
                 Err(err) => {
-                    errln!("boxtop: {err}");
+                    failures.push(err.to_string());
                     tally.failed.push(file.display().to_string());
                 }
             }
         }
-        for line in tally.summary(folder, &self.output) {
-            outln!("{line}");
-        }
-        Ok(if tally.failed.is_empty() && tally.total > 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
+        Ok(ImportedAll {
+            failures,
+            summary: tally.summary(folder, &self.output),
+            is_complete: tally.failed.is_empty() && tally.total > 0,
         })
     }
 

@@ -343,10 +343,10 @@ impl App {
     fn finish_launches(&mut self) {
         while let Ok((name, result)) = self.launched.1.try_recv() {
             match result {
-                Ok(id) => {
-                    // A profile whose private home a running sandbox holds runs in it.
-                    let joined = self.instances.list.iter().any(|s| s.id == id);
-                    if joined {
+                Ok(outcome) => {
+                    let id = outcome.id().to_string();
+                    if let crate::launch::Outcome::Joined { .. } = outcome {
+                        // A profile whose private home a running sandbox holds runs in it.
                         self.info(format!("{name} already runs as {id}: launched again in it"));
                     } else {
                         self.info(format!("launched {name} ({id})"));
@@ -356,7 +356,8 @@ impl App {
                         self.instances.selected = position;
                     }
                 }
-                Err(why) => self.error(format!("cannot launch {name}: {why}"), None),
+                // The message and, when the launch said it, its kind.
+                Err(failure) => self.error(format!("cannot launch {name}: {failure}"), None),
             }
         }
     }

@@ -11,7 +11,9 @@ use crate::instance::collect::Collector;
 use crate::instance::control;
 use crate::instance::launch;
 use crate::instance::record::{Record, Store};
-use crate::instance::status::Status;
+use crate::instance::status::{Origin, Status};
+use crate::launch::machine;
+use crate::launch::{ErrorKind, Failure, Outcome, Request};
 use crate::paths::Paths;
 use crate::profile::ops::{self, Deleted, EditorCommand, OpsError};
 use crate::profile::{Entry, Profile, ProfileSet};
@@ -43,8 +45,53 @@ pub struct EntryState {
     pub autostart: Presence,
 }
 
-/// How a launch ended: the instance's id, or why the app could not start.
-pub type LaunchResult = Result<String, String>;
+/// How a launch ended: started or joined (the instance's id), or why the app could not
+/// start.
+pub type LaunchResult = Result<Outcome, LaunchFailure>;
+
+/// Why a launch failed, as the TUI shows it: the message, and the kind of failure when
+/// the launch said one (a launcher that could not run, or gave no answer, has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchFailure {
+    pub message: String,
+    pub kind: Option<ErrorKind>,
+}
+
+impl From<Failure> for LaunchFailure {
+    fn from(failure: Failure) -> Self {
+        LaunchFailure {
+            message: failure.message,
+            kind: Some(failure.kind),
+        }
+    }
+}
+
+/// A failure with no kind: what went wrong around the launch, not in it.
+impl From<String> for LaunchFailure {
+    fn from(message: String) -> Self {
+        LaunchFailure {
+            message,
+            kind: None,
+        }
+    }
+}
+
+impl From<&str> for LaunchFailure {
+    fn from(message: &str) -> Self {
+        LaunchFailure::from(message.to_string())
+    }
+}
+
+/// "MESSAGE (KIND)", or the message alone when it has no kind.
+impl std::fmt::Display for LaunchFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        match self.kind {
+            Some(kind) => write!(f, " ({})", kind.label()),
+            None => Ok(()),
+        }
+    }
+}
 
 /// Told how a launch ended, from whichever thread saw it end.
 pub type LaunchDone = Box<dyn FnOnce(LaunchResult) + Send>;
@@ -57,9 +104,10 @@ pub trait Backend: Send {
     fn unreadable(&self) -> Vec<String> {
         Vec::new()
     }
-    /// Starts `profile` detached, with `args` added to its command, and tells `done` the
-    /// instance's id (that of the running instance the command joined, for a profile
-    /// whose private home one holds) once the app runs. May return before that.
+    /// Starts `profile` detached, with `args` added to its command, and tells `done` how
+    /// it went once the app runs: started (the new instance's id), joined (the running
+    /// instance holding the profile's private home), or the typed failure. May return
+    /// before that.
     fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone);
     fn stop(&mut self, id: &str) -> Result<(), String>;
     fn kill(&mut self, id: &str) -> Result<(), String>;
@@ -121,8 +169,9 @@ pub trait Backend: Send {
 
 /// The real instances: status read in-process (a `Collector` keeps the CPU readings
 /// between refreshes), kill, pause and resume done in-process, launches and stops run by
-/// the boxtop binary itself (a launch forks a supervisor that must outlive the TUI; a
-/// stop may wait for its timeout). Their output never reaches the screen.
+/// the boxtop binary itself (a launch forks, which a multi-threaded TUI must not, and
+/// leaves a supervisor that must outlive the TUI; a stop may wait for its timeout).
+/// Their output never reaches the screen.
 pub struct LocalBackend {
     exe: PathBuf,
     paths: Paths,
@@ -176,28 +225,6 @@ impl LocalBackend {
     }
 }
 
-/// Runs to completion; stdout on success, the reason on failure.
-fn output(exe: &std::path::Path, mut command: Command, what: &str) -> Result<String, String> {
-    let output = command
-        .output()
-        .map_err(|err| format!("{what}: cannot run {}: {err}", exe.display()))?;
-    if output.status.success() {
-        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let reason = stderr
-        .lines()
-        .map(|line| line.trim().trim_start_matches("boxtop: "))
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    Err(if reason.is_empty() {
-        format!("{what}: {}", output.status)
-    } else {
-        format!("{what}: {reason}")
-    })
-}
-
 impl Backend for LocalBackend {
     fn instances(&mut self) -> Result<Vec<Status>, String> {
         self.stopping
@@ -211,13 +238,14 @@ impl Backend for LocalBackend {
         self.unreadable.clone()
     }
 
-    /// `boxtop run --detach` in a thread of its own: it returns once the app runs, which
-    /// takes a moment (helpers to start, a running instance to wait for), and the TUI
-    /// stays responsive meanwhile.
+    /// `boxtop __machine run` (see `launch::machine`) in a thread of its own: it
+    /// answers once the app runs, which takes a moment (helpers to start, a running
+    /// instance to wait for), and the TUI stays responsive meanwhile.
     fn launch(&mut self, profile: &str, args: &[String], done: LaunchDone) {
-        let mut command = self.command(&["run", "--detach", "--origin", "tui", profile, "--"]);
-        command.args(args);
-        let exe = self.exe.clone();
+        let mut command = self.command(&["__machine", "run"]);
+        // Its warnings are for a terminal; the answer says what the TUI shows.
+        command.stderr(Stdio::null());
+        let request = Request::detached(profile, args, Origin::Tui);
         let what = format!("launching '{profile}'");
         // The thread owns `done`; if the thread cannot start, it is taken back from here.
         let done = Arc::new(Mutex::new(Some(done)));
@@ -231,18 +259,18 @@ impl Backend for LocalBackend {
         let spawned = std::thread::Builder::new()
             .name("tui-launch".into())
             .spawn(move || {
-                let result = output(&exe, command, &what).and_then(|id| match id.trim() {
-                    "" => Err(format!("{what}: no instance id was printed")),
-                    id => Ok(id.to_string()),
-                });
+                let result = match machine::ask(command, &request) {
+                    Ok(answer) => answer.into_result().map_err(LaunchFailure::from),
+                    Err(why) => Err(LaunchFailure::from(format!("{what}: {why}"))),
+                };
                 finish(&done_in_thread, result);
             });
         if let Err(err) = spawned {
             finish(
                 &done,
-                Err(format!(
+                Err(LaunchFailure::from(format!(
                     "launching '{profile}': cannot start a thread: {err}"
-                )),
+                ))),
             );
         }
     }

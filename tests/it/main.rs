@@ -13,6 +13,7 @@ mod errors;
 mod faults;
 mod import;
 mod instances;
+mod launch_api;
 mod refresh;
 mod runtime;
 mod state;

@@ -1,6 +1,7 @@
 //! The instances pane, logs and launches: what reaches the backend and how it ends.
 
 use super::*;
+use crate::launch::{ErrorKind, Failure};
 use crate::tui::components::logs::Logs;
 
 #[test]
@@ -146,6 +147,30 @@ fn launch_with_arguments_and_a_failed_launch() {
     );
 }
 
+/// A launch that failed in boxtop shows its message and what kind of failure it was.
+#[test]
+fn a_typed_launch_failure_shows_its_message_and_kind() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    fixture.fake.state().launch_error = Some(LaunchFailure::from(Failure {
+        kind: ErrorKind::AppNotInstalled,
+        message: "profile 'mousepad': the app is not installed here (looked for \
+                  /usr/bin/mousepad)"
+            .into(),
+        exit_code: 1,
+    }));
+    select(&mut app, "mousepad");
+    press(&mut app, &["Enter"]);
+    let text = screen(&app);
+    assert!(
+        text.contains("cannot launch mousepad: profile 'mousepad': the app is not installed"),
+        "{text}"
+    );
+    assert!(text.contains("(app not installed)"), "{text}");
+    assert_eq!(app.instances.live_count("mousepad"), 0);
+    snapshot!("launch_failed_typed", text);
+}
+
 #[test]
 fn the_tui_stays_usable_while_a_launch_is_under_way() {
     let fixture = Fixture::new();
@@ -171,7 +196,9 @@ fn the_tui_stays_usable_while_a_launch_is_under_way() {
         10 << 20,
         0,
     ));
-    done(Ok("firenew1".into()));
+    done(Ok(Outcome::Started {
+        id: "firenew1".into(),
+    }));
     app.update(Action::LaunchFinished);
     assert!(
         screen(&app).contains("launched firefox (firenew1)"),

@@ -20,12 +20,13 @@ use ratatui::Terminal;
 
 use super::action::Action;
 use super::app::{App, Screen};
-use super::backend::{Backend, EntryState, LaunchDone, Presence};
+use super::backend::{Backend, EntryState, LaunchDone, LaunchFailure, Presence};
 use super::components::dialog::{Dialog, Question};
 use super::components::messages::Level;
 use super::components::profiles::RowState;
 use super::Config;
 use crate::instance::status::{Origin, State, Status};
+use crate::launch::Outcome;
 use crate::paths::Paths;
 use crate::profile::ops::{self, Deleted, OpsError};
 use crate::profile::{Entry, Profile, ProfileSet, Source};
@@ -87,7 +88,7 @@ const BROKEN: &str = "command = [\"x\"]\nnetwork = \"internet\"\n";
 struct FakeState {
     instances: Vec<Status>,
     calls: Vec<String>,
-    launch_error: Option<String>,
+    launch_error: Option<LaunchFailure>,
     installed: Vec<String>,
     logs: PathBuf,
     /// When set, launches are answered later, by the test, as a slow launch would be.
@@ -142,12 +143,13 @@ impl Backend for Fake {
         }
         let id = format!("{profile:.4}new1");
         // Launched again: it runs in the sandbox holding the profile's home, as boxtop does.
-        if !self.state().instances.iter().any(|s| s.id == id) {
-            let mut launched = status(&id, profile, State::Running, 0.0, 10 << 20, 0);
-            launched.origin = Origin::Tui;
-            self.state().instances.push(launched);
+        if self.state().instances.iter().any(|s| s.id == id) {
+            return done(Ok(Outcome::Joined { id }));
         }
-        done(Ok(id))
+        let mut launched = status(&id, profile, State::Running, 0.0, 10 << 20, 0);
+        launched.origin = Origin::Tui;
+        self.state().instances.push(launched);
+        done(Ok(Outcome::Started { id }))
     }
 
     fn stop(&mut self, id: &str) -> Result<(), String> {

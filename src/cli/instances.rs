@@ -16,7 +16,7 @@ use boxtop::instance::status::{human_bytes, human_duration, State, Status};
 use boxtop::paths::Paths;
 use boxtop::{errln, outln};
 
-use crate::Exit;
+use super::Exit;
 
 /// `boxtop ps`: the live instances (starting, running, paused, stopping), and with
 /// `all` the ended and lost ones too, as `docker ps` does.

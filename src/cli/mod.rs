@@ -1,8 +1,111 @@
-//! The command line, as clap reads it. Doc comments are the help text.
+//! The command line: clap's reading of it (doc comments are the help text), the dispatch
+//! to one file per command group, and the one place where errors become messages and
+//! exit codes.
+
+mod doctor;
+mod entries;
+mod import;
+mod instances;
+mod machine;
+mod profiles;
+mod run;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use boxtop::errln;
+use boxtop::instance::status::Origin;
+use boxtop::launch::{self, LaunchError};
+use boxtop::paths::Paths;
+
+/// An error with the exit code to use: `message` is printed, unless empty (already
+/// explained to the user).
+#[derive(Debug)]
+pub struct Exit {
+    code: u8,
+    message: String,
+}
+
+impl Exit {
+    pub fn message(code: u8, message: String) -> Exit {
+        Exit { code, message }
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// Parses the command line, runs the command, and turns its error into a message on
+/// stderr and an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let (code, message) = code_and_message(&err);
+            if !message.is_empty() {
+                // Every error message names things from outside (files, profiles, ids):
+                // `errln!` escapes their control characters.
+                errln!("boxtop: {message}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// The exit code and the message of an error: a launch's knows its code, an `Exit` says
+/// it, the rest exit with 1.
+fn code_and_message(err: &anyhow::Error) -> (u8, String) {
+    if let Some(exit) = err.downcast_ref::<Exit>() {
+        return (exit.code, exit.message.clone());
+    }
+    if let Some(err) = err.downcast_ref::<LaunchError>() {
+        return (err.exit_code(), err.to_string());
+    }
+    (1, format!("{err:#}"))
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let paths = Paths::from_env()?;
+    match cli.command {
+        None => boxtop::tui::run(
+            &paths,
+            Some(std::time::Duration::from_secs_f64(cli.refresh)),
+        )
+        .map(|()| ExitCode::SUCCESS),
+        Some(Command::Run(cmd)) => run::run(&paths, &cmd),
+        Some(Command::Plan(args)) => run::plan(&paths, &args),
+        Some(Command::List { json }) => profiles::list(&paths, json),
+        Some(Command::Show { name, json }) => profiles::show(&paths, &name, json),
+        Some(Command::Check { files }) => profiles::check(&paths, &files),
+        Some(Command::New { name, from }) => profiles::new(&paths, &name, from.as_deref()),
+        Some(Command::Edit { name }) => profiles::edit(&paths, &name),
+        Some(Command::Desktop(cmd)) => entries::run_desktop(cmd, &paths),
+        Some(Command::Autostart(cmd)) => entries::run_autostart(cmd, &paths),
+        Some(Command::Import(cmd)) => import::run(cmd, &paths),
+        Some(Command::Ps {
+            json,
+            all,
+            interval,
+        }) => instances::ps(&paths, json, all, interval),
+        Some(Command::Stop { targets, timeout }) => instances::stop(&paths, &targets, timeout),
+        Some(Command::Kill { targets }) => instances::kill(&paths, &targets),
+        Some(Command::Pause { targets }) => instances::pause(&paths, &targets, true),
+        Some(Command::Resume { targets }) => instances::pause(&paths, &targets, false),
+        Some(Command::Enter { target, command }) => instances::enter(&paths, &target, &command),
+        Some(Command::Logs { target, follow }) => instances::logs(&paths, &target, follow),
+        Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
+        Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
+    }
+}
 
 /// Run desktop apps in rootless sandboxes, each with a profile saying what it may reach.
 ///
@@ -70,13 +173,13 @@ pub enum Command {
     },
     /// Menu entries that start apps in their sandbox (.desktop files).
     #[command(subcommand)]
-    Desktop(boxtop::entries::DesktopCommand),
+    Desktop(entries::DesktopCommand),
     /// Write boxtop profiles from another sandbox's profiles (Firejail's).
     #[command(subcommand)]
-    Import(boxtop::import::ImportCommand),
+    Import(import::ImportCommand),
     /// Start apps in their sandbox at login (XDG autostart).
     #[command(subcommand)]
-    Autostart(boxtop::entries::AutostartCommand),
+    Autostart(entries::AutostartCommand),
     /// List running and paused instances with their CPU, memory, processes (--all: the
     /// recently ended ones too).
     Ps {
@@ -144,6 +247,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// For boxtop itself: requests in JSON on stdin, answers in JSON on stdout (the TUI
+    /// launches through it, see `boxtop::launch::machine`).
+    #[command(name = "__machine", hide = true, subcommand)]
+    Machine(MachineCommand),
+}
+
+/// `boxtop __machine ...`
+#[derive(Debug, Subcommand)]
+pub enum MachineCommand {
+    /// Reads one `launch::Request`, launches it detached, writes one `machine::Answer`.
+    /// Named as `boxtop run` is: a launch's processes say "run" in their command line.
+    Run,
 }
 
 /// `boxtop run`: the profile, and how to run it.
@@ -163,7 +278,40 @@ pub struct RunCmd {
     /// Who starts it (shown by `boxtop ps`; desktop and autostart launches report
     /// failures with a desktop notification).
     #[arg(long, value_enum, default_value = "cli", hide = true)]
-    pub origin: boxtop::instance::status::Origin,
+    pub origin: OriginArg,
+}
+
+/// `--origin`, as clap reads it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OriginArg {
+    Cli,
+    Tui,
+    Desktop,
+    Autostart,
+}
+
+impl From<OriginArg> for Origin {
+    fn from(origin: OriginArg) -> Origin {
+        match origin {
+            OriginArg::Cli => Origin::Cli,
+            OriginArg::Tui => Origin::Tui,
+            OriginArg::Desktop => Origin::Desktop,
+            OriginArg::Autostart => Origin::Autostart,
+        }
+    }
+}
+
+impl RunCmd {
+    /// The launch this command asks for.
+    pub fn request(&self) -> launch::Request {
+        launch::Request {
+            target: self.target.target(),
+            args: self.target.args.clone(),
+            origin: self.origin.into(),
+            detach: self.detach,
+            new_instance: self.new_instance,
+        }
+    }
 }
 
 /// Which profile to use, and extra arguments.
@@ -181,4 +329,15 @@ pub struct RunArgs {
     /// Arguments added to the profile's command.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
+}
+
+impl RunArgs {
+    /// The profile as the library names it.
+    pub fn target(&self) -> launch::Target {
+        match (&self.profile_file, &self.profile) {
+            (Some(file), _) => launch::Target::File(file.clone()),
+            (None, Some(name)) => launch::Target::Name(name.clone()),
+            (None, None) => unreachable!("clap requires a profile or --profile-file"),
+        }
+    }
 }

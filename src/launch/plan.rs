@@ -1,0 +1,136 @@
+//! A request planned: its profile loaded, the host scanned for what it grants, the share
+//! folders resolved, and the plan built with the new instance's id.
+
+use std::path::PathBuf;
+
+use super::{LaunchError, Request, Target};
+use crate::access::{self, Session, Severity};
+use crate::errln;
+use crate::instance::launch as instance_launch;
+use crate::paths::Paths;
+use crate::profile::{Profile, ProfileSet};
+use crate::sandbox::host::{self, CreateShares, Host};
+use crate::sandbox::plan::{Plan, PlanInput};
+
+/// A profile ready to launch.
+pub struct Planned {
+    pub profile: Profile,
+    pub host: Host,
+    pub plan: Plan,
+    /// The id the new instance would get.
+    pub id: String,
+    /// The share folders planning made, removed again unless the launch keeps them.
+    pub(super) created: CreatedFolders,
+}
+
+/// Plans `request` (its profile and arguments; how it would run does not matter here).
+/// With `CreateShares::Yes`, share folders marked `create = true` are made: they are
+/// removed again, if still empty, when the `Planned` is dropped without being launched.
+pub fn plan(
+    paths: &Paths,
+    request: &Request,
+    create: CreateShares,
+) -> Result<Planned, LaunchError> {
+    let profile = load_profile(paths, &request.target)?;
+    let mut created = CreatedFolders::default();
+    // Only what the profile is granted: a launch does not look at the rest.
+    let host = Host::detect_for(paths, access::Wants::of(&profile));
+    let share_err = |error| LaunchError::Share {
+        profile: profile.name.clone(),
+        error: Box::new(error),
+    };
+    let shares = host::resolve_shares(
+        &profile,
+        &paths.home,
+        &host.private_homes,
+        create,
+        &mut created.folders,
+    )
+    .map_err(share_err)?;
+    let binds = host::existing_binds(&profile, &paths.home).map_err(share_err)?;
+    let program = host::find_binary(&profile);
+    if !profile.binaries.is_empty() && program.is_none() {
+        return Err(LaunchError::AppNotInstalled {
+            profile: profile.name.clone(),
+            looked_for: profile.binaries.clone(),
+        });
+    }
+    let id = instance_launch::store(paths).new_id(&profile.name);
+    let instance_dir = paths.instance_dir(&id).map_err(LaunchError::setup)?;
+    let input = PlanInput {
+        shares,
+        binds,
+        program,
+        extra_args: request.args.clone(),
+        instance_dir,
+    };
+    let plan = Plan::new(&profile, &host, &input).map_err(LaunchError::setup)?;
+    Ok(Planned {
+        profile,
+        host,
+        plan,
+        id,
+        created,
+    })
+}
+
+fn load_profile(paths: &Paths, target: &Target) -> Result<Profile, LaunchError> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    let (profile, found) = match target {
+        Target::File(file) => (set.resolve_file(file), file.exists()),
+        Target::Name(name) => (set.resolve(name), set.get(name).is_some()),
+    };
+    profile.map_err(|error| LaunchError::Profile {
+        error: Box::new(error),
+        found,
+    })
+}
+
+/// Says which granted things the host lacks: warnings on stderr, errors stop the launch.
+pub(super) fn report_missing(profile: &Profile, session: &Session) -> Result<(), LaunchError> {
+    let mut missing = Vec::new();
+    for item in &access::missing(profile, session) {
+        let text = format!("{} grant: {}", item.grant, item.message);
+        match item.severity {
+            Severity::Error => missing.push(text),
+            Severity::Warning => {
+                errln!("boxtop: profile '{}': warning: {text}", profile.name)
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(LaunchError::HostLacks {
+            profile: profile.name.clone(),
+            missing,
+        });
+    }
+    Ok(())
+}
+
+/// Share folders a launch made (`create = true`): removed again, if still empty, when the
+/// launch fails after all, so that a failed launch leaves nothing in the home.
+#[derive(Default)]
+pub(super) struct CreatedFolders {
+    /// Deepest last.
+    folders: Vec<PathBuf>,
+    kept: bool,
+}
+
+impl CreatedFolders {
+    /// The launch started: the folders stay.
+    pub(super) fn keep(&mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for CreatedFolders {
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        // Only empty folders go: anything put in them meanwhile is the user's.
+        for folder in self.folders.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! A planned profile launched: the private home claimed (or the sandbox holding it
+//! joined), the sandbox prepared, then run in the foreground or detached.
+
+use std::time::Duration;
+
+use super::plan::{plan, report_missing};
+use super::{LaunchError, Outcome, Request};
+use crate::errln;
+use crate::instance::launch::{self as instance_launch, Launch};
+use crate::instance::record::Record;
+use crate::instance::{control, join};
+use crate::paths::Paths;
+use crate::profile::Profile;
+use crate::sandbox::host::CreateShares;
+use crate::sandbox::spawn::Prepared;
+
+/// How long a launch waits for a sandbox it could not join to end, before it says why.
+const ENDING_WAIT: Duration = Duration::from_secs(1);
+
+/// Launches `request`. Must be called from a single-threaded process: the sandbox is
+/// started by `fork` (a multi-threaded front end goes through [`super::machine`]).
+/// Warnings (a grant the host only partly offers, a sandbox joined) go to stderr.
+pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> {
+    let mut planned = plan(paths, request, CreateShares::Yes)?;
+    let profile = &planned.profile;
+    report_missing(profile, &planned.host.session)?;
+    let store = instance_launch::store(paths);
+    let home_err = |error| LaunchError::Home {
+        profile: profile.name.clone(),
+        error: Box::new(error),
+    };
+    // Held until the sandbox ends: by this process, or by the detached supervisor that
+    // inherits it.
+    let home_lock = if profile.home.ephemeral {
+        None
+    } else if request.new_instance {
+        let lock = join::HomeLock::try_take(&store, &profile.name).map_err(home_err)?;
+        if lock.is_none() {
+            errln!(
+                "boxtop: profile '{}': warning: another sandbox of this profile runs; \
+                 both use its private home {}",
+                profile.name,
+                paths
+                    .private_home(&profile.name)
+                    .map_err(LaunchError::setup)?
+                    .display()
+            );
+        }
+        lock
+    } else {
+        // A sandbox found running may be ending (its app gone, pid 1 or its supervisor
+        // about to follow): joining it fails, and the home is claimed again once it has
+        // ended, a few times.
+        let mut tries = 0;
+        loop {
+            match join::claim(&store, &profile.name, join::HOLDER_WAIT).map_err(home_err)? {
+                join::Claim::Home(lock) => break Some(lock),
+                join::Claim::Running(record) => {
+                    match run_in_running(request, profile, &record, &planned.plan.argv) {
+                        Err(_) if tries < 5 && control::ends_within(&record, ENDING_WAIT) => {
+                            tries += 1
+                        }
+                        result => return result,
+                    }
+                }
+            }
+        }
+    };
+    let cache = store.ensure().ok().map(|()| store.dir());
+    let prepared = Prepared::new(&planned.plan, cache).map_err(|error| LaunchError::Prepare {
+        profile: profile.name.clone(),
+        error: Box::new(error),
+    })?;
+    let log = instance_launch::log_dir(paths).join(format!("{}.log", planned.id));
+    let launch = Launch {
+        paths,
+        id: planned.id.clone(),
+        profile: profile.name.clone(),
+        origin: request.origin,
+        home_lock: home_lock.as_ref(),
+    };
+    let result = if request.detach {
+        instance_launch::run_detached(&launch, &prepared).map(|id| Outcome::Started { id })
+    } else {
+        instance_launch::run_foreground(&launch, &prepared).map(|code| Outcome::Exited {
+            id: planned.id.clone(),
+            code,
+        })
+    };
+    match result {
+        Ok(outcome) => {
+            planned.created.keep();
+            Ok(outcome)
+        }
+        Err(error) => Err(LaunchError::Sandbox {
+            profile: planned.profile.name.clone(),
+            error: Box::new(error),
+            log: (request.detach && log.exists()).then_some(log),
+        }),
+    }
+}
+
+/// A launch of a profile whose private home a running sandbox holds: the command runs in
+/// that sandbox (see `instance::join`).
+fn run_in_running(
+    request: &Request,
+    profile: &Profile,
+    record: &Record,
+    argv: &[String],
+) -> Result<Outcome, LaunchError> {
+    let join_err = |error| LaunchError::Join {
+        profile: profile.name.clone(),
+        error: Box::new(error),
+    };
+    errln!(
+        "boxtop: profile '{}' already runs as {}, which holds its private home: the command \
+         runs in that sandbox (--new-instance starts another)",
+        profile.name,
+        record.id
+    );
+    let id = record.id.clone();
+    if request.detach {
+        join::run_detached_in(record, argv, request.origin).map_err(join_err)?;
+        return Ok(Outcome::Joined { id });
+    }
+    let code = control::enter(record, argv).map_err(|error| LaunchError::Enter {
+        profile: profile.name.clone(),
+        error: Box::new(error),
+    })?;
+    Ok(Outcome::Exited { id, code })
+}

@@ -52,6 +52,9 @@ deps:
 deps-test: deps
 	$(call header,deps: system packages for the tests)
 	@$(INSTALL_DEPS) test
+	@command -v cargo-deb >/dev/null 2>&1 || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/cargo-deb" ] || { \
+		echo "deps: installing cargo-deb with cargo install cargo-deb --locked (the packaging test builds the .deb with it)"; \
+		$(CARGO) install cargo-deb --locked; }
 
 deps-bench: deps
 	$(call header,deps: system packages for the benchmarks)
@@ -99,7 +102,8 @@ screenshot: need-cargo deps-screenshot build
 # is there (cargo is often not on root's PATH).
 PREFIX ?= /usr/local
 DESTDIR ?=
-INSTALL_SH = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BOXTOP="$(BOXTOP)" bash scripts/install.sh
+APPARMOR ?= auto
+INSTALL_SH = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BOXTOP="$(BOXTOP)" APPARMOR="$(APPARMOR)" bash scripts/install.sh
 
 install: $(if $(wildcard $(BOXTOP)),,build)
 	$(call header,install: scripts/install.sh install (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)))

@@ -48,6 +48,7 @@ test   tmux                tmux                    tmux                         
 test   procps              procps-ng               procps-ng                    ps,pgrep
 test   iproute2            iproute                 iproute2                     ip
 test   mousepad            mousepad                mousepad                     mousepad
+test   man-db              man-db                  man-db                       man
 test   bubblewrap          bubblewrap              bubblewrap                   bwrap
 test   firejail-profiles   firejail                firejail                     /etc/firejail/firefox.profile
 bench  hyperfine           hyperfine               hyperfine                    hyperfine

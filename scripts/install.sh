@@ -31,9 +31,10 @@ generate() {
     rm -rf "$GEN"
     mkdir -p "$GEN/man" "$GEN/completions"
     "$BOXTOP" __generate man "$GEN/man"
-    "$BOXTOP" __generate completion bash >"$GEN/completions/boxtop.bash"
-    "$BOXTOP" __generate completion zsh >"$GEN/completions/_boxtop"
-    "$BOXTOP" __generate completion fish >"$GEN/completions/boxtop.fish"
+    # The scripts call `boxtop` back for each completion (profiles, running instances).
+    _BOXTOP_COMPLETE=bash "$BOXTOP" >"$GEN/completions/boxtop.bash"
+    _BOXTOP_COMPLETE=zsh "$BOXTOP" >"$GEN/completions/_boxtop"
+    _BOXTOP_COMPLETE=fish "$BOXTOP" >"$GEN/completions/boxtop.fish"
     say "generated $(find "$GEN" -type f | wc -l) files in $GEN"
 }
 

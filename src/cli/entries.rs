@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use boxtop::entries::install::{install_all, remove_all};
 use boxtop::entries::{disable, enable, install, list, remove, sync, Disabled, EntriesError, Env};
 use boxtop::escape;
 use boxtop::paths::Paths;
@@ -17,16 +18,25 @@ pub enum DesktopCommand {
     /// types of the app's own entry.
     Install {
         /// The profile's name.
-        name: String,
+        #[arg(required_unless_present = "all", add = super::complete::profile_names())]
+        name: Option<String>,
         /// Also take over the app's own entry, so that menus, xdg-open and file managers
         /// start the app sandboxed (`boxtop desktop remove` gives it back).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all")]
         replace: bool,
+        /// A menu entry for every profile whose app is installed here
+        /// (`boxtop desktop remove --all` removes them all).
+        #[arg(long, conflicts_with = "name")]
+        all: bool,
     },
     /// Remove boxtop's menu entries for a profile, giving back the app's own entry.
     Remove {
         /// The profile's name.
-        name: String,
+        #[arg(required_unless_present = "all", add = super::complete::profile_names())]
+        name: Option<String>,
+        /// Every menu entry boxtop wrote, for all profiles (autostart files stay).
+        #[arg(long, conflicts_with = "name")]
+        all: bool,
     },
     /// List the menu entries and autostart files boxtop wrote.
     List {
@@ -45,11 +55,13 @@ pub enum AutostartCommand {
     /// Start an app in its sandbox at login.
     Enable {
         /// The profile's name.
+        #[arg(add = super::complete::profile_names())]
         name: String,
     },
     /// Stop starting an app at login.
     Disable {
         /// The profile's name.
+        #[arg(add = super::complete::profile_names())]
         name: String,
     },
 }
@@ -69,7 +81,56 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
     let env = Env::from_process(paths)?;
     let profiles = ProfileSet::load(&paths.user_profiles());
     match cmd {
-        DesktopCommand::Install { name, replace } => {
+        DesktopCommand::Install { all: true, .. } => {
+            let done = install_all(&env, &profiles);
+            for (name, installed) in &done.installed {
+                outln!(
+                    "installed a menu entry for '{name}': {}",
+                    show(&installed.entry)
+                );
+            }
+            if !done.not_installed.is_empty() {
+                outln!(
+                    "no entry for {} profiles whose app is not installed here: {}",
+                    done.not_installed.len(),
+                    done.not_installed.join(", ")
+                );
+            }
+            for (name, why) in &done.skipped {
+                outln!("skipped '{name}': {why}");
+            }
+            outln!(
+                "{} menu entries installed; `boxtop desktop remove --all` removes them",
+                done.installed.len()
+            );
+            let mut warnings: Vec<String> = Vec::new();
+            for (_, installed) in &done.installed {
+                for warning in &installed.warnings {
+                    if !warnings.contains(warning) {
+                        warnings.push(warning.clone());
+                    }
+                }
+            }
+            warn(&warnings);
+            Ok(ExitCode::SUCCESS)
+        }
+        DesktopCommand::Remove { all: true, .. } => {
+            let done = remove_all(&env)?;
+            let mut count = 0;
+            for (_, removed) in &done {
+                for path in &removed.removed {
+                    outln!("removed {}", show(path));
+                    count += 1;
+                }
+            }
+            outln!("removed {count} files of {} profiles", done.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        DesktopCommand::Install {
+            name: Some(name),
+            replace,
+            ..
+        } => {
             let profile = profiles.resolve(&name).map_err(EntriesError::from)?;
             let done = install(&env, &profile, replace)?;
             outln!("installed a menu entry for '{name}': {}", show(&done.entry));
@@ -106,7 +167,9 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
             warn(&done.warnings);
             Ok(ExitCode::SUCCESS)
         }
-        DesktopCommand::Remove { name } => {
+        DesktopCommand::Remove {
+            name: Some(name), ..
+        } => {
             let done = remove(&env, &name)?;
             for path in &done.removed {
                 outln!("removed {}", show(path));
@@ -122,6 +185,9 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
             }
             warn(&done.warnings);
             Ok(ExitCode::SUCCESS)
+        }
+        DesktopCommand::Install { name: None, .. } | DesktopCommand::Remove { name: None, .. } => {
+            unreachable!("clap requires a name or --all")
         }
         DesktopCommand::List { json } => {
             let rows = list(&env, &profiles);

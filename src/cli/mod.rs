@@ -2,8 +2,10 @@
 //! to one file per command group, and the one place where errors become messages and
 //! exit codes.
 
+mod complete;
 mod doctor;
 mod entries;
+mod generate;
 mod import;
 mod instances;
 mod machine;
@@ -46,6 +48,7 @@ impl std::error::Error for Exit {}
 /// Parses the command line, runs the command, and turns its error into a message on
 /// stderr and an exit code.
 pub fn main() -> ExitCode {
+    complete::answer_if_asked();
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => code,
@@ -86,7 +89,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::List { json }) => profiles::list(&paths, json),
         Some(Command::Show { name, json }) => profiles::show(&paths, &name, json),
         Some(Command::Check { files }) => profiles::check(&paths, &files),
-        Some(Command::New { name, from }) => profiles::new(&paths, &name, from.as_deref()),
+        Some(Command::New {
+            name,
+            from,
+            from_desktop_file,
+        }) => profiles::new(&paths, &name, from.as_deref(), from_desktop_file.as_deref()),
         Some(Command::Edit { name }) => profiles::edit(&paths, &name),
         Some(Command::Desktop(cmd)) => entries::run_desktop(cmd, &paths),
         Some(Command::Autostart(cmd)) => entries::run_autostart(cmd, &paths),
@@ -104,6 +111,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Logs { target, follow }) => instances::logs(&paths, &target, follow),
         Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
         Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
+        Some(Command::Generate(what)) => generate::run(what),
     }
 }
 
@@ -148,6 +156,7 @@ pub enum Command {
     /// Show a profile's permissions (highest risk first) and its effective settings.
     Show {
         /// The profile's name.
+        #[arg(add = complete::profile_names())]
         name: String,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -163,12 +172,18 @@ pub enum Command {
         /// The new profile's name.
         name: String,
         /// Start from this profile (it is extended, so later fixes to it still apply).
-        #[arg(long, value_name = "OTHER")]
+        #[arg(long, value_name = "OTHER", conflicts_with = "from_desktop_file", add = complete::profile_names())]
         from: Option<String>,
+        /// Write a profile for an installed app from its desktop entry (a file, or an id
+        /// such as org.xfce.mousepad): its command, and grants suggested from its
+        /// categories, each with a comment saying why.
+        #[arg(long, value_name = "FILE|ID")]
+        from_desktop_file: Option<String>,
     },
     /// Edit a profile in $VISUAL or $EDITOR (a bundled one is copied to your folder first).
     Edit {
         /// The profile's name.
+        #[arg(add = complete::profile_names())]
         name: String,
     },
     /// Menu entries that start apps in their sandbox (.desktop files).
@@ -200,7 +215,7 @@ pub enum Command {
     /// processes are gone but its end could not be recorded (a full runtime folder).
     Stop {
         /// Instance ids, or profile names (all their running instances).
-        #[arg(required = true, value_name = "ID|PROFILE")]
+        #[arg(required = true, value_name = "ID|PROFILE", add = complete::instance_targets())]
         targets: Vec<String>,
         /// Seconds to wait before SIGKILL.
         #[arg(long, value_name = "SECS", default_value_t = 10)]
@@ -208,23 +223,23 @@ pub enum Command {
     },
     /// End instances at once (SIGKILL to the whole sandbox); exits with 1 as `stop` does.
     Kill {
-        #[arg(required = true, value_name = "ID|PROFILE")]
+        #[arg(required = true, value_name = "ID|PROFILE", add = complete::instance_targets())]
         targets: Vec<String>,
     },
     /// Freeze every process of instances.
     Pause {
-        #[arg(required = true, value_name = "ID|PROFILE")]
+        #[arg(required = true, value_name = "ID|PROFILE", add = complete::instance_targets())]
         targets: Vec<String>,
     },
     /// Thaw paused instances.
     Resume {
-        #[arg(required = true, value_name = "ID|PROFILE")]
+        #[arg(required = true, value_name = "ID|PROFILE", add = complete::instance_targets())]
         targets: Vec<String>,
     },
     /// Run a shell, or the command after `--`, inside a running instance.
     Enter {
         /// The instance id (or a profile with one running instance).
-        #[arg(value_name = "ID|PROFILE")]
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
         target: String,
         /// The command and its arguments.
         #[arg(last = true, value_name = "CMD")]
@@ -235,7 +250,7 @@ pub enum Command {
     /// Exits with 1, saying why after the output, when some of the output could not be
     /// written to the log (a full state folder).
     Logs {
-        #[arg(value_name = "ID|PROFILE")]
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
         target: String,
         /// Keep printing new output until the instance ends.
         #[arg(short, long)]
@@ -251,6 +266,9 @@ pub enum Command {
     /// launches through it, see `boxtop::launch::machine`).
     #[command(name = "__machine", hide = true, subcommand)]
     Machine(MachineCommand),
+    /// For packaging: writes the manual pages (`make install` and `make deb` use it).
+    #[command(name = "__generate", hide = true, subcommand)]
+    Generate(generate::GenerateCommand),
 }
 
 /// `boxtop __machine ...`
@@ -320,7 +338,8 @@ pub struct RunArgs {
     /// The profile's name (see `boxtop list`).
     #[arg(
         required_unless_present = "profile_file",
-        conflicts_with = "profile_file"
+        conflicts_with = "profile_file",
+        add = complete::profile_names()
     )]
     pub profile: Option<String>,
     /// Use this profile file instead of a named profile.

@@ -11,8 +11,8 @@ use boxtop::access;
 use boxtop::atomic::write_atomic;
 use boxtop::escape;
 use boxtop::paths::Paths;
+use boxtop::profile::ops;
 use boxtop::profile::risk::{self, Risk};
-use boxtop::profile::validate::is_valid_name;
 use boxtop::profile::{Entry, Profile, ProfileSet};
 use boxtop::sandbox::host;
 use boxtop::{errln, outln};
@@ -255,70 +255,77 @@ pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
     })
 }
 
-/// The template of `boxtop new` without `--from`.
-fn template(name: &str) -> String {
-    format!(
-        "# {name}: describe the app here.\n\
-         name = \"{name}\"\n\
-         description = \"\"\n\
-         # The program and its fixed arguments; `boxtop run {name} -- ARGS` adds more.\n\
-         command = [\"{name}\"]\n\
-         # Where the program may be installed; the first found is used.\n\
-         # binaries = [\"/usr/bin/{name}\"]\n\
-         # Display: none, wayland, x11 or auto.\n\
-         display = \"auto\"\n\
-         # Audio: none, pulseaudio, pipewire or auto.\n\
-         audio = \"none\"\n\
-         # Network: none, host or isolated.\n\
-         network = \"none\"\n\
-         \n\
-         [home]\n\
-         # false: a private home kept between runs; true: forgotten at exit.\n\
-         ephemeral = false\n\
-         \n\
-         # Folders of your home the app may reach (ro or rw):\n\
-         # [[home.share]]\n\
-         # path = \"Documents\"\n\
-         # mode = \"ro\"\n"
-    )
-}
-
-fn user_file(paths: &Paths, name: &str) -> PathBuf {
-    paths.user_profiles().join(format!("{name}.toml"))
-}
-
-pub fn new(paths: &Paths, name: &str, from: Option<&str>) -> Result<ExitCode> {
-    if !is_valid_name(name) {
-        bail!(
-            "'{name}' is not a valid profile name (use lowercase letters, digits, '-', '_' or '.')"
-        );
-    }
+/// `boxtop new NAME [--from OTHER | --from-desktop-file FILE|ID]`.
+pub fn new(
+    paths: &Paths,
+    name: &str,
+    from: Option<&str>,
+    desktop_file: Option<&str>,
+) -> Result<ExitCode> {
     let set = ProfileSet::load(&paths.user_profiles());
-    let path = user_file(paths, name);
-    if path.exists() {
-        bail!(
-            "{} already exists; use `boxtop edit {name}`",
-            path.display()
-        );
-    }
-    let text = match from {
-        Some(other) => {
-            let parent = set.resolve(other).map_err(|err| anyhow::anyhow!("{err}"))?;
-            format!(
-                "# {name}: based on the '{other}' profile ({}); keys here override it.\n\
-                 name = \"{name}\"\n\
-                 extends = \"{other}\"\n",
-                parent.description
-            )
+    let user_dir = paths.user_profiles();
+    let path = match desktop_file {
+        Some(wanted) => {
+            let suggestion = suggest_from_desktop_file(paths, name, wanted)?;
+            let path = ops::create_with_text(&set, &user_dir, name, &suggestion.text)?;
+            outln!(
+                "wrote {} for {}, with grants suggested from the app's categories",
+                path.display(),
+                suggestion.program.display()
+            );
+            outln!("  read it, then `boxtop show {name}`; change it with `boxtop edit {name}`");
+            return Ok(ExitCode::SUCCESS);
         }
-        None => template(name),
+        None => ops::create(&set, &user_dir, name, from)?,
     };
-    write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-    ProfileSet::load(&paths.user_profiles())
-        .resolve(name)
-        .map_err(|err| anyhow::anyhow!("the new profile does not validate: {err}"))?;
     outln!("wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The suggestion for the app of a desktop file given as a path or as a desktop file id
+/// (`org.xfce.mousepad` or `org.xfce.mousepad.desktop`), looked up as desktops do.
+fn suggest_from_desktop_file(
+    paths: &Paths,
+    name: &str,
+    wanted: &str,
+) -> Result<boxtop::entries::suggest::Suggestion> {
+    use boxtop::entries::{suggest, xdg};
+    let (id, found) = if wanted.contains('/') {
+        let path = std::path::Path::new(wanted);
+        let found = xdg::Found::read(path)?;
+        let id = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| wanted.to_string());
+        (id, found)
+    } else {
+        let id = if wanted.ends_with(".desktop") {
+            wanted.to_string()
+        } else {
+            format!("{wanted}.desktop")
+        };
+        let env = xdg::Env::from_process(paths)?;
+        let found = xdg::find_entry(&env, &id)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no desktop entry {id} in {}: give the file's path, or the id of an installed app",
+                env.application_dirs()
+                    .iter()
+                    .map(|dir| dir.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        (id, found)
+    };
+    let path_var =
+        std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    Ok(suggest::suggest(
+        name,
+        &id,
+        &found.path,
+        &found.file,
+        &path_var,
+    )?)
 }
 
 pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
@@ -327,7 +334,7 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
         .get(name)
         .ok_or_else(|| anyhow::anyhow!("no profile named '{name}' (see `boxtop list`)"))?;
     // A bundled profile becomes an override of the user's once an edit of it is saved.
-    let path = entry.path.clone().unwrap_or_else(|| user_file(paths, name));
+    let path = ops::target_path(entry, &paths.user_profiles());
     let original = entry.text.clone().unwrap_or_default();
     // The editor works on a copy beside the profile; the profile is replaced, atomically,
     // only by a copy that is valid. A copy that is not is kept as NAME.toml.rejected.
@@ -345,16 +352,12 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
         let _ = std::fs::remove_file(&draft);
         Ok(())
     };
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
     loop {
-        let status = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("{editor} \"$1\""))
-            .arg("sh")
-            .arg(&draft)
-            .status();
+        let ops::EditorCommand {
+            mut command,
+            editor,
+        } = ops::editor_command(&draft);
+        let status = command.status();
         let text = std::fs::read_to_string(&draft).unwrap_or_else(|_| original.clone());
         let status = match status {
             Ok(status) => status,
@@ -387,8 +390,7 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
         let file = path.display().to_string();
         match set.resolve_text(name, &file, &text, Some(&path)) {
             Ok(_) => {
-                write_atomic(&path, text.as_bytes())
-                    .with_context(|| format!("writing {}", path.display()))?;
+                ops::save_text(&path, &text)?;
                 let _ = std::fs::remove_file(&draft);
                 outln!("{} is valid and saved", path.display());
                 return Ok(ExitCode::SUCCESS);

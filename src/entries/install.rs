@@ -197,7 +197,9 @@ pub fn remove(env: &Env, name: &str) -> Result<Removed, EntriesError> {
 #[derive(Debug, Default)]
 pub struct InstalledAll {
     pub installed: Vec<(String, Installed)>,
-    /// Profiles left without an entry, and why.
+    /// Profiles whose app is not installed here.
+    pub not_installed: Vec<String>,
+    /// Other profiles left without an entry, and why.
     pub skipped: Vec<(String, String)>,
 }
 
@@ -218,8 +220,7 @@ pub fn install_all(env: &Env, profiles: &crate::profile::ProfileSet) -> Installe
             }
         };
         if !crate::sandbox::host::is_installed(&profile) {
-            done.skipped
-                .push((name, "its app is not installed here".to_string()));
+            done.not_installed.push(name);
             continue;
         }
         let replace = super::marked_files(&env.applications_dir())

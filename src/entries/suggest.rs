@@ -148,6 +148,7 @@ const NETWORK: &[&str] = &[
     "Telephony",
 ];
 const WEBCAM: &[&str] = &["VideoConference", "Telephony"];
+const OWN_SANDBOX: &[&str] = &["WebBrowser"];
 const NOTIFY: &[&str] = &[
     "Email",
     "Chat",
@@ -298,6 +299,13 @@ pub fn suggest(
             "# No network: nothing in its categories needs one, and nothing it reads can leave the machine.\n\
              network = \"none\"\n",
         );
+    }
+    if has(OWN_SANDBOX) {
+        out.push_str(&format!(
+            "# Namespaces inside the sandbox: {}: without them it refuses to start or runs unprotected.\n\
+             allow_userns = true\n",
+            reason(&categories, OWN_SANDBOX, "browsers isolate their tabs in sandboxes of their own")
+        ));
     }
     let mut shares: Vec<(&'static str, bool, &'static str)> = Vec::new();
     for (wanted, idea) in SHARES {
@@ -476,6 +484,7 @@ mod tests {
         assert!(text.contains("path = \"Downloads\""), "{text}");
         assert!(text.contains("\"MOZ_X\" = \"1\""), "{text}");
         assert!(text.contains("command = [\"browser\"]"), "{text}");
+        assert!(text.contains("allow_userns = true"), "{text}");
         assert!(!text.contains("webcam"), "{text}");
     }
 

@@ -106,10 +106,6 @@ pub fn create(
     if !is_valid_name(name) {
         return Err(OpsError::BadName(name.to_string()));
     }
-    let path = user_file(user_dir, name);
-    if path.exists() {
-        return Err(OpsError::Exists(path));
-    }
     let text = match from {
         Some(from) => {
             let parent = set.resolve(from).map_err(|err| OpsError::Invalid {
@@ -120,13 +116,31 @@ pub fn create(
         }
         None => template(name),
     };
+    create_with_text(set, user_dir, name, &text)
+}
+
+/// Writes a new profile `name` in `user_dir` with `text` (a suggestion from an app's
+/// desktop entry, say), if it is valid and no file of that name exists.
+pub fn create_with_text(
+    set: &ProfileSet,
+    user_dir: &Path,
+    name: &str,
+    text: &str,
+) -> Result<PathBuf, OpsError> {
+    if !is_valid_name(name) {
+        return Err(OpsError::BadName(name.to_string()));
+    }
+    let path = user_file(user_dir, name);
+    if path.exists() {
+        return Err(OpsError::Exists(path));
+    }
     let file = path.display().to_string();
-    set.resolve_text(name, &file, &text, Some(&path))
+    set.resolve_text(name, &file, text, Some(&path))
         .map_err(|err| OpsError::Invalid {
             name: name.to_string(),
             reason: err.to_string(),
         })?;
-    save_text(&path, &text)?;
+    save_text(&path, text)?;
     Ok(path)
 }
 

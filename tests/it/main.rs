@@ -14,6 +14,7 @@ mod faults;
 mod import;
 mod instances;
 mod launch_api;
+mod packaging;
 mod refresh;
 mod runtime;
 mod state;

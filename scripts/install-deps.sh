@@ -49,6 +49,7 @@ test   procps              procps-ng               procps-ng                    
 test   iproute2            iproute                 iproute2                     ip
 test   mousepad            mousepad                mousepad                     mousepad
 test   man-db              man-db                  man-db                       man
+test   vlc                 vlc?                    vlc                          vlc
 test   bubblewrap          bubblewrap              bubblewrap                   bwrap
 test   firejail-profiles   firejail                firejail                     /etc/firejail/firefox.profile
 bench  hyperfine           hyperfine               hyperfine                    hyperfine

@@ -169,6 +169,21 @@ pub fn suggest(
     file: &DesktopFile,
     path_var: &OsStr,
 ) -> Result<Suggestion, SuggestError> {
+    suggest_knowing(name, id, path, file, path_var, &[])
+}
+
+/// `suggest`, with where the real program of this app is when boxtop knows it (the
+/// `binaries` of a bundled profile for the same desktop entry): an entry's `Exec` is often
+/// a launcher script (Debian's /usr/bin/chromium reads /etc/chromium.d, which a sandbox
+/// does not show), and a profile must name the program itself.
+pub fn suggest_knowing(
+    name: &str,
+    id: &str,
+    path: &Path,
+    file: &DesktopFile,
+    path_var: &OsStr,
+    known_binaries: &[String],
+) -> Result<Suggestion, SuggestError> {
     let kind = file.string(MAIN_GROUP, "Type").unwrap_or_default();
     if kind != "Application" {
         return Err(SuggestError::NotApplication {
@@ -250,10 +265,22 @@ pub fn suggest(
     out.push_str(&format!("name = {}\n", string(name)));
     out.push_str(&format!("description = {}\n", string(&app_name)));
     out.push_str(&format!("desktop_file = {}\n", string(id)));
-    out.push_str(&format!(
-        "binaries = [{}]\n",
-        string(&program.to_string_lossy())
-    ));
+    let known_here = known_binaries
+        .iter()
+        .any(|binary| Path::new(binary).is_file());
+    if known_here && is_script(&program) {
+        out.push_str(&format!(
+            "# The program itself: {} is a launcher script; boxtop's bundled profile of this app knows where the program is.\n",
+            program.display()
+        ));
+        let listed: Vec<String> = known_binaries.iter().map(|binary| string(binary)).collect();
+        out.push_str(&format!("binaries = [{}]\n", listed.join(", ")));
+    } else {
+        out.push_str(&format!(
+            "binaries = [{}]\n",
+            string(&program.to_string_lossy())
+        ));
+    }
     let command: Vec<String> = std::iter::once(base.clone())
         .chain(words.iter().skip(1).cloned())
         .map(|word| string(&word))
@@ -362,6 +389,15 @@ pub fn suggest(
         text: out.trim_end().to_string() + "\n",
         program,
     })
+}
+
+/// Whether `path` is a script (`#!`), not the program itself.
+fn is_script(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| &start == b"#!")
 }
 
 /// A profile name for the app of desktop file id `id`: its last part, in the characters
@@ -501,6 +537,49 @@ mod tests {
         assert!(text.contains("path = \"Music\"\nmode = \"ro\""), "{text}");
         assert!(text.contains("path = \"Videos\"\nmode = \"ro\""), "{text}");
         assert!(text.contains("\"org.example.App\""), "{text}");
+    }
+
+    #[test]
+    fn a_launcher_script_gives_way_to_the_program_boxtop_knows() {
+        let bins = bin_dir();
+        std::fs::write(
+            bins.path().join("browser"),
+            "#!/bin/sh\nexec /x/real \"$@\"\n",
+        )
+        .unwrap();
+        let real = bins.path().join("real-browser");
+        std::fs::write(&real, "\x7fELF").unwrap();
+        let entry =
+            "[Desktop Entry]\nType=Application\nName=B\nExec=browser %U\nCategories=WebBrowser;\n";
+        let file = DesktopFile::parse(entry).unwrap();
+        let known = [real.display().to_string()];
+        let path = Path::new("/usr/share/applications/b.desktop");
+        let text = suggest_knowing(
+            "b",
+            "b.desktop",
+            path,
+            &file,
+            bins.path().as_os_str(),
+            &known,
+        )
+        .unwrap()
+        .text;
+        assert!(
+            text.contains(&format!("binaries = [\"{}\"]", real.display())),
+            "{text}"
+        );
+        assert!(text.contains("is a launcher script"), "{text}");
+        // A real program stays what the entry says.
+        let text = suggest("b", "b.desktop", path, &file, bins.path().as_os_str())
+            .unwrap()
+            .text;
+        assert!(
+            text.contains(&format!(
+                "binaries = [\"{}\"]",
+                bins.path().join("browser").display()
+            )),
+            "{text}"
+        );
     }
 
     #[test]

@@ -18,5 +18,6 @@ mod packaging;
 mod refresh;
 mod runtime;
 mod state;
+mod suggest;
 mod support;
 mod tui;

@@ -14,6 +14,7 @@ pub mod import;
 pub mod instance;
 pub mod paths;
 pub mod profile;
-#[allow(unsafe_code)]
 pub mod sandbox;
+#[allow(unsafe_code)]
+pub mod sys;
 pub mod tui;

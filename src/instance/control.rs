@@ -1,6 +1,7 @@
 //! Acting on running instances: stop (TERM, then KILL after a timeout), kill, pause and
 //! resume (cgroup freezer, or SIGSTOP/SIGCONT without a cgroup), enter.
 
+use crate::sys::SingleThreaded;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -121,7 +122,9 @@ fn init_of(record: &Record) -> Result<ProcRef, ControlError> {
 fn is_paused(record: &Record, init: ProcRef) -> bool {
     match record.cgroup.as_deref().filter(|d| d.exists()) {
         Some(dir) => cgroup::is_frozen(dir),
-        None => super::procfs::Stat::read(init.pid).is_ok_and(|s| matches!(s.state, 'T' | 't')),
+        None => {
+            crate::sys::procfs::Stat::read(init.pid).is_ok_and(|s| matches!(s.state, 'T' | 't'))
+        }
     }
 }
 
@@ -285,6 +288,10 @@ pub fn enter_then(
     argv: &[String],
     on_started: Option<&dyn Fn()>,
 ) -> Result<i32, ControlError> {
+    let single = SingleThreaded::check().map_err(|err| ControlError::Enter {
+        id: record.id.clone(),
+        source: err.into(),
+    })?;
     let init = init_of(record)?;
     // A command joining a frozen cgroup would freeze with it, and one beside stopped
     // processes would wait for them: neither comes back.
@@ -303,17 +310,20 @@ pub fn enter_then(
         .map(|p| vec![p.to_string()])
         .unwrap_or_else(|| vec!["sh".to_string()]);
     let argv = if argv.is_empty() { &shell[..] } else { argv };
-    process::enter(&EnterTarget {
-        init: Pid::from_raw(init.pid),
-        init_start: init.start,
-        namespaces: &record.namespaces,
-        argv,
-        env: &record.env,
-        cwd: &record.cwd,
-        allow_userns: record.allow_userns,
-        landlock: record.landlock.as_ref(),
-        on_started,
-    })
+    process::enter(
+        &single,
+        &EnterTarget {
+            init: Pid::from_raw(init.pid),
+            init_start: init.start,
+            namespaces: &record.namespaces,
+            argv,
+            env: &record.env,
+            cwd: &record.cwd,
+            allow_userns: record.allow_userns,
+            landlock: record.landlock.as_ref(),
+            on_started,
+        },
+    )
     .map_err(|source| ControlError::Enter {
         id: record.id.clone(),
         source,

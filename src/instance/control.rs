@@ -1,7 +1,6 @@
 //! Acting on running instances: stop (TERM, then KILL after a timeout), kill, pause and
 //! resume (cgroup freezer, or SIGSTOP/SIGCONT without a cgroup), enter.
 
-use crate::sys::SingleThreaded;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -14,6 +13,7 @@ use super::record::{is_valid_id, ProcRef, Record, Store, StoreError};
 use crate::escape;
 use crate::profile::validate::NAME_RULE;
 use crate::sandbox::process::{self, EnterError, EnterTarget};
+use crate::sys::SingleThreaded;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -333,6 +333,40 @@ pub fn enter_then(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entering_from_a_process_with_two_threads_is_refused_before_anything_is_done() {
+        // A second thread for the whole call, whatever the harness runs on.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel();
+        let other = std::thread::spawn(move || {
+            started.send(()).unwrap();
+            let _ = stopped.recv();
+        });
+        running.recv().unwrap();
+        let record = super::super::record::test_record(
+            "editor-1a2b3c",
+            super::super::record::Phase::Running,
+            ProcRef::of(std::process::id() as i32).unwrap(),
+            None,
+        );
+        let refused = enter(&record, &["true".to_string()]);
+        stop.send(()).unwrap();
+        other.join().unwrap();
+        match &refused {
+            Err(ControlError::Enter {
+                source: EnterError::Threads(_),
+                ..
+            }) => {}
+            other => panic!("not refused for its threads: {other:?}"),
+        }
+        let text = refused.unwrap_err().to_string();
+        assert!(
+            text.contains("instance editor-1a2b3c: this process runs")
+                && text.contains("only sound in a process with one thread"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn targets_that_are_no_id_or_name_are_refused_before_any_path_is_made() {

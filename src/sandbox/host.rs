@@ -383,17 +383,7 @@ fn canonicalize_missing(path: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// The canonical home and an `O_PATH` fd of it, from which the paths of the home a
-/// sandbox gets are opened with no symlink (see `beneath`).
-pub fn open_home(home: &Path) -> std::io::Result<(PathBuf, OwnedFd)> {
-    let real = std::fs::canonicalize(home)?;
-    let fd = nix::fcntl::open(
-        &real,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    Ok((real, fd))
-}
+pub use crate::sys::beneath::open_home;
 
 /// How a share whose path holds a symlink is refused: naming the symlink, where it
 /// points, and the folder to share instead when it is in the home.

@@ -1,7 +1,7 @@
 //! Facts about the host that a plan depends on, gathered once before planning so that
 //! planning itself stays pure (and testable with made-up hosts).
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;

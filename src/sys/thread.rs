@@ -3,7 +3,11 @@
 //! calling `execve`.
 
 use std::marker::PhantomData;
-use std::os::unix::fs::MetadataExt;
+use std::os::fd::OwnedFd;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 
 /// Held by a process that had a single thread when it was checked. The functions that
 /// fork and then run boxtop's code in the child take it by reference.
@@ -14,6 +18,10 @@ use std::os::unix::fs::MetadataExt;
 /// instead of leaving the child a lock held by a thread that does not exist in it.
 #[derive(Debug)]
 pub struct SingleThreaded {
+    /// `/proc/self/task` of this process, kept open: the check made again before a fork
+    /// reads it through this descriptor, which still names this process once `/proc` is
+    /// another pid namespace's (`boxtop enter` forks after joining the sandbox's mounts).
+    task_dir: OwnedFd,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -27,35 +35,56 @@ pub enum ThreadsError {
     )]
     Threads { threads: u64 },
     #[error("cannot count the threads of this process in /proc/self/task: {0}")]
-    Unreadable(String),
+    Unreadable(Errno),
 }
 
 impl SingleThreaded {
-    /// Checks that the calling process has exactly one thread. One `stat` of
-    /// `/proc/self/task`: the kernel gives that folder two links plus one per thread.
+    /// Checks that the calling process has exactly one thread: one `open` and one `fstat`
+    /// of `/proc/self/task`, which the kernel gives two links plus one per thread.
     pub fn check() -> Result<SingleThreaded, ThreadsError> {
-        match threads()? {
-            1 => Ok(SingleThreaded {
-                _not_send: PhantomData,
-            }),
-            threads => Err(ThreadsError::Threads { threads }),
-        }
+        let task_dir = nix::fcntl::open(
+            "/proc/self/task",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(ThreadsError::Unreadable)?;
+        let single = SingleThreaded {
+            task_dir,
+            _not_send: PhantomData,
+        };
+        single.recheck()?;
+        Ok(single)
     }
 
     /// Checks again that the process still has one thread (see the type's text).
     pub fn recheck(&self) -> Result<(), ThreadsError> {
-        Self::check().map(drop)
+        match threads_of(&self.task_dir)? {
+            1 => Ok(()),
+            threads => Err(ThreadsError::Threads { threads }),
+        }
     }
+}
+
+/// The number of threads of the process whose `/proc/PID/task` is `task_dir`.
+fn threads_of(task_dir: &OwnedFd) -> Result<u64, ThreadsError> {
+    let links = nix::sys::stat::fstat(task_dir)
+        .map_err(ThreadsError::Unreadable)?
+        .st_nlink;
+    (links as u64)
+        .checked_sub(2)
+        .filter(|threads| *threads > 0)
+        .ok_or(ThreadsError::Unreadable(Errno::EINVAL))
 }
 
 /// The number of threads of the calling process.
 pub fn threads() -> Result<u64, ThreadsError> {
-    let meta = std::fs::metadata("/proc/self/task")
-        .map_err(|err| ThreadsError::Unreadable(err.to_string()))?;
-    meta.nlink()
-        .checked_sub(2)
-        .filter(|threads| *threads > 0)
-        .ok_or_else(|| ThreadsError::Unreadable(format!("{} links", meta.nlink())))
+    let task_dir = nix::fcntl::open(
+        "/proc/self/task",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(ThreadsError::Unreadable)?;
+    threads_of(&task_dir)
 }
 
 #[cfg(test)]

@@ -174,11 +174,12 @@ fn run_in(record: &Record, argv: &[String], origin: Origin, report: &OwnedFd) ->
         let _ = nix::unistd::write(log.as_fd(), note.as_bytes());
     }
     if let Err(errno) = process::redirect_stdio(log.as_ref()) {
+        let failure = Failure::Setup;
         say(Report::failed(
-            Failure::Setup,
+            failure,
             format!("cannot redirect its output: {errno}"),
         ));
-        return 125;
+        return i32::from(failure.exit_code());
     }
     drop(log);
     let started = || say(Report::Started);
@@ -186,7 +187,7 @@ fn run_in(record: &Record, argv: &[String], origin: Origin, report: &OwnedFd) ->
         Ok(code) => code,
         Err(err) => {
             say(Report::failed(Failure::Setup, err.to_string()));
-            125
+            i32::from(Failure::Setup.exit_code())
         }
     }
 }

@@ -76,7 +76,7 @@ pub enum LaunchError {
 }
 
 impl LaunchError {
-    /// 127 when the program cannot be run, 125 when the sandbox could not be built.
+    /// See `Failure::exit_code`; a detached launch's as its supervisor reported it.
     pub fn exit_code(&self) -> u8 {
         match self {
             LaunchError::Failed { code, .. } => *code,
@@ -383,7 +383,10 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
         Some(ended) if cgroup.is_none() => Ok(ended),
         _ => forwarding.and_then(|()| started.wait_ended()),
     };
-    let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
+    let code = ended
+        .as_ref()
+        .map(|e| e.code())
+        .unwrap_or(i32::from(Failure::Setup.exit_code()));
     if reported.is_none() {
         process::test_pause_at("ended");
         let _ = record_end(&keeper, ended, None);

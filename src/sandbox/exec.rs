@@ -11,9 +11,9 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 
-use super::caps;
 use super::landlock::{self, Rules};
 use super::seccomp::{self, BpfProgram};
+use crate::sys::caps;
 
 /// What `execve` needs, allocated before any fork: argv, `NAME=VALUE` strings, and the
 /// `PATH` to search the program in (the sandbox's default when the environment has none).

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::OFlag;
 use nix::sys::stat::{Mode, SFlag};
 
-use super::beneath::{self, BeneathError};
 use crate::paths::Paths;
 use crate::profile::validate::{check_bind_path, is_same_or_inside, normalize_relative, SENSITIVE};
 use crate::profile::{Access, Profile};
+use crate::sys::beneath::{self, BeneathError};
 
 /// Top-level folders beside `/usr` that a host may have, as folders or as symlinks
 /// into `/usr` (merged-/usr hosts).

@@ -145,7 +145,8 @@ pub fn harden_self(
     drop(null);
     crate::sys::environ::wipe_process_strings(single, INIT_NAME);
     let _ = nix::sys::prctl::set_name(c"boxtop-init");
-    super::caps::set_no_new_privs().map_err(|errno| format!("no_new_privs: {errno}"))?;
-    super::caps::drop_all(last_cap).map_err(|errno| format!("dropping capabilities: {errno}"))?;
+    crate::sys::caps::set_no_new_privs().map_err(|errno| format!("no_new_privs: {errno}"))?;
+    crate::sys::caps::drop_all(last_cap)
+        .map_err(|errno| format!("dropping capabilities: {errno}"))?;
     super::seccomp::install(filter).map_err(|errno| format!("installing pid 1's filter: {errno}"))
 }

@@ -20,8 +20,8 @@ use nix::unistd::{chdir, pivot_root};
 
 use crate::profile::Access;
 
-use super::beneath::{self, BeneathError};
 use super::plan::Step;
+use crate::sys::beneath::{self, BeneathError};
 use crate::sys::mount::{bind_detached, remount, set_attributes};
 
 const STAGE: &str = "/tmp";

@@ -90,7 +90,7 @@ pub fn start_host_guard(single: &SingleThreaded, sandbox: Pid) -> Result<HostGua
             // The guard follows the host's addresses until it is killed: it dies with
             // boxtop, and at once if boxtop is gone already, which the death signal,
             // sent only for a death after this call, would not catch.
-            super::caps::set_parent_death_signal();
+            crate::sys::caps::set_parent_death_signal();
             if nix::unistd::getppid() != boxtop {
                 sys::process::exit_now(1)
             }
@@ -146,7 +146,7 @@ fn guard_main(
     for signal in super::init::FORWARDED {
         sys::process::default_disposition(*signal);
     }
-    let _ = super::caps::set_no_new_privs();
+    let _ = crate::sys::caps::set_no_new_privs();
     for (ns, fd, flag) in [
         ("user", &user, CloneFlags::CLONE_NEWUSER),
         ("network", &net, CloneFlags::CLONE_NEWNET),

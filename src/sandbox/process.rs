@@ -13,12 +13,12 @@ use nix::sched::CloneFlags;
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 
-use super::caps;
 use super::exec;
 use super::init;
 use super::relay;
 use super::report::{BadReport, Failure, Report};
 use super::seccomp::{self, SeccompPolicy};
+use crate::sys::caps;
 use crate::sys::{
     self,
     process::{ForkError, Forked},
@@ -229,8 +229,8 @@ fn open_namespaces(
 /// capabilities, no new privileges and its seccomp filter. Returns the command's exit
 /// code. The command gets no descriptor of the caller's: a pty of the sandbox's own when
 /// the caller's input is a terminal, pipes otherwise, relayed by this process, which
-/// stays outside the sandbox's pid namespace. Must be called from a single-threaded
-/// process.
+/// stays outside the sandbox's pid namespace. It forks: the process must have one
+/// thread (the token).
 pub fn enter(single: &SingleThreaded, target: &EnterTarget) -> Result<i32, EnterError> {
     let exec::ExecArgs {
         argv,

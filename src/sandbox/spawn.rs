@@ -17,8 +17,6 @@ use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 
-use super::beneath;
-use super::caps;
 use super::exec::{close_fds_except, ExecArgs};
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
@@ -30,6 +28,8 @@ use super::report::{self, Failure, Report};
 use super::seccomp::{self, BpfProgram, SeccompError};
 use super::userns;
 use crate::sys::app::Gate;
+use crate::sys::beneath;
+use crate::sys::caps;
 use crate::sys::process::{self, ForkError, Forked};
 use crate::sys::{SingleThreaded, ThreadsError};
 
@@ -64,8 +64,7 @@ pub enum SpawnError {
 }
 
 impl SpawnError {
-    /// The exit code of `boxtop run` for this error: 127 when the program cannot be run,
-    /// 125 when the sandbox could not be built (like `env` and container runtimes).
+    /// The exit code of `boxtop run` for this error (see `Failure::exit_code`).
     pub fn exit_code(&self) -> u8 {
         self.failure().exit_code()
     }

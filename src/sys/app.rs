@@ -27,6 +27,8 @@ pub struct ExecImage {
     pub failure_fd: RawFd,
     pub failure_prefix: &'static [u8],
     pub failure_code: i32,
+    /// The prefix of a failure to set up (the code is `spawn`'s `closed_gate_code`).
+    pub setup_failure_prefix: &'static [u8],
 }
 
 /// The child, waiting at the gate; `open` lets it execute.
@@ -62,6 +64,10 @@ struct Start<'a> {
 /// waits at the gate and executes the image `prepare` returned. Returns once the child is
 /// ready to execute, or has ended. A child whose gate is dropped exits with
 /// `closed_gate_code`.
+///
+/// The two never run at once over their memory, whatever `prepare` does: should it close
+/// the handover's descriptors, this process waits for the child to end; should it leave
+/// a thread running, the child ends (with `closed_gate_code`) before it says it is ready.
 pub fn spawn(
     _single: &SingleThreaded,
     prepare: &mut dyn FnMut(Handover) -> ExecImage,
@@ -119,31 +125,59 @@ pub fn spawn(
     // The child's copies are its own: this process sees end of file if the child ends.
     drop(ready_write);
     drop(gate_read);
-    let mut byte = [0u8; 1];
-    while let Err(Errno::EINTR) = nix::unistd::read(&ready_read, &mut byte) {}
+    let child = Pid::from_raw(pid);
+    if super::fd::read_byte(ready_read.as_raw_fd()).is_none() {
+        // The child ended, or closed its end while it may still run `prepare`: this
+        // process goes on only once the child is gone (left unreaped for its parent's
+        // wait, which sees how it ended).
+        wait_gone(child);
+    }
     restore_cpus(start.cpus.as_ref());
     // The stack stays mapped: the child runs on it until it executes, which this process
     // cannot know the moment of. It is freed when this process ends.
     Ok(Gate {
-        child: Pid::from_raw(pid),
+        child,
         gate: gate_write,
     })
 }
 
 extern "C" fn entry(start: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `spawn` passes a pointer to a `Start` in its frame, which it keeps until
-    // this process has said it is ready (or ended); `run` uses it only before.
-    let start = unsafe { &mut *(start as *mut Start) };
-    run(start)
+    // Nothing of `start` is used after "ready": the parent reads it again then.
+    let (image, handover, cpus, closed_gate_code) = {
+        // SAFETY: `spawn` passes a pointer to a `Start` in its frame, which it keeps and
+        // does not touch until this process has said it is ready (or ended).
+        let start = unsafe { &mut *(start as *mut Start) };
+        let image = (start.prepare)(start.handover);
+        // A thread `prepare` left running would run on beside the parent over the
+        // memory they share: the child ends instead, before it says it is ready.
+        if super::thread::threads() != Ok(1) {
+            super::fd::write_parts(
+                image.failure_fd,
+                &[
+                    image.setup_failure_prefix,
+                    b"the app's process ran threads before it executed",
+                    b"",
+                    b"",
+                    b"",
+                ],
+            );
+            super::process::exit_now(start.closed_gate_code)
+        }
+        (image, start.handover, start.cpus, start.closed_gate_code)
+    };
+    run(image, handover, cpus, closed_gate_code)
 }
 
-/// The child: `prepare`, "ready", the gate, `execve`. Nothing after "ready" allocates.
-fn run(start: &mut Start) -> ! {
-    let handover = start.handover;
-    let image = (start.prepare)(handover);
+/// The child once prepared: "ready", the gate, `execve`. Nothing here allocates.
+fn run(
+    image: ExecImage,
+    handover: Handover,
+    cpus: Option<nix::sched::CpuSet>,
+    closed_gate_code: i32,
+) -> ! {
+    // Made before "ready": the last allocations of this process.
     let argv = null_terminated(&image.argv);
     let envp = null_terminated(&image.envp);
-    let (cpus, closed_gate_code) = (start.cpus, start.closed_gate_code);
     // From here on this process allocates nothing: the parent runs again once it reads this.
     super::fd::write_raw(handover.ready, b"r");
     if super::fd::read_byte(handover.gate).is_none() {
@@ -166,6 +200,13 @@ fn run(start: &mut Start) -> ! {
         ],
     );
     super::process::exit_now(image.failure_code)
+}
+
+/// Waits until `child` has ended, without reaping it.
+fn wait_gone(child: Pid) {
+    use nix::sys::wait::{waitid, Id, WaitPidFlag};
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
+    while let Err(Errno::EINTR) = waitid(Id::Pid(child), flags) {}
 }
 
 /// The array of pointers `execve` takes, ending with a null pointer.

@@ -73,5 +73,6 @@ fn prepare_app(
         failure_fd: error_fd,
         failure_prefix: Failure::Exec.tag(),
         failure_code: i32::from(Failure::Exec.exit_code()),
+        setup_failure_prefix: Failure::Setup.tag(),
     }
 }

@@ -403,46 +403,46 @@ pub fn start(
         }
     };
     // The child runs `child_main`, which never returns.
-    if let Forked::Child = cloned {
-        drop(sync_write);
-        drop(error_read);
-        drop(status_read);
-        drop(ready_read);
-        let failed = |what: &str| -> ! { fail(error_write.as_raw_fd(), Failure::Setup, what) };
-        // Die with boxtop; if it is already gone, the sync pipe has no writer left.
-        caps::set_parent_death_signal();
-        if !wait_for_go && has_no_writer(&sync_read) {
-            failed("boxtop went away before the sandbox started");
-        }
-        if let Err(err) = userns::write_own_maps(plan.uid, plan.gid) {
-            failed(&err.to_string());
-        }
-        // The creator of a user namespace has every capability in it, mapped or not.
-        if own_network {
-            if let Err(errno) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
-                failed(&format!("creating the network namespace: {errno}"));
-            }
-        }
-        let _ = nix::unistd::write(&ready_write, own_namespace_inodes().as_bytes());
-        drop(ready_write);
-        if wait_for_go {
-            let mut byte = [0u8; 1];
-            if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
+    let child = match cloned {
+        Forked::Parent { child } => child,
+        Forked::Child => {
+            drop(sync_write);
+            drop(error_read);
+            drop(status_read);
+            drop(ready_read);
+            let failed = |what: &str| -> ! { fail(error_write.as_raw_fd(), Failure::Setup, what) };
+            // Die with boxtop; if it is already gone, the sync pipe has no writer left.
+            caps::set_parent_death_signal();
+            if !wait_for_go && has_no_writer(&sync_read) {
                 failed("boxtop went away before the sandbox started");
             }
+            if let Err(err) = userns::write_own_maps(plan.uid, plan.gid) {
+                failed(&err.to_string());
+            }
+            // The creator of a user namespace has every capability in it, mapped or not.
+            if own_network {
+                if let Err(errno) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                    failed(&format!("creating the network namespace: {errno}"));
+                }
+            }
+            let _ = nix::unistd::write(&ready_write, own_namespace_inodes().as_bytes());
+            drop(ready_write);
+            if wait_for_go {
+                let mut byte = [0u8; 1];
+                if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
+                    failed("boxtop went away before the sandbox started");
+                }
+            }
+            drop(sync_read);
+            super::process::test_delay_at("init");
+            child_main(
+                single,
+                prepared,
+                error_write,
+                status_write,
+                &options.rlimits,
+            );
         }
-        drop(sync_read);
-        super::process::test_delay_at("init");
-        child_main(
-            single,
-            prepared,
-            error_write,
-            status_write,
-            &options.rlimits,
-        );
-    }
-    let Forked::Parent { child } = cloned else {
-        unreachable!("the child never gets here")
     };
     drop(sync_read);
     drop(error_write);

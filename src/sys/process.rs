@@ -28,16 +28,6 @@ pub enum ForkError {
     Failed(Errno),
 }
 
-impl ForkError {
-    /// The errno of a failed fork, or `EAGAIN` for a process that has threads.
-    pub fn errno(&self) -> Errno {
-        match self {
-            ForkError::Failed(errno) => *errno,
-            ForkError::Threads(_) => Errno::EAGAIN,
-        }
-    }
-}
-
 /// `fork(2)`. The child may run any code of boxtop's: the process has one thread (the
 /// token, checked again here), so no lock or allocator state is left half-taken in it.
 pub fn fork(single: &SingleThreaded) -> Result<Forked, ForkError> {

@@ -2,7 +2,19 @@
 //!
 //! A profile (TOML) becomes a plan of steps (`sandbox::plan`), and one executor
 //! (`sandbox::spawn`) applies it inside fresh namespaces. Everything that needs
-//! `unsafe` lives under `sandbox/`.
+//! `unsafe` lives under `sys/`; `unsafe_code` is denied everywhere else.
+//!
+//! The modules form layers: each uses only the layers listed before its own, so no two
+//! modules depend on each other (tests/layers.rs reads this list and checks the code):
+//!
+//! 1. `escape`, `atomic`: terminal-safe text, atomic file writes.
+//! 2. `sys`: the kernel interface (system calls, `/proc`, no-symlink path resolution).
+//! 3. `paths`, `profile`: where boxtop keeps things; what a profile says.
+//! 4. `access`: what each permission of a profile brings into a sandbox.
+//! 5. `sandbox`: the runtime: host scan, plan, mounts, hardening, pid 1.
+//! 6. `instance`: running sandboxes: launch, records, supervision, control.
+//! 7. `doctor`, `entries`, `import`: host checks, desktop entries, profile import.
+//! 8. `tui`: the terminal interface.
 #![deny(unsafe_code)]
 
 pub mod access;
@@ -16,6 +28,7 @@ pub mod launch;
 pub mod manpage;
 pub mod paths;
 pub mod profile;
-#[allow(unsafe_code)]
 pub mod sandbox;
+#[allow(unsafe_code)]
+pub mod sys;
 pub mod tui;

@@ -95,10 +95,10 @@ pub const GPU_SYS: &[&str] = &[
 /// bind what it points to into the next sandbox. They are cosmetic, so a skipped one
 /// does not stop a launch.
 pub fn look_and_feel(home: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
-    use crate::sandbox::beneath::{self, BeneathError};
+    use crate::sys::beneath::{self, BeneathError};
     let mut found = Vec::new();
     let mut skipped = Vec::new();
-    let Ok((_, home_fd)) = crate::sandbox::host::open_home(home) else {
+    let Ok((_, home_fd)) = crate::sys::beneath::open_home(home) else {
         return (found, skipped);
     };
     for rel in LOOK_AND_FEEL {
@@ -134,8 +134,8 @@ fn read_home_file(home: &Path, path: &Path) -> Option<Vec<u8>> {
     let Ok(rel) = path.strip_prefix(home) else {
         return std::fs::read(path).ok();
     };
-    let (_, home_fd) = crate::sandbox::host::open_home(home).ok()?;
-    let fd = crate::sandbox::beneath::open(home_fd.as_fd(), rel, OFlag::O_RDONLY).ok()?;
+    let (_, home_fd) = crate::sys::beneath::open_home(home).ok()?;
+    let fd = crate::sys::beneath::open(home_fd.as_fd(), rel, OFlag::O_RDONLY).ok()?;
     let mut bytes = Vec::new();
     std::fs::File::from(fd).read_to_end(&mut bytes).ok()?;
     Some(bytes)

@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::os::unix::fs::{DirEntryExt, MetadataExt};
 
-use super::procfs::{self, Identity};
+use crate::sys::procfs::{self, Identity};
 
 /// A pass lists `/proc` at least this often, whatever the pids handed out say: what the
 /// kernel does with pids behind boxtop's back (a wrap of the whole pid space between two
@@ -40,6 +40,11 @@ pub const LISTING_EVERY: u64 = 60;
 /// The last pids handed out before a pass are read again at the next one when they did
 /// not show in `/proc` (a process in the middle of its fork).
 const IN_FLIGHT: i32 = 16;
+
+/// Every process of this user, grouped by the pid namespaces asked for, each read now.
+pub fn members(namespaces: &[u64]) -> HashMap<u64, Vec<i32>> {
+    Census::default().members(namespaces, &[])
+}
 
 #[derive(Debug, Default)]
 pub struct Census {

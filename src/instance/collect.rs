@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use super::census::Census;
 use super::cgroup;
-use super::procfs::{self, Stat};
 use super::record::{now, BadRecord, Phase, Record, Store};
 use super::status::{State, Status};
+use crate::sys::procfs::{self, Stat};
 
 /// Keeps the previous CPU reading of each instance, to compute CPU % over the interval
 /// between two calls.
@@ -246,7 +246,9 @@ pub fn pids_of(record: &Record) -> Vec<i32> {
     let Some(ns) = record.pid_ns else {
         return Vec::new();
     };
-    let members = procfs::members(&[ns]).remove(&ns).unwrap_or_default();
+    let members = super::census::members(&[ns])
+        .remove(&ns)
+        .unwrap_or_default();
     with_init(record, &members).collect()
 }
 

@@ -13,6 +13,7 @@ use super::record::{is_valid_id, ProcRef, Record, Store, StoreError};
 use crate::escape;
 use crate::profile::validate::NAME_RULE;
 use crate::sandbox::process::{self, EnterError, EnterTarget};
+use crate::sys::SingleThreaded;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -121,7 +122,9 @@ fn init_of(record: &Record) -> Result<ProcRef, ControlError> {
 fn is_paused(record: &Record, init: ProcRef) -> bool {
     match record.cgroup.as_deref().filter(|d| d.exists()) {
         Some(dir) => cgroup::is_frozen(dir),
-        None => super::procfs::Stat::read(init.pid).is_ok_and(|s| matches!(s.state, 'T' | 't')),
+        None => {
+            crate::sys::procfs::Stat::read(init.pid).is_ok_and(|s| matches!(s.state, 'T' | 't'))
+        }
     }
 }
 
@@ -285,6 +288,10 @@ pub fn enter_then(
     argv: &[String],
     on_started: Option<&dyn Fn()>,
 ) -> Result<i32, ControlError> {
+    let single = SingleThreaded::check().map_err(|err| ControlError::Enter {
+        id: record.id.clone(),
+        source: err.into(),
+    })?;
     let init = init_of(record)?;
     // A command joining a frozen cgroup would freeze with it, and one beside stopped
     // processes would wait for them: neither comes back.
@@ -303,17 +310,20 @@ pub fn enter_then(
         .map(|p| vec![p.to_string()])
         .unwrap_or_else(|| vec!["sh".to_string()]);
     let argv = if argv.is_empty() { &shell[..] } else { argv };
-    process::enter(&EnterTarget {
-        init: Pid::from_raw(init.pid),
-        init_start: init.start,
-        namespaces: &record.namespaces,
-        argv,
-        env: &record.env,
-        cwd: &record.cwd,
-        allow_userns: record.allow_userns,
-        landlock: record.landlock.as_ref(),
-        on_started,
-    })
+    process::enter(
+        &single,
+        &EnterTarget {
+            init: Pid::from_raw(init.pid),
+            init_start: init.start,
+            namespaces: &record.namespaces,
+            argv,
+            env: &record.env,
+            cwd: &record.cwd,
+            allow_userns: record.allow_userns,
+            landlock: record.landlock.as_ref(),
+            on_started,
+        },
+    )
     .map_err(|source| ControlError::Enter {
         id: record.id.clone(),
         source,
@@ -323,6 +333,40 @@ pub fn enter_then(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entering_from_a_process_with_two_threads_is_refused_before_anything_is_done() {
+        // A second thread for the whole call, whatever the harness runs on.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel();
+        let other = std::thread::spawn(move || {
+            started.send(()).unwrap();
+            let _ = stopped.recv();
+        });
+        running.recv().unwrap();
+        let record = super::super::record::test_record(
+            "editor-1a2b3c",
+            super::super::record::Phase::Running,
+            ProcRef::of(std::process::id() as i32).unwrap(),
+            None,
+        );
+        let refused = enter(&record, &["true".to_string()]);
+        stop.send(()).unwrap();
+        other.join().unwrap();
+        match &refused {
+            Err(ControlError::Enter {
+                source: EnterError::Threads(_),
+                ..
+            }) => {}
+            other => panic!("not refused for its threads: {other:?}"),
+        }
+        let text = refused.unwrap_err().to_string();
+        assert!(
+            text.contains("instance editor-1a2b3c: this process runs")
+                && text.contains("only sound in a process with one thread"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn targets_that_are_no_id_or_name_are_refused_before_any_path_is_made() {

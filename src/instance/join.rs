@@ -19,7 +19,9 @@ use super::control::{self, ControlError};
 use super::record::{now, Record, Store, StoreError};
 use super::status::Origin;
 use crate::paths::BadName;
-use crate::sandbox::process::{self, Report};
+use crate::sandbox::process::{self, Detached};
+use crate::sandbox::report::{Failure, Report};
+use crate::sys::SingleThreaded;
 
 /// How long a launch waits for the sandbox holding the home to be recorded as running.
 pub const HOLDER_WAIT: Duration = Duration::from_secs(5);
@@ -135,20 +137,25 @@ pub fn run_detached_in(record: &Record, argv: &[String], origin: Origin) -> Resu
         id: record.id.clone(),
         reason,
     };
-    let report = process::fork_detached_reporting(|report| run_in(record, argv, origin, &report))
-        .map_err(|e| failed(e.to_string()))?;
+    let single = SingleThreaded::check().map_err(|err| failed(err.to_string()))?;
+    let report =
+        process::fork_detached_reporting(&single, |report| run_in(record, argv, origin, &report))
+            .map_err(|e| failed(e.to_string()))?;
     match report {
-        Report::Started => Ok(()),
-        Report::Failed { reason, .. } => Err(failed(reason)),
-        Report::Silent => Err(failed("it ended without a word".into())),
+        Detached::Said(Report::Started) => Ok(()),
+        Detached::Said(Report::Failed { reason, .. }) => Err(failed(reason)),
+        Detached::Said(Report::Ended(ended)) => Err(failed(format!(
+            "it reported an end ({ended:?}) instead of a start"
+        ))),
+        Detached::Silent => Err(failed("it ended without a word".into())),
     }
 }
 
-/// The forked process of [`run_detached_in`]: reports `O` once the command runs, or `E`
-/// and why not, then waits for the command.
+/// The forked process of [`run_detached_in`]: reports `Started` once the command runs,
+/// or why not, then waits for the command.
 fn run_in(record: &Record, argv: &[String], origin: Origin, report: &OwnedFd) -> i32 {
-    let say = |bytes: &[u8]| {
-        let _ = nix::unistd::write(report, bytes);
+    let say = |said: Report| {
+        let _ = nix::unistd::write(report, &said.encode());
     };
     let log = record.log.as_ref().and_then(|path| {
         std::fs::OpenOptions::new()
@@ -167,16 +174,20 @@ fn run_in(record: &Record, argv: &[String], origin: Origin, report: &OwnedFd) ->
         let _ = nix::unistd::write(log.as_fd(), note.as_bytes());
     }
     if let Err(errno) = process::redirect_stdio(log.as_ref()) {
-        say(format!("Ecannot redirect its output: {errno}").as_bytes());
-        return 125;
+        let failure = Failure::Setup;
+        say(Report::failed(
+            failure,
+            format!("cannot redirect its output: {errno}"),
+        ));
+        return i32::from(failure.exit_code());
     }
     drop(log);
-    let started = || say(b"O");
+    let started = || say(Report::Started);
     match control::enter_then(record, argv, Some(&started)) {
         Ok(code) => code,
         Err(err) => {
-            say(format!("E{err}").as_bytes());
-            125
+            say(Report::failed(Failure::Setup, err.to_string()));
+            i32::from(Failure::Setup.exit_code())
         }
     }
 }

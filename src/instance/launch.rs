@@ -17,7 +17,6 @@ use super::cgroup::{self, LimitKind};
 use super::join::HomeLock;
 use super::keeper::{Keeper, Say};
 use super::logs::{self, LogWriter, LOG_CAP};
-use super::procfs;
 use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
 use super::status::Origin;
 use crate::paths::Paths;
@@ -25,8 +24,11 @@ use crate::profile::Limits;
 use crate::sandbox::helpers::{self, LockedDir};
 use crate::sandbox::init::{self, Ended};
 use crate::sandbox::plan::Namespace;
-use crate::sandbox::process::{self, Report};
+use crate::sandbox::process::{self, DetachError, Detached};
+use crate::sandbox::report::{Failure, Report};
 use crate::sandbox::spawn::{self, Prepared, SpawnError, StartOptions, Started};
+use crate::sys::procfs;
+use crate::sys::{SingleThreaded, ThreadsError};
 
 /// What a launch needs besides the prepared sandbox.
 pub struct Launch<'a> {
@@ -67,15 +69,27 @@ pub enum LaunchError {
     /// A detached launch that failed, as its supervisor reported it.
     #[error("{reason}")]
     Failed { reason: String, code: u8 },
+    #[error("{0}")]
+    Threads(#[from] ThreadsError),
+    #[error("cannot start the supervisor: {0}")]
+    Detach(#[from] DetachError),
 }
 
 impl LaunchError {
-    /// 127 when the program cannot be run, 125 when the sandbox could not be built.
+    /// See `Failure::exit_code`; a detached launch's as its supervisor reported it.
     pub fn exit_code(&self) -> u8 {
         match self {
-            LaunchError::Spawn(err) => err.exit_code(),
             LaunchError::Failed { code, .. } => *code,
-            _ => 125,
+            _ => self.failure().exit_code(),
+        }
+    }
+
+    /// The kind of failure, as a report says it.
+    pub fn failure(&self) -> Failure {
+        match self {
+            LaunchError::Spawn(err) => err.failure(),
+            LaunchError::Failed { code, .. } if *code == Failure::Exec.exit_code() => Failure::Exec,
+            _ => Failure::Setup,
         }
     }
 }
@@ -210,6 +224,7 @@ fn remove_abandoned(instances: &Path) {
 /// with the instance's folder (`instances/ID`), locked until it is dropped once the
 /// sandbox has ended and its cgroup is removed.
 fn start_recorded(
+    single: &SingleThreaded,
     launch: &Launch,
     prepared: &Prepared,
     store: &Store,
@@ -277,6 +292,7 @@ fn start_recorded(
         store.prune();
     };
     let started = spawn::start(
+        single,
         prepared,
         &StartOptions { cgroup, rlimits },
         &mut on_building,
@@ -332,9 +348,10 @@ fn clean_up(cgroup: Option<&Path>) {
 /// Runs an instance in the foreground: its output goes to the terminal, boxtop waits
 /// for it (forwarding termination signals) and returns the app's exit code.
 pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, LaunchError> {
+    let single = SingleThreaded::check()?;
     let store = store(launch.paths);
     init::hold_forwarded_signals().map_err(SpawnError::Wait)?;
-    let (started, record, folder) = start_recorded(launch, prepared, &store, false, None)?;
+    let (started, record, folder) = start_recorded(&single, launch, prepared, &store, false, None)?;
     for note in &record.limit_notes {
         crate::errln!("boxtop: {}: {note}", launch.id);
     }
@@ -366,7 +383,10 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
         Some(ended) if cgroup.is_none() => Ok(ended),
         _ => forwarding.and_then(|()| started.wait_ended()),
     };
-    let code = ended.as_ref().map(|e| e.code()).unwrap_or(125);
+    let code = ended
+        .as_ref()
+        .map(|e| e.code())
+        .unwrap_or(i32::from(Failure::Setup.exit_code()));
     if reported.is_none() {
         process::test_pause_at("ended");
         let _ = record_end(&keeper, ended, None);
@@ -389,13 +409,14 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
 /// starts the sandbox with the app's output going to the log, and reports back. Returns
 /// the instance id once the app runs, or why it could not start.
 pub fn run_detached(launch: &Launch, prepared: &Prepared) -> Result<String, LaunchError> {
+    let single = SingleThreaded::check()?;
     let store = store(launch.paths);
     store.ensure()?;
     crate::paths::ensure_private_dir(&launch.paths.state)?;
     let log_dir = log_dir(launch.paths);
     let log_path = logs::log_path(&log_dir, &launch.id);
-    let report = process::fork_detached_reporting(|report| {
-        let code = supervise(launch, prepared, &store, &log_path, report);
+    let report = process::fork_detached_reporting(&single, |report| {
+        let code = supervise(&single, launch, prepared, &store, &log_path, report);
         // The logs of instances still running are kept: their supervisors write them.
         let mut keep: Vec<String> = store
             .load_all()
@@ -407,15 +428,18 @@ pub fn run_detached(launch: &Launch, prepared: &Prepared) -> Result<String, Laun
         keep.push(launch.id.clone());
         logs::prune(&log_dir, &keep);
         code
-    })
-    .map_err(|e| LaunchError::Supervisor(e.to_string()))?;
+    })?;
     match report {
-        Report::Started => Ok(launch.id.clone()),
-        Report::Failed { kind, reason } => Err(LaunchError::Failed {
+        Detached::Said(Report::Started) => Ok(launch.id.clone()),
+        Detached::Said(Report::Failed { failure, reason }) => Err(LaunchError::Failed {
             reason,
-            code: if kind == b'E' { 127 } else { 125 },
+            code: failure.exit_code(),
         }),
-        Report::Silent => Err(LaunchError::Supervisor(format!(
+        Detached::Said(Report::Ended(ended)) => Err(LaunchError::Supervisor(format!(
+            "it reported an end ({ended:?}) instead of a start; see {}",
+            log_path.display()
+        ))),
+        Detached::Silent => Err(LaunchError::Supervisor(format!(
             "it ended without a word; see {}",
             log_path.display()
         ))),
@@ -431,6 +455,7 @@ fn lock_log(log: &SharedLog) -> std::sync::MutexGuard<'_, LogWriter> {
 
 /// The detached supervisor: runs until the sandbox has ended and its end is recorded.
 fn supervise(
+    single: &SingleThreaded,
     launch: &Launch,
     prepared: &Prepared,
     store: &Store,
@@ -438,18 +463,17 @@ fn supervise(
     report: OwnedFd,
 ) -> i32 {
     process::test_pause_at("supervisor");
-    let say = |kind: u8, text: &str| {
-        let mut bytes = vec![kind];
-        bytes.extend_from_slice(text.as_bytes());
-        let _ = nix::unistd::write(&report, &bytes);
+    let say = |report_now: Report| {
+        let _ = nix::unistd::write(&report, &report_now.encode());
     };
+    let failed = |text: String| Report::failed(Failure::Setup, text);
     let mut log = match LogWriter::create(log_path, LOG_CAP) {
         Ok(log) => log,
         Err(err) => {
-            say(
-                b'S',
-                &format!("cannot open the log {}: {err}", log_path.display()),
-            );
+            say(failed(format!(
+                "cannot open the log {}: {err}",
+                log_path.display()
+            )));
             return 1;
         }
     };
@@ -457,12 +481,14 @@ fn supervise(
     let (out_read, out_write) = match nix::unistd::pipe2(OFlag::O_CLOEXEC) {
         Ok(pair) => pair,
         Err(errno) => {
-            say(b'S', &format!("cannot create a pipe: {errno}"));
+            say(failed(format!("cannot create a pipe: {errno}")));
             return 1;
         }
     };
     if let Err(errno) = process::redirect_stdio(Some(&out_write)) {
-        say(b'S', &format!("cannot redirect output to the log: {errno}"));
+        say(failed(format!(
+            "cannot redirect output to the log: {errno}"
+        )));
         return 1;
     }
     drop(out_write);
@@ -472,7 +498,14 @@ fn supervise(
         launch.origin.label(),
         now()
     ));
-    let started = start_recorded(launch, prepared, store, true, Some(log_path.to_path_buf()));
+    let started = start_recorded(
+        single,
+        launch,
+        prepared,
+        store,
+        true,
+        Some(log_path.to_path_buf()),
+    );
     // From here the pipe's write ends are the sandbox's (and its helpers').
     let _ = process::redirect_stdio(None);
     let (started, record, folder) = match started {
@@ -480,10 +513,7 @@ fn supervise(
         Err(err) => {
             log.note(&format!("failed to start: {err}"));
             drain(&out_read, &mut log);
-            say(
-                if err.exit_code() == 127 { b'E' } else { b'S' },
-                &err.to_string(),
-            );
+            say(Report::failed(err.failure(), err.to_string()));
             return 1;
         }
     };
@@ -501,7 +531,7 @@ fn supervise(
     keeper.watch();
     let mut watch = LogWatch::default();
     watch.check(&log, &keeper);
-    say(b'O', &launch.id);
+    say(Report::Started);
     drop(report);
     process::test_pause_at("running");
     // A TERM for the supervisor goes to the app, so that its end is still recorded.

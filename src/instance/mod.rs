@@ -8,7 +8,8 @@ pub mod join;
 pub mod keeper;
 pub mod launch;
 pub mod logs;
-pub mod procfs;
+/// Kept under its old name for callers outside the library's layers.
+pub use crate::sys::procfs;
 pub mod reconcile;
 pub mod record;
 pub mod status;

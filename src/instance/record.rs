@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::procfs;
 use super::status::Origin;
 use crate::atomic::write_atomic_volatile;
 use crate::escape;
 use crate::paths::{ensure_private_dir, PrivateDirError};
 use crate::profile::validate::is_valid_name;
+use crate::sys::procfs;
 
 /// A process named so that a reused pid is never mistaken for it: the pid and its start
 /// time (clock ticks after boot, field 22 of `/proc/PID/stat`).

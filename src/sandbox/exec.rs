@@ -4,16 +4,16 @@
 //! hardening in its documented order.
 
 use std::ffi::CString;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::errno::Errno;
-use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 
-use super::caps;
 use super::landlock::{self, Rules};
 use super::seccomp::{self, BpfProgram};
+use crate::sys::caps;
 
 /// What `execve` needs, allocated before any fork: argv, `NAME=VALUE` strings, and the
 /// `PATH` to search the program in (the sandbox's default when the environment has none).
@@ -50,8 +50,7 @@ impl ExecArgs {
 pub(super) fn reset_signals() {
     for signal in Signal::iterator() {
         if signal != Signal::SIGKILL && signal != Signal::SIGSTOP {
-            // SAFETY: restoring default dispositions.
-            let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+            crate::sys::process::default_disposition(signal);
         }
     }
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
@@ -122,27 +121,4 @@ pub(super) fn close_fds_except(keep: &[RawFd]) {
     close_range(from, u32::MAX);
 }
 
-fn close_range(first: u32, last: u32) {
-    if first > last {
-        return;
-    }
-    // SAFETY: close_range(2) only closes descriptors of this process.
-    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
-    if ret == 0 {
-        return;
-    }
-    // Kernels before 5.9: close what /proc/self/fd lists.
-    let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
-        .map(|dir| {
-            dir.filter_map(Result::ok)
-                .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    for fd in open {
-        if fd as u32 >= first && fd as u32 <= last {
-            // SAFETY: taking ownership of an fd of ours in order to close it.
-            drop(unsafe { OwnedFd::from_raw_fd(fd) });
-        }
-    }
-}
+use crate::sys::fd::close_range;

@@ -59,16 +59,7 @@ impl Drop for ProxyProcess {
 /// has died with it, and pasta, finding no namespace to serve, ends.) `pause`: see
 /// `process::test_pause_at`.
 fn die_with_parent(cmd: &mut Command, pause: bool) {
-    // SAFETY: prctl and raise are async-signal-safe; the closure allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            super::caps::set_parent_death_signal();
-            if pause {
-                libc::raise(libc::SIGSTOP);
-            }
-            Ok(())
-        });
-    }
+    crate::sys::process::die_with_parent(cmd, pause);
 }
 
 /// Starts xdg-dbus-proxy for `proxy` and waits until its socket listens.
@@ -95,15 +86,8 @@ pub fn start_dbus_proxy(proxy: &DbusProxy) -> Result<ProxyProcess, HelperError> 
         // The terminal's Ctrl-C is boxtop's to forward to the app; the bus stays up while
         // the app shuts down.
         .process_group(0);
-    // SAFETY: dup2 is async-signal-safe; fd 3 becomes the readiness and lifetime pipe.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(write_fd, 3) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // fd 3 becomes the readiness and lifetime pipe.
+    crate::sys::process::pass_fd(&mut cmd, write_fd, 3);
     die_with_parent(&mut cmd, false);
     let child = cmd.spawn().map_err(|source| HelperError::Start {
         program: PROGRAM,
@@ -224,7 +208,7 @@ fn run_pasta(pid: Pid, scratch: &Path) -> Result<ProxyProcess, HelperError> {
         if let Some(status) = exited {
             // pasta's own words ("Failed to open tun socket in namespace") name neither
             // the device nor the fix.
-            if let Some(problem) = crate::doctor::tun_problem() {
+            if let Some(problem) = super::diagnosis::tun_problem() {
                 return Err(HelperError::Tun { problem });
             }
             let words = std::fs::read_to_string(&log_path).unwrap_or_default();

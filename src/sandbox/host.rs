@@ -1,16 +1,16 @@
 //! Facts about the host that a plan depends on, gathered once before planning so that
 //! planning itself stays pure (and testable with made-up hosts).
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;
 use nix::sys::stat::{Mode, SFlag};
 
-use super::beneath::{self, BeneathError};
 use crate::paths::Paths;
 use crate::profile::validate::{check_bind_path, is_same_or_inside, normalize_relative, SENSITIVE};
 use crate::profile::{Access, Profile};
+use crate::sys::beneath::{self, BeneathError};
 
 /// Top-level folders beside `/usr` that a host may have, as folders or as symlinks
 /// into `/usr` (merged-/usr hosts).
@@ -383,17 +383,7 @@ fn canonicalize_missing(path: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// The canonical home and an `O_PATH` fd of it, from which the paths of the home a
-/// sandbox gets are opened with no symlink (see `beneath`).
-pub fn open_home(home: &Path) -> std::io::Result<(PathBuf, OwnedFd)> {
-    let real = std::fs::canonicalize(home)?;
-    let fd = nix::fcntl::open(
-        &real,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    Ok((real, fd))
-}
+pub use crate::sys::beneath::open_home;
 
 /// How a share whose path holds a symlink is refused: naming the symlink, where it
 /// points, and the folder to share instead when it is in the home.

@@ -10,7 +10,6 @@
 //! adds is that nothing outside the listed paths is reachable at all.
 
 use std::collections::HashMap;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -284,23 +283,10 @@ pub enum Support {
 impl Support {
     /// Asks the kernel (`landlock_create_ruleset` with `LANDLOCK_CREATE_RULESET_VERSION`).
     pub fn detect() -> Support {
-        const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
-        // SAFETY: with a NULL attribute, size 0 and the version flag, the call only
-        // returns a number.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_landlock_create_ruleset,
-                std::ptr::null::<libc::c_void>(),
-                0usize,
-                LANDLOCK_CREATE_RULESET_VERSION,
-            )
-        };
-        if ret >= 1 {
-            return Support::Abi(ret as i32);
-        }
-        match Errno::last() {
-            Errno::EOPNOTSUPP => Support::NotEnabled,
-            _ => Support::NotBuilt,
+        match crate::sys::landlock::abi_version() {
+            Ok(abi) => Support::Abi(abi),
+            Err(Errno::EOPNOTSUPP) => Support::NotEnabled,
+            Err(_) => Support::NotBuilt,
         }
     }
 
@@ -374,13 +360,13 @@ pub fn restrict_self(rules: &Rules) -> Result<(), (&'static str, Errno)> {
             .map_err(failed("Landlock: adding a rule"))?;
     }
     for fd in 0..=2 {
-        if let Some(access) = stdio_access(fd) {
-            // SAFETY: fds 0 to 2 stay open while the rule is added; a closed one made
-            // `stdio_access` return `None`.
-            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-            // Pipes and sockets have no path to reopen: the kernel refuses a rule on them.
-            let _ = (&mut ruleset).add_rule(PathBeneath::new(fd, access));
-        }
+        // A closed fd makes `stdio_access` return `None`. Pipes and sockets have no path
+        // to reopen: the kernel refuses a rule on them.
+        crate::sys::fd::with_stdio(fd, |fd| {
+            if let Some(access) = stdio_access(fd) {
+                let _ = (&mut ruleset).add_rule(PathBeneath::new(fd, access));
+            }
+        });
     }
     ruleset
         .restrict_self()
@@ -391,10 +377,8 @@ pub fn restrict_self(rules: &Rules) -> Result<(), (&'static str, Errno)> {
 /// The rights to reopen standard stream `fd` (`/dev/stdout`, `/proc/self/fd/1`) as it
 /// is open: a terminal or a file of the host is outside every rule, and scripts write
 /// to `/dev/stderr`. Never more than the open mode; `None` for a closed fd or a folder.
-fn stdio_access(fd: i32) -> Option<BitFlags<AccessFs>> {
+fn stdio_access(borrowed: std::os::fd::BorrowedFd) -> Option<BitFlags<AccessFs>> {
     use nix::sys::stat::SFlag;
-    // SAFETY: fcntl and fstat only look at the fd, which may be closed (EBADF).
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
     let flags = nix::fcntl::fcntl(borrowed, nix::fcntl::FcntlArg::F_GETFL).ok()?;
     let stat = nix::sys::stat::fstat(borrowed).ok()?;
     let kind = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;
@@ -427,38 +411,7 @@ fn errno_of(err: &(dyn std::error::Error + 'static)) -> Errno {
     Errno::EINVAL
 }
 
-/// `openat2(path, O_PATH, RESOLVE_NO_SYMLINKS)` (Linux 5.6, older than Landlock).
-fn open_no_symlinks(path: &Path) -> Result<OwnedFd, Errno> {
-    #[repr(C)]
-    struct OpenHow {
-        flags: u64,
-        mode: u64,
-        resolve: u64,
-    }
-    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-    let path = super::mount::c_path(path).ok_or(Errno::EINVAL)?;
-    let how = OpenHow {
-        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
-        mode: 0,
-        resolve: RESOLVE_NO_SYMLINKS,
-    };
-    // SAFETY: openat2 reads `size` bytes of `how`, a struct we own, and a NUL-terminated
-    // path; it returns a new fd or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel just gave us this fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
+use crate::sys::landlock::open_no_symlinks;
 
 #[cfg(test)]
 mod tests {

@@ -1,20 +1,21 @@
 //! The rootless container runtime: host facts, plan, namespaces, mounts, hardening, init.
-//! The only part of boxtop with `unsafe` code.
+//! No `unsafe` here: the system calls it needs are in `crate::sys`.
 
-pub mod beneath;
-pub mod caps;
+/// Moved to `sys`, named here too for the callers that know them by this path.
+pub use crate::sys::{beneath, caps};
+pub mod diagnosis;
 pub mod exec;
 pub mod helpers;
 pub mod host;
 pub mod init;
 pub mod landlock;
 pub mod mount;
-mod mount_calls;
 pub mod net;
 pub mod netlink;
 pub mod plan;
 pub mod process;
 pub mod relay;
+pub mod report;
 pub mod seccomp;
 pub mod spawn;
 pub mod step;

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::ffi::{CString, OsStr};
+use std::ffi::OsStr;
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
@@ -20,9 +20,9 @@ use nix::unistd::{chdir, pivot_root};
 
 use crate::profile::Access;
 
-use super::beneath::{self, BeneathError};
-use super::mount_calls::{bind_detached, remount, set_attributes};
 use super::plan::Step;
+use crate::sys::beneath::{self, BeneathError};
+use crate::sys::mount::{bind_detached, remount, set_attributes};
 
 const STAGE: &str = "/tmp";
 const OLD_ROOT: &str = "/oldroot";
@@ -638,11 +638,7 @@ pub fn unescape_octal(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A C string of a path, for raw calls.
-pub fn c_path(path: &Path) -> Option<CString> {
-    use std::os::unix::ffi::OsStrExt;
-    CString::new(path.as_os_str().as_bytes()).ok()
-}
+pub use crate::sys::mount::c_path;
 
 #[cfg(test)]
 mod tests {

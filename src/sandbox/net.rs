@@ -3,49 +3,23 @@
 //! address of the host out of reach.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::net::IpAddr;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
-use nix::sys::signal::{SigHandler, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
-use nix::unistd::{ForkResult, Pid};
+use nix::unistd::Pid;
 
 use super::helpers;
 use super::netlink::{self, RouteChange, Rtnetlink};
+use super::report::{Failure, Report};
+use crate::sys::process::{ForkError, Forked};
+use crate::sys::{self, SingleThreaded};
 
-/// Sets `IFF_UP` on `lo` in the calling process's network namespace.
-pub fn loopback_up() -> Result<(), Errno> {
-    // SAFETY: plain socket(2) call; the fd is closed below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (slot, byte) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *slot = *byte as libc::c_char;
-    }
-    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write the ifreq we own.
-    let result = unsafe {
-        if libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut req) < 0 {
-            Err(Errno::last())
-        } else {
-            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            if libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &req) < 0 {
-                Err(Errno::last())
-            } else {
-                Ok(())
-            }
-        }
-    };
-    // SAFETY: closing the socket opened above.
-    unsafe { libc::close(fd) };
-    result
-}
+pub use crate::sys::net::loopback_up;
 
 /// Why the guard of the host's addresses could not start.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +30,8 @@ pub enum GuardError {
     Namespace { ns: &'static str, errno: Errno },
     #[error("cannot start the guard of this machine's addresses: {0}")]
     Fork(Errno),
+    #[error("cannot start the guard of this machine's addresses: {0}")]
+    Forking(#[from] ForkError),
     #[error("cannot make this machine's addresses unreachable from the sandbox: {0}")]
     Failed(String),
 }
@@ -88,8 +64,8 @@ impl Drop for HostGuard {
 /// are in place; an address added later is unreachable once the guard has heard of it,
 /// milliseconds later. If the guard cannot add a route, it kills the sandbox.
 ///
-/// Must be called from a single-threaded process (it forks).
-pub fn start_host_guard(sandbox: Pid) -> Result<HostGuard, GuardError> {
+/// It forks: the process must have one thread (the token).
+pub fn start_host_guard(single: &SingleThreaded, sandbox: Pid) -> Result<HostGuard, GuardError> {
     // Subscribed before the first listing: a change made meanwhile is heard of.
     let events = Rtnetlink::open(netlink::ADDRESS_GROUPS).map_err(GuardError::Watch)?;
     let host = Rtnetlink::open(0).map_err(GuardError::Watch)?;
@@ -108,16 +84,15 @@ pub fn start_host_guard(sandbox: Pid) -> Result<HostGuard, GuardError> {
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(GuardError::Fork)?;
     let pause = super::process::is_test_pause("guard");
     let boxtop = nix::unistd::getpid();
-    // SAFETY: the caller is single-threaded; the child runs `guard_main` and never returns.
-    match unsafe { nix::unistd::fork() }.map_err(GuardError::Fork)? {
-        ForkResult::Child => {
+    // The child runs `guard_main` and never returns.
+    match sys::process::fork(single)? {
+        Forked::Child => {
             // The guard follows the host's addresses until it is killed: it dies with
             // boxtop, and at once if boxtop is gone already, which the death signal,
             // sent only for a death after this call, would not catch.
-            super::caps::set_parent_death_signal();
+            crate::sys::caps::set_parent_death_signal();
             if nix::unistd::getppid() != boxtop {
-                // SAFETY: leaving the forked child without running the parent's cleanup.
-                unsafe { libc::_exit(1) }
+                sys::process::exit_now(1)
             }
             if pause {
                 let _ = nix::sys::signal::raise(Signal::SIGSTOP);
@@ -134,26 +109,24 @@ pub fn start_host_guard(sandbox: Pid) -> Result<HostGuard, GuardError> {
             super::exec::close_fds_except(&keep);
             guard_main(events, host, (user, net), pidfd, ready_write)
         }
-        ForkResult::Parent { child } => {
+        Forked::Parent { child } => {
             drop(ready_write);
             let guard = HostGuard { pid: child };
             // The guard reports once, then closes the pipe or exits.
             helpers::wait_readable(&ready_read, helpers::READY_TIMEOUT)
                 .map_err(|reason| GuardError::Failed(format!("the guard is silent: {reason}")))?;
-            let mut report = Vec::new();
-            let _ = std::fs::File::from(ready_read).read_to_end(&mut report);
-            match report.split_first() {
-                Some((b'R', _)) => Ok(guard),
-                Some((_, reason)) => Err(GuardError::Failed(
-                    String::from_utf8_lossy(reason).into_owned(),
-                )),
+            match Report::read_from(std::fs::File::from(ready_read)) {
+                Some(Ok(Report::Started)) => Ok(guard),
+                Some(Ok(Report::Failed { reason, .. })) => Err(GuardError::Failed(reason)),
+                Some(Ok(other)) => Err(GuardError::Failed(format!("the guard said {other:?}"))),
+                Some(Err(err)) => Err(GuardError::Failed(format!("the guard sent {err}"))),
                 None => Err(GuardError::Failed("the guard ended without a word".into())),
             }
         }
     }
 }
 
-/// The guard process: sets up, reports `R` (or `E` and why not) on `ready`, then
+/// The guard process: sets up, reports `Started` (or why not) on `ready`, then
 /// follows the host's addresses until it is killed.
 fn guard_main(
     mut events: Rtnetlink,
@@ -162,21 +135,18 @@ fn guard_main(
     sandbox: OwnedFd,
     ready: OwnedFd,
 ) -> ! {
+    // Leaving the forked child without running the parent's cleanup.
     let fail = |message: String| -> ! {
-        let mut bytes = b"E".to_vec();
-        bytes.extend_from_slice(message.as_bytes());
-        let _ = nix::unistd::write(&ready, &bytes);
-        // SAFETY: leaving the forked child without running the parent's cleanup.
-        unsafe { libc::_exit(1) }
+        let _ = nix::unistd::write(&ready, &Report::failed(Failure::Setup, message).encode());
+        sys::process::exit_now(1)
     };
     // The terminal's signals are boxtop's to forward to the app, and the handlers boxtop
     // holds them with mean nothing here.
     let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
     for signal in super::init::FORWARDED {
-        // SAFETY: restoring the default disposition.
-        let _ = unsafe { nix::sys::signal::signal(*signal, SigHandler::SigDfl) };
+        sys::process::default_disposition(*signal);
     }
-    let _ = super::caps::set_no_new_privs();
+    let _ = crate::sys::caps::set_no_new_privs();
     for (ns, fd, flag) in [
         ("user", &user, CloneFlags::CLONE_NEWUSER),
         ("network", &net, CloneFlags::CLONE_NEWNET),
@@ -192,7 +162,7 @@ fn guard_main(
     if let Err(message) = follow(&mut host, &mut inside, &mut blocked) {
         fail(message);
     }
-    let _ = nix::unistd::write(&ready, b"R");
+    let _ = nix::unistd::write(&ready, &Report::Started.encode());
     drop(ready);
     loop {
         let outcome = events
@@ -203,8 +173,7 @@ fn guard_main(
             // Fail closed: a sandbox that might reach the host does not go on.
             eprintln!("boxtop: {message}; stopping the sandbox");
             let _ = super::process::pidfd_kill(sandbox.as_fd(), Signal::SIGKILL);
-            // SAFETY: leaving the forked child without running the parent's cleanup.
-            unsafe { libc::_exit(1) }
+            sys::process::exit_now(1)
         }
     }
 }

@@ -3,7 +3,7 @@
 //! as its app.
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -11,57 +11,60 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::stat::Mode;
-use nix::unistd::{ForkResult, Pid};
+use nix::unistd::Pid;
 
-use super::caps;
 use super::exec;
 use super::init;
 use super::relay;
+use super::report::{BadReport, Failure, Report};
 use super::seccomp::{self, SeccompPolicy};
+use crate::sys::caps;
+use crate::sys::{
+    self,
+    process::{ForkError, Forked},
+    SingleThreaded, ThreadsError,
+};
 
-/// What a detached process said on its report pipe: `O` once it is under way, or another
-/// kind byte and why it is not.
+/// What a detached process said on its report pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Report {
-    Started,
-    Failed {
-        kind: u8,
-        reason: String,
-    },
+pub enum Detached {
+    /// A report (see `report`): `Started` once it is under way, or why it is not.
+    Said(Report),
     /// It ended without a word.
     Silent,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetachError {
+    #[error("{0}")]
+    Fork(#[from] ForkError),
+    #[error("cannot create its report pipe: {0}")]
+    Pipe(Errno),
+    #[error("it sent {0}")]
+    Bad(#[from] BadReport),
 }
 
 /// Forks a process that leaves boxtop's session, so that closing the terminal or
 /// killing the launching boxtop does not reach it. It runs `child`, which gets the write
 /// end of a report pipe and returns the process's exit code. Returns in this process
-/// once the child has reported: after `O` only that byte is read (the child may keep the
-/// pipe open while it goes on); after any other kind, the reason up to the pipe's end.
-pub fn fork_detached_reporting(child: impl FnOnce(OwnedFd) -> i32) -> Result<Report, Errno> {
-    use std::io::Read;
-    let (report_read, report_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
-    // SAFETY: boxtop's CLI is single-threaded when it launches; the child only runs
-    // boxtop's own code, which allocates, as after any fork of a single-threaded process.
-    match unsafe { nix::unistd::fork() }? {
+/// once the child has reported (see `Report::read_from`: the child may keep the pipe
+/// open after `Started`, while it goes on).
+pub fn fork_detached_reporting(
+    single: &SingleThreaded,
+    child: impl FnOnce(OwnedFd) -> i32,
+) -> Result<Detached, DetachError> {
+    let (report_read, report_write) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(DetachError::Pipe)?;
+    match sys::process::fork(single)? {
         // The child lives on; it is re-parented when this process exits.
-        ForkResult::Parent { .. } => {
+        Forked::Parent { .. } => {
             drop(report_write);
-            let mut file = std::fs::File::from(report_read);
-            let mut first = [0u8; 1];
-            if !matches!(file.read(&mut first), Ok(1)) {
-                return Ok(Report::Silent);
+            match Report::read_from(std::fs::File::from(report_read)) {
+                None => Ok(Detached::Silent),
+                Some(report) => Ok(Detached::Said(report?)),
             }
-            if first[0] == b'O' {
-                return Ok(Report::Started);
-            }
-            let mut reason = Vec::new();
-            let _ = file.read_to_end(&mut reason);
-            Ok(Report::Failed {
-                kind: first[0],
-                reason: String::from_utf8_lossy(&reason).into_owned(),
-            })
         }
-        ForkResult::Child => {
+        Forked::Child => {
             drop(report_read);
             let code = match nix::unistd::setsid() {
                 Ok(_) => child(report_write),
@@ -72,16 +75,7 @@ pub fn fork_detached_reporting(child: impl FnOnce(OwnedFd) -> i32) -> Result<Rep
     }
 }
 
-/// A pidfd for `pid` (Linux 5.3): readable once the process has exited.
-pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel just gave us this fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
+pub use crate::sys::process::{pidfd_kill, pidfd_open};
 
 /// What `boxtop enter` joins.
 pub struct EnterTarget<'a> {
@@ -123,6 +117,10 @@ pub enum EnterError {
     #[error("fork: {0}")]
     Fork(Errno),
     #[error("{0}")]
+    Forking(ForkError),
+    #[error("{0}")]
+    Threads(#[from] ThreadsError),
+    #[error("{0}")]
     Child(String),
     #[error("waiting for the command failed: {0}")]
     Wait(Errno),
@@ -157,7 +155,7 @@ fn children_of(init: Pid) -> Vec<Pid> {
             dir.filter_map(Result::ok)
                 .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
                 .filter(|pid| {
-                    crate::instance::procfs::Stat::read(*pid)
+                    crate::sys::procfs::Stat::read(*pid)
                         .is_ok_and(|stat| stat.ppid == init.as_raw())
                 })
                 .map(Pid::from_raw)
@@ -231,9 +229,9 @@ fn open_namespaces(
 /// capabilities, no new privileges and its seccomp filter. Returns the command's exit
 /// code. The command gets no descriptor of the caller's: a pty of the sandbox's own when
 /// the caller's input is a terminal, pipes otherwise, relayed by this process, which
-/// stays outside the sandbox's pid namespace. Must be called from a single-threaded
-/// process.
-pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
+/// stays outside the sandbox's pid namespace. It forks: the process must have one
+/// thread (the token).
+pub fn enter(single: &SingleThreaded, target: &EnterTarget) -> Result<i32, EnterError> {
     let exec::ExecArgs {
         argv,
         envp,
@@ -246,7 +244,7 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
     let last_cap = caps::last_cap();
 
     // pid 1 is the sandbox's as long as it is the process that started when recorded.
-    let alive = crate::instance::procfs::Stat::read(target.init.as_raw())
+    let alive = crate::sys::procfs::Stat::read(target.init.as_raw())
         .is_ok_and(|stat| stat.start_ticks == target.init_start && stat.state != 'Z');
     if !alive {
         return Err(EnterError::Gone);
@@ -266,25 +264,25 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(EnterError::Fork)?;
     // A termination signal from now on is held, then passed on to the command.
     init::hold_forwarded_signals().map_err(EnterError::Wait)?;
-    // SAFETY: the caller is single-threaded; the child only runs the code below and
-    // execve.
-    match unsafe { nix::unistd::fork() }.map_err(EnterError::Fork)? {
-        ForkResult::Child => {
+    match sys::process::fork(single).map_err(EnterError::Forking)? {
+        Forked::Child => {
             drop(error_read);
             exec::reset_signals();
-            let fail = |message: String| -> ! {
-                let _ = nix::unistd::write(&error_write, message.as_bytes());
-                // SAFETY: leaving the forked child without running the parent's cleanup.
-                unsafe { libc::_exit(127) }
+            // Leaving the forked child without running the parent's cleanup.
+            let fail = |failure: Failure, message: String| -> ! {
+                let _ =
+                    nix::unistd::write(&error_write, &Report::failed(failure, message).encode());
+                sys::process::exit_now(i32::from(failure.exit_code()))
             };
             if let Err((what, errno)) = streams.attach() {
-                fail(format!("{what}: {errno}"));
+                fail(Failure::Setup, format!("{what}: {errno}"));
             }
             drop(streams);
             if nix::unistd::chdir(cwd.as_c_str()).is_err() {
                 let _ = nix::unistd::chdir("/");
             }
-            let program = exec::find_program(&argv[0], &path_var).unwrap_or_else(|m| fail(m));
+            let program = exec::find_program(&argv[0], &path_var)
+                .unwrap_or_else(|message| fail(Failure::Exec, message));
             // `attach` made the new session already.
             if let Err((what, errno)) = exec::harden(
                 &[error_write.as_raw_fd()],
@@ -293,18 +291,21 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
                 target.landlock,
                 &bpf,
             ) {
-                fail(format!("{what}: {errno}"));
+                fail(Failure::Setup, format!("{what}: {errno}"));
             }
             let errno = nix::unistd::execve(&program, &argv, &envp)
                 .err()
                 .unwrap_or(Errno::UnknownErrno);
-            fail(format!(
-                "cannot execute {}: {}",
-                program.to_string_lossy(),
-                errno.desc()
-            ))
+            fail(
+                Failure::Exec,
+                format!(
+                    "cannot execute {}: {}",
+                    program.to_string_lossy(),
+                    errno.desc()
+                ),
+            )
         }
-        ForkResult::Parent { child } => {
+        Forked::Parent { child } => {
             drop(error_write);
             let relay = streams.into_relay();
             let mut report = Vec::new();
@@ -319,9 +320,11 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
             let relayed = relay.run(child);
             let code = init::wait_for(child).map_err(EnterError::Wait)?;
             if !report.is_empty() {
-                return Err(EnterError::Child(
-                    String::from_utf8_lossy(&report).into_owned(),
-                ));
+                return Err(EnterError::Child(match Report::decode(&report) {
+                    Ok(Report::Failed { reason, .. }) => reason,
+                    Ok(other) => format!("the command said {other:?} instead of why it failed"),
+                    Err(err) => format!("the command failed and sent {err}"),
+                }));
             }
             relayed.map_err(EnterError::Streams)?;
             Ok(code)
@@ -334,57 +337,14 @@ pub fn enter(target: &EnterTarget) -> Result<i32, EnterError> {
 /// the signal. `ESRCH` when it is gone.
 pub fn signal_checked(pid: Pid, start: u64, signal: nix::sys::signal::Signal) -> Result<(), Errno> {
     let pidfd = pidfd_open(pid)?;
-    let now = crate::instance::procfs::Stat::read(pid.as_raw()).map_err(|_| Errno::ESRCH)?;
+    let now = crate::sys::procfs::Stat::read(pid.as_raw()).map_err(|_| Errno::ESRCH)?;
     if now.start_ticks != start {
         return Err(Errno::ESRCH);
     }
     pidfd_kill(pidfd.as_fd(), signal)
 }
 
-/// Sends `signal` to the process of `pidfd`, which cannot be another one of a reused pid.
-pub fn pidfd_kill(pidfd: BorrowedFd, signal: nix::sys::signal::Signal) -> Result<(), Errno> {
-    // SAFETY: pidfd_send_signal with a pidfd the caller holds, no siginfo, no flags.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            signal as libc::c_int,
-            std::ptr::null::<libc::siginfo_t>(),
-            0u32,
-        )
-    };
-    if ret < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(())
-    }
-}
-
-/// Takes an exclusive flock on `fd` without waiting: false when another open file holds
-/// it. Unlike nix's `Flock`, nothing unlocks it on drop: the lock lasts until every
-/// process sharing the open file (a forked supervisor) has closed it.
-pub fn try_lock_exclusive(fd: BorrowedFd) -> Result<bool, Errno> {
-    // SAFETY: flock on a descriptor the caller holds open.
-    let ret = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if ret == 0 {
-        return Ok(true);
-    }
-    match Errno::last() {
-        Errno::EWOULDBLOCK => Ok(false),
-        errno => Err(errno),
-    }
-}
-
-/// Releases an flock taken on `fd`'s open file, for every descriptor that shares it.
-pub fn unlock(fd: BorrowedFd) -> Result<(), Errno> {
-    // SAFETY: flock on a descriptor the caller holds open.
-    let ret = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_UN) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(Errno::last())
-    }
-}
+pub use crate::sys::fd::{try_lock_exclusive, unlock};
 
 /// Points stdout and stderr at `to`, or at /dev/null; stdin always reads /dev/null.
 pub fn redirect_stdio(to: Option<&OwnedFd>) -> Result<(), Errno> {
@@ -393,20 +353,10 @@ pub fn redirect_stdio(to: Option<&OwnedFd>) -> Result<(), Errno> {
         OFlag::O_RDWR | OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
     )?;
-    let target = to.map(|fd| fd.as_fd()).unwrap_or(null.as_fd());
-    dup_onto(&null, 0)?;
-    dup_onto(&target, 1)?;
-    dup_onto(&target, 2)
-}
-
-fn dup_onto(from: &impl AsRawFd, to: i32) -> Result<(), Errno> {
-    // SAFETY: dup2 onto a standard descriptor of this process.
-    let ret = unsafe { libc::dup2(from.as_raw_fd(), to) };
-    if ret < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(())
-    }
+    let target = to.map(|fd| fd.as_raw_fd()).unwrap_or(null.as_raw_fd());
+    sys::fd::dup_onto(null.as_raw_fd(), 0)?;
+    sys::fd::dup_onto(target, 1)?;
+    sys::fd::dup_onto(target, 2)
 }
 
 /// Debug builds only: `BOXTOP_TEST_PAUSE_AT=STEP[,STEP...]` stops the process that

@@ -6,7 +6,7 @@
 //! sandbox that kept the pty or a pipe open reads nothing of the user's afterwards.
 
 use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +16,8 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{self, SetArg, Termios};
 use nix::unistd::Pid;
+
+use crate::sys::term;
 
 /// The command's side and the relay's side of its streams.
 pub enum Streams {
@@ -51,23 +53,10 @@ impl Streams {
             OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )?;
-        let unlock: libc::c_int = 0;
-        // SAFETY: TIOCSPTLCK reads one int we own.
-        Errno::result(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) })?;
         // The peer from the master itself, not by a path an app could have prepared.
-        // SAFETY: TIOCGPTPEER takes open flags and returns a new descriptor.
-        let peer = unsafe {
-            libc::ioctl(
-                master.as_raw_fd(),
-                libc::TIOCGPTPEER,
-                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-            )
-        };
-        let peer = Errno::result(peer)?;
-        // SAFETY: the kernel just gave us this descriptor.
-        let peer = unsafe { OwnedFd::from_raw_fd(peer) };
+        let peer = term::unlock_and_open_peer(master.as_fd())?;
         // The size of the user's terminal, for full-screen programs.
-        copy_window_size(std::io::stdin().as_fd(), master.as_fd());
+        term::copy_window_size(std::io::stdin().as_fd(), master.as_fd());
         Ok(Streams::Pty { master, peer })
     }
 
@@ -77,9 +66,7 @@ impl Streams {
         nix::unistd::setsid().map_err(|errno| ("setsid", errno))?;
         match self {
             Streams::Pty { peer, .. } => {
-                // SAFETY: TIOCSCTTY takes an integer (0: do not steal it from a session).
-                let ret = unsafe { libc::ioctl(peer.as_raw_fd(), libc::TIOCSCTTY, 0) };
-                Errno::result(ret).map_err(|errno| ("TIOCSCTTY", errno))?;
+                term::set_controlling(peer.as_fd()).map_err(|errno| ("TIOCSCTTY", errno))?;
                 for fd in 0..3 {
                     dup_onto(peer.as_raw_fd(), fd)?;
                 }
@@ -121,23 +108,7 @@ impl Streams {
 }
 
 fn dup_onto(from: RawFd, to: RawFd) -> Result<(), (&'static str, Errno)> {
-    // SAFETY: dup2 onto a standard descriptor of this process.
-    let ret = unsafe { libc::dup2(from, to) };
-    Errno::result(ret)
-        .map(drop)
-        .map_err(|errno| ("dup2", errno))
-}
-
-/// Copies the window size of `from` (the user's terminal) to `to` (the pty).
-fn copy_window_size(from: BorrowedFd, to: BorrowedFd) {
-    // SAFETY: winsize is plain old data; all-zero is a valid value.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ writes and TIOCSWINSZ reads the winsize we own.
-    unsafe {
-        if libc::ioctl(from.as_raw_fd(), libc::TIOCGWINSZ, &mut size) == 0 {
-            libc::ioctl(to.as_raw_fd(), libc::TIOCSWINSZ, &size);
-        }
-    }
+    crate::sys::fd::dup_onto(from, to).map_err(|errno| ("dup2", errno))
 }
 
 /// The user's terminal in raw mode while the relay runs (keys go to the pty unchanged,
@@ -199,7 +170,7 @@ impl Relay {
         loop {
             if resized.swap(false, Ordering::Relaxed) {
                 if let (Some(_), Some(out)) = (&self.terminal, &self.output) {
-                    copy_window_size(stdin.as_fd(), out.as_fd());
+                    term::copy_window_size(stdin.as_fd(), out.as_fd());
                 }
             }
             if let Some(at) = ended_at {

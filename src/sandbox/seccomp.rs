@@ -624,38 +624,7 @@ fn to_program(bytes: &[u8]) -> Result<BpfProgram, SeccompError> {
 /// no_new_privs to be set already (else the kernel answers EACCES unless the caller has
 /// CAP_SYS_ADMIN). The filter cannot be removed afterwards.
 pub fn install(prog: &BpfProgram) -> Result<(), Errno> {
-    let len = u16::try_from(prog.filter.len()).map_err(|_| Errno::EINVAL)?;
-    let fprog = libc::sock_fprog {
-        len,
-        filter: prog.filter.as_ptr().cast_mut(),
-    };
-    let fprog_ptr: *const libc::sock_fprog = &fprog;
-
-    // SAFETY: `fprog` points at `len` initialised instructions owned by `prog`, which outlives
-    // the call; the kernel copies the program and never writes through the pointer.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::c_ulong::from(libc::SECCOMP_SET_MODE_FILTER),
-            0 as libc::c_ulong,
-            fprog_ptr,
-        )
-    };
-    match Errno::result(ret) {
-        Ok(_) => Ok(()),
-        Err(Errno::ENOSYS) => {
-            // SAFETY: as above; PR_SET_SECCOMP takes the same `struct sock_fprog`.
-            let ret = unsafe {
-                libc::prctl(
-                    libc::PR_SET_SECCOMP,
-                    libc::c_ulong::from(libc::SECCOMP_MODE_FILTER),
-                    fprog_ptr,
-                )
-            };
-            Errno::result(ret).map(drop)
-        }
-        Err(errno) => Err(errno),
-    }
+    crate::sys::seccomp::install(&prog.filter)
 }
 
 /// The rules as data, for docs and for tests: (syscall name, action description) pairs.
@@ -671,5 +640,9 @@ pub fn describe(policy: &SeccompPolicy) -> Vec<(String, String)> {
         .collect()
 }
 
+// The tests probe the installed filter with raw system calls of every kind from forked
+// children of the (multi-threaded) test harness: test code, not the runtime, and the one
+// place outside `sys` allowed `unsafe`.
 #[cfg(test)]
+#[allow(unsafe_code)]
 mod tests;

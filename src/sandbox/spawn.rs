@@ -17,8 +17,6 @@ use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 
-use super::beneath;
-use super::caps;
 use super::exec::{close_fds_except, ExecArgs};
 use super::helpers::{self, HelperError, ProxyProcess};
 use super::init::{self, Ended};
@@ -26,8 +24,14 @@ use super::landlock::{self, Rules};
 use super::mount::{self, Pinned};
 use super::net::{self, HostGuard};
 use super::plan::{Namespace, Plan, Step};
+use super::report::{self, Failure, Report};
 use super::seccomp::{self, BpfProgram, SeccompError};
 use super::userns;
+use crate::sys::app::Gate;
+use crate::sys::beneath;
+use crate::sys::caps;
+use crate::sys::process::{self, ForkError, Forked};
+use crate::sys::{SingleThreaded, ThreadsError};
 
 mod app;
 
@@ -55,15 +59,21 @@ pub enum SpawnError {
     Helper(#[from] HelperError),
     #[error("{0}")]
     HostGuard(#[from] net::GuardError),
+    #[error("{0}")]
+    Threads(#[from] ThreadsError),
 }
 
 impl SpawnError {
-    /// The exit code of `boxtop run` for this error: 127 when the program cannot be run,
-    /// 125 when the sandbox could not be built (like `env` and container runtimes).
+    /// The exit code of `boxtop run` for this error (see `Failure::exit_code`).
     pub fn exit_code(&self) -> u8 {
+        self.failure().exit_code()
+    }
+
+    /// The kind of failure, as a report says it.
+    pub fn failure(&self) -> Failure {
         match self {
-            SpawnError::Exec(_) => 127,
-            _ => 125,
+            SpawnError::Exec(_) => Failure::Exec,
+            _ => Failure::Setup,
         }
     }
 }
@@ -307,7 +317,10 @@ impl Started {
                     Err(_) => break,
                 }
             }
-            Ended::decode(&bytes[..len])
+            match Report::decode(&bytes[..len]) {
+                Ok(Report::Ended(ended)) => Some(ended),
+                _ => None,
+            }
         })
     }
 }
@@ -329,6 +342,7 @@ pub struct Building<'a> {
 /// (on another CPU): what the caller has to do meanwhile, such as recording the
 /// instance, costs the launch nothing.
 pub fn start(
+    single: &SingleThreaded,
     prepared: &Prepared,
     options: &StartOptions,
     on_building: &mut dyn FnMut(Building),
@@ -377,51 +391,59 @@ pub fn start(
         .namespaces
         .iter()
         .filter(|ns| **ns != Namespace::Cgroup && **ns != Namespace::Net)
-        .fold(0, |flags, ns| flags | ns.clone_flag().bits()) as libc::c_ulong
-        | libc::SIGCHLD as libc::c_ulong;
-    // SAFETY: a raw clone with no new stack behaves like fork(2): the child gets a copy of
-    // this single-threaded process and runs `child_main`, which never returns.
-    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
-    if ret < 0 {
-        let errno = Errno::last();
-        return Err(SpawnError::Namespaces {
-            errno,
-            hint: crate::doctor::userns_hint(errno),
-        });
-    }
-    if ret == 0 {
-        drop(sync_write);
-        drop(error_read);
-        drop(status_read);
-        drop(ready_read);
-        let failed = |what: &str| -> ! { fail(error_write.as_raw_fd(), b'S', what) };
-        // Die with boxtop; if it is already gone, the sync pipe has no writer left.
-        caps::set_parent_death_signal();
-        if !wait_for_go && has_no_writer(&sync_read) {
-            failed("boxtop went away before the sandbox started");
+        .fold(0, |flags, ns| flags | ns.clone_flag().bits()) as libc::c_ulong;
+    let cloned = match process::clone_into_namespaces(single, flags) {
+        Ok(cloned) => cloned,
+        Err(ForkError::Threads(err)) => return Err(err.into()),
+        Err(ForkError::Failed(errno)) => {
+            return Err(SpawnError::Namespaces {
+                errno,
+                hint: super::diagnosis::userns_hint(errno),
+            })
         }
-        if let Err(err) = userns::write_own_maps(plan.uid, plan.gid) {
-            failed(&err.to_string());
-        }
-        // The creator of a user namespace has every capability in it, mapped or not.
-        if own_network {
-            if let Err(errno) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
-                failed(&format!("creating the network namespace: {errno}"));
-            }
-        }
-        let _ = nix::unistd::write(&ready_write, own_namespace_inodes().as_bytes());
-        drop(ready_write);
-        if wait_for_go {
-            let mut byte = [0u8; 1];
-            if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
+    };
+    // The child runs `child_main`, which never returns.
+    let child = match cloned {
+        Forked::Parent { child } => child,
+        Forked::Child => {
+            drop(sync_write);
+            drop(error_read);
+            drop(status_read);
+            drop(ready_read);
+            let failed = |what: &str| -> ! { fail(error_write.as_raw_fd(), Failure::Setup, what) };
+            // Die with boxtop; if it is already gone, the sync pipe has no writer left.
+            caps::set_parent_death_signal();
+            if !wait_for_go && has_no_writer(&sync_read) {
                 failed("boxtop went away before the sandbox started");
             }
+            if let Err(err) = userns::write_own_maps(plan.uid, plan.gid) {
+                failed(&err.to_string());
+            }
+            // The creator of a user namespace has every capability in it, mapped or not.
+            if own_network {
+                if let Err(errno) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                    failed(&format!("creating the network namespace: {errno}"));
+                }
+            }
+            let _ = nix::unistd::write(&ready_write, own_namespace_inodes().as_bytes());
+            drop(ready_write);
+            if wait_for_go {
+                let mut byte = [0u8; 1];
+                if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
+                    failed("boxtop went away before the sandbox started");
+                }
+            }
+            drop(sync_read);
+            super::process::test_delay_at("init");
+            child_main(
+                single,
+                prepared,
+                error_write,
+                status_write,
+                &options.rlimits,
+            );
         }
-        drop(sync_read);
-        super::process::test_delay_at("init");
-        child_main(prepared, error_write, status_write, &options.rlimits);
-    }
-    let child = Pid::from_raw(ret as i32);
+    };
     drop(sync_read);
     drop(error_write);
     drop(status_write);
@@ -452,7 +474,7 @@ pub fn start(
         let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
         started.proxies.push(pasta);
         // Before the app runs: pasta's sockets would take it to the host's own addresses.
-        let guard = net::start_host_guard(child).map_err(|err| abort(err.into()))?;
+        let guard = net::start_host_guard(single, child).map_err(|err| abort(err.into()))?;
         started.host_guard = Some(guard);
         super::process::test_pause_at("network");
     }
@@ -511,12 +533,19 @@ fn has_no_writer(pipe: &OwnedFd) -> bool {
     helpers::wait_readable(pipe, std::time::Duration::ZERO).is_ok()
 }
 
-/// The error pid 1 reported on the error pipe (see `fail`): a kind byte, then why.
+/// The error pid 1 or the app's process reported on the error pipe (see `fail`).
 fn reported_failure(report: &[u8]) -> SpawnError {
-    let text = String::from_utf8_lossy(report.get(1..).unwrap_or_default()).into_owned();
-    match report.first() {
-        Some(b'E') => SpawnError::Exec(text),
-        _ => SpawnError::Setup(text),
+    match Report::decode(report) {
+        Ok(Report::Failed {
+            failure: Failure::Exec,
+            reason,
+        }) => SpawnError::Exec(reason),
+        Ok(Report::Failed {
+            failure: Failure::Setup,
+            reason,
+        }) => SpawnError::Setup(reason),
+        Ok(other) => SpawnError::Setup(format!("pid 1 said {other:?} instead of why it failed")),
+        Err(err) => SpawnError::Setup(format!("pid 1 failed and sent {err}")),
     }
 }
 
@@ -533,21 +562,17 @@ fn read_all(fd: &OwnedFd) -> Vec<u8> {
     }
 }
 
-/// Sends a failure to boxtop through the error pipe and exits. `kind` is `S` (setup) or
-/// `E` (the program could not be executed).
-fn fail(error_fd: RawFd, kind: u8, message: &str) -> ! {
-    let mut report = vec![kind];
-    report.extend_from_slice(message.as_bytes());
-    // SAFETY: writing a buffer we own to a pipe fd we own, then exiting without running
-    // destructors or atexit handlers of the parent's state.
-    unsafe {
-        libc::write(error_fd, report.as_ptr().cast(), report.len());
-        libc::_exit(if kind == b'E' { 127 } else { 125 })
-    }
+/// Sends a failure to boxtop through the error pipe and exits with its code, without
+/// running destructors or atexit handlers of the parent's state. Allocates: not for the
+/// app's process once it has said it is ready (see `app`).
+fn fail(error_fd: RawFd, failure: Failure, message: &str) -> ! {
+    crate::sys::fd::write_raw(error_fd, &Report::failed(failure, message).encode());
+    process::exit_now(i32::from(failure.exit_code()))
 }
 
 /// The sandbox's pid 1: builds the sandbox, starts the app, then supervises it.
 fn child_main(
+    single: &SingleThreaded,
     prepared: &Prepared,
     error_write: OwnedFd,
     status_write: OwnedFd,
@@ -556,11 +581,11 @@ fn child_main(
     // Signals boxtop held before the clone are boxtop's to pass on, to this process.
     init::forget_held_signals();
     let keep = [error_write.as_raw_fd(), status_write.as_raw_fd()];
-    let gate = match build_and_fork(prepared, &keep, rlimits) {
+    let gate = match build_and_fork(single, prepared, &keep, rlimits) {
         Ok(gate) => gate,
-        Err(message) => fail(error_write.as_raw_fd(), b'S', &message),
+        Err(message) => fail(error_write.as_raw_fd(), Failure::Setup, &message),
     };
-    let app = gate.app;
+    let app = gate.child;
     let _ = init::forward_signals_to(app);
     // Debug builds only: `BOXTOP_TEST_SLOW_INIT=1` makes pid 1 take its time before it
     // hardens itself, so that a test shows the app cannot run before that.
@@ -570,10 +595,10 @@ fn child_main(
     }
     // pid 1 needs no privilege from here on, and keeps nothing of boxtop's; failing
     // that, the sandbox ends (the app with pid 1) and boxtop says why.
-    if let Err(message) = init::harden_self(&prepared.init_bpf, prepared.last_cap) {
+    if let Err(message) = init::harden_self(single, &prepared.init_bpf, prepared.last_cap) {
         fail(
             error_write.as_raw_fd(),
-            b'S',
+            Failure::Setup,
             &format!("hardening pid 1: {message}"),
         );
     }
@@ -583,19 +608,20 @@ fn child_main(
     drop(error_write);
     let ended = init::reap_until(app);
     init::end_the_rest();
-    let _ = nix::unistd::write(&status_write, &ended.encode());
-    // SAFETY: ending pid 1; the kernel kills whatever is left in the namespace.
-    unsafe { libc::_exit(ended.code()) }
+    let _ = nix::unistd::write(&status_write, &report::encode_ended(ended));
+    // The kernel kills whatever is left in the namespace.
+    process::exit_now(ended.code())
 }
 
 /// Everything pid 1 does before the app runs; returns the app's process, ready to execute
 /// once its gate is opened (see `app`).
 /// `keep[0]` is the error pipe, `keep[1]` the status pipe.
 fn build_and_fork(
+    single: &SingleThreaded,
     prepared: &Prepared,
     keep: &[RawFd; 2],
     rlimits: &[(Resource, u64)],
-) -> Result<app::Gate, String> {
+) -> Result<Gate, String> {
     let plan = &prepared.plan;
     // Before anything else runs in the sandbox: no process there may read this one's
     // memory (boxtop's environment, the plan), write it, or take its descriptors.
@@ -614,5 +640,6 @@ fn build_and_fork(
     }
     mount::build_root(&plan.steps, &prepared.pinned).map_err(|err| err.to_string())?;
     close_fds_except(keep);
-    app::spawn_app(prepared, keep[0], rlimits).map_err(|errno| format!("starting the app: {errno}"))
+    app::spawn_app(single, prepared, keep[0], rlimits)
+        .map_err(|errno| format!("starting the app: {errno}"))
 }

@@ -284,6 +284,18 @@ pub fn lexical_target(link: &Path, target: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
+/// The canonical home and an `O_PATH` fd of it, from which the paths of the home a
+/// sandbox gets are opened with no symlink (see `beneath`).
+pub fn open_home(home: &Path) -> std::io::Result<(PathBuf, OwnedFd)> {
+    let real = std::fs::canonicalize(home)?;
+    let fd = nix::fcntl::open(
+        &real,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok((real, fd))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

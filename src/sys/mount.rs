@@ -10,14 +10,12 @@ use nix::errno::Errno;
 use nix::mount::{mount, MsFlags};
 use nix::sys::statvfs::{statvfs, FsFlags};
 
-use super::mount::c_path;
-
 /// `mount_setattr(2)` (Linux 5.12): adds the read-only, nosuid, nodev and noexec of
 /// `flags` to the mount at `name` in the folder `dir` (at `dir` itself when `name` is
 /// empty; a symlink is not followed), and to every mount below it when `recursive`. It
 /// only sets attributes, so flags the host locked stay as they are; `ENOSYS` on older
 /// kernels.
-pub(super) fn set_attributes(
+pub fn set_attributes(
     dir: &OwnedFd,
     name: &OsStr,
     flags: MsFlags,
@@ -94,7 +92,7 @@ fn set_attributes_at(
 /// with the new mount API: `open_tree` clones the tree (with its submounts when
 /// `recursive`), `mount_setattr` gives it `flags` while it is detached, and `move_mount`
 /// attaches it to the opened mount point. `ENOSYS` before Linux 5.12.
-pub(super) fn bind_detached(
+pub fn bind_detached(
     pinned: Option<libc::c_int>,
     source: &Path,
     recursive: bool,
@@ -138,7 +136,7 @@ pub(super) fn bind_detached(
 
 /// Remounts a bind mount with `flags` added to the flags it has (locked flags such as
 /// `nodev` or `relatime` from the host may not be cleared in a user namespace).
-pub(super) fn remount(target: &Path, flags: MsFlags) -> Result<(), Errno> {
+pub fn remount(target: &Path, flags: MsFlags) -> Result<(), Errno> {
     let current = statvfs(target)?.flags();
     let mut keep = MsFlags::empty();
     for (st, ms) in [
@@ -162,4 +160,10 @@ pub(super) fn remount(target: &Path, flags: MsFlags) -> Result<(), Errno> {
         MsFlags::MS_BIND | MsFlags::MS_REMOUNT | keep | flags,
         None::<&str>,
     )
+}
+
+/// A C string of a path, for raw calls.
+pub fn c_path(path: &Path) -> Option<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes()).ok()
 }

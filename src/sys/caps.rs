@@ -87,6 +87,16 @@ pub fn set_parent_death_signal() {
     };
 }
 
+/// Makes the calling process non-dumpable: its `/proc/PID` files (`mem`, `environ`, `fd`,
+/// `ns`, `maps`) become root's, and no process of the sandbox may ptrace it, read or write
+/// its memory, or take its descriptors. boxtop outside keeps its access to the app's
+/// processes, whose memory belongs to the sandbox's user namespace once they exec.
+pub fn make_undumpable() -> Result<(), Errno> {
+    // SAFETY: prctl with integer arguments only.
+    let ret = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    Errno::result(ret).map(drop)
+}
+
 /// Sets `PR_SET_NO_NEW_PRIVS`: no setuid bit or file capability can raise privileges
 /// again, and an unprivileged process may install a seccomp filter.
 pub fn set_no_new_privs() -> Result<(), Errno> {

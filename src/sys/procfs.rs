@@ -3,7 +3,6 @@
 //! count of the per-process entries read, so that a refresh's cost can be checked.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::io::Read;
 
 thread_local! {
@@ -119,13 +118,8 @@ fn ns_inode(link: &str) -> Option<u64> {
     text.split_once(":[")?.1.strip_suffix(']')?.parse().ok()
 }
 
-/// Every process of this user, grouped by the pid namespaces asked for, each read now.
-pub fn members(namespaces: &[u64]) -> HashMap<u64, Vec<i32>> {
-    super::census::Census::default().members(namespaces, &[])
-}
-
 /// Counts one `/proc/PID/...` entry read by code outside this module.
-pub(super) fn count_read() {
+pub fn count_read() {
     count_pid_read();
 }
 

@@ -7,14 +7,17 @@
 //! The modules form layers: each uses only the layers listed before its own, so no two
 //! modules depend on each other (tests/layers.rs reads this list and checks the code):
 //!
-//! 1. `escape`, `atomic`: terminal-safe text, atomic file writes.
+//! 1. `escape`, `atomic`, `manpage`: terminal-safe text, atomic file writes, Markdown to
+//!    man(7).
 //! 2. `sys`: the kernel interface (system calls, `/proc`, no-symlink path resolution).
-//! 3. `paths`, `profile`: where boxtop keeps things; what a profile says.
-//! 4. `access`: what each permission of a profile brings into a sandbox.
-//! 5. `sandbox`: the runtime: host scan, plan, mounts, hardening, pid 1.
-//! 6. `instance`: running sandboxes: launch, records, supervision, control.
-//! 7. `doctor`, `entries`, `import`: host checks, desktop entries, profile import.
-//! 8. `tui`: the terminal interface.
+//! 3. `paths`: where boxtop keeps things.
+//! 4. `profile`: what a profile says, and the operations on profile files.
+//! 5. `access`: what each permission of a profile brings into a sandbox.
+//! 6. `sandbox`: the runtime: host scan, plan, mounts, hardening, pid 1.
+//! 7. `instance`: running sandboxes: records, supervision, control.
+//! 8. `launch`: the one launch API the CLI, the TUI and desktop entries call.
+//! 9. `doctor`, `entries`, `import`: host checks, desktop entries, profile import.
+//! 10. `tui`: the terminal interface.
 #![deny(unsafe_code)]
 
 pub mod access;

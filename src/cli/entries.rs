@@ -41,7 +41,8 @@ pub enum DesktopCommand {
     },
     /// List the menu entries and autostart files boxtop wrote.
     List {
-        /// Print JSON instead of a table.
+        /// Print JSON instead of a table (schema `boxtop.desktop-list`, documented in
+        /// docs/json.md).
         #[arg(long)]
         json: bool,
     },

@@ -431,7 +431,7 @@ fn show_json_is_as_documented() {
 }
 
 #[test]
-fn ps_json_is_as_documented_with_a_running_and_an_ended_instance() {
+fn ps_json_is_as_documented_with_running_ended_and_killed_instances() {
     let world = World::new();
     let sleeper = world.profile(
         "sleeper",
@@ -472,8 +472,21 @@ fn ps_json_is_as_documented_with_a_running_and_an_ended_instance() {
             && states.contains(&&json!({ "state": "exited", "code": 3 })),
         "{value:#}"
     );
-    // With no instance the list is empty, still in its envelope.
-    drop(started);
+    // Killed: its signal is documented too.
+    let sleeping = started.ids[0].clone();
+    run(&world, &["kill", &sleeping]);
+    let value = assert_documented(
+        Schema::PS,
+        &run(&world, &["ps", "--all", "--json", "--interval", "0"]),
+    );
+    let killed = value["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|status| status["id"] == sleeping.as_str())
+        .map(|status| status["state"]["state"].clone());
+    assert_eq!(killed, Some(json!("killed")), "{value:#}");
+    // With no live instance the list is empty, still in its envelope.
     let empty = run(&world, &["ps", "--json", "--interval", "0"]);
     let value = assert_documented(Schema::PS, &empty);
     assert_eq!(value["instances"], json!([]), "{value:#}");

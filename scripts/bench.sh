@@ -520,7 +520,7 @@ bench_status() {
     done
     local running
     running=$(cd "$WORK" && "${RUN_AS[@]}" "$boxtop" ps --json --interval 0 |
-        jq '[.[] | select(.state.state == "running")] | length')
+        jq '[.instances[] | select(.state.state == "running")] | length')
     ((running == STATUS_INSTANCES)) || die "$running of $STATUS_INSTANCES instances are running"
 
     local ps_command="$boxtop ps --json --interval 0"
@@ -670,7 +670,7 @@ bench_tui() {
     fi
     local listed
     listed=$(cd "$WORK" && "${RUN_AS[@]}" XDG_CONFIG_HOME="$many" "$boxtop" list --json |
-        jq '[.[] | select(.source == "user")] | length')
+        jq '[.profiles[] | select(.source == "user")] | length')
     ((listed == TUI_PROFILES)) || die "boxtop lists $listed of the $TUI_PROFILES generated profiles"
     (cd "$WORK" && "${RUN_AS[@]}" XDG_CONFIG_HOME="$many" "$boxtop" check >/dev/null) ||
         die "the generated profiles do not pass boxtop check"
@@ -848,7 +848,7 @@ start_sleepers() {
             die "could not start instance $i"
     done
     running=$(cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" ps --json --interval 0 |
-        jq '[.[] | select(.state.state == "running")] | length')
+        jq '[.instances[] | select(.state.state == "running")] | length')
     ((running == count)) || die "$running of $count instances are running"
 }
 
@@ -1019,7 +1019,7 @@ bench_soak() {
     soak_sample "$pid" >>"$samples"
     local live
     live=$(cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" ps --json --interval 0 |
-        jq '[.[] | select(.state.state != "exited" and .state.state != "killed")] | length')
+        jq '[.instances[] | select(.state.state != "exited" and .state.state != "killed")] | length')
     quit_tui soak "$pid"
 
     local body=$WORK/soak.md

@@ -27,6 +27,7 @@ pub mod entries;
 pub mod escape;
 pub mod import;
 pub mod instance;
+pub mod json_output;
 pub mod launch;
 pub mod manpage;
 pub mod paths;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use boxtop::doctor::{self, Status};
+use boxtop::json_output::Schema;
 use boxtop::paths::Paths;
 use boxtop::{escape, outln};
 
@@ -12,7 +13,11 @@ use boxtop::{escape, outln};
 pub fn doctor(paths: &Paths, json: bool) -> Result<ExitCode> {
     let checks = doctor::run_checks(paths);
     if json {
-        escape::out_json(&serde_json::to_string_pretty(&checks)?);
+        #[derive(serde::Serialize)]
+        struct Checked<'a> {
+            checks: &'a [doctor::Check],
+        }
+        escape::out_json(&Schema::DOCTOR.to_pretty(&Checked { checks: &checks })?);
     } else {
         for check in &checks {
             let mark = match check.status {

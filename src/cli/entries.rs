@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use boxtop::entries::install::{install_all, remove_all};
 use boxtop::entries::{disable, enable, install, list, remove, sync, Disabled, EntriesError, Env};
 use boxtop::escape;
+use boxtop::json_output::Schema;
 use boxtop::paths::Paths;
 use boxtop::profile::ProfileSet;
 use boxtop::{errln, outln};
@@ -40,7 +41,8 @@ pub enum DesktopCommand {
     },
     /// List the menu entries and autostart files boxtop wrote.
     List {
-        /// Print JSON instead of a table.
+        /// Print JSON instead of a table (schema `boxtop.desktop-list`, documented in
+        /// docs/json.md).
         #[arg(long)]
         json: bool,
     },
@@ -192,7 +194,11 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
         DesktopCommand::List { json } => {
             let rows = list(&env, &profiles);
             if json {
-                escape::out_json(&serde_json::to_string_pretty(&rows)?);
+                #[derive(serde::Serialize)]
+                struct Entries<'a> {
+                    entries: &'a [boxtop::entries::Listed],
+                }
+                escape::out_json(&Schema::DESKTOP_LIST.to_pretty(&Entries { entries: &rows })?);
             } else if rows.is_empty() {
                 outln!("boxtop wrote no menu entries and no autostart files");
             } else {

@@ -13,6 +13,7 @@ use boxtop::instance::launch;
 use boxtop::instance::logs;
 use boxtop::instance::record::{Record, Store};
 use boxtop::instance::status::{human_bytes, human_duration, State, Status};
+use boxtop::json_output::Schema;
 use boxtop::paths::Paths;
 use boxtop::{errln, outln};
 
@@ -36,7 +37,14 @@ pub fn ps(paths: &Paths, json: bool, all: bool, interval_ms: u64) -> Result<Exit
         errln!("boxtop: warning: {problem}");
     }
     if json {
-        escape::out_json(&serde_json::to_string_pretty(&snapshot.statuses)?);
+        #[derive(serde::Serialize)]
+        struct Listed<'a> {
+            instances: &'a [Status],
+        }
+        let listed = Listed {
+            instances: &snapshot.statuses,
+        };
+        escape::out_json(&Schema::PS.to_pretty(&listed)?);
     } else {
         escape::out(&table(&snapshot.statuses));
         for (id, notes) in &snapshot.notes {

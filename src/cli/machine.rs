@@ -18,7 +18,7 @@ pub fn run(paths: &Paths) -> ExitCode {
         )))),
     };
     let code = answer.exit_code();
-    match serde_json::to_string(&answer) {
+    match answer.to_line() {
         Ok(json) => boxtop::escape::out_json(&json),
         Err(err) => boxtop::errln!("boxtop: cannot write the answer: {err}"),
     }

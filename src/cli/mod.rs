@@ -149,7 +149,7 @@ pub enum Command {
     Plan(RunArgs),
     /// List every profile: installed here?, where it comes from, its highest risk.
     List {
-        /// Print JSON instead of a table.
+        /// Print JSON instead of a table (schema `boxtop.list`, documented in docs/json.md).
         #[arg(long)]
         json: bool,
     },
@@ -158,7 +158,7 @@ pub enum Command {
         /// The profile's name.
         #[arg(add = complete::profile_names())]
         name: String,
-        /// Print JSON instead of text.
+        /// Print JSON instead of text (schema `boxtop.show`, documented in docs/json.md).
         #[arg(long)]
         json: bool,
     },
@@ -198,7 +198,7 @@ pub enum Command {
     /// List running and paused instances with their CPU, memory, processes (--all: the
     /// recently ended ones too).
     Ps {
-        /// Print JSON instead of a table.
+        /// Print JSON instead of a table (schema `boxtop.ps`, documented in docs/json.md).
         #[arg(long)]
         json: bool,
         /// List ended and lost instances too (the last 50 ended are kept), not only the
@@ -258,7 +258,7 @@ pub enum Command {
     },
     /// Check the host features boxtop uses, and say how to fix what is missing.
     Doctor {
-        /// Print JSON instead of text.
+        /// Print JSON instead of text (schema `boxtop.doctor`, documented in docs/json.md).
         #[arg(long)]
         json: bool,
     },

@@ -10,6 +10,7 @@ use serde::Serialize;
 use boxtop::access;
 use boxtop::atomic::write_atomic;
 use boxtop::escape;
+use boxtop::json_output::Schema;
 use boxtop::paths::Paths;
 use boxtop::profile::ops;
 use boxtop::profile::risk::{self, Risk};
@@ -57,7 +58,11 @@ pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
     let set = ProfileSet::load(&paths.user_profiles());
     let rows: Vec<Row> = set.entries().map(|entry| row(&set, entry)).collect();
     if json {
-        escape::out_json(&serde_json::to_string_pretty(&rows)?);
+        #[derive(Serialize)]
+        struct Listed<'a> {
+            profiles: &'a [Row],
+        }
+        escape::out_json(&Schema::LIST.to_pretty(&Listed { profiles: &rows })?);
     } else {
         outln!(
             "{:<20} {:<9} {:<9} {:<9} DESCRIPTION",
@@ -120,7 +125,7 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             missing_here: &missing,
             landlock_here: landlock.describe(),
         };
-        escape::out_json(&serde_json::to_string_pretty(&shown)?);
+        escape::out_json(&Schema::SHOW.to_pretty(&shown)?);
         return Ok(ExitCode::SUCCESS);
     }
     escape::out(&render_show(&profile, entry, &missing, landlock));

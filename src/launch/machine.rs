@@ -3,8 +3,9 @@
 //! The sandbox is started by `fork`, which is only sound in a single-threaded process; the
 //! TUI runs several threads, so it runs `boxtop __machine run` (as runc re-executes
 //! itself), writes one [`Request`] on its stdin and reads one [`Answer`] from its stdout:
-//! an [`Outcome`] or a [`Failure`] with its kind, message and exit code. Warnings go to
-//! stderr as they do for `boxtop run`.
+//! an [`Outcome`] or a [`Failure`] with its kind, message and exit code, in the envelope
+//! of every JSON output (`json_output`, schema `boxtop.machine-answer`, `docs/json.md`).
+//! Warnings go to stderr as they do for `boxtop run`.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -12,9 +13,10 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 
 use super::{launch, Failure, LaunchError, Outcome, Request};
+use crate::json_output::Schema;
 use crate::paths::Paths;
 
-/// The one line the machine mode writes on stdout.
+/// The one line the machine mode writes on stdout (inside its envelope: [`Answer::to_line`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Answer {
@@ -29,6 +31,18 @@ impl Answer {
             Answer::Outcome(_) => 0,
             Answer::Error(failure) => failure.exit_code,
         }
+    }
+
+    /// The line written on stdout: `{"schema":"boxtop.machine-answer","version":1,
+    /// "outcome":{...}}` or `..."error":{...}}`.
+    pub fn to_line(&self) -> serde_json::Result<String> {
+        Schema::MACHINE_ANSWER.to_line(self)
+    }
+
+    /// Reads what [`Answer::to_line`] wrote; an answer of another schema version (a
+    /// boxtop of another release answered) is refused with both versions named.
+    pub fn from_line(text: &str) -> Result<Answer, String> {
+        Schema::MACHINE_ANSWER.read(text)
     }
 
     pub fn into_result(self) -> Result<Outcome, Failure> {
@@ -83,7 +97,7 @@ pub fn ask(mut command: Command, request: &Request) -> Result<Answer, String> {
     let status = child
         .wait()
         .map_err(|err| format!("cannot wait for the launcher: {err}"))?;
-    match serde_json::from_str::<Answer>(output.trim()) {
+    match Answer::from_line(output.trim()) {
         Ok(answer) => Ok(answer),
         Err(err) => {
             let io = written

@@ -154,11 +154,13 @@ fn the_machine_mode_answers_in_json_with_kind_message_and_code() {
     let request = serde_json::to_string(&by_name("gone")).unwrap();
     let answer = machine::serve(&paths, &request);
     assert_eq!(answer.exit_code(), 1);
-    let json = serde_json::to_value(&answer).unwrap();
+    let line = answer.to_line().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(json["schema"], "boxtop.machine-answer");
+    assert_eq!(json["version"], 1);
     assert_eq!(json["error"]["kind"], "app_not_installed");
     assert_eq!(json["error"]["exit_code"], 1);
-    let back: Answer = serde_json::from_value(json).unwrap();
-    assert_eq!(back, answer);
+    assert_eq!(Answer::from_line(&line), Ok(answer));
 
     let garbled = machine::serve(&paths, "{\"target\":");
     let Answer::Error(failure) = &garbled else {
@@ -188,14 +190,18 @@ fn outcomes_read_back_from_json() {
         },
     ] {
         let answer = Answer::Outcome(outcome.clone());
-        let text = serde_json::to_string(&answer).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Answer>(&text).unwrap().into_result(),
-            Ok(outcome)
-        );
+        let text = answer.to_line().unwrap();
+        assert_eq!(Answer::from_line(&text).unwrap().into_result(), Ok(outcome));
     }
     assert_eq!(
-        serde_json::to_string(&Answer::Outcome(Outcome::Started { id: "x".into() })).unwrap(),
-        r#"{"outcome":{"started":{"id":"x"}}}"#
+        Answer::Outcome(Outcome::Started { id: "x".into() })
+            .to_line()
+            .unwrap(),
+        r#"{"schema":"boxtop.machine-answer","version":1,"outcome":{"started":{"id":"x"}}}"#
     );
+    // An answer of another version (a boxtop of another release) is not misread.
+    let later =
+        r#"{"schema":"boxtop.machine-answer","version":2,"outcome":{"started":{"id":"x"}}}"#;
+    let err = Answer::from_line(later).unwrap_err();
+    assert!(err.contains("version 2"), "{err}");
 }

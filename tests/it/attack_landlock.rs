@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use boxtop::json_output::Schema;
+
+use crate::support::json;
 use crate::support::{
     assert_probe_ok, free_display, probe_outside, stderr, stdout, wait_until, x_world, SessionBus,
     World, Xvfb,
@@ -24,11 +27,10 @@ fn require_scopes(world: &World) {
         .boxtop(&["doctor", "--json"])
         .output()
         .expect("run boxtop doctor");
-    let checks: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|err| panic!("boxtop doctor --json: {err}\n{}", stdout(&output)));
+    let checks = json::list(Schema::DOCTOR, "checks", &output);
     let landlock = checks
-        .as_array()
-        .and_then(|all| all.iter().find(|check| check["feature"] == "landlock"))
+        .iter()
+        .find(|check| check["feature"] == "landlock")
         .map(|check| check["detail"].as_str().unwrap_or_default().to_string())
         .unwrap_or_default();
     assert!(

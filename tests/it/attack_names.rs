@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use boxtop::json_output::Schema;
+
+use crate::support::json;
 use crate::support::{stderr, stdout, wait_until, World};
 
 /// Every path under `dir`, folders included.
@@ -222,14 +225,14 @@ fn escape_sequences_in_names_and_values_never_reach_the_terminal() {
     // JSON stays JSON, its strings escaped by JSON's own rules.
     let json = run(&world, &["ps", "--all", "--json", "--interval", "0"]);
     assert_clean("ps --json", &json);
-    let statuses: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let statuses = json::data(Schema::PS, &json);
     assert!(
         statuses.to_string().contains("\\u001b[31mapp"),
         "{statuses}"
     );
     let shown = run(&world, &["show", "loud", "--json"]);
     assert_clean("show --json", &shown);
-    let profile: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    let profile = json::data(Schema::SHOW, &shown);
     assert_eq!(
         profile["profile"]["description"],
         "\u{1b}[2Jwiped \u{9b}31mred"
@@ -280,10 +283,7 @@ fn forged_state_files_are_reported_not_listed_or_printed_raw() {
     );
     let json = run(&world, &["ps", "--all", "--json", "--interval", "0"]);
     assert_clean("ps --json", &json);
-    assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&json.stdout).expect("JSON"),
-        serde_json::json!([])
-    );
+    assert_eq!(json::instances(&json), Vec::<serde_json::Value>::new());
 }
 
 #[test]

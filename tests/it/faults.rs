@@ -32,6 +32,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 
+use crate::support::json;
 use crate::support::{
     build_host_network, give_tun_its_usual_mode, in_new_network, is_root, require, stderr, stdout,
     Delegated, NetNamespace, SessionBus, World,
@@ -360,8 +361,7 @@ impl Faults {
                 .expect("run boxtop ps");
         }
         assert!(output.status.success(), "boxtop ps: {}", stderr(&output));
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|err| panic!("boxtop ps --json: {err}\n{}", stdout(&output)))
+        json::instances(&output)
     }
 
     /// Waits for `target` to appear, lets `delay` pass, and kills it. Returns whether

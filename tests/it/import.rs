@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use boxtop::json_output::Schema;
+
+use crate::support::json;
 use crate::support::{stderr, stdout, World};
 
 const FIREJAIL: &str = "/etc/firejail";
@@ -93,8 +96,7 @@ fn shown(world: &World, name: &str) -> serde_json::Value {
         "boxtop show {name}: {}",
         stderr(&output)
     );
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-    value["profile"].clone()
+    json::data(Schema::SHOW, &output)["profile"].take()
 }
 
 /// (path, mode, create) of each share of a shown profile.

@@ -6,12 +6,13 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
+use boxtop::json_output::Schema;
 use serde_json::{json, Value};
 
 use crate::support::{stderr, stdout, World};
 
 /// `boxtop __machine run` with `request` on stdin: its output, and the one JSON
-/// answer it wrote on stdout.
+/// answer it wrote on stdout (its data: schema and version checked).
 fn machine_launch(world: &World, request: &Value) -> (Output, Value) {
     let mut child = world
         .boxtop(&["__machine", "run"])
@@ -34,8 +35,9 @@ fn machine_launch(world: &World, request: &Value) -> (Output, Value) {
         "one answer line expected:\n{text}\nstderr:\n{}",
         stderr(&output)
     );
-    let answer = serde_json::from_str(&text)
-        .unwrap_or_else(|err| panic!("the answer is not JSON ({err}):\n{text}"));
+    let answer = Schema::MACHINE_ANSWER
+        .read(&text)
+        .unwrap_or_else(|err| panic!("the answer is not the machine mode's JSON ({err}):\n{text}"));
     (output, answer)
 }
 

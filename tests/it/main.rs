@@ -13,6 +13,7 @@ mod errors;
 mod faults;
 mod import;
 mod instances;
+mod json_schema;
 mod launch_api;
 mod packaging;
 mod refresh;

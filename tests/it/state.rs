@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use boxtop::json_output::Schema;
 use serde_json::Value;
 
+use crate::support::json;
 use crate::support::{require, stderr, stdout, wait_until, SessionBus, SmallFolder, World};
 
 /// A world whose live instances are killed when dropped, before its folders go.
@@ -26,7 +28,11 @@ impl Drop for Instances {
             .output();
         let listed: Vec<Value> = output
             .ok()
-            .and_then(|o| serde_json::from_slice(&o.stdout).ok())
+            .and_then(|o| json::try_data(Schema::PS, &o).ok())
+            .and_then(|mut data| match data["instances"].take() {
+                Value::Array(instances) => Some(instances),
+                _ => None,
+            })
             .unwrap_or_default();
         for status in listed {
             if let Some(id) = status["id"].as_str() {
@@ -77,9 +83,7 @@ impl Instances {
     fn ps_all(&self) -> (Vec<Value>, String) {
         let output = self.run(&["ps", "--all", "--json", "--interval", "0"]);
         assert!(output.status.success(), "ps: {}", stderr(&output));
-        let listed = serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|err| panic!("ps --json: {err}\n{}", stdout(&output)));
-        (listed, stderr(&output))
+        (json::instances(&output), stderr(&output))
     }
 
     fn status(&self, id: &str) -> Option<Value> {

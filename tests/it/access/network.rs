@@ -6,6 +6,9 @@ use std::os::unix::net::{SocketAddr, UnixListener};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use boxtop::json_output::Schema;
+
+use crate::support::json;
 use crate::support::netns::{GATEWAY, HOST_ADDRESS, REMOTE};
 use crate::support::{
     assert_ok, assert_probe_ok, build_host_network, give_tun_its_usual_mode, in_new_network,
@@ -177,15 +180,12 @@ fn isolated_network_without_a_usable_tun_device_says_how_to_fix_it_needs_root() 
 
     let tun_check = |cmd: &mut Command| {
         let out = cmd.args(["doctor", "--json"]).output().unwrap();
-        let checks: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|error| panic!("doctor --json: {error}\n{}", stdout(&out)));
+        let checks = json::list(Schema::DOCTOR, "checks", &out);
         checks
-            .as_array()
-            .unwrap()
             .iter()
             .find(|check| check["feature"] == "tun device")
             .cloned()
-            .unwrap_or_else(|| panic!("no tun device check in {checks}"))
+            .unwrap_or_else(|| panic!("no tun device check in {checks:?}"))
     };
     let closed = tun_check(&mut with_private_mounts(&world, closed_tun, &boxtop));
     assert_eq!(closed["status"], "missing", "{closed}");

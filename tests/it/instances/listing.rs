@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::instances::Box;
+use crate::support::json;
 use crate::support::{stderr, wait_until};
 
 #[test]
@@ -57,7 +58,7 @@ fn bad_instance_names_and_state_files_are_reported_without_hiding_others() {
     std::fs::write(&corrupt, b"{ this is not json").unwrap();
     let output = b.ps_output(0);
     assert!(output.status.success());
-    let listed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let listed: Vec<Value> = json::instances(&output);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["id"], id.as_str());
     assert!(

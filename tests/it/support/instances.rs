@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use boxtop::json_output::Schema;
 use serde_json::Value;
 
 use super::world::{stderr, stdout, wait_until, World};
@@ -89,15 +90,19 @@ impl Box {
     pub(crate) fn ps_with(&self, interval_ms: u32) -> Vec<Value> {
         let output = self.ps_output(interval_ms);
         assert!(output.status.success(), "ps: {}", stderr(&output));
-        serde_json::from_slice::<Vec<Value>>(&output.stdout)
-            .unwrap_or_else(|err| panic!("ps --json: {err}\n{}", stdout(&output)))
+        super::json::instances(&output)
     }
 
     pub(crate) fn ps_now(&self) -> Vec<Value> {
-        self.ps_output(0)
-            .stdout
-            .as_slice()
-            .pipe(|bytes| serde_json::from_slice(bytes).unwrap_or_default())
+        self.ps_output(0).pipe(|output| {
+            super::json::try_data(Schema::PS, &output)
+                .ok()
+                .and_then(|mut data| match data["instances"].take() {
+                    Value::Array(instances) => Some(instances),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        })
     }
 
     pub(crate) fn status(&self, id: &str, interval_ms: u32) -> Value {

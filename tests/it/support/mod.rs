@@ -10,6 +10,7 @@ pub(crate) mod dbus;
 pub(crate) mod entries;
 pub(crate) mod host;
 pub(crate) mod instances;
+pub(crate) mod json;
 pub(crate) mod netns;
 pub(crate) mod world;
 pub(crate) mod x11;

@@ -61,8 +61,7 @@ impl World {
             .output()
             .expect("run boxtop ps");
         assert!(output.status.success(), "boxtop ps: {}", stderr(&output));
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|err| panic!("boxtop ps --json: {err}\n{}", stdout(&output)))
+        super::json::instances(&output)
     }
 
     pub fn new() -> World {

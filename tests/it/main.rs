@@ -18,3 +18,4 @@ mod runtime;
 mod state;
 mod support;
 mod tui;
+mod tui_first_use;

@@ -120,13 +120,31 @@ pub fn create(
         }
         None => template(name),
     };
+    create_with_text(set, user_dir, name, &text)
+}
+
+/// Writes a new user profile `name` with the whole `text` (a suggestion for an installed
+/// app); nothing is written unless it resolves against `set`.
+pub fn create_with_text(
+    set: &ProfileSet,
+    user_dir: &Path,
+    name: &str,
+    text: &str,
+) -> Result<PathBuf, OpsError> {
+    if !is_valid_name(name) {
+        return Err(OpsError::BadName(name.to_string()));
+    }
+    let path = user_file(user_dir, name);
+    if path.exists() {
+        return Err(OpsError::Exists(path));
+    }
     let file = path.display().to_string();
-    set.resolve_text(name, &file, &text, Some(&path))
+    set.resolve_text(name, &file, text, Some(&path))
         .map_err(|err| OpsError::Invalid {
             name: name.to_string(),
             reason: err.to_string(),
         })?;
-    save_text(&path, &text)?;
+    save_text(&path, text)?;
     Ok(path)
 }
 

@@ -33,6 +33,8 @@ pub enum Action {
     EditInEditor,
     NewProfile,
     NewFromSelected,
+    /// Lists the installed apps that have no profile, to make one.
+    AppsWithoutProfile,
     DeleteProfile,
     ToggleDesktopEntry,
     ToggleAutostart,

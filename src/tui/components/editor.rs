@@ -398,7 +398,9 @@ impl EditorState {
                     draft.set_env(name.trim(), value)
                 })
             }
-            PromptKind::LaunchArgs { .. } | PromptKind::NewProfile { .. } => Ok(()),
+            PromptKind::LaunchArgs { .. }
+            | PromptKind::NewProfile { .. }
+            | PromptKind::AppWithoutProfile => Ok(()),
         }
     }
 

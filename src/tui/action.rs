@@ -35,6 +35,8 @@ pub enum Action {
     NewFromSelected,
     /// Lists the installed apps that have no profile, to make one.
     AppsWithoutProfile,
+    /// Lists every ended instance, or only the latest again.
+    ToggleAllEnded,
     DeleteProfile,
     ToggleDesktopEntry,
     ToggleAutostart,

@@ -292,6 +292,7 @@ impl App {
             Action::Stop => (self.instances).act(backend, "stop", |backend, id| backend.stop(id)),
             Action::Kill => (self.instances).act(backend, "kill", |backend, id| backend.kill(id)),
             Action::TogglePause => self.instances.toggle_pause(backend),
+            Action::ToggleAllEnded => Some(Ok(self.instances.toggle_all_ended(backend))),
             Action::OpenLogs => match self.instances.open_logs(backend)? {
                 Ok(logs) => {
                     self.screen = Screen::Logs(logs);

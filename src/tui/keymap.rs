@@ -328,6 +328,13 @@ pub const BINDINGS: &[Binding] = &[
     .footer("l", "logs"),
     bind(
         C::Instances,
+        &[ch('a')],
+        "a",
+        "all ended instances, or only the 5 latest",
+        Action::ToggleAllEnded,
+    ),
+    bind(
+        C::Instances,
         &[ch('t')],
         "t",
         "open a shell inside (the TUI comes back when it exits)",

@@ -197,3 +197,42 @@ fn launch_arguments_expand_the_home_and_the_start_folder_and_tab_completes_paths
         fixture.fake.calls()
     );
 }
+
+#[test]
+fn the_instances_pane_lists_the_live_and_the_latest_ended_and_a_shows_all() {
+    let fixture = Fixture::new().with_instances();
+    {
+        let mut state = fixture.fake.state();
+        for n in 0..6u64 {
+            let mut ended = status(
+                &format!("e{n}"),
+                "calc",
+                State::Exited { code: 0 },
+                0.0,
+                0,
+                5,
+            );
+            ended.ended_at = Some(1_700_000_000 + n);
+            state.instances.push(ended);
+        }
+    }
+    let mut app = fixture.app();
+    // Live first, then the 5 latest ended (of 8).
+    let ids: Vec<&str> = app.instances.list.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["f1e2d3c4", "a9b8c7d6", "0c0c0c0c", "5e5e5e5e", "e5", "e4", "e3"]
+    );
+    let shown = screen(&app);
+    // The header and the pane say the same counts.
+    assert!(shown.contains("1 running, 1 paused"), "{shown}");
+    assert!(
+        shown.contains("Instances 1 running, 1 paused, 5 ended (+3 older: a)"),
+        "{shown}"
+    );
+    press(&mut app, &["Tab", "a"]);
+    assert_eq!(app.instances.list.len(), 10);
+    assert!(screen(&app).contains("Instances 1 running, 1 paused, 8 ended "));
+    press(&mut app, &["a"]);
+    assert_eq!(app.instances.list.len(), 7);
+}

@@ -26,6 +26,8 @@ pub struct InstalledApp {
     pub title: String,
     /// The profile name a suggestion takes (`mousepad`).
     pub profile_name: String,
+    /// The program its entry starts, as a command names it (`mousepad`).
+    pub program: String,
 }
 
 /// Every app the menus show whose program is installed, sorted by profile name; an id
@@ -79,8 +81,14 @@ fn read_app(id: &str, path: &Path, path_var: &OsStr) -> Option<InstalledApp> {
     }
     // The program must be installed: the suggestion looks it up as it will be run.
     let profile_name = suggest::name_for(id)?;
-    suggest::suggest(&profile_name, id, path, &file, path_var).ok()?;
+    let suggested = suggest::suggest(&profile_name, id, path, &file, path_var).ok()?;
+    let program = suggested
+        .program
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
     Some(InstalledApp {
+        program,
         id: id.to_string(),
         path: path.to_path_buf(),
         title: file

@@ -430,7 +430,19 @@ impl App {
             EditorStep::AskDiscard => {
                 self.dialog = Some(Dialog::Confirm(Question::DiscardChanges));
             }
-            EditorStep::Prompt(kind) => self.open_prompt(kind),
+            EditorStep::Prompt(kind) => {
+                // A key typed as text starts from its value.
+                let text = match (&kind, &self.screen) {
+                    (PromptKind::Field(field), Screen::Editor(editor)) => {
+                        Some(field.text(&editor.preview))
+                    }
+                    _ => None,
+                };
+                self.open_prompt(kind);
+                if let (Some(text), Some(Dialog::Prompt(prompt))) = (text, &mut self.dialog) {
+                    prompt.input = text;
+                }
+            }
             EditorStep::Help => self.help.open(),
             EditorStep::Saved {
                 name,

@@ -3,7 +3,7 @@
 
 use std::path::{Component, Path};
 
-use super::edit::BusList;
+use super::edit::{BusList, Field};
 use crate::entries::installed::InstalledApp;
 
 /// What a prompt asks for.
@@ -22,6 +22,8 @@ pub enum PromptKind {
     BusName(BusList),
     /// `NAME=VALUE` for `[env]`.
     EnvVar,
+    /// A key typed as text (the command, a limit, the binds...).
+    Field(Field),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +120,7 @@ impl Prompt {
             PromptKind::SharePath => "Share a folder of your home".into(),
             PromptKind::BusName(list) => format!("D-Bus name the app may {}", list.verb()),
             PromptKind::EnvVar => "Environment variable".into(),
+            PromptKind::Field(field) => format!("{} ({})", field.label(), field.key()),
         }
     }
 
@@ -135,6 +138,7 @@ impl Prompt {
             PromptKind::SharePath => "relative to ~; Tab completes folder names",
             PromptKind::BusName(_) => "e.g. org.freedesktop.Notifications, or org.mpris.*",
             PromptKind::EnvVar => "NAME=VALUE",
+            PromptKind::Field(field) => field.hint(),
         }
     }
 }
@@ -249,6 +253,44 @@ pub fn path_candidates(word: &str, home: &Path, start: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Programs a command may start whose name begins with `prefix`: the executables of
+/// `$PATH`, and the programs of the installed apps whose name, title or id holds it
+/// (`text` finds mousepad through "Text Editor"). At most 200, sorted.
+pub fn program_candidates(prefix: &str, apps: &[InstalledApp]) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let wanted = prefix.to_lowercase();
+    for app in apps {
+        let about = format!("{} {} {}", app.profile_name, app.title, app.id).to_lowercase();
+        if !wanted.is_empty() && about.contains(&wanted) {
+            names.insert(app.program.clone());
+        }
+    }
+    if prefix.contains('/') {
+        return names.into_iter().collect();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in read.filter_map(Result::ok) {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let executable = || {
+                entry
+                    .metadata()
+                    .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+            };
+            if name.starts_with(prefix) && executable() {
+                names.insert(name);
+            }
+        }
+    }
+    names.into_iter().take(200).collect()
 }
 
 /// The launch arguments after Tab: the last word completed as a path (the one

@@ -6,6 +6,7 @@ use super::{App, Screen};
 use crate::tui::action::Action;
 use crate::tui::components::dialog::{self, Dialog, DialogStep, Question};
 use crate::tui::components::editor::is_editor_prompt;
+use crate::tui::edit::Field;
 use crate::tui::prompt::{self, Prompt, PromptKind};
 
 impl App {
@@ -15,6 +16,7 @@ impl App {
             prompt.apps = match prompt.kind {
                 PromptKind::NewProfile { from: None } => self.apps.clone(),
                 PromptKind::AppWithoutProfile => self.apps_without_profile(),
+                PromptKind::Field(Field::Command | Field::DesktopFile) => self.apps.clone(),
                 _ => Vec::new(),
             };
         }

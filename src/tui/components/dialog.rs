@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 
 use crate::instance::status::human_bytes;
 use crate::tui::action::{Action, Move};
+use crate::tui::edit::Field;
 use crate::tui::layout::centered;
 use crate::tui::prompt::{self, Prompt, PromptKind};
 use crate::tui::text::{tilde, wrap};
@@ -88,6 +89,28 @@ fn on_prompt(mut prompt: Prompt, action: Action, home: &Path, start: &Path) -> D
             let word = prompt::last_word(&prompt.input).to_string();
             let candidates = prompt::path_candidates(&word, home, start);
             prompt.input = prompt::complete_last_word(&prompt.input, &candidates);
+        }
+        Action::Complete if prompt.kind == PromptKind::Field(Field::Command) => {
+            let word = prompt::last_word(&prompt.input).to_string();
+            let candidates = if word.len() == prompt.input.len() {
+                prompt::program_candidates(&word, &prompt.apps)
+            } else {
+                prompt::path_candidates(&word, home, start)
+            };
+            prompt.input = prompt::complete_last_word(&prompt.input, &candidates);
+            prompt.candidates = candidates;
+        }
+        Action::Complete if prompt.kind == PromptKind::Field(Field::DesktopFile) => {
+            let typed = prompt.input.trim().to_string();
+            let ids: Vec<String> = (prompt.apps.iter())
+                .filter(|app| app.id.starts_with(&typed))
+                .map(|app| app.id.clone())
+                .collect();
+            prompt.input = match ids.as_slice() {
+                [only] => only.clone(),
+                ids => prompt::complete(&typed, ids),
+            };
+            prompt.candidates = ids;
         }
         Action::Complete if prompt.offers_apps() => {
             let names: Vec<String> = match prompt.chosen_app() {

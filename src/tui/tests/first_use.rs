@@ -13,6 +13,11 @@ fn app_of(id: &str, profile_name: &str, title: &str) -> InstalledApp {
         path: PathBuf::from(format!("/usr/share/applications/{id}")),
         title: title.into(),
         profile_name: profile_name.into(),
+        program: profile_name
+            .rsplit('-')
+            .next()
+            .unwrap_or(profile_name)
+            .into(),
     }
 }
 

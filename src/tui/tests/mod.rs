@@ -4,6 +4,7 @@
 //! component they exercise.
 
 mod editor;
+mod fields;
 mod first_use;
 mod instances;
 mod profiles;

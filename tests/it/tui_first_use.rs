@@ -316,3 +316,154 @@ fn tui_takes_the_foreground_back_from_a_program_that_kept_it_under_a_job_control
 fn tui_takes_the_foreground_back_from_a_program_that_kept_it_directly_under_tmux() {
     gives_the_terminal_back(Parent::Tmux, Lent::EditorLeavingTheForeground);
 }
+
+/// Starts the TUI from a job-control bash in `folder` (relative to the home); waits for
+/// its first screen and returns it.
+fn tui_in(pane: &Pane, folder: &str) -> String {
+    let boxtop = pane.world.bin.join("boxtop").display().to_string();
+    pane.start(
+        "/bin/bash",
+        &["--norc", "--noprofile", "-i"],
+        FOREGROUND_THIEF,
+    );
+    pane.wait_for("the shell's prompt", Duration::from_secs(10), |screen| {
+        screen.lines().any(|line| line == PROMPT.trim_end())
+    });
+    pane.type_text(&format!("cd ~/{folder} && {boxtop}; echo \"tui-exit=$?\""));
+    pane.keys(&["Enter"]);
+    pane.wait_for(
+        "the TUI's first screen",
+        Duration::from_secs(10),
+        |screen| screen.contains("┌ Profiles") && screen.contains("┌ Instances"),
+    )
+}
+
+const ECHO_ARGS: &str = "\
+name = \"first-args\"
+description = \"prints its arguments\"
+command = [\"/bin/sh\", \"-c\", \"for a; do echo \\\"arg=$a\\\"; done; sleep 1000\", \"sh\"]
+display = \"none\"
+network = \"none\"
+
+[home]
+ephemeral = true
+";
+
+#[test]
+fn tui_launch_arguments_mean_the_home_and_the_folder_boxtop_was_started_in() {
+    let world = World::new();
+    let dir = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("first-args.toml"), ECHO_ARGS).unwrap();
+    std::fs::create_dir_all(world.home.join("notes")).unwrap();
+    std::fs::write(world.home.join("notes/n.txt"), "note").unwrap();
+    std::fs::create_dir_all(world.home.join("Documents")).unwrap();
+    std::fs::write(world.home.join("Documents/report.txt"), "report").unwrap();
+    world.fix_owner();
+    let home = world.home.display().to_string();
+    let pane = Pane::new(world);
+    tui_in(&pane, "Documents");
+
+    pane.keys(&["/"]);
+    pane.type_text("first-args");
+    pane.keys(&["Enter", "a"]);
+    pane.wait_for("the arguments prompt", Duration::from_secs(5), |screen| {
+        screen.contains("Launch first-args with arguments")
+    });
+    // Tab completes in the home and in the start folder.
+    pane.type_text("~/no");
+    pane.keys(&["Tab"]);
+    pane.type_text("n");
+    pane.keys(&["Tab"]);
+    pane.type_text(" rep");
+    pane.keys(&["Tab"]);
+    pane.wait_for("the completed paths", Duration::from_secs(5), |screen| {
+        screen.contains("> ~/notes/n.txt report.txt")
+    });
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("the launch", Duration::from_secs(20), |screen| {
+        screen.contains("launched first-args (") || screen.contains("cannot launch")
+    });
+    let start = screen.find("launched first-args (").expect("launched") + 21;
+    let id = &screen[start..start + screen[start..].find(')').unwrap()];
+    let mut log = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !log.contains("arg=") {
+        let output = pane.world.boxtop(&["logs", id]).output().unwrap();
+        log = stdout(&output);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        log.contains(&format!("arg={home}/notes/n.txt\n")),
+        "~ is the home: {log}"
+    );
+    assert!(
+        log.contains(&format!("arg={home}/Documents/report.txt\n")),
+        "relative to the folder boxtop started in: {log}"
+    );
+    pane.keys(&["q"]);
+}
+
+#[test]
+fn tui_offers_a_profile_for_an_installed_app_without_one_and_writes_a_valid_one() {
+    let world = World::new();
+    let apps = world.home.join(".local/share/applications");
+    std::fs::create_dir_all(&apps).unwrap();
+    std::fs::write(
+        apps.join("org.example.FirstUse.desktop"),
+        "[Desktop Entry]\nType=Application\nName=First Use Notes\nExec=true %F\nCategories=Utility;TextEditor;\n",
+    )
+    .unwrap();
+    world.fix_owner();
+    let pane = Pane::new(world);
+    let screen = tui_in(&pane, "");
+    assert!(
+        screen.contains("installed apps have no profile: make one?")
+            || screen.contains("installed app has no profile: make one?"),
+        "{screen}"
+    );
+    pane.keys(&["i"]);
+    pane.wait_for("the list of apps", Duration::from_secs(5), |screen| {
+        screen.contains("Installed apps with no profile")
+    });
+    pane.type_text("First Use");
+    pane.wait_for("the app alone", Duration::from_secs(5), |screen| {
+        screen.contains("▸ firstuse") && screen.contains("First Use Notes")
+    });
+    pane.keys(&["Enter"]);
+    pane.wait_for(
+        "the new profile in the editor",
+        Duration::from_secs(5),
+        |screen| screen.contains("┌ Edit firstuse "),
+    );
+    let path = pane
+        .world
+        .home
+        .join(".config/boxtop/profiles/firstuse.toml");
+    let text = std::fs::read_to_string(&path).expect("the profile is written");
+    assert!(
+        text.contains("desktop_file = \"org.example.FirstUse.desktop\""),
+        "{text}"
+    );
+    assert!(text.contains("path = \"Documents\""), "{text}");
+    let check = pane
+        .world
+        .boxtop(&["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", stderr(&check));
+    // Closed, it is selected; the app is no longer offered.
+    pane.keys(&["Escape"]);
+    pane.wait_for("the profile selected", Duration::from_secs(5), |screen| {
+        screen.contains("▸ firstuse ")
+    });
+    pane.keys(&["i"]);
+    let screen = pane.wait_for("the list again", Duration::from_secs(5), |screen| {
+        screen.contains("Installed apps with no profile") || screen.contains("every installed app")
+    });
+    assert!(
+        !screen.contains("(org.example.FirstUse.desktop)"),
+        "{screen}"
+    );
+    pane.keys(&["Escape", "q"]);
+}

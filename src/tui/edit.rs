@@ -4,7 +4,7 @@
 
 mod fields;
 
-pub use fields::Field;
+pub use fields::{parse_share, Field};
 
 use std::path::{Path, PathBuf};
 

@@ -135,7 +135,9 @@ impl Prompt {
             PromptKind::AppWithoutProfile => {
                 "type to narrow, ↑↓ pick; Enter writes the profile boxtop suggests for it"
             }
-            PromptKind::SharePath => "relative to ~; Tab completes folder names",
+            PromptKind::SharePath => {
+                "relative to ~, then :rw +create +force if wanted; Tab completes"
+            }
             PromptKind::BusName(_) => "e.g. org.freedesktop.Notifications, or org.mpris.*",
             PromptKind::EnvVar => "NAME=VALUE",
             PromptKind::Field(field) => field.hint(),

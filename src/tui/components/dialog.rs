@@ -144,9 +144,15 @@ fn on_prompt(mut prompt: Prompt, action: Action, home: &Path, start: &Path) -> D
     if prompt.kind == PromptKind::SharePath {
         prompt.candidates = prompt::share_candidates(home, &prompt.input);
         if !prompt.input.is_empty() {
-            let path = prompt.input.trim_end_matches('/');
-            if let Err((message, hint)) = crate::profile::validate::check_share_path(path, false) {
-                prompt.error = Some(format!("{message} ({hint})"));
+            match crate::tui::edit::parse_share(&prompt.input) {
+                Ok(share) => {
+                    let checked =
+                        crate::profile::validate::check_share_path(&share.path, share.force);
+                    if let Err((message, hint)) = checked {
+                        prompt.error = Some(format!("{message} ({hint})"));
+                    }
+                }
+                Err(why) => prompt.error = Some(why),
             }
         }
     }

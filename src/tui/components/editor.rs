@@ -365,22 +365,19 @@ impl EditorState {
     ) -> Result<(), String> {
         match kind {
             PromptKind::SharePath => {
-                let path = normalize_relative(input);
-                if input.is_empty() {
-                    return Err("type a folder of your home".into());
+                let share = edit::parse_share(input)?;
+                let path = normalize_relative(&share.path);
+                let mut what = format!("shared ~/{path} ({})", share.mode.as_str());
+                for (flag, on) in [("create", share.create), ("force", share.force)] {
+                    if on {
+                        what.push_str(&format!(" +{flag}"));
+                    }
                 }
                 let row = EditRow::Share {
-                    share: Share {
-                        path: path.clone(),
-                        mode: Access::Ro,
-                        create: false,
-                        force: false,
-                    },
+                    share: share.clone(),
                     own: true,
                 };
-                self.apply_or_fail(format!("shared ~/{path} (read-only)"), &row, set, |draft| {
-                    draft.add_share(input, Access::Ro)
-                })
+                self.apply_or_fail(what, &row, set, |draft| draft.add_share_with(&share))
             }
             PromptKind::BusName(list) => {
                 let list = *list;

@@ -7,7 +7,8 @@
 use toml_edit::{Array, ArrayOfTables, Item, Table, TableLike, Value};
 
 use super::{set_value, sub_table, Draft, EditError};
-use crate::profile::schema::{Access, Bind};
+use crate::profile::schema::{Access, Bind, Share};
+use crate::profile::validate::{check_share_path, normalize_relative};
 use crate::profile::Profile;
 use crate::tui::prompt::split_args;
 
@@ -198,6 +199,57 @@ impl Draft {
             what: field.label().to_string(),
         })
     }
+}
+
+impl Draft {
+    /// Adds `[[home.share]]` with its flags; escaping paths are refused, and sensitive
+    /// ones unless `force` is set.
+    pub fn add_share_with(&mut self, share: &Share) -> Result<(), EditError> {
+        check_share_path(&share.path, share.force)
+            .map_err(|(message, hint)| EditError::SharePath { message, hint })?;
+        let share = Share {
+            path: normalize_relative(&share.path),
+            ..share.clone()
+        };
+        if self.owns_share(&share.path) {
+            return Err(EditError::Duplicate {
+                what: format!("a share of ~/{}", share.path),
+            });
+        }
+        self.push_share(&share)
+    }
+}
+
+/// A share as the editor's prompt takes it: `PATH[:ro|:rw][+create][+force]`
+/// (`Documents:rw+create`); read-only unless `:rw`.
+pub fn parse_share(input: &str) -> Result<Share, String> {
+    let mut rest = input.trim();
+    let (mut create, mut force) = (false, false);
+    loop {
+        if let Some(before) = rest.strip_suffix("+create") {
+            (rest, create) = (before, true);
+        } else if let Some(before) = rest.strip_suffix("+force") {
+            (rest, force) = (before, true);
+        } else {
+            break;
+        }
+    }
+    let (path, mode) = match rest.rsplit_once(':') {
+        Some((path, "ro")) => (path, Access::Ro),
+        Some((path, "rw")) => (path, Access::Rw),
+        Some((_, other)) => return Err(format!("'{other}' is no mode: write :ro or :rw")),
+        None => (rest, Access::Ro),
+    };
+    let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        return Err("type a folder of your home".into());
+    }
+    Ok(Share {
+        path: path.to_string(),
+        mode,
+        create,
+        force,
+    })
 }
 
 /// `/media:ro`, `/opt/app:rw?`: a path, its mode (read-only unless `:rw`), and `?` when

@@ -178,3 +178,40 @@ fn tab_completes_the_program_from_path_and_from_installed_apps() {
     press(&mut app, &["Tab"]);
     assert_eq!(prompt_of(&app).input, "org.xfce.mousepad.desktop");
 }
+
+#[test]
+fn a_share_is_added_with_its_mode_and_flags_and_a_sensitive_one_needs_force() {
+    let fixture = Fixture::new();
+    let mut app = fixture.app();
+    select(&mut app, "calc");
+    press(&mut app, &["e"]);
+    // The "add a folder" row: after the 7 settings (calc has no share).
+    press(&mut app, &["g", "j", "j", "j", "j", "j", "j", "j", "Enter"]);
+    type_text(&mut app, "Music:rw+create");
+    press(&mut app, &["Enter"]);
+    assert!(app.dialog.is_none(), "{:?}", app.dialog);
+    let share = preview(&app).home.share[0].clone();
+    assert_eq!(
+        (share.path.as_str(), share.mode, share.create, share.force),
+        ("Music", crate::profile::schema::Access::Rw, true, false)
+    );
+    assert!(screen(&app).contains("~/Music rw +create"));
+    press(&mut app, &["a"]);
+    type_text(&mut app, ".ssh");
+    press(&mut app, &["Enter"]);
+    assert!(prompt_of(&app).error.is_some(), "sensitive without +force");
+    type_text(&mut app, "+force");
+    press(&mut app, &["Enter"]);
+    assert!(app.dialog.is_none(), "{:?}", app.dialog);
+    assert!(preview(&app)
+        .home
+        .share
+        .iter()
+        .any(|s| s.path == ".ssh" && s.force));
+    press(&mut app, &["s"]);
+    let saved = std::fs::read_to_string(fixture.profile_file("calc")).unwrap();
+    assert!(
+        saved.contains("create = true") && saved.contains("force = true"),
+        "{saved}"
+    );
+}

@@ -178,9 +178,11 @@ fn describe(editor: &EditorState, row: &EditRow) -> (String, String, bool) {
         EditRow::Share { share, own } => (
             "Home share".into(),
             format!(
-                "~/{} {}{}",
+                "~/{} {}{}{}{}",
                 normalize_relative(&share.path),
                 share.mode.as_str(),
+                if share.create { " +create" } else { "" },
+                if share.force { " +force" } else { "" },
                 inherited(own)
             ),
             !own,

@@ -467,3 +467,45 @@ fn tui_offers_a_profile_for_an_installed_app_without_one_and_writes_a_valid_one(
     );
     pane.keys(&["Escape", "q"]);
 }
+
+/// State (field 3 of /proc/PID/stat), `None` once the process is gone.
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
+#[test]
+fn tui_ends_instead_of_spinning_when_its_terminal_goes_away() {
+    let pane = Pane::new(World::new());
+    let boxtop = pane.world.bin.join("boxtop").display().to_string();
+    pane.start(&boxtop, &[], FOREGROUND_THIEF);
+    pane.wait_for(
+        "the TUI's first screen",
+        Duration::from_secs(10),
+        |screen| screen.contains("┌ Profiles"),
+    );
+    let pid = pane.tui_pid(Parent::Tmux);
+    // The terminal hangs up: reads give end of file or EIO from now on.
+    pane.tmux_ok(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !matches!(proc_state(pid), None | Some('Z')) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let state = proc_state(pid);
+    let alive = matches!(state, Some(s) if s != 'Z');
+    let spun = alive.then(|| {
+        let before = cpu_ticks(pid);
+        std::thread::sleep(Duration::from_secs(1));
+        cpu_ticks(pid) - before
+    });
+    if alive {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(
+        !alive,
+        "the TUI is still there 5 s after its terminal went away (state {state:?}, {spun:?} ticks of CPU in 1 s)"
+    );
+}

@@ -7,8 +7,8 @@
 //! The modules form layers: each uses only the layers listed before its own, so no two
 //! modules depend on each other (tests/layers.rs reads this list and checks the code):
 //!
-//! 1. `escape`, `atomic`, `manpage`: terminal-safe text, atomic file writes, Markdown to
-//!    man(7).
+//! 1. `escape`, `atomic`, `manpage`, `json_output`: terminal-safe text, atomic file
+//!    writes, Markdown to man(7), the envelope of every `--json` output.
 //! 2. `sys`: the kernel interface (system calls, `/proc`, no-symlink path resolution).
 //! 3. `paths`: where boxtop keeps things.
 //! 4. `profile`: what a profile says, and the operations on profile files.

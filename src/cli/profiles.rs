@@ -326,13 +326,7 @@ fn suggest_from_desktop_file(
         std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     // A bundled profile of the same app knows where its real program is.
     let set = ProfileSet::load(&paths.user_profiles());
-    let known: Vec<String> = set
-        .entries()
-        .filter(|entry| entry.source == boxtop::profile::Source::Bundled)
-        .filter_map(|entry| set.resolve(&entry.name).ok())
-        .find(|profile| profile.desktop_file.as_deref() == Some(id.as_str()))
-        .map(|profile| profile.binaries)
-        .unwrap_or_default();
+    let known = suggest::bundled_binaries(&set, &id);
     Ok(suggest::suggest_knowing(
         name,
         &id,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod exec;
 pub mod footprint;
 pub mod install;
+pub mod installed;
 pub mod inventory;
 pub mod render;
 pub mod suggest;

@@ -391,6 +391,17 @@ pub fn suggest_knowing(
     })
 }
 
+/// Where boxtop's bundled profile for desktop entry `id` says the app's program is, if
+/// one of the bundled profiles is for that app.
+pub fn bundled_binaries(set: &crate::profile::ProfileSet, id: &str) -> Vec<String> {
+    set.entries()
+        .filter(|entry| entry.source == crate::profile::Source::Bundled)
+        .filter_map(|entry| set.resolve(&entry.name).ok())
+        .find(|profile| profile.desktop_file.as_deref() == Some(id))
+        .map(|profile| profile.binaries)
+        .unwrap_or_default()
+}
+
 /// Whether `path` is a script (`#!`), not the program itself.
 fn is_script(path: &Path) -> bool {
     use std::io::Read;

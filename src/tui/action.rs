@@ -33,6 +33,10 @@ pub enum Action {
     EditInEditor,
     NewProfile,
     NewFromSelected,
+    /// Lists the installed apps that have no profile, to make one.
+    AppsWithoutProfile,
+    /// Lists every ended instance, or only the latest again.
+    ToggleAllEnded,
     DeleteProfile,
     ToggleDesktopEntry,
     ToggleAutostart,

@@ -12,6 +12,7 @@ use std::sync::mpsc::{Receiver, Sender};
 
 use ratatui::layout::Rect;
 
+use crate::entries::installed::InstalledApp;
 use crate::instance::status::Status;
 use crate::paths::Paths;
 use crate::profile::ProfileSet;
@@ -65,6 +66,11 @@ pub struct App {
     launched: (Sender<Finished>, Receiver<Finished>),
     /// Wakes the event loop when a launch has ended; `None` in tests.
     wake: Option<EventSender>,
+    /// The installed apps with a menu entry, read through the backend at start and
+    /// when they are listed (never while drawing).
+    pub(crate) apps: Vec<InstalledApp>,
+    /// The folder boxtop was started in: relative paths typed in the TUI mean it.
+    pub(crate) start_dir: std::path::PathBuf,
 }
 
 impl App {
@@ -103,9 +109,14 @@ impl App {
             external: None,
             launched: std::sync::mpsc::channel(),
             wake: None,
+            apps: Vec::new(),
+            start_dir: std::path::PathBuf::new(),
         };
+        app.start_dir = std::env::current_dir().unwrap_or_else(|_| app.paths.home.clone());
         app.reload_profiles(true);
         app.refresh_instances();
+        app.apps = app.backend.installed_apps();
+        app.offer_apps();
         app
     }
 
@@ -249,6 +260,14 @@ impl App {
             Action::EditProfile => self.open_editor(),
             Action::EditInEditor => self.edit_in_editor(),
             Action::NewProfile => self.open_prompt(PromptKind::NewProfile { from: None }),
+            Action::AppsWithoutProfile => {
+                self.apps = self.backend.installed_apps();
+                if self.apps_without_profile().is_empty() {
+                    self.info("every installed app with a menu entry has a profile".into());
+                } else {
+                    self.open_prompt(PromptKind::AppWithoutProfile);
+                }
+            }
             Action::NewFromSelected => {
                 if let Some(row) = self.selected_row() {
                     let from = Some(row.name.clone());
@@ -273,6 +292,7 @@ impl App {
             Action::Stop => (self.instances).act(backend, "stop", |backend, id| backend.stop(id)),
             Action::Kill => (self.instances).act(backend, "kill", |backend, id| backend.kill(id)),
             Action::TogglePause => self.instances.toggle_pause(backend),
+            Action::ToggleAllEnded => Some(Ok(self.instances.toggle_all_ended(backend))),
             Action::OpenLogs => match self.instances.open_logs(backend)? {
                 Ok(logs) => {
                     self.screen = Screen::Logs(logs);
@@ -411,7 +431,19 @@ impl App {
             EditorStep::AskDiscard => {
                 self.dialog = Some(Dialog::Confirm(Question::DiscardChanges));
             }
-            EditorStep::Prompt(kind) => self.open_prompt(kind),
+            EditorStep::Prompt(kind) => {
+                // A key typed as text starts from its value.
+                let text = match (&kind, &self.screen) {
+                    (PromptKind::Field(field), Screen::Editor(editor)) => {
+                        Some(field.text(&editor.preview))
+                    }
+                    _ => None,
+                };
+                self.open_prompt(kind);
+                if let (Some(text), Some(Dialog::Prompt(prompt))) = (text, &mut self.dialog) {
+                    prompt.input = text;
+                }
+            }
             EditorStep::Help => self.help.open(),
             EditorStep::Saved {
                 name,

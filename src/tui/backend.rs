@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+use crate::entries::installed::{self, InstalledApp};
 use crate::instance::collect::Collector;
 use crate::instance::control;
 use crate::instance::launch;
@@ -147,6 +148,23 @@ pub trait Backend: Send {
         name: &str,
         from: Option<&str>,
     ) -> Result<PathBuf, String>;
+    /// The installed apps with a menu entry (`entries::installed`); none when unknown.
+    fn installed_apps(&self) -> Vec<InstalledApp> {
+        Vec::new()
+    }
+    /// Writes a new user profile `name` suggested from `app`'s menu entry; nothing is
+    /// written unless it resolves against `set`. Says where it went.
+    fn create_from_app(
+        &mut self,
+        _set: &ProfileSet,
+        name: &str,
+        app: &InstalledApp,
+    ) -> Result<PathBuf, String> {
+        Err(format!(
+            "a profile '{name}' for {} cannot be made here",
+            app.title
+        ))
+    }
     /// Replaces a profile file with an edited text.
     fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String>;
     /// The user's own file of a profile: a bundled one is copied to an override first.
@@ -359,6 +377,25 @@ impl Backend for LocalBackend {
         from: Option<&str>,
     ) -> Result<PathBuf, String> {
         ops::create(set, &self.paths.user_profiles(), name, from).map_err(|err| err.to_string())
+    }
+
+    fn installed_apps(&self) -> Vec<InstalledApp> {
+        let Some(env) = &self.entries else {
+            return Vec::new();
+        };
+        installed::scan(env, &std::env::var_os("PATH").unwrap_or_default())
+    }
+
+    fn create_from_app(
+        &mut self,
+        set: &ProfileSet,
+        name: &str,
+        app: &InstalledApp,
+    ) -> Result<PathBuf, String> {
+        let path_var = std::env::var_os("PATH").unwrap_or_default();
+        let suggested = installed::suggestion(app, name, &path_var, set)?;
+        ops::create_with_text(set, &self.paths.user_profiles(), name, &suggested.text)
+            .map_err(|err| err.to_string())
     }
 
     fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String> {

@@ -2,6 +2,10 @@
 //! document so that the user's comments, key order and layout survive. The backend
 //! writes a draft (atomically); a bundled profile's draft becomes a user override.
 
+mod fields;
+
+pub use fields::{parse_share, Field};
+
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, TableLike, Value};
@@ -24,6 +28,8 @@ pub enum EditError {
     Duplicate { what: String },
     #[error("'{name}' is not a valid variable name (it cannot be empty or contain '=')")]
     EnvName { name: String },
+    #[error("{what}: {message}")]
+    Value { what: String, message: String },
 }
 
 /// The D-Bus name lists of the session bus a user can edit.

@@ -143,13 +143,24 @@ fn read_terminal(tx: EventSender, state: Arc<(Mutex<InputState>, Condvar)>, wake
                     let mut byte = [0u8; 16];
                     let _ = (&wake).read(&mut byte);
                 }
+                // A terminal that hung up reads as end of file or EIO, which crossterm
+                // retries at once forever: it is never handed one.
                 let hung_up = fds[0].revents().is_some_and(|flags| {
                     flags.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL)
-                        && !flags.contains(PollFlags::POLLIN)
                 });
                 if hung_up {
                     let _ = tx.send(Event::InputFailed("the terminal went away".into()));
                     return;
+                }
+                let readable = fds[0]
+                    .revents()
+                    .is_some_and(|flags| flags.contains(PollFlags::POLLIN));
+                if readable && !is_foreground(&stdin) {
+                    // Reading now would fail with EIO (crossterm would retry it at once,
+                    // forever) or stop the TUI: wait for the terminal to be ours again
+                    // (the event loop takes it back after a program it lent it to).
+                    let mut wake_only = [PollFd::new(wake.as_fd(), PollFlags::POLLIN)];
+                    let _ = poll(&mut wake_only, PollTimeout::from(250u16));
                 }
             }
             Err(nix::errno::Errno::EINTR) => {}
@@ -160,6 +171,15 @@ fn read_terminal(tx: EventSender, state: Arc<(Mutex<InputState>, Condvar)>, wake
                 return;
             }
         }
+    }
+}
+
+/// Whether the TUI's process group is the terminal's foreground group (a terminal that
+/// cannot say is taken as ours).
+fn is_foreground(stdin: &std::io::Stdin) -> bool {
+    match nix::unistd::tcgetpgrp(stdin.as_fd()) {
+        Ok(group) => group == nix::unistd::getpgrp(),
+        Err(_) => true,
     }
 }
 

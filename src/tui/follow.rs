@@ -70,8 +70,11 @@ impl LogView {
             .push_str(&crate::instance::logs::printable(&text));
         if let Some(end) = self.partial.rfind('\n') {
             let complete: String = self.partial.drain(..=end).collect();
-            self.lines
-                .extend(complete.lines().map(|line| line.replace('\t', "    ")));
+            self.lines.extend(
+                complete
+                    .lines()
+                    .map(|line| with_local_time(&line.replace('\t', "    "))),
+            );
         }
         if self.lines.len() > MAX_LINES {
             let dropped = self.lines.len() - MAX_LINES;
@@ -121,8 +124,67 @@ impl LogView {
     }
 }
 
+/// boxtop's own notes in a log (`[boxtop] ID started from tui at 1764427951`) with the
+/// time in seconds since 1970 written as the local date and time, as the user reads a
+/// clock. The app's own lines are left as they are.
+pub fn with_local_time(line: &str) -> String {
+    local_time_in(line, &jiff::tz::TimeZone::system())
+}
+
+fn local_time_in(line: &str, zone: &jiff::tz::TimeZone) -> String {
+    if !line.starts_with("[boxtop] ") {
+        return line.to_string();
+    }
+    let Some(at) = line.find(" at ").map(|at| at + 4) else {
+        return line.to_string();
+    };
+    let digits = line[at..].bytes().take_while(u8::is_ascii_digit).count();
+    let ends_word = line[at + digits..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric());
+    let seconds = line[at..at + digits].parse::<i64>().ok();
+    let time = seconds
+        .filter(|_| (9..=11).contains(&digits) && ends_word)
+        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok());
+    match time {
+        Some(time) => format!(
+            "{}{}{}",
+            &line[..at],
+            zone.to_datetime(time).strftime("%Y-%m-%d %H:%M:%S"),
+            &line[at + digits..]
+        ),
+        None => line.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn boxtop_notes_show_local_times_and_app_lines_are_left_alone() {
+        let zone = jiff::tz::TimeZone::get("Europe/Paris")
+            .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(1)));
+        assert_eq!(
+            local_time_in("[boxtop] calc-1 started from tui at 1700000000", &zone),
+            "[boxtop] calc-1 started from tui at 2023-11-14 23:13:20"
+        );
+        assert_eq!(
+            local_time_in(
+                "[boxtop] launched again from cli at 1700000000: calc runs in this sandbox",
+                &zone
+            ),
+            "[boxtop] launched again from cli at 2023-11-14 23:13:20: calc runs in this sandbox"
+        );
+        for kept in [
+            "the app says: at 1700000000",
+            "[boxtop] exited with code 0",
+            "[boxtop] at 12 o'clock",
+            "[boxtop] at 1700000000x",
+        ] {
+            assert_eq!(local_time_in(kept, &zone), kept);
+        }
+    }
+
     use super::*;
     use std::io::Write;
 

@@ -252,7 +252,7 @@ pub const BINDINGS: &[Binding] = &[
         C::Profiles,
         &[ch('n')],
         "n",
-        "new profile from the template",
+        "new profile: for an installed app, or from the template",
         Action::NewProfile,
     )
     .footer("n", "new"),
@@ -264,6 +264,13 @@ pub const BINDINGS: &[Binding] = &[
         Action::NewFromSelected,
     )
     .footer("c", "copy"),
+    bind(
+        C::Profiles,
+        &[ch('i')],
+        "i",
+        "installed apps with no profile: make one",
+        Action::AppsWithoutProfile,
+    ),
     bind(
         C::Profiles,
         &[ch('D'), key(KeyCode::Delete)],
@@ -319,6 +326,13 @@ pub const BINDINGS: &[Binding] = &[
         Action::OpenLogs,
     )
     .footer("l", "logs"),
+    bind(
+        C::Instances,
+        &[ch('a')],
+        "a",
+        "all ended instances, or only the 5 latest",
+        Action::ToggleAllEnded,
+    ),
     bind(
         C::Instances,
         &[ch('t')],
@@ -486,9 +500,23 @@ pub const BINDINGS: &[Binding] = &[
     .footer("⏎", "accept"),
     bind(
         C::Prompt,
+        &[key(KeyCode::Up)],
+        "↑",
+        "previous app (new profile)",
+        Action::Move(Move::Up),
+    ),
+    bind(
+        C::Prompt,
+        &[key(KeyCode::Down)],
+        "↓",
+        "next app (new profile)",
+        Action::Move(Move::Down),
+    ),
+    bind(
+        C::Prompt,
         &[key(KeyCode::Tab)],
         "Tab",
-        "complete a folder name",
+        "complete a folder, a path or an app",
         Action::Complete,
     )
     .footer("Tab", "complete"),

@@ -11,6 +11,7 @@ pub mod components;
 pub mod edit;
 pub mod event;
 pub mod follow;
+pub mod foreground;
 pub mod keymap;
 pub mod layout;
 pub mod problems;
@@ -204,7 +205,7 @@ fn handle_batch(
 /// Hands the terminal to another program and takes it back when it exits.
 fn run_external(tui: &mut Tui, input: &mut Input, external: External) -> Result<(), String> {
     let External {
-        mut command,
+        command,
         note,
         check_status,
     } = external;
@@ -212,12 +213,16 @@ fn run_external(tui: &mut Tui, input: &mut Input, external: External) -> Result<
     restore_terminal();
     crate::outln!("{note}");
     let program = command.get_program().to_string_lossy().into_owned();
-    let outcome = match command.status() {
-        Ok(status) if status.success() || !check_status => Ok(()),
-        Ok(status) => Err(format!("{note}: {status}")),
+    let outcome = match foreground::run(command) {
+        Ok(foreground::Ended::Exited(0)) => Ok(()),
+        Ok(_) if !check_status => Ok(()),
+        Ok(ended) => Err(format!("{note}: {ended}")),
         Err(err) => Err(format!("cannot start {program}: {err}")),
     };
-    if let Err(err) = tui.reenter() {
+    // Whatever the program did with the terminal (a job-control shell inside it that
+    // was killed leaves it to a group that is gone), it is the TUI's again.
+    let taken = foreground::take_back();
+    if let Err(err) = taken.and_then(|()| tui.reenter()) {
         return Err(format!("cannot take the terminal back: {err}"));
     }
     input.resume();

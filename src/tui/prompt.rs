@@ -3,21 +3,27 @@
 
 use std::path::{Component, Path};
 
-use super::edit::BusList;
+use super::edit::{BusList, Field};
+use crate::entries::installed::InstalledApp;
 
 /// What a prompt asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptKind {
     /// Extra arguments for launching a profile.
     LaunchArgs { profile: String },
-    /// The name of a new profile, from the template or based on another profile.
+    /// The name of a new profile, from the template or based on another profile. Without
+    /// `from`, the installed apps are offered: picking one starts from its menu entry.
     NewProfile { from: Option<String> },
+    /// An installed app that has no profile yet, to make one for.
+    AppWithoutProfile,
     /// A folder of the home to share with the profile being edited.
     SharePath,
     /// A D-Bus name for one of the `[dbus]` lists.
     BusName(BusList),
     /// `NAME=VALUE` for `[env]`.
     EnvVar,
+    /// A key typed as text (the command, a limit, the binds...).
+    Field(Field),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +34,10 @@ pub struct Prompt {
     pub error: Option<String>,
     /// Folder names that complete the input (share paths only).
     pub candidates: Vec<String>,
+    /// The apps offered (new profiles only): those matching the input are listed.
+    pub apps: Vec<InstalledApp>,
+    /// The listed app ↑↓ moved to, as an index into `matching_apps`; `None` until then.
+    pub picked: Option<usize>,
 }
 
 impl Prompt {
@@ -37,17 +47,80 @@ impl Prompt {
             input: String::new(),
             error: None,
             candidates: Vec::new(),
+            apps: Vec::new(),
+            picked: None,
         }
+    }
+
+    /// Whether this prompt offers installed apps.
+    pub fn offers_apps(&self) -> bool {
+        matches!(
+            self.kind,
+            PromptKind::NewProfile { from: None } | PromptKind::AppWithoutProfile
+        )
+    }
+
+    /// The offered apps whose profile name, title or id holds the input.
+    pub fn matching_apps(&self) -> Vec<&InstalledApp> {
+        let wanted = self.input.trim().to_lowercase();
+        self.apps
+            .iter()
+            .filter(|app| {
+                wanted.is_empty()
+                    || app.profile_name.contains(&wanted)
+                    || app.title.to_lowercase().contains(&wanted)
+                    || app.id.to_lowercase().contains(&wanted)
+            })
+            .collect()
+    }
+
+    /// The app Enter makes a profile for: the one ↑↓ picked, the one whose profile name
+    /// is typed, or (in the list of apps without a profile) the first that matches.
+    /// `None`: the input is the name of a profile from the template.
+    pub fn chosen_app(&self) -> Option<&InstalledApp> {
+        let matching = self.matching_apps();
+        if let Some(picked) = self.picked {
+            return matching.get(picked).copied();
+        }
+        let typed = self.input.trim();
+        if let Some(app) = matching.iter().find(|app| app.profile_name == typed) {
+            return Some(app);
+        }
+        match self.kind {
+            PromptKind::AppWithoutProfile => matching.first().copied(),
+            _ => None,
+        }
+    }
+
+    /// ↑↓ through the listed apps.
+    pub fn pick(&mut self, down: bool) {
+        let count = self.matching_apps().len();
+        if count == 0 {
+            self.picked = None;
+            return;
+        }
+        self.picked = Some(match (self.picked, down) {
+            (None, true) => 0,
+            (None, false) => count - 1,
+            (Some(at), true) => (at + 1).min(count - 1),
+            (Some(at), false) => at.saturating_sub(1),
+        });
     }
 
     pub fn title(&self) -> String {
         match &self.kind {
             PromptKind::LaunchArgs { profile } => format!("Launch {profile} with arguments"),
-            PromptKind::NewProfile { from: None } => "New profile from the template".into(),
+            PromptKind::NewProfile { from: None } => {
+                "New profile: pick an installed app, or type a name".into()
+            }
+            PromptKind::AppWithoutProfile => {
+                format!("Installed apps with no profile ({})", self.apps.len())
+            }
             PromptKind::NewProfile { from: Some(from) } => format!("New profile based on {from}"),
             PromptKind::SharePath => "Share a folder of your home".into(),
             PromptKind::BusName(list) => format!("D-Bus name the app may {}", list.verb()),
             PromptKind::EnvVar => "Environment variable".into(),
+            PromptKind::Field(field) => format!("{} ({})", field.label(), field.key()),
         }
     }
 
@@ -55,10 +128,19 @@ impl Prompt {
     pub fn hint(&self) -> &'static str {
         match &self.kind {
             PromptKind::LaunchArgs { .. } => "added to the command; quote with ' or \"",
+            PromptKind::NewProfile { from: None } => {
+                "↑↓ pick an app, Tab completes; a name that is no app uses the template"
+            }
             PromptKind::NewProfile { .. } => "lowercase letters, digits, '-', '_' or '.'",
-            PromptKind::SharePath => "relative to ~; Tab completes folder names",
+            PromptKind::AppWithoutProfile => {
+                "type to narrow, ↑↓ pick; Enter writes the profile boxtop suggests for it"
+            }
+            PromptKind::SharePath => {
+                "relative to ~, then :rw +create +force if wanted; Tab completes"
+            }
             PromptKind::BusName(_) => "e.g. org.freedesktop.Notifications, or org.mpris.*",
             PromptKind::EnvVar => "NAME=VALUE",
+            PromptKind::Field(field) => field.hint(),
         }
     }
 }
@@ -119,6 +201,117 @@ pub fn complete(input: &str, candidates: &[String]) -> String {
             }
         }
     }
+}
+
+/// An argument of "launch with arguments" as a shell would pass it to the app: `~` and
+/// `~/...` are the home, and a relative path (one with a `/`, or naming something in the
+/// folder boxtop was started in) is made absolute from that folder, since the app starts
+/// elsewhere. Options (`-x`) and URLs are left as they are.
+pub fn expand_arg(arg: &str, home: &Path, start: &Path) -> String {
+    if arg == "~" {
+        return home.display().to_string();
+    }
+    if let Some(rest) = arg.strip_prefix("~/") {
+        return home.join(rest).display().to_string();
+    }
+    let is_path_like = !arg.is_empty()
+        && !arg.starts_with('-')
+        && !arg.starts_with('/')
+        && !arg.contains("://")
+        && (arg.contains('/') || start.join(arg).exists());
+    if is_path_like {
+        return start.join(arg).display().to_string();
+    }
+    arg.to_string()
+}
+
+/// Paths that complete the last word of a launch's arguments, written as typed (`~/no`
+/// gives `~/notes/`): files and folders (these end in `/`), hidden ones only when asked
+/// for with a dot. Relative words are looked up in the folder boxtop was started in.
+pub fn path_candidates(word: &str, home: &Path, start: &Path) -> Vec<String> {
+    let (dir_typed, prefix) = match word.rfind('/') {
+        Some(slash) => word.split_at(slash + 1),
+        None => ("", word),
+    };
+    let dir = match dir_typed {
+        "" => start.to_path_buf(),
+        "/" => std::path::PathBuf::from("/"),
+        typed => std::path::PathBuf::from(expand_arg(typed.trim_end_matches('/'), home, start)),
+    };
+    let Ok(read) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = read
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let wanted =
+                name.starts_with(prefix) && (prefix.starts_with('.') || !name.starts_with('.'));
+            wanted.then(|| {
+                let slash = if entry.path().is_dir() { "/" } else { "" };
+                format!("{dir_typed}{name}{slash}")
+            })
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Programs a command may start whose name begins with `prefix`: the executables of
+/// `$PATH`, and the programs of the installed apps whose name, title or id holds it
+/// (`text` finds mousepad through "Text Editor"). At most 200, sorted.
+pub fn program_candidates(prefix: &str, apps: &[InstalledApp]) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let wanted = prefix.to_lowercase();
+    for app in apps {
+        let about = format!("{} {} {}", app.profile_name, app.title, app.id).to_lowercase();
+        if !wanted.is_empty() && about.contains(&wanted) {
+            names.insert(app.program.clone());
+        }
+    }
+    if prefix.contains('/') {
+        return names.into_iter().collect();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in read.filter_map(Result::ok) {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let executable = || {
+                entry
+                    .metadata()
+                    .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+            };
+            if name.starts_with(prefix) && executable() {
+                names.insert(name);
+            }
+        }
+    }
+    names.into_iter().take(200).collect()
+}
+
+/// The launch arguments after Tab: the last word completed as a path (the one
+/// candidate, or the longest prefix all share).
+pub fn complete_last_word(input: &str, candidates: &[String]) -> String {
+    let start = input.rfind(char::is_whitespace).map_or(0, |at| at + 1);
+    let (head, word) = input.split_at(start);
+    let completed = match candidates {
+        [only] => only.clone(),
+        _ => complete(word, candidates),
+    };
+    format!("{head}{completed}")
+}
+
+/// The last word of a line of arguments (what Tab completes).
+pub fn last_word(input: &str) -> &str {
+    input
+        .rfind(char::is_whitespace)
+        .map_or(input, |at| &input[at + 1..])
 }
 
 /// Splits a line of arguments as a shell would for plain words and quotes:

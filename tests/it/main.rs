@@ -22,3 +22,4 @@ mod state;
 mod suggest;
 mod support;
 mod tui;
+mod tui_first_use;

@@ -6,18 +6,28 @@ use super::{App, Screen};
 use crate::tui::action::Action;
 use crate::tui::components::dialog::{self, Dialog, DialogStep, Question};
 use crate::tui::components::editor::is_editor_prompt;
+use crate::tui::edit::Field;
 use crate::tui::prompt::{self, Prompt, PromptKind};
 
 impl App {
     pub(super) fn open_prompt(&mut self, kind: PromptKind) {
-        self.dialog = Some(dialog::open_prompt(kind, &self.paths.home));
+        let mut open = dialog::open_prompt(kind, &self.paths.home);
+        if let Dialog::Prompt(prompt) = &mut open {
+            prompt.apps = match prompt.kind {
+                PromptKind::NewProfile { from: None } => self.apps.clone(),
+                PromptKind::AppWithoutProfile => self.apps_without_profile(),
+                PromptKind::Field(Field::Command | Field::DesktopFile) => self.apps.clone(),
+                _ => Vec::new(),
+            };
+        }
+        self.dialog = Some(open);
     }
 
     pub(super) fn on_dialog(&mut self, action: Action) {
         let Some(open) = self.dialog.take() else {
             return;
         };
-        match dialog::update(open, action, &self.paths.home) {
+        match dialog::update(open, action, &self.paths.home, &self.start_dir) {
             DialogStep::Open(open) => self.dialog = Some(open),
             DialogStep::Closed => {}
             DialogStep::Submit(mut prompt) => {
@@ -35,12 +45,25 @@ impl App {
         let input = prompt.input.trim();
         match &prompt.kind {
             PromptKind::LaunchArgs { profile } => {
-                let args = prompt::split_args(input)?;
+                let args = prompt::split_args(input)?
+                    .iter()
+                    .map(|arg| prompt::expand_arg(arg, &self.paths.home, &self.start_dir))
+                    .collect();
                 self.profiles.select(profile);
                 self.launch(args);
                 Ok(())
             }
+            PromptKind::NewProfile { from: None } => match prompt.chosen_app() {
+                Some(app) => self.create_for_app(&app.clone()),
+                None => self.create_profile(input, None),
+            },
             PromptKind::NewProfile { from } => self.create_profile(input, from.as_deref()),
+            PromptKind::AppWithoutProfile => match prompt.chosen_app() {
+                Some(app) => self.create_for_app(&app.clone()),
+                None => Err(format!(
+                    "no installed app without a profile matches '{input}'"
+                )),
+            },
             kind if is_editor_prompt(kind) => match &mut self.screen {
                 Screen::Editor(editor) => editor.submit(kind, input, &self.profiles.set),
                 _ => Ok(()),

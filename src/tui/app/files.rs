@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use super::{App, External};
+use crate::entries::installed::InstalledApp;
+use crate::entries::xdg::normalize_id;
 use crate::profile::Source;
 use crate::tui::components::dialog::{Dialog, Question};
 use crate::tui::components::messages::{Level, Message};
@@ -121,5 +123,59 @@ impl App {
         self.info(format!("wrote {}", tilde(&path, &self.paths.home)));
         self.open_editor();
         Ok(())
+    }
+
+    /// Writes the profile boxtop suggests for an installed app (through the backend,
+    /// validated there), selects it and opens it in the editor. The app's own name is
+    /// taken, or the first free `NAME-2`, `NAME-3`...
+    pub(super) fn create_for_app(&mut self, app: &InstalledApp) -> Result<(), String> {
+        let base = &app.profile_name;
+        let name = std::iter::once(base.clone())
+            .chain((2..100).map(|n| format!("{base}-{n}")))
+            .find(|name| self.profiles.row_named(name).is_none())
+            .ok_or_else(|| format!("no free profile name for {}: type one", app.title))?;
+        let path = self
+            .backend
+            .create_from_app(&self.profiles.set, &name, app)
+            .map_err(|err| tilde_in(&err, &self.paths.home))?;
+        self.profiles.filter.clear();
+        self.reload_profiles(false);
+        self.profiles.select(&name);
+        self.info(format!(
+            "wrote {} for {} from its menu entry: check its grants",
+            tilde(&path, &self.paths.home),
+            app.title
+        ));
+        self.open_editor();
+        Ok(())
+    }
+
+    /// The installed apps no profile names in `desktop_file`.
+    pub(crate) fn apps_without_profile(&self) -> Vec<InstalledApp> {
+        let named: Vec<String> = (self.profiles.rows.iter())
+            .filter_map(|row| row.profile()?.desktop_file.as_deref())
+            .filter_map(normalize_id)
+            .collect();
+        (self.apps.iter())
+            .filter(|app| !named.contains(&app.id))
+            .cloned()
+            .collect()
+    }
+
+    /// Says once, at start, how many installed apps have no profile (Esc dismisses it,
+    /// `i` lists them). Another message (a broken profile) goes first.
+    pub(super) fn offer_apps(&mut self) {
+        let count = self.apps_without_profile().len();
+        if count == 0 || self.messages.current.is_some() {
+            return;
+        }
+        let apps = if count == 1 {
+            "1 installed app has".to_string()
+        } else {
+            format!("{count} installed apps have")
+        };
+        self.info(format!(
+            "{apps} no profile: make one? i lists them, Esc dismisses this"
+        ));
     }
 }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use ratatui::layout::Rect;
 
 use crate::instance::status::human_bytes;
-use crate::tui::action::Action;
+use crate::tui::action::{Action, Move};
+use crate::tui::edit::Field;
 use crate::tui::layout::centered;
 use crate::tui::prompt::{self, Prompt, PromptKind};
 use crate::tui::text::{tilde, wrap};
@@ -52,10 +53,11 @@ pub fn open_prompt(kind: PromptKind, home: &Path) -> Dialog {
     Dialog::Prompt(prompt)
 }
 
-/// An action on an open dialog.
-pub fn update(dialog: Dialog, action: Action, home: &Path) -> DialogStep {
+/// An action on an open dialog; `start` is the folder boxtop was started in (relative
+/// paths of a launch's arguments are completed there).
+pub fn update(dialog: Dialog, action: Action, home: &Path, start: &Path) -> DialogStep {
     match dialog {
-        Dialog::Prompt(prompt) => on_prompt(prompt, action, home),
+        Dialog::Prompt(prompt) => on_prompt(prompt, action, home, start),
         Dialog::Confirm(question) => match action {
             Action::Answer(answer) => DialogStep::Answer(question, answer),
             Action::Back | Action::Quit => DialogStep::Answer(question, 'n'),
@@ -64,27 +66,93 @@ pub fn update(dialog: Dialog, action: Action, home: &Path) -> DialogStep {
     }
 }
 
-fn on_prompt(mut prompt: Prompt, action: Action, home: &Path) -> DialogStep {
+fn on_prompt(mut prompt: Prompt, action: Action, home: &Path, start: &Path) -> DialogStep {
+    let is_launch = matches!(prompt.kind, PromptKind::LaunchArgs { .. });
     match action {
         Action::Back | Action::Quit => return DialogStep::Closed,
-        Action::Input(c) => prompt.input.push(c),
+        Action::Input(c) => {
+            prompt.input.push(c);
+            prompt.picked = None;
+        }
         Action::Backspace => {
             prompt.input.pop();
+            prompt.picked = None;
         }
-        Action::ClearInput => prompt.input.clear(),
+        Action::ClearInput => {
+            prompt.input.clear();
+            prompt.picked = None;
+        }
         Action::Complete if prompt.kind == PromptKind::SharePath => {
             prompt.input = prompt::complete(&prompt.input, &prompt.candidates);
+        }
+        Action::Complete if is_launch => {
+            let word = prompt::last_word(&prompt.input).to_string();
+            let candidates = prompt::path_candidates(&word, home, start);
+            prompt.input = prompt::complete_last_word(&prompt.input, &candidates);
+        }
+        Action::Complete if prompt.kind == PromptKind::Field(Field::Command) => {
+            let word = prompt::last_word(&prompt.input).to_string();
+            let candidates = if word.len() == prompt.input.len() {
+                prompt::program_candidates(&word, &prompt.apps)
+            } else {
+                prompt::path_candidates(&word, home, start)
+            };
+            prompt.input = prompt::complete_last_word(&prompt.input, &candidates);
+            prompt.candidates = candidates;
+        }
+        Action::Complete if prompt.kind == PromptKind::Field(Field::DesktopFile) => {
+            let typed = prompt.input.trim().to_string();
+            let ids: Vec<String> = (prompt.apps.iter())
+                .filter(|app| app.id.starts_with(&typed))
+                .map(|app| app.id.clone())
+                .collect();
+            prompt.input = match ids.as_slice() {
+                [only] => only.clone(),
+                ids => prompt::complete(&typed, ids),
+            };
+            prompt.candidates = ids;
+        }
+        Action::Complete if prompt.offers_apps() => {
+            let names: Vec<String> = match prompt.chosen_app() {
+                Some(app) => vec![app.profile_name.clone()],
+                None => (prompt.matching_apps().iter())
+                    .map(|app| app.profile_name.clone())
+                    .collect(),
+            };
+            prompt.input = match names.as_slice() {
+                [only] => only.clone(),
+                names => prompt::complete(&prompt.input, names),
+            };
+            prompt.picked = None;
+        }
+        Action::Move(Move::Up | Move::Down) if prompt.offers_apps() => {
+            prompt.pick(action == Action::Move(Move::Down));
         }
         Action::Submit => return DialogStep::Submit(prompt),
         _ => {}
     }
     prompt.error = None;
+    if is_launch {
+        // What Tab would complete, shown under the input.
+        let word = prompt::last_word(&prompt.input);
+        prompt.candidates = if word.is_empty() {
+            Vec::new()
+        } else {
+            prompt::path_candidates(word, home, start)
+        };
+    }
     if prompt.kind == PromptKind::SharePath {
         prompt.candidates = prompt::share_candidates(home, &prompt.input);
         if !prompt.input.is_empty() {
-            let path = prompt.input.trim_end_matches('/');
-            if let Err((message, hint)) = crate::profile::validate::check_share_path(path, false) {
-                prompt.error = Some(format!("{message} ({hint})"));
+            match crate::tui::edit::parse_share(&prompt.input) {
+                Ok(share) => {
+                    let checked =
+                        crate::profile::validate::check_share_path(&share.path, share.force);
+                    if let Err((message, hint)) = checked {
+                        prompt.error = Some(format!("{message} ({hint})"));
+                    }
+                }
+                Err(why) => prompt.error = Some(why),
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::profile::validate::normalize_relative;
 use crate::profile::{Profile, ProfileSet};
 use crate::tui::action::Action;
 use crate::tui::backend::Backend;
-use crate::tui::edit::{self, BusList, Draft};
+use crate::tui::edit::{self, BusList, Draft, Field};
 use crate::tui::prompt::PromptKind;
 use crate::tui::text::{audio_str, display_str, network_str, on_off};
 
@@ -44,6 +44,8 @@ pub enum EditRow {
         own: bool,
     },
     AddEnv,
+    /// A key typed as text: the program, limits, binds, system bus names.
+    Field(Field),
 }
 
 /// The profile editor: a draft of the file and the effective profile it gives.
@@ -164,11 +166,13 @@ impl EditorState {
                     EditorStep::Close
                 };
             }
+            Action::Cycle(_) if matches!(row, EditRow::Field(_)) => {}
             Action::Cycle(forward) => self.change(&row, forward, set),
             Action::Activate => match row {
                 EditRow::AddShare => return EditorStep::Prompt(PromptKind::SharePath),
                 EditRow::AddBus(list) => return EditorStep::Prompt(PromptKind::BusName(list)),
                 EditRow::AddEnv => return EditorStep::Prompt(PromptKind::EnvVar),
+                EditRow::Field(field) => return EditorStep::Prompt(PromptKind::Field(field)),
                 EditRow::Env { .. } => {}
                 row => self.change(&row, true, set),
             },
@@ -176,6 +180,8 @@ impl EditorState {
                 return EditorStep::Prompt(match row {
                     EditRow::Bus { list, .. } | EditRow::AddBus(list) => PromptKind::BusName(list),
                     EditRow::Env { .. } | EditRow::AddEnv => PromptKind::EnvVar,
+                    // The text rows come after the variables: `a` adds one there.
+                    EditRow::Field(_) => PromptKind::EnvVar,
                     _ => PromptKind::SharePath,
                 });
             }
@@ -198,6 +204,11 @@ impl EditorState {
                     set,
                     |draft| draft.remove_env(&name),
                 ),
+                EditRow::Field(field) => {
+                    self.apply(format!("removed {}", field.key()), &row, set, |draft| {
+                        draft.set_field(field, "")
+                    })
+                }
                 _ => {}
             },
             Action::Save => return self.save(backend),
@@ -354,22 +365,19 @@ impl EditorState {
     ) -> Result<(), String> {
         match kind {
             PromptKind::SharePath => {
-                let path = normalize_relative(input);
-                if input.is_empty() {
-                    return Err("type a folder of your home".into());
+                let share = edit::parse_share(input)?;
+                let path = normalize_relative(&share.path);
+                let mut what = format!("shared ~/{path} ({})", share.mode.as_str());
+                for (flag, on) in [("create", share.create), ("force", share.force)] {
+                    if on {
+                        what.push_str(&format!(" +{flag}"));
+                    }
                 }
                 let row = EditRow::Share {
-                    share: Share {
-                        path: path.clone(),
-                        mode: Access::Ro,
-                        create: false,
-                        force: false,
-                    },
+                    share: share.clone(),
                     own: true,
                 };
-                self.apply_or_fail(format!("shared ~/{path} (read-only)"), &row, set, |draft| {
-                    draft.add_share(input, Access::Ro)
-                })
+                self.apply_or_fail(what, &row, set, |draft| draft.add_share_with(&share))
             }
             PromptKind::BusName(list) => {
                 let list = *list;
@@ -398,7 +406,19 @@ impl EditorState {
                     draft.set_env(name.trim(), value)
                 })
             }
-            PromptKind::LaunchArgs { .. } | PromptKind::NewProfile { .. } => Ok(()),
+            PromptKind::Field(field) => {
+                let field = *field;
+                let what = match input.trim() {
+                    "" => format!("removed {}", field.key()),
+                    typed => format!("{} = {typed}", field.key()),
+                };
+                self.apply_or_fail(what, &EditRow::Field(field), set, |draft| {
+                    draft.set_field(field, input)
+                })
+            }
+            PromptKind::LaunchArgs { .. }
+            | PromptKind::NewProfile { .. }
+            | PromptKind::AppWithoutProfile => Ok(()),
         }
     }
 
@@ -442,7 +462,7 @@ impl EditorState {
 pub fn is_editor_prompt(kind: &PromptKind) -> bool {
     matches!(
         kind,
-        PromptKind::SharePath | PromptKind::BusName(_) | PromptKind::EnvVar
+        PromptKind::SharePath | PromptKind::BusName(_) | PromptKind::EnvVar | PromptKind::Field(_)
     )
 }
 
@@ -487,6 +507,7 @@ fn editor_rows(draft: &Draft, profile: &Profile) -> Vec<EditRow> {
         });
     }
     rows.push(EditRow::AddEnv);
+    rows.extend(Field::ALL.map(EditRow::Field));
     rows
 }
 

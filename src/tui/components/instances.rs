@@ -23,6 +23,25 @@ pub struct Instances {
     pub offset: usize,
     /// How many CPU samples make a minute at the refresh interval.
     history_len: usize,
+    /// Every ended instance is listed, not only the latest (`a`, as `ps --all`).
+    pub show_all_ended: bool,
+    /// Ended instances left out of `list` (older than the latest `RECENT_ENDED`).
+    pub hidden_ended: usize,
+}
+
+/// How many ended instances are listed, the latest first, unless all are asked for:
+/// the pane is for what runs now, as `boxtop ps` without `--all`.
+pub const RECENT_ENDED: usize = 5;
+
+/// How many instances are running, paused and ended: the header and the pane's title
+/// say the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Live but not paused (starting, running, stopping).
+    pub running: usize,
+    pub paused: usize,
+    /// Listed ended ones.
+    pub ended: usize,
 }
 
 impl Instances {
@@ -38,6 +57,31 @@ impl Instances {
             selected: 0,
             offset: 0,
             history_len,
+            show_all_ended: false,
+            hidden_ended: 0,
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for status in &self.list {
+            match &status.state {
+                State::Paused => counts.paused += 1,
+                state if state.is_live() => counts.running += 1,
+                _ => counts.ended += 1,
+            }
+        }
+        counts
+    }
+
+    /// `a`: every ended instance, or only the latest again.
+    pub fn toggle_all_ended(&mut self, backend: &mut dyn Backend) -> String {
+        self.show_all_ended = !self.show_all_ended;
+        self.refresh(backend);
+        if self.show_all_ended {
+            "listing every ended instance (a: only the latest)".into()
+        } else {
+            format!("listing the {RECENT_ENDED} latest ended instances (a: all)")
         }
     }
 
@@ -93,6 +137,14 @@ impl Instances {
                         })
                         .then_with(|| a.id.cmp(&b.id))
                 });
+                self.hidden_ended = 0;
+                if !self.show_all_ended {
+                    // Sorted: the ended come after the live, the latest first.
+                    let live = list.iter().filter(|s| s.state.is_live()).count();
+                    let keep = live + RECENT_ENDED;
+                    self.hidden_ended = list.len().saturating_sub(keep);
+                    list.truncate(keep);
+                }
                 let keep = self.history_len;
                 self.history
                     .retain(|id, _| list.iter().any(|status| &status.id == id));

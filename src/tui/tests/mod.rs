@@ -4,6 +4,8 @@
 //! component they exercise.
 
 mod editor;
+mod fields;
+mod first_use;
 mod instances;
 mod profiles;
 mod screens;
@@ -25,6 +27,7 @@ use super::components::dialog::{Dialog, Question};
 use super::components::messages::Level;
 use super::components::profiles::RowState;
 use super::Config;
+use crate::entries::installed::InstalledApp;
 use crate::instance::status::{Origin, State, Status};
 use crate::launch::Outcome;
 use crate::paths::Paths;
@@ -97,6 +100,8 @@ struct FakeState {
     unreadable: Vec<String>,
     /// Where profile files and private homes are: the fixture's temporary home.
     paths: Option<Paths>,
+    /// The installed apps with a menu entry.
+    apps: Vec<InstalledApp>,
 }
 
 /// A backend that records every call and answers from `FakeState`.
@@ -215,6 +220,26 @@ impl Backend for Fake {
     ) -> Result<PathBuf, String> {
         self.record(format!("create {name} from {from:?}"));
         ops::create(set, &self.paths().user_profiles(), name, from).map_err(|err| err.to_string())
+    }
+
+    fn installed_apps(&self) -> Vec<InstalledApp> {
+        self.state().apps.clone()
+    }
+
+    /// Writes what a suggestion would: the app's program and its desktop file id.
+    fn create_from_app(
+        &mut self,
+        set: &ProfileSet,
+        name: &str,
+        app: &InstalledApp,
+    ) -> Result<PathBuf, String> {
+        self.record(format!("create {name} for app {}", app.id));
+        let text = format!(
+            "name = \"{name}\"\ndescription = \"{}\"\ndesktop_file = \"{}\"\ncommand = [\"{}\"]\ndisplay = \"auto\"\n",
+            app.title, app.id, app.profile_name
+        );
+        ops::create_with_text(set, &self.paths().user_profiles(), name, &text)
+            .map_err(|err| err.to_string())
     }
 
     fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String> {

@@ -53,10 +53,15 @@ fn render_prompt(prompt: &Prompt, area: Rect, buf: &mut Buffer, theme: &Theme) {
         None => lines.push(Line::styled(prompt.hint(), theme.dim())),
     }
     if !prompt.candidates.is_empty() {
-        let names: Vec<&str> = prompt
+        // The last part of each path; a folder keeps its `/`.
+        let names: Vec<String> = prompt
             .candidates
             .iter()
-            .map(|name| name.rsplit('/').next().unwrap_or(name))
+            .map(|name| {
+                let slash = if name.ends_with('/') { "/" } else { "" };
+                let trimmed = name.trim_end_matches('/');
+                format!("{}{slash}", trimmed.rsplit('/').next().unwrap_or(trimmed))
+            })
             .collect();
         for text in wrap(&names.join("  "), width.saturating_sub(2))
             .into_iter()
@@ -65,7 +70,49 @@ fn render_prompt(prompt: &Prompt, area: Rect, buf: &mut Buffer, theme: &Theme) {
             lines.push(Line::styled(text, theme.dim()));
         }
     }
+    if prompt.offers_apps() {
+        lines.extend(app_lines(prompt, width, theme));
+    }
     draw_box(&prompt.title(), &lines, area, buf, theme);
+}
+
+/// The most apps listed under a new-profile prompt.
+const APP_ROWS: usize = 8;
+
+/// The offered apps matching the input, one a line, the picked one marked; the list
+/// scrolls to keep it in view.
+fn app_lines(prompt: &Prompt, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let matching = prompt.matching_apps();
+    if matching.is_empty() {
+        let text = if prompt.apps.is_empty() {
+            "no installed app found"
+        } else {
+            "no installed app matches"
+        };
+        return vec![Line::styled(text, theme.dim())];
+    }
+    let picked = prompt.chosen_app().map(|app| app.id.clone());
+    let at = prompt.picked.unwrap_or(0);
+    let first = at.saturating_sub(APP_ROWS - 1);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for app in matching.iter().skip(first).take(APP_ROWS) {
+        let is_picked = picked.as_deref() == Some(app.id.as_str());
+        let mark = if is_picked { "▸ " } else { "  " };
+        let text = super::fit(
+            &format!("{mark}{:<18} {} ({})", app.profile_name, app.title, app.id),
+            width.saturating_sub(2),
+        );
+        lines.push(if is_picked {
+            Line::styled(text, theme.selected(true))
+        } else {
+            Line::raw(text)
+        });
+    }
+    let more = matching.len().saturating_sub(first + APP_ROWS);
+    if more > 0 {
+        lines.push(Line::styled(format!("  … and {more} more"), theme.dim()));
+    }
+    lines
 }
 
 fn draw_box(title: &str, lines: &[Line], area: Rect, buf: &mut Buffer, theme: &Theme) {

@@ -178,9 +178,11 @@ fn describe(editor: &EditorState, row: &EditRow) -> (String, String, bool) {
         EditRow::Share { share, own } => (
             "Home share".into(),
             format!(
-                "~/{} {}{}",
+                "~/{} {}{}{}{}",
                 normalize_relative(&share.path),
                 share.mode.as_str(),
+                if share.create { " +create" } else { "" },
+                if share.force { " +force" } else { "" },
                 inherited(own)
             ),
             !own,
@@ -202,6 +204,16 @@ fn describe(editor: &EditorState, row: &EditRow) -> (String, String, bool) {
             !own,
         ),
         EditRow::AddEnv => ("Environment".into(), "+ add a variable".into(), false),
+        EditRow::Field(field) => {
+            let text = field.text(profile);
+            let own = editor.draft.owns_field(*field);
+            let value = match (text.is_empty(), own) {
+                (true, _) => "(not set) Enter sets it".to_string(),
+                (false, true) => text,
+                (false, false) => format!("{text} (inherited)"),
+            };
+            (field.label().into(), value, !own)
+        }
     }
 }
 
@@ -222,6 +234,7 @@ fn explain(row: &EditRow) -> &'static str {
         EditRow::AddShare => "Share a folder of your home, read-only first; Space switches ro/rw.",
         EditRow::AddBus(_) => "Let the app reach a D-Bus service of your session by name.",
         EditRow::Env { .. } | EditRow::AddEnv => "Environment variables set inside the sandbox.",
+        EditRow::Field(field) => field.hint(),
         EditRow::Share { .. } | EditRow::Bus { .. } => "",
     }
 }

@@ -24,15 +24,17 @@ const NET: usize = 13;
 const FIXED: usize = 2 + ID + STATE + UPTIME + CPU + MEM + NET + 7;
 
 pub fn render(pane: &Instances, focused: bool, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let live = pane.list.iter().filter(|s| s.state.is_live()).count();
+    let counts = pane.counts();
+    let mut title = format!(" Instances {} running", counts.running);
+    if counts.paused > 0 {
+        title.push_str(&format!(", {} paused", counts.paused));
+    }
+    title.push_str(&format!(", {} ended ", counts.ended));
+    if pane.hidden_ended > 0 {
+        title.push_str(&format!("(+{} older: a) ", pane.hidden_ended));
+    }
     let mut block = Block::bordered()
-        .title(Line::styled(
-            format!(
-                " Instances {live} running, {} ended ",
-                pane.list.len() - live
-            ),
-            theme.title(),
-        ))
+        .title(Line::styled(title, theme.title()))
         .border_style(theme.border(focused));
     if let Some(Status {
         state: State::Failed { reason },

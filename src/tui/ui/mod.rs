@@ -92,19 +92,8 @@ impl Widget for &App {
 }
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let paused = app
-        .instances
-        .list
-        .iter()
-        .filter(|s| s.state == crate::instance::status::State::Paused)
-        .count();
-    let live = app
-        .instances
-        .list
-        .iter()
-        .filter(|s| s.state.is_live())
-        .count()
-        - paused;
+    let counts = app.instances.counts();
+    let (live, paused) = (counts.running, counts.paused);
     let broken = app
         .profiles
         .rows

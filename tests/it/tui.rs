@@ -507,3 +507,30 @@ fn tui_in_tmux_saves_a_grant_keeping_comments_and_follows_outside_edits() {
         "quitting writes nothing"
     );
 }
+
+/// A launch that fails in the real TUI shows the library's typed error: its message and
+/// its kind, carried from the launching process as JSON (not scraped from its stderr).
+#[test]
+fn tui_in_tmux_shows_a_failed_launchs_message_and_kind() {
+    let name = "e2e-missing";
+    let text = format!(
+        "name = \"{name}\"\nbinaries = [\"/opt/no-such-app/bin/app\"]\ncommand = [\"app\"]\n"
+    );
+    let (term, _) = Term::with_profile(name, &text);
+    term.start_tui();
+    term.filter_to(name);
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("the launch's failure", Duration::from_secs(20), |screen| {
+        screen.contains("cannot launch")
+    });
+    let flat: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("the app is not installed here") && flat.contains("(app not installed)"),
+        "the failure's message and kind are not shown; the screen:\n{screen}"
+    );
+    assert!(
+        term.ps().iter().all(|status| status["profile"] != name),
+        "a failed launch left an instance"
+    );
+    term.keys(&["q"]);
+}

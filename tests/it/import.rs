@@ -444,31 +444,13 @@ fn a_whitelist_reaching_outside_the_home_shares_nothing_there() {
 /// launches it under Xvfb with a session bus and a PulseAudio server, as a desktop has
 /// them, until a window whose line in `xwininfo -root -tree` holds `needle` shows.
 fn converted_app_shows_its_window(name: &str, args: &[&str], needle: &str) {
-    use crate::support::{
-        give_tun_its_usual_mode, pulse_server, require, wait_for_window, x_world, SessionBus,
-    };
-    require(name, name);
-    give_tun_its_usual_mode();
-    let (mut world, _x, _display) = x_world();
-    let _bus = SessionBus::start(&mut world);
-    let _pulse = pulse_server(&world, &require("pulseaudio", "pulseaudio"));
-    import_ok(&world, &[name]);
+    crate::support::require(name, name);
+    let desktop = crate::support::x11::Desktop::new();
+    let world = &desktop.world;
+    import_ok(world, &[name]);
     let mut all = vec![name, "--"];
     all.extend_from_slice(args);
-    let id = world.detach(&all);
-    struct Kill<'a>(&'a World, String);
-    impl Drop for Kill<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.boxtop(&["kill", &self.1]).output();
-        }
-    }
-    let _kill = Kill(&world, id.clone());
-    wait_for_window(&world, &id, needle, std::time::Duration::from_secs(60));
-    let running = world
-        .ps()
-        .iter()
-        .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running");
-    assert!(running, "{name} is not running after its window showed");
+    desktop.run_until_window(&all, needle);
     let plan = stdout(&world.boxtop(&["plan", name]).output().unwrap());
     println!("{name}: window seen; its plan:\n{plan}");
 }

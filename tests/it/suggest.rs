@@ -4,13 +4,10 @@
 //! entry and `desktop remove --all` takes them all away again.
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::support::entries::validate;
-use crate::support::{
-    give_tun_its_usual_mode, pulse_server, require, stderr, stdout, wait_for_window, x_world,
-    SessionBus, World,
-};
+use crate::support::x11::Desktop;
+use crate::support::{require, stderr, stdout, World};
 
 /// `boxtop new NAME --from-desktop-file ID` as the test user, which must succeed; the
 /// profile text it wrote.
@@ -43,11 +40,9 @@ fn suggested_app_shows_its_window(
     needle: &str,
 ) -> String {
     require(program, package);
-    give_tun_its_usual_mode();
-    let (mut world, _x, _display) = x_world();
-    let _bus = SessionBus::start(&mut world);
-    let _pulse = pulse_server(&world, &require("pulseaudio", "pulseaudio"));
-    let text = suggest(&world, name, id);
+    let desktop = Desktop::new();
+    let world = &desktop.world;
+    let text = suggest(world, name, id);
     let file_id = if id.ends_with(".desktop") {
         id.to_string()
     } else {
@@ -61,20 +56,7 @@ fn suggested_app_shows_its_window(
     assert!(check.status.success(), "check: {}", stderr(&check));
     let mut all = vec![name, "--"];
     all.extend_from_slice(args);
-    let id = world.detach(&all);
-    struct Kill<'a>(&'a World, String);
-    impl Drop for Kill<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.boxtop(&["kill", &self.1]).output();
-        }
-    }
-    let _kill = Kill(&world, id.clone());
-    wait_for_window(&world, &id, needle, Duration::from_secs(60));
-    let running = world
-        .ps()
-        .iter()
-        .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running");
-    assert!(running, "{name} is not running after its window showed");
+    desktop.run_until_window(&all, needle);
     text
 }
 

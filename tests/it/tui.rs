@@ -3,55 +3,21 @@
 //! files. What is checked is what a person at that terminal would see.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{stderr, stdout, World};
+use crate::support::tmux::Tmux;
+use crate::support::World;
 
 const SESSION: &str = "tui";
-const WIDTH: &str = "120";
-const HEIGHT: &str = "40";
 /// The shell's prompt in the pane, so that the test sees when the shell has the terminal.
 const PROMPT: &str = "tui$ ";
 
-/// A shell in a tmux session of the test user, its server's socket in the test world.
-/// Every instance still live and the tmux server are killed when it is dropped.
-struct Term {
-    world: World,
-    tmux: PathBuf,
-    socket: PathBuf,
-}
+/// A shell in a tmux session of the test user (see `support::tmux`).
+type Term = Tmux;
 
-impl Drop for Term {
-    fn drop(&mut self) {
-        for status in self.ps() {
-            if is_live(&status) {
-                let id = status["id"].as_str().unwrap_or_default().to_string();
-                let _ = self.world.boxtop(&["kill", &id]).output();
-            }
-        }
-        let _ = self.tmux(&["kill-server"]);
-    }
-}
-
-fn is_live(status: &Value) -> bool {
-    matches!(
-        status["state"]["state"].as_str(),
-        Some("running" | "paused" | "starting" | "stopping")
-    )
-}
-
-fn tmux_binary() -> PathBuf {
-    ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|path| path.exists())
-        .expect("tmux is missing: `make test` installs it (Debian package tmux)")
-}
-
-impl Term {
+impl Tmux {
     /// A world with the user profile `name` (its whole text given), and a shell waiting
     /// at its prompt in a 120x40 tmux pane.
     fn with_profile(name: &str, text: &str) -> (Term, PathBuf) {
@@ -61,106 +27,13 @@ impl Term {
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, text).expect("write profile");
         world.fix_owner();
-        let socket = world.runtime_dir.join("tmux.sock");
-        let term = Term {
-            world,
-            tmux: tmux_binary(),
-            socket,
-        };
-        // No tmux.conf of the host's: -f /dev/null. The server keeps the environment it
-        // was started with, which the shell in the pane inherits.
-        let output = term
-            .tmux_command()
-            .env("SHELL", "/bin/sh")
-            .env("PS1", PROMPT)
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                SESSION,
-                "-x",
-                WIDTH,
-                "-y",
-                HEIGHT,
-            ])
-            .arg("/bin/sh")
-            .output()
-            .expect("run tmux");
-        assert!(
-            output.status.success(),
-            "tmux new-session: {}",
-            stderr(&output)
-        );
+        let term = Tmux::new(world, SESSION);
+        term.start("/bin/sh", &[], &[("SHELL", "/bin/sh"), ("PS1", PROMPT)]);
         term.wait_for("the shell's prompt", Duration::from_secs(10), |screen| {
             // capture-pane leaves out the spaces that end a line.
             screen.lines().any(|line| line == PROMPT.trim_end())
         });
         (term, path)
-    }
-
-    fn tmux_command(&self) -> Command {
-        let mut command = self.world.command(&self.tmux);
-        command
-            .arg("-f")
-            .arg("/dev/null")
-            .arg("-S")
-            .arg(&self.socket);
-        command
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        self.tmux_command().args(args).output().expect("run tmux")
-    }
-
-    fn tmux_ok(&self, args: &[&str]) -> String {
-        let output = self.tmux(args);
-        assert!(
-            output.status.success(),
-            "tmux {args:?}: {:?}\n{}",
-            output.status,
-            stderr(&output)
-        );
-        stdout(&output)
-    }
-
-    /// Key names as tmux knows them: `Enter`, `Tab`, `q`...
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", SESSION];
-        args.extend_from_slice(keys);
-        self.tmux_ok(&args);
-    }
-
-    /// Text typed as it is.
-    fn type_text(&self, text: &str) {
-        self.tmux_ok(&["send-keys", "-t", SESSION, "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        self.tmux_ok(&["capture-pane", "-p", "-t", SESSION])
-    }
-
-    /// A tmux format of the pane, such as `#{alternate_on}`.
-    fn pane(&self, format: &str) -> String {
-        self.tmux_ok(&["display-message", "-p", "-t", SESSION, format])
-            .trim()
-            .to_string()
-    }
-
-    /// Reads the screen until `seen` holds, and returns that screen; fails with the last
-    /// screen read after `timeout`.
-    fn wait_for(&self, what: &str, timeout: Duration, seen: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if seen(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "timed out after {timeout:?} waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 
     /// Starts the TUI from the shell; the shell says how it exited.
@@ -393,7 +266,7 @@ fn tui_in_tmux_launches_pauses_stops_and_quits_leaving_apps_running() {
     }
 
     // Closing the terminal as well (tmux gone, the pane hung up) leaves them running.
-    term.tmux_ok(&["kill-server"]);
+    term.ok(&["kill-server"]);
     std::thread::sleep(Duration::from_millis(500));
     for id in [&second, &third] {
         assert_eq!(term.status(id)["state"]["state"], "running", "{id}");

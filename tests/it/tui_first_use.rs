@@ -3,10 +3,9 @@
 //! `capture-pane`. The in-sandbox shell (`t`) must give the terminal back whether the TUI
 //! was started by a job-control shell or directly by tmux, and leave the TUI idle.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use crate::support::tmux::Tmux;
 use crate::support::{stderr, stdout, World};
 
 const SESSION: &str = "first";
@@ -22,123 +21,23 @@ enum Parent {
     Tmux,
 }
 
-/// A tmux server of the test user in the test world; killed (and every live instance
-/// with it) when dropped.
-struct Pane {
-    world: World,
-    tmux: PathBuf,
-    socket: PathBuf,
-}
+/// The pane of the test user's tmux server (see `support::tmux`).
+type Pane = Tmux;
 
-impl Drop for Pane {
-    fn drop(&mut self) {
-        for status in self.world.ps() {
-            let live = matches!(
-                status["state"]["state"].as_str(),
-                Some("running" | "paused" | "starting" | "stopping")
-            );
-            if live {
-                let id = status["id"].as_str().unwrap_or_default().to_string();
-                let _ = self.world.boxtop(&["kill", &id]).output();
-            }
-        }
-        let _ = self.tmux(&["kill-server"]);
-    }
-}
-
-impl Pane {
-    fn new(world: World) -> Pane {
-        let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"]
-            .into_iter()
-            .map(PathBuf::from)
-            .find(|path| path.exists())
-            .expect("tmux is missing: `make test` installs it (Debian package tmux)");
-        let socket = world.runtime_dir.join("tmux.sock");
-        Pane {
-            world,
-            tmux,
-            socket,
-        }
-    }
-
+impl Tmux {
     /// Starts the session with `program` (and `args`) as the pane's program; `VISUAL`
     /// is the editor the TUI's `E` runs.
-    fn start(&self, program: &str, args: &[&str], visual: &str) {
-        let mut command = self.tmux_command();
-        command
-            .env("PS1", PROMPT)
-            .env("VISUAL", visual)
-            .env("SHELL", "/bin/bash")
-            .env("TERM", "xterm-256color")
-            .args(["new-session", "-d", "-s", SESSION, "-x", "120", "-y", "40"])
-            .arg(program)
-            .args(args);
-        let output = command.output().expect("run tmux");
-        assert!(
-            output.status.success(),
-            "tmux new-session: {}",
-            stderr(&output)
+    fn start_with_editor(&self, program: &str, args: &[&str], visual: &str) {
+        self.start(
+            program,
+            args,
+            &[
+                ("PS1", PROMPT),
+                ("VISUAL", visual),
+                ("SHELL", "/bin/bash"),
+                ("TERM", "xterm-256color"),
+            ],
         );
-    }
-
-    fn tmux_command(&self) -> Command {
-        let mut command = self.world.command(&self.tmux);
-        command
-            .arg("-f")
-            .arg("/dev/null")
-            .arg("-S")
-            .arg(&self.socket);
-        command
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        self.tmux_command().args(args).output().expect("run tmux")
-    }
-
-    fn tmux_ok(&self, args: &[&str]) -> String {
-        let output = self.tmux(args);
-        assert!(
-            output.status.success(),
-            "tmux {args:?}: {:?}\n{}",
-            output.status,
-            stderr(&output)
-        );
-        stdout(&output)
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", SESSION];
-        args.extend_from_slice(keys);
-        self.tmux_ok(&args);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.tmux_ok(&["send-keys", "-t", SESSION, "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        self.tmux_ok(&["capture-pane", "-p", "-t", SESSION])
-    }
-
-    fn pane(&self, format: &str) -> String {
-        self.tmux_ok(&["display-message", "-p", "-t", SESSION, format])
-            .trim()
-            .to_string()
-    }
-
-    fn wait_for(&self, what: &str, timeout: Duration, seen: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if seen(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "timed out after {timeout:?} waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 
     /// The TUI's process: the pane's program, or the outer shell's only child.
@@ -203,12 +102,12 @@ fn gives_the_terminal_back(parent: Parent, lent: Lent) {
     std::fs::write(dir.join("first-sleeper.toml"), SLEEPER).unwrap();
     world.fix_owner();
     let id = world.detach(&["first-sleeper"]);
-    let pane = Pane::new(world);
+    let pane = Pane::new(world, SESSION);
     let boxtop = pane.world.bin.join("boxtop").display().to_string();
     match parent {
-        Parent::Tmux => pane.start(&boxtop, &[], FOREGROUND_THIEF),
+        Parent::Tmux => pane.start_with_editor(&boxtop, &[], FOREGROUND_THIEF),
         Parent::JobControlBash => {
-            pane.start(
+            pane.start_with_editor(
                 "/bin/bash",
                 &["--norc", "--noprofile", "-i"],
                 FOREGROUND_THIEF,
@@ -321,7 +220,7 @@ fn tui_takes_the_foreground_back_from_a_program_that_kept_it_directly_under_tmux
 /// its first screen and returns it.
 fn tui_in(pane: &Pane, folder: &str) -> String {
     let boxtop = pane.world.bin.join("boxtop").display().to_string();
-    pane.start(
+    pane.start_with_editor(
         "/bin/bash",
         &["--norc", "--noprofile", "-i"],
         FOREGROUND_THIEF,
@@ -361,7 +260,7 @@ fn tui_launch_arguments_mean_the_home_and_the_folder_boxtop_was_started_in() {
     std::fs::write(world.home.join("Documents/report.txt"), "report").unwrap();
     world.fix_owner();
     let home = world.home.display().to_string();
-    let pane = Pane::new(world);
+    let pane = Pane::new(world, SESSION);
     tui_in(&pane, "Documents");
 
     pane.keys(&["/"]);
@@ -415,7 +314,7 @@ fn tui_offers_a_profile_for_an_installed_app_without_one_and_writes_a_valid_one(
     )
     .unwrap();
     world.fix_owner();
-    let pane = Pane::new(world);
+    let pane = Pane::new(world, SESSION);
     let screen = tui_in(&pane, "");
     assert!(
         screen.contains("installed apps have no profile: make one?")
@@ -476,9 +375,9 @@ fn proc_state(pid: u32) -> Option<char> {
 
 #[test]
 fn tui_ends_instead_of_spinning_when_its_terminal_goes_away() {
-    let pane = Pane::new(World::new());
+    let pane = Pane::new(World::new(), SESSION);
     let boxtop = pane.world.bin.join("boxtop").display().to_string();
-    pane.start(&boxtop, &[], FOREGROUND_THIEF);
+    pane.start_with_editor(&boxtop, &[], FOREGROUND_THIEF);
     pane.wait_for(
         "the TUI's first screen",
         Duration::from_secs(10),
@@ -486,7 +385,7 @@ fn tui_ends_instead_of_spinning_when_its_terminal_goes_away() {
     );
     let pid = pane.tui_pid(Parent::Tmux);
     // The terminal hangs up: reads give end of file or EIO from now on.
-    pane.tmux_ok(&["kill-server"]);
+    pane.ok(&["kill-server"]);
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline && !matches!(proc_state(pid), None | Some('Z')) {
         std::thread::sleep(Duration::from_millis(100));

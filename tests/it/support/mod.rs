@@ -12,6 +12,7 @@ pub(crate) mod host;
 pub(crate) mod instances;
 pub(crate) mod json;
 pub(crate) mod netns;
+pub(crate) mod tmux;
 pub(crate) mod world;
 pub(crate) mod x11;
 

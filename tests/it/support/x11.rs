@@ -199,3 +199,42 @@ pub(crate) fn screen_colours(world: &World, name: &str) -> u32 {
     );
     stdout(&colours).trim().parse().unwrap_or(0)
 }
+
+/// What a desktop session gives an app, for tests of real apps: a world with an X server
+/// (Xvfb), a session bus and a PulseAudio server, all stopped when it is dropped.
+pub(crate) struct Desktop {
+    pub(crate) world: World,
+    _x: Xvfb,
+    _bus: super::dbus::SessionBus,
+    _pulse: super::host::Server,
+}
+
+impl Desktop {
+    pub(crate) fn new() -> Desktop {
+        super::netns::give_tun_its_usual_mode();
+        let (mut world, x, _display) = x_world();
+        let bus = super::dbus::SessionBus::start(&mut world);
+        let pulse = super::audio::pulse_server(&world, &require("pulseaudio", "pulseaudio"));
+        Desktop {
+            world,
+            _x: x,
+            _bus: bus,
+            _pulse: pulse,
+        }
+    }
+
+    /// `boxtop run --detach ARGS` until a window whose line in `xwininfo -root -tree`
+    /// holds `needle` shows, and the instance still runs then; the app is killed when the
+    /// test ends. Returns the instance's id.
+    pub(crate) fn run_until_window(&self, args: &[&str], needle: &str) {
+        let id = self.world.detach(args);
+        let _kill = super::world::KillOnDrop(&self.world, id.clone());
+        wait_for_window(&self.world, &id, needle, Duration::from_secs(60));
+        let running = self
+            .world
+            .ps()
+            .iter()
+            .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running");
+        assert!(running, "{args:?}: not running after its window showed");
+    }
+}

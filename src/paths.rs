@@ -52,6 +52,20 @@ impl Paths {
         })
     }
 
+    /// The locations of a user whose home is `home`, with the XDG defaults under it and
+    /// no runtime folder: what unit tests give the code they test.
+    #[cfg(test)]
+    pub fn under_home(home: PathBuf) -> Self {
+        Self {
+            config: home.join(".config/boxtop"),
+            data: home.join(".local/share/boxtop"),
+            state: home.join(".local/state/boxtop"),
+            runtime: None,
+            xdg_runtime_dir: None,
+            home,
+        }
+    }
+
     /// Folder of the user's own profiles.
     pub fn user_profiles(&self) -> PathBuf {
         self.config.join("profiles")

@@ -128,14 +128,7 @@ mod tests {
 
     fn env(root: &Path) -> Env {
         let home = root.join("home");
-        let paths = Paths {
-            config: home.join(".config/boxtop"),
-            data: home.join(".local/share/boxtop"),
-            state: home.join(".local/state/boxtop"),
-            runtime: None,
-            xdg_runtime_dir: None,
-            home,
-        };
+        let paths = Paths::under_home(home);
         let system = root.join("system").display().to_string();
         Env::from_vars(&paths, PathBuf::from("/usr/bin/boxtop"), |name| {
             (name == "XDG_DATA_DIRS").then(|| system.clone().into())

@@ -278,14 +278,7 @@ mod tests {
 
     fn paths(root: &Path) -> Paths {
         let home = root.join("home");
-        Paths {
-            config: home.join(".config/boxtop"),
-            data: home.join(".local/share/boxtop"),
-            state: home.join(".local/state/boxtop"),
-            runtime: None,
-            xdg_runtime_dir: None,
-            home,
-        }
+        Paths::under_home(home)
     }
 
     fn set(paths: &Paths) -> ProfileSet {

@@ -298,14 +298,7 @@ impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
-        let paths = Paths {
-            config: home.join(".config/boxtop"),
-            data: home.join(".local/share/boxtop"),
-            state: home.join(".local/state/boxtop"),
-            runtime: None,
-            xdg_runtime_dir: None,
-            home: home.clone(),
-        };
+        let paths = Paths::under_home(home.clone());
         let profiles = paths.user_profiles();
         std::fs::create_dir_all(&profiles).unwrap();
         for (name, text) in [

@@ -345,7 +345,9 @@ pub struct RunArgs {
     /// Use this profile file instead of a named profile.
     #[arg(long, value_name = "PATH")]
     pub profile_file: Option<PathBuf>,
-    /// Arguments added to the profile's command.
+    /// Arguments added to the profile's command. Those naming a file or folder the
+    /// sandbox does not see (a path, `~/...`, a `file://` URI) are shared with it
+    /// read-write, unless the profile says `forward_files = false`.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
 }

@@ -71,6 +71,12 @@ pub enum LaunchError {
         profile: String,
         error: Box<crate::sandbox::host::HostError>,
     },
+    /// An argument names a file or folder that is never forwarded into a sandbox.
+    #[error("profile '{profile}': {error}")]
+    Forward {
+        profile: String,
+        error: Box<crate::sandbox::forward::ForwardError>,
+    },
     #[error(
         "profile '{profile}': the app is not installed here (looked for {})",
         .looked_for.join(", ")
@@ -131,7 +137,7 @@ impl LaunchError {
         match self {
             LaunchError::Profile { found: false, .. } => ErrorKind::ProfileNotFound,
             LaunchError::Profile { found: true, .. } => ErrorKind::ProfileInvalid,
-            LaunchError::Share { .. } => ErrorKind::ShareUnusable,
+            LaunchError::Share { .. } | LaunchError::Forward { .. } => ErrorKind::ShareUnusable,
             LaunchError::AppNotInstalled { .. } => ErrorKind::AppNotInstalled,
             LaunchError::HostLacks { .. } => ErrorKind::HostLacks,
             LaunchError::Home { .. } => ErrorKind::HomeBusy,

@@ -11,6 +11,7 @@ use crate::instance::record::Record;
 use crate::instance::{control, join};
 use crate::paths::Paths;
 use crate::profile::Profile;
+use crate::sandbox::forward::Forwarding;
 use crate::sandbox::host::CreateShares;
 use crate::sandbox::spawn::Prepared;
 
@@ -56,7 +57,12 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
             match join::claim(&store, &profile.name, join::HOLDER_WAIT).map_err(home_err)? {
                 join::Claim::Home(lock) => break Some(lock),
                 join::Claim::Running(record) => {
-                    match run_in_running(request, profile, &record, &planned.plan.argv) {
+                    let joined = Joined {
+                        record: &record,
+                        argv: &planned.plan.argv,
+                        forwarding: &planned.forwarding,
+                    };
+                    match run_in_running(request, profile, &joined) {
                         Err(_) if tries < 5 && control::ends_within(&record, ENDING_WAIT) => {
                             tries += 1
                         }
@@ -66,6 +72,7 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
             }
         }
     };
+    report_forwarding(profile, &planned.forwarding);
     let cache = store.ensure().ok().map(|()| store.dir());
     let prepared = Prepared::new(&planned.plan, cache).map_err(|error| LaunchError::Prepare {
         profile: profile.name.clone(),
@@ -100,14 +107,47 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
     }
 }
 
+/// Says on stderr what the arguments made visible inside, and what they named that the
+/// sandbox will not see.
+fn report_forwarding(profile: &Profile, forwarding: &Forwarding) {
+    for forward in &forwarding.forwards {
+        errln!(
+            "boxtop: profile '{}': shared {} {} read-write with the sandbox, for its life, \
+             as the command line names it (forward_files = false in the profile stops this)",
+            profile.name,
+            if forward.is_dir { "folder" } else { "file" },
+            forward.path.display()
+        );
+    }
+    for path in &forwarding.not_forwarded {
+        errln!(
+            "boxtop: profile '{}': warning: {} is named on the command line but the sandbox \
+             does not see it (forward_files = false)",
+            profile.name,
+            path.display()
+        );
+    }
+}
+
+/// The running sandbox a launch joins, and what the launch's arguments name.
+struct Joined<'a> {
+    record: &'a Record,
+    argv: &'a [String],
+    forwarding: &'a Forwarding,
+}
+
 /// A launch of a profile whose private home a running sandbox holds: the command runs in
 /// that sandbox (see `instance::join`).
 fn run_in_running(
     request: &Request,
     profile: &Profile,
-    record: &Record,
-    argv: &[String],
+    joined: &Joined<'_>,
 ) -> Result<Outcome, LaunchError> {
+    let Joined {
+        record,
+        argv,
+        forwarding,
+    } = *joined;
     let join_err = |error| LaunchError::Join {
         profile: profile.name.clone(),
         error: Box::new(error),
@@ -118,6 +158,16 @@ fn run_in_running(
         profile.name,
         record.id
     );
+    for forward in &forwarding.forwards {
+        errln!(
+            "boxtop: profile '{}': warning: {} is not shared with the running sandbox {} (a \
+             share added to a running sandbox is not done yet): the app may not open it; \
+             --new-instance starts a sandbox that sees it",
+            profile.name,
+            forward.path.display(),
+            record.id
+        );
+    }
     let id = record.id.clone();
     if request.detach {
         join::run_detached_in(record, argv, request.origin).map_err(join_err)?;

@@ -5,6 +5,7 @@
 pub use crate::sys::{beneath, caps};
 pub mod diagnosis;
 pub mod exec;
+pub mod forward;
 pub mod helpers;
 pub mod host;
 pub mod init;

@@ -1,0 +1,293 @@
+//! File forwarding at launch: files and folders named by `boxtop run PROFILE -- ARGS`
+//! outside what the sandbox sees are bound in at their own path, read-write, whatever
+//! way they are spelled (relative, `~/`, absolute, `file://`); secrets, the home and
+//! boxtop's folders are refused; symlinks an app planted steer nothing.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::support::{assert_probe_ok, stderr, stdout, World};
+
+/// A world with `~/Documents` (the one share), `~/notes/todo.txt`, a sibling
+/// `~/notes/other.txt` and `~/.ssh/id_rsa`, and a probe profile sharing Documents.
+fn notes_world() -> (World, PathBuf) {
+    let world = World::new();
+    for dir in ["Documents", "notes", ".ssh"] {
+        std::fs::create_dir_all(world.home.join(dir)).unwrap();
+    }
+    std::fs::write(world.home.join("notes/other.txt"), "other").unwrap();
+    std::fs::write(world.home.join(".ssh/id_rsa"), "KEY-OF-FORWARD").unwrap();
+    world.fix_owner();
+    let profile = world.probe_profile(
+        "editor",
+        "network = \"none\"",
+        "[[home.share]]\npath = \"Documents\"\nmode = \"rw\"\n",
+    );
+    (world, profile)
+}
+
+fn todo(world: &World) -> PathBuf {
+    world.home.join("notes/todo.txt")
+}
+
+fn set_todo(world: &World, text: &str) {
+    std::fs::write(todo(world), text).unwrap();
+    world.fix_owner();
+}
+
+/// `boxtop run --profile-file PROFILE -- ARGS...` from `cwd`.
+fn run_from(world: &World, profile: &Path, cwd: &Path, args: &[&str]) -> Output {
+    world
+        .boxtop_run(profile, args)
+        .current_dir(cwd)
+        .output()
+        .expect("run boxtop")
+}
+
+fn assert_refused(output: &Output, what: &str) {
+    let err = stderr(output);
+    assert!(
+        !output.status.success() && !stdout(output).contains("ok "),
+        "the launch ran\nstdout:\n{}\nstderr:\n{err}",
+        stdout(output)
+    );
+    assert!(err.contains(what), "expected {what:?} in:\n{err}");
+}
+
+#[test]
+fn a_forwarded_file_is_read_and_written_in_every_spelling_and_its_siblings_stay_hidden() {
+    let (world, profile) = notes_world();
+    let absolute = todo(&world).display().to_string();
+    let uri = format!("file://{}", absolute.replace("todo", "to%64o"));
+    for (n, (arg, cwd)) in [
+        ("todo.txt", world.home.join("notes")),
+        ("../notes/todo.txt", world.home.join("Documents")),
+        ("~/notes/todo.txt", world.home.clone()),
+        (absolute.as_str(), world.home.clone()),
+        (uri.as_str(), world.home.clone()),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let before = format!("version {n}");
+        let after = format!("written {n}");
+        set_todo(&world, &before);
+        let output = run_from(
+            &world,
+            &profile,
+            cwd,
+            &[
+                "forwarded",
+                arg,
+                &format!("content={before}"),
+                &format!("write={after}"),
+                "hidden=other.txt",
+            ],
+        );
+        assert_probe_ok(&output, 3);
+        assert_eq!(
+            std::fs::read_to_string(todo(&world)).unwrap(),
+            after,
+            "{arg}: the host file was not written"
+        );
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("shared file {absolute} read-write")),
+            "{arg}: no line says what was shared:\n{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(world.home.join("notes/other.txt")).unwrap(),
+        "other"
+    );
+}
+
+#[test]
+fn the_app_starts_in_the_callers_folder_when_the_sandbox_sees_it() {
+    let (world, profile) = notes_world();
+    let documents = world.home.join("Documents");
+    let at = |path: &Path| format!("at={}", path.display());
+    assert_probe_ok(
+        &run_from(&world, &profile, &documents, &["cwd-is", &at(&documents)]),
+        1,
+    );
+    // ~/notes is not shared: the app starts in its home.
+    assert_probe_ok(
+        &run_from(
+            &world,
+            &profile,
+            &world.home.join("notes"),
+            &["cwd-is", &at(&world.home)],
+        ),
+        1,
+    );
+}
+
+#[test]
+fn secrets_the_home_and_boxtops_folders_are_never_forwarded() {
+    let (world, profile) = notes_world();
+    std::fs::create_dir_all(world.home.join(".local/share/boxtop/homes/other")).unwrap();
+    world.fix_owner();
+    let home = world.home.display().to_string();
+    for (arg, cwd, what) in [
+        ("~/.ssh/id_rsa", world.home.clone(), "holds secrets"),
+        ("id_rsa", world.home.join(".ssh"), "holds secrets"),
+        (".ssh", world.home.clone(), "holds secrets"),
+        ("~", world.home.clone(), "is your home folder"),
+        (home.as_str(), world.home.clone(), "is your home folder"),
+        (".", world.home.clone(), "is your home folder"),
+        (
+            "~/.local/share/boxtop/homes/other",
+            world.home.clone(),
+            "boxtop's own folder",
+        ),
+    ] {
+        let output = run_from(&world, &profile, &cwd, &["present", arg]);
+        assert_refused(&output, what);
+        assert!(
+            stderr(&output).contains(&format!("argument '{arg}'")),
+            "the error names the argument:\n{}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn forward_files_false_leaves_the_arguments_alone() {
+    let (world, _) = notes_world();
+    set_todo(&world, "kept");
+    let profile = world.probe_profile(
+        "closed",
+        "network = \"none\"\nforward_files = false",
+        "[[home.share]]\npath = \"Documents\"\n",
+    );
+    let output = run_from(
+        &world,
+        &profile,
+        &world.home,
+        &["absent", "~/notes/todo.txt"],
+    );
+    // `~/notes/todo.txt` reaches the app as written: no such file there.
+    assert_probe_ok(&output, 1);
+    let output = run_from(
+        &world,
+        &profile,
+        &world.home,
+        &["absent", &todo(&world).display().to_string()],
+    );
+    assert_probe_ok(&output, 1);
+    assert!(
+        stderr(&output).contains("does not see it (forward_files = false)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Everything below `dir`: path, mode, size, inode and times, to tell nothing changed.
+fn tree_state(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(path) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&path).expect("lstat");
+        out.push(format!(
+            "{} {:o} {} {} {}.{} {}.{}",
+            path.display(),
+            meta.mode(),
+            meta.size(),
+            meta.ino(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        ));
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read_dir") {
+                todo.push(entry.expect("entry").path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An attacker with a read-write share plants `~/Documents/inbox -> ../.ssh`; the user
+/// then opens `~/Documents/inbox/id_rsa` with another profile that does not share
+/// Documents: the forward is refused naming the symlink, and the key never reaches it.
+#[test]
+fn a_symlink_planted_in_a_share_does_not_steer_a_forwarded_path() {
+    let (world, attacker) = notes_world();
+    let inbox = world.home.join("Documents/inbox");
+    assert_probe_ok(
+        &world.run_probe(
+            &attacker,
+            &["plant-symlink", "../.ssh", &inbox.display().to_string()],
+        ),
+        1,
+    );
+    assert!(std::fs::symlink_metadata(&inbox)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let victim = world.probe_profile("viewer", "network = \"none\"", "");
+    let ssh = world.home.join(".ssh");
+    let before = tree_state(&ssh);
+    for arg in ["~/Documents/inbox/id_rsa", "Documents/inbox"] {
+        let output = run_from(
+            &world,
+            &victim,
+            &world.home,
+            &["lacks-text", arg, "KEY-OF-FORWARD"],
+        );
+        assert_refused(&output, "Documents/inbox is a symlink (to ../.ssh)");
+    }
+    assert_eq!(tree_state(&ssh), before, "the host's ~/.ssh changed");
+}
+
+/// An attacker plants `~/notes -> /oldroot/HOME/.ssh` in its private home (the host
+/// root is reachable while a sandbox is built); the user later opens the real
+/// `~/notes/todo.txt` with that profile: the launch fails naming the symlink instead of
+/// creating a mount point through it, and the host's `~/.ssh` is untouched.
+#[test]
+fn a_symlink_planted_in_the_private_home_does_not_steer_a_forwarded_file() {
+    let (world, _) = notes_world();
+    std::fs::remove_dir_all(world.home.join("notes")).unwrap();
+    let profile = world.probe_profile("planter", "network = \"none\"", "");
+    let ssh = world.home.join(".ssh");
+    let notes = world.home.join("notes");
+    // The host has no ~/notes yet: the argument is not forwarded, only planted inside.
+    assert_probe_ok(
+        &world.run_probe(
+            &profile,
+            &[
+                "plant-symlink",
+                &format!("/oldroot{}", ssh.display()),
+                &notes.display().to_string(),
+            ],
+        ),
+        1,
+    );
+    std::fs::create_dir_all(&notes).unwrap();
+    set_todo(&world, "real notes");
+    let before = tree_state(&ssh);
+    let output = run_from(
+        &world,
+        &profile,
+        &world.home,
+        &["write-file", "~/notes/todo.txt", "PWNED"],
+    );
+    assert_eq!(tree_state(&ssh), before, "the host's ~/.ssh changed");
+    assert_eq!(
+        std::fs::read_to_string(todo(&world)).unwrap(),
+        "real notes",
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert_refused(&output, "symlink");
+    assert!(
+        stderr(&output).contains(&notes.display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+}

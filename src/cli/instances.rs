@@ -173,7 +173,7 @@ pub fn pause(paths: &Paths, targets: &[String], paused: bool) -> Result<ExitCode
 }
 
 /// The one instance a target names, or an error saying why not.
-fn one(store: &Store, target: &str) -> Result<Record> {
+pub(super) fn one(store: &Store, target: &str) -> Result<Record> {
     let mut records =
         control::resolve(store, target).map_err(|err| Exit::message(1, err.to_string()))?;
     if records.len() > 1 {

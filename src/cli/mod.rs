@@ -8,6 +8,7 @@ mod entries;
 mod generate;
 mod import;
 mod instances;
+mod live;
 mod machine;
 mod profiles;
 mod run;
@@ -109,6 +110,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Resume { targets }) => instances::pause(&paths, &targets, false),
         Some(Command::Enter { target, command }) => instances::enter(&paths, &target, &command),
         Some(Command::Logs { target, follow }) => instances::logs(&paths, &target, follow),
+        Some(Command::Share {
+            target,
+            path,
+            ro,
+            save,
+        }) => live::share(&paths, &target, &path, ro, save),
+        Some(Command::Unshare { target, path }) => live::unshare(&paths, &target, &path),
         Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
         Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
         Some(Command::Generate(what)) => generate::run(what),
@@ -244,6 +252,29 @@ pub enum Command {
         /// The command and its arguments.
         #[arg(last = true, value_name = "CMD")]
         command: Vec<String>,
+    },
+    /// Share a folder or file of your home with a running instance, at the same path,
+    /// while it runs (checked as a share of its profile would be).
+    Share {
+        /// The instance id (or a profile with one running instance).
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        /// The folder or file: absolute, `~/...` or relative to this folder.
+        #[arg(value_name = "PATH")]
+        path: String,
+        /// Read-only (read-write otherwise).
+        #[arg(long)]
+        ro: bool,
+        /// Also add it to the profile's shares (its file keeps its comments).
+        #[arg(long)]
+        save: bool,
+    },
+    /// Take back a folder or file shared with a running instance.
+    Unshare {
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        #[arg(value_name = "PATH")]
+        path: String,
     },
     /// Print what a detached instance wrote to its stdout and stderr.
     ///

@@ -164,6 +164,19 @@ fn named_path(arg: &str, home: &Path, cwd: Option<&Path>) -> Option<Named> {
     })
 }
 
+/// The absolute path a path argument of the CLI means (`~/...`, absolute, or relative
+/// to `cwd`), `.` and `..` resolved without looking at the file system.
+pub fn spelled_path(arg: &str, home: &Path, cwd: &Path) -> PathBuf {
+    let path = if arg == "~" {
+        home.to_path_buf()
+    } else if let Some(rest) = arg.strip_prefix("~/") {
+        home.join(rest)
+    } else {
+        cwd.join(arg)
+    };
+    normalize(&path)
+}
+
 /// `%XX` escapes of a URI's path decoded; `None` when one is malformed or the result is
 /// not UTF-8 (it would not name the same file).
 fn percent_decode(text: &str) -> Option<String> {

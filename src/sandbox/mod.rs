@@ -10,6 +10,7 @@ pub mod helpers;
 pub mod host;
 pub mod init;
 pub mod landlock;
+pub mod live;
 pub mod mount;
 pub mod net;
 pub mod netlink;

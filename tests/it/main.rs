@@ -15,6 +15,7 @@ mod forward;
 mod import;
 mod instances;
 mod launch_api;
+mod live_share;
 mod packaging;
 mod refresh;
 mod runtime;

@@ -103,3 +103,32 @@ pub fn cwd_is(args: &[String], report: &mut Report) -> Result<(), Usage> {
     });
     Ok(())
 }
+
+/// The wall clock in nanoseconds since the epoch: the same clock outside the sandbox,
+/// so a test can tell how long a change took to be seen.
+fn clock_ns() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos()
+}
+
+/// `watch-path PATH` (a workload): polls PATH every 200 µs, prints `appeared NS` when it
+/// exists and then `gone NS` when it no longer does (the wall clock), then sleeps until
+/// killed (the sandbox keeps running).
+pub fn watch_path(args: &[String], report: &mut Report) -> Result<(), Usage> {
+    use std::io::Write;
+    let [path] = exact::<1>(args)?;
+    let path = Path::new(path);
+    for (word, present) in [("appeared", true), ("gone", false)] {
+        while fs::symlink_metadata(path).is_ok() != present {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        println!("{word} {}", clock_ns());
+        let _ = std::io::stdout().flush();
+    }
+    report.whole(Ok(()));
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}

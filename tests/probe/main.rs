@@ -68,6 +68,8 @@
 //!   path or a `file://` URI boxtop forwarded, holds TEXT), `write` (the second TEXT
 //!   replaces it) and `hidden/NAME` (each NAME beside it is absent).
 //! - `cwd-is at=PATH`: the process started in PATH.
+//! - `watch-path PATH` (a workload): prints `appeared NS` once PATH exists, then `gone NS`
+//!   once it no longer does (wall-clock nanoseconds), then sleeps until killed.
 
 mod abi;
 mod args;
@@ -299,6 +301,11 @@ const CHECKS: &[Check] = &[
         name: "cwd-is",
         args: "at=PATH",
         run: forward::cwd_is,
+    },
+    Check {
+        name: "watch-path",
+        args: "PATH",
+        run: forward::watch_path,
     },
 ];
 

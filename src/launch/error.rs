@@ -77,6 +77,12 @@ pub enum LaunchError {
         profile: String,
         error: Box<crate::sandbox::forward::ForwardError>,
     },
+    /// A file an argument names could not be shared with the running sandbox joined.
+    #[error("profile '{profile}': {error}")]
+    LiveShare {
+        profile: String,
+        error: Box<crate::instance::live::ChangeError>,
+    },
     #[error(
         "profile '{profile}': the app is not installed here (looked for {})",
         .looked_for.join(", ")
@@ -137,7 +143,9 @@ impl LaunchError {
         match self {
             LaunchError::Profile { found: false, .. } => ErrorKind::ProfileNotFound,
             LaunchError::Profile { found: true, .. } => ErrorKind::ProfileInvalid,
-            LaunchError::Share { .. } | LaunchError::Forward { .. } => ErrorKind::ShareUnusable,
+            LaunchError::Share { .. }
+            | LaunchError::Forward { .. }
+            | LaunchError::LiveShare { .. } => ErrorKind::ShareUnusable,
             LaunchError::AppNotInstalled { .. } => ErrorKind::AppNotInstalled,
             LaunchError::HostLacks { .. } => ErrorKind::HostLacks,
             LaunchError::Home { .. } => ErrorKind::HomeBusy,

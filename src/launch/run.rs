@@ -1,6 +1,7 @@
 //! A planned profile launched: the private home claimed (or the sandbox holding it
 //! joined), the sandbox prepared, then run in the foreground or detached.
 
+use std::path::Path;
 use std::time::Duration;
 
 use super::plan::{plan, report_missing};
@@ -10,7 +11,7 @@ use crate::instance::launch::{self as instance_launch, Launch};
 use crate::instance::record::Record;
 use crate::instance::{control, join};
 use crate::paths::Paths;
-use crate::profile::Profile;
+use crate::profile::{Access, Profile};
 use crate::sandbox::forward::Forwarding;
 use crate::sandbox::host::CreateShares;
 use crate::sandbox::spawn::Prepared;
@@ -62,7 +63,7 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
                         argv: &planned.plan.argv,
                         forwarding: &planned.forwarding,
                     };
-                    match run_in_running(request, profile, &joined) {
+                    match run_in_running(paths, request, profile, &joined) {
                         Err(_) if tries < 5 && control::ends_within(&record, ENDING_WAIT) => {
                             tries += 1
                         }
@@ -139,6 +140,7 @@ struct Joined<'a> {
 /// A launch of a profile whose private home a running sandbox holds: the command runs in
 /// that sandbox (see `instance::join`).
 fn run_in_running(
+    paths: &Paths,
     request: &Request,
     profile: &Profile,
     joined: &Joined<'_>,
@@ -158,12 +160,30 @@ fn run_in_running(
         profile.name,
         record.id
     );
+    // The files the arguments name are shared with the running sandbox as they would be
+    // with a new one (what is already shared live is shared again, on top).
+    let live_shared = crate::instance::live::live_shares(paths, &record.id);
     for forward in &forwarding.forwards {
+        let already = forward.path.strip_prefix(&paths.home).is_ok_and(|rel| {
+            live_shared
+                .iter()
+                .any(|known| Path::new(&known.path) == rel)
+        });
+        if already {
+            continue;
+        }
+        crate::instance::live::share(paths, record, &forward.path, Access::Rw).map_err(
+            |error| LaunchError::LiveShare {
+                profile: profile.name.clone(),
+                error: Box::new(error),
+            },
+        )?;
         errln!(
-            "boxtop: profile '{}': warning: {} is not shared with the running sandbox {} (a \
-             share added to a running sandbox is not done yet): the app may not open it; \
-             --new-instance starts a sandbox that sees it",
+            "boxtop: profile '{}': shared {} {} read-write with the running sandbox {}, for its \
+             life, as the command line names it (forward_files = false in the profile stops \
+             this)",
             profile.name,
+            if forward.is_dir { "folder" } else { "file" },
             forward.path.display(),
             record.id
         );

@@ -291,3 +291,51 @@ fn a_symlink_planted_in_the_private_home_does_not_steer_a_forwarded_file() {
         stderr(&output)
     );
 }
+
+/// A second launch of a running profile (which joins its sandbox) shares its file with
+/// that sandbox: the command run there reads and writes it, and there is still one
+/// sandbox.
+#[test]
+fn a_launch_that_joins_a_running_sandbox_forwards_its_file_into_it() {
+    let (world, profile) = notes_world();
+    set_todo(&world, "first");
+    let id = world.detach(&[
+        "--profile-file",
+        profile.to_str().unwrap(),
+        "--",
+        "hold-memory",
+        "1",
+    ]);
+    let _guard = crate::support::KillOnDrop(&world, id.clone());
+    std::fs::write(world.home.join("notes/other.txt"), "second file").unwrap();
+    world.fix_owner();
+    let output = run_from(
+        &world,
+        &profile,
+        &world.home.join("notes"),
+        &[
+            "forwarded",
+            "other.txt",
+            "content=second file",
+            "write=written in the running sandbox",
+            "hidden=todo.txt",
+        ],
+    );
+    assert_probe_ok(&output, 3);
+    let err = stderr(&output);
+    assert!(err.contains(&format!("already runs as {id}")), "{err}");
+    assert!(
+        err.contains(&format!("read-write with the running sandbox {id}")),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(world.home.join("notes/other.txt")).unwrap(),
+        "written in the running sandbox"
+    );
+    let live: Vec<_> = world
+        .ps()
+        .into_iter()
+        .filter(|status| status["profile"] == "editor")
+        .collect();
+    assert_eq!(live.len(), 1, "one sandbox: {live:?}");
+}

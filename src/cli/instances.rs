@@ -36,7 +36,8 @@ pub fn ps(paths: &Paths, json: bool, all: bool, interval_ms: u64) -> Result<Exit
         errln!("boxtop: warning: {problem}");
     }
     if json {
-        escape::out_json(&serde_json::to_string_pretty(&snapshot.statuses)?);
+        let shown = super::live::with_shares_added(paths, &snapshot.statuses)?;
+        escape::out_json(&serde_json::to_string_pretty(&shown)?);
     } else {
         escape::out(&table(&snapshot.statuses));
         for (id, notes) in &snapshot.notes {

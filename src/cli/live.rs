@@ -29,7 +29,7 @@ pub fn share(paths: &Paths, target: &str, path: &str, ro: bool, save: bool) -> R
     let record = one(&store, target)?;
     let host = host_path(paths, path)?;
     let mode = if ro { Access::Ro } else { Access::Rw };
-    let changed = live::share(paths, &record, &host, mode)
+    let changed = live::share(paths, &record, &host, mode, live::Added::Live)
         .map_err(|err| Exit::message(1, format!("cannot share {path}: {err}")))?;
     outln!(
         "shared {} {} with {} ({} ms)",
@@ -142,4 +142,87 @@ fn save_share(
     boxtop::profile::ops::save_text(&file, &new_text)
         .map_err(|err| Exit::message(1, format!("--save: {err}")))?;
     Ok(file)
+}
+
+/// `ps --json`'s list with `shares_added` (what each instance has beyond its profile:
+/// shares made while it runs, files its launch forwarded) in the entries that have any.
+pub fn with_shares_added(
+    paths: &Paths,
+    statuses: &[boxtop::instance::status::Status],
+) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(statuses)?;
+    if let Some(list) = value.as_array_mut() {
+        for (entry, status) in list.iter_mut().zip(statuses) {
+            let added = live::live_shares(paths, &status.id);
+            if let (Some(entry), false) = (entry.as_object_mut(), added.is_empty()) {
+                entry.insert("shares_added".into(), serde_json::to_value(added)?);
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// `boxtop show ID` for a running instance: its profile's permissions, then what it has
+/// beyond them now. `None` when `name` is no instance id.
+pub fn show_instance(
+    paths: &Paths,
+    set: &ProfileSet,
+    name: &str,
+    json: bool,
+) -> Option<Result<ExitCode>> {
+    let store = launch::store(paths);
+    let record = store.load(name).ok()?;
+    let added = live::live_shares(paths, &record.id);
+    let running = boxtop::instance::control::is_running(&record);
+    if json {
+        let shown = serde_json::json!({
+            "instance": record.id,
+            "profile": record.profile,
+            "running": running,
+            "shares_added": added,
+        });
+        return Some(
+            serde_json::to_string_pretty(&shown)
+                .map(|text| boxtop::escape::out_json(&text))
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into),
+        );
+    }
+    outln!(
+        "instance {} of profile '{}' ({})\n",
+        record.id,
+        record.profile,
+        if running { "running" } else { "ended" }
+    );
+    if set.get(&record.profile).is_some() {
+        if let Err(err) = super::profiles::show(paths, &record.profile, false) {
+            return Some(Err(err));
+        }
+    }
+    if added.is_empty() {
+        outln!("\nBeyond its profile: nothing (no live share, no forwarded file).");
+    } else {
+        outln!("\nBeyond its profile, now:");
+        for share in &added {
+            let path = if Path::new(&share.path).is_absolute() {
+                share.path.clone()
+            } else {
+                format!("~/{}", share.path)
+            };
+            outln!(
+                "  {:<30} {:<10} {}",
+                path,
+                if share.mode == Access::Ro {
+                    "read-only"
+                } else {
+                    "read-write"
+                },
+                match share.added {
+                    live::Added::Live => "shared while running (boxtop unshare takes it back)",
+                    live::Added::Argument => "forwarded: named on the command line",
+                }
+            );
+        }
+    }
+    Some(Ok(ExitCode::SUCCESS))
 }

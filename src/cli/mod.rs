@@ -163,7 +163,8 @@ pub enum Command {
     },
     /// Show a profile's permissions (highest risk first) and its effective settings.
     Show {
-        /// The profile's name.
+        /// The profile's name, or a running instance's id: its profile's permissions
+        /// and what it has beyond them now (`boxtop share`, forwarded files).
         #[arg(add = complete::profile_names())]
         name: String,
         /// Print JSON instead of text.

@@ -21,12 +21,26 @@ use crate::sandbox::live::{self, LiveError, Source};
 use crate::sys::beneath;
 use crate::sys::SingleThreaded;
 
-/// A share added to a running instance.
+/// How a share beyond the profile's came to an instance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Added {
+    /// `boxtop share` while it runs.
+    #[default]
+    Live,
+    /// A file or folder a launch's arguments named (forwarded).
+    Argument,
+}
+
+/// A share an instance has beyond its profile's: added while it runs, or forwarded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveShare {
-    /// Relative to the home, normalized (`notes`, `Music/live`).
+    /// Relative to the home, normalized (`notes`, `Music/live`); absolute for a file
+    /// forwarded from outside the home.
     pub path: String,
     pub mode: Access,
+    #[serde(default)]
+    pub added: Added,
     /// boxtop made the mount point inside: `unshare` removes it again when empty.
     #[serde(default)]
     pub made_mount_point: bool,
@@ -78,9 +92,11 @@ fn home_rel(paths: &Paths, path: &Path) -> Result<String, ChangeError> {
     Ok(rel)
 }
 
-/// Where the instance's live changes are listed.
+/// Where the instance's shares beyond its profile are listed: `ID.shares` beside its
+/// state file (the launch makes the instance's own folder itself, and it may not exist
+/// before), removed with it.
 fn changes_file(paths: &Paths, id: &str) -> Option<PathBuf> {
-    Some(paths.instance_dir(id).ok()?.join("live-shares.json"))
+    crate::paths::child(super::launch::store(paths).dir(), &format!("{id}.shares")).ok()
 }
 
 /// The shares added to instance `id` while it runs (and not taken back).
@@ -91,9 +107,36 @@ pub fn live_shares(paths: &Paths, id: &str) -> Vec<LiveShare> {
         .unwrap_or_default()
 }
 
+/// Records the files and folders a launch forwarded to its new instance `id`.
+pub fn record_forwarded(
+    paths: &Paths,
+    id: &str,
+    forwarded: &[(PathBuf, Access)],
+) -> Result<(), ChangeError> {
+    if forwarded.is_empty() {
+        return Ok(());
+    }
+    let real_home = std::fs::canonicalize(&paths.home).unwrap_or_else(|_| paths.home.clone());
+    let shares: Vec<LiveShare> = forwarded
+        .iter()
+        .map(|(path, mode)| LiveShare {
+            path: path
+                .strip_prefix(&paths.home)
+                .or_else(|_| path.strip_prefix(&real_home))
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned(),
+            mode: *mode,
+            added: Added::Argument,
+            made_mount_point: false,
+        })
+        .collect();
+    save_shares(paths, id, &shares)
+}
+
 fn save_shares(paths: &Paths, id: &str, shares: &[LiveShare]) -> Result<(), ChangeError> {
     let file = changes_file(paths, id).ok_or_else(|| ChangeError::Record {
-        path: paths.instances(),
+        path: super::launch::store(paths).dir().to_path_buf(),
         reason: format!("'{id}' cannot name a folder"),
     })?;
     let error = |reason: String| ChangeError::Record {
@@ -122,6 +165,7 @@ pub fn share(
     record: &Record,
     path: &Path,
     mode: Access,
+    added: Added,
 ) -> Result<Changed, ChangeError> {
     let rel = home_rel(paths, path)?;
     // The rules of shares at launch, applied by the same code.
@@ -203,6 +247,7 @@ pub fn share(
     shares.push(LiveShare {
         path: rel,
         mode,
+        added,
         made_mount_point: made,
     });
     save_shares(paths, &record.id, &shares)?;

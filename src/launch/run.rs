@@ -74,6 +74,17 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
         }
     };
     report_forwarding(profile, &planned.forwarding);
+    let forwarded: Vec<_> = planned
+        .forwarding
+        .forwards
+        .iter()
+        .map(|forward| (forward.path.clone(), Access::Rw))
+        .collect();
+    // What the instance has beyond its profile, for `show ID` and `ps --json`; not
+    // knowing it later is no reason to fail the launch.
+    if let Err(error) = crate::instance::live::record_forwarded(paths, &planned.id, &forwarded) {
+        errln!("boxtop: profile '{}': warning: {error}", profile.name);
+    }
     let cache = store.ensure().ok().map(|()| store.dir());
     let prepared = Prepared::new(&planned.plan, cache).map_err(|error| LaunchError::Prepare {
         profile: profile.name.clone(),
@@ -172,7 +183,8 @@ fn run_in_running(
         if already {
             continue;
         }
-        crate::instance::live::share(paths, record, &forward.path, Access::Rw).map_err(
+        let added = crate::instance::live::Added::Argument;
+        crate::instance::live::share(paths, record, &forward.path, Access::Rw, added).map_err(
             |error| LaunchError::LiveShare {
                 profile: profile.name.clone(),
                 error: Box::new(error),

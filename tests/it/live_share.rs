@@ -271,3 +271,56 @@ fn share_save_adds_the_share_to_the_profile_keeping_its_comments() {
     assert_ok(&world.boxtop(&["check"]).output().unwrap(), "boxtop check");
     let _ = Path::new(&file);
 }
+
+/// What an instance has beyond its profile is part of its state: a forwarded file and a
+/// live share are listed by `ps --json` and `show ID`, and a share taken back is not.
+#[test]
+fn ps_and_show_list_what_an_instance_has_beyond_its_profile() {
+    let world = World::new();
+    for dir in ["Documents", "notes", "live"] {
+        std::fs::create_dir_all(world.home.join(dir)).unwrap();
+    }
+    std::fs::write(world.home.join("notes/todo.txt"), "todo").unwrap();
+    world.fix_owner();
+    let profile = world.probe_profile("grants", "network = \"none\"", "");
+    let todo = world.home.join("notes/todo.txt").display().to_string();
+    let id = world.detach(&[
+        "--profile-file",
+        profile.to_str().unwrap(),
+        "--",
+        "watch-path",
+        &todo,
+    ]);
+    let _guard = KillOnDrop(&world, id.clone());
+    assert_ok(&share(&world, &[&id, "~/live", "--ro"]), "boxtop share");
+    let entry = world
+        .ps()
+        .into_iter()
+        .find(|status| status["id"] == id.as_str())
+        .expect("the instance in ps");
+    assert_eq!(
+        entry["shares_added"],
+        serde_json::json!([
+            {"path": "notes/todo.txt", "mode": "rw", "added": "argument", "made_mount_point": false},
+            {"path": "live", "mode": "ro", "added": "live", "made_mount_point": true},
+        ]),
+        "{entry}"
+    );
+    let shown = stdout(&world.boxtop(&["show", &id]).output().unwrap());
+    assert!(
+        shown.contains("~/notes/todo.txt") && shown.contains("forwarded"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("~/live") && shown.contains("read-only"),
+        "{shown}"
+    );
+    assert_ok(&unshare(&world, &[&id, "~/live"]), "boxtop unshare");
+    let shown = stdout(&world.boxtop(&["show", &id, "--json"]).output().unwrap());
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(
+        shown["shares_added"].as_array().map(Vec::len),
+        Some(1),
+        "{shown}"
+    );
+}

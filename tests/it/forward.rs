@@ -339,3 +339,63 @@ fn a_launch_that_joins_a_running_sandbox_forwards_its_file_into_it() {
         .collect();
     assert_eq!(live.len(), 1, "one sandbox: {live:?}");
 }
+
+/// mousepad in its bundled profile (which shares only Documents), on Xvfb with a session
+/// bus: `boxtop run mousepad -- todo.txt` from `~/notes` opens that file (the window's
+/// title names it), and a second launch with `~/notes/other.txt` opens it in the same
+/// mousepad, its file shared with the running sandbox.
+#[test]
+fn mousepad_opens_files_outside_its_shares_given_on_the_command_line() {
+    use crate::support::{pulse_server, require, wait_for_window, x_world, KillOnDrop, SessionBus};
+    use std::time::Duration;
+    require("mousepad", "mousepad");
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    let (mut world, _x, _display) = x_world();
+    let _bus = SessionBus::start(&mut world);
+    let _pulse = pulse_server(&world, &require("pulseaudio", "pulseaudio"));
+    let notes = world.home.join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::create_dir_all(world.home.join("Documents")).unwrap();
+    std::fs::write(notes.join("todo.txt"), "buy milk\n").unwrap();
+    std::fs::write(notes.join("other.txt"), "call back\n").unwrap();
+    world.fix_owner();
+    let output = world
+        .boxtop(&["run", "--detach", "mousepad", "--", "todo.txt"])
+        .current_dir(&notes)
+        .output()
+        .unwrap();
+    crate::support::assert_ok(&output, "boxtop run --detach mousepad -- todo.txt");
+    let id = stdout(&output).trim().to_string();
+    let _guard = KillOnDrop(&world, id.clone());
+    assert!(
+        stderr(&output).contains("shared file"),
+        "{}",
+        stderr(&output)
+    );
+    // The title names the file by its path from the home: the file of ~/notes, not a
+    // new `~/todo.txt` (nor `~/~/notes/...` for a literal `~/` argument).
+    wait_for_window(
+        &world,
+        &id,
+        "\"~/notes/todo.txt - Mousepad\"",
+        Duration::from_secs(30),
+    );
+    let again = world
+        .boxtop(&["run", "--detach", "mousepad", "--", "~/notes/other.txt"])
+        .output()
+        .unwrap();
+    crate::support::assert_ok(&again, "boxtop run --detach mousepad, again");
+    assert_eq!(stdout(&again).trim(), id, "{}", stderr(&again));
+    wait_for_window(
+        &world,
+        &id,
+        "\"~/notes/other.txt - Mousepad\"",
+        Duration::from_secs(30),
+    );
+    let mousepads: Vec<_> = world
+        .ps()
+        .into_iter()
+        .filter(|s| s["profile"] == "mousepad" && s["state"]["state"] == "running")
+        .collect();
+    assert_eq!(mousepads.len(), 1, "one mousepad sandbox: {mousepads:?}");
+}

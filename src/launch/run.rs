@@ -131,6 +131,9 @@ fn report_forwarding(profile: &Profile, forwarding: &Forwarding) {
             forward.path.display()
         );
     }
+    for text in &forwarding.system {
+        errln!("boxtop: profile '{}': note: {text}", profile.name);
+    }
     for path in &forwarding.not_forwarded {
         errln!(
             "boxtop: profile '{}': warning: {} is named on the command line but the sandbox \

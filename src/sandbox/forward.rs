@@ -37,6 +37,8 @@ pub struct Forwarding {
     /// Arguments naming a path the sandbox will not see, left alone because the profile
     /// says `forward_files = false`.
     pub not_forwarded: Vec<PathBuf>,
+    /// Arguments naming a system folder the sandbox has its own of, left alone: why.
+    pub system: Vec<String>,
     /// The caller's folder, when the sandbox sees it: the app starts there.
     pub cwd: Option<PathBuf>,
 }
@@ -76,6 +78,10 @@ pub enum ForwardError {
         link: PathBuf,
         target: PathBuf,
     },
+    /// A path of the system folders the sandbox has its own of (`/etc`, `/tmp`...): the
+    /// argument then means the sandbox's own, and is left alone.
+    #[error("{path} is not shared: {hint}")]
+    System { path: PathBuf, hint: String },
     #[error("argument '{arg}': {path} cannot be shared: {reason}")]
     Refused {
         arg: String,
@@ -113,7 +119,20 @@ pub fn forward(
             out.not_forwarded.push(named.path);
             continue;
         }
-        let found = check(arg, &named.path, visible, &real_home)?;
+        let found = match check(arg, &named.path, visible, &real_home) {
+            Ok(found) => found,
+            Err(error @ ForwardError::System { .. }) => {
+                // /proc, /dev and /sys are the sandbox's own interfaces: nothing to say.
+                let quiet = ["/proc", "/dev", "/sys"]
+                    .iter()
+                    .any(|dir| named.path.starts_with(dir));
+                if !quiet {
+                    out.system.push(error.to_string());
+                }
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         if !out.forwards.iter().any(|known| known.path == found.path) {
             out.forwards.push(found);
         }
@@ -314,8 +333,10 @@ fn check(
             let text = path
                 .to_str()
                 .ok_or_else(|| refused("the path is not UTF-8".into()))?;
-            check_bind_path(text)
-                .map_err(|(message, hint)| refused(format!("{message}; {hint}")))?;
+            check_bind_path(text).map_err(|(_, hint)| ForwardError::System {
+                path: path.to_path_buf(),
+                hint,
+            })?;
             (
                 PathBuf::from("/"),
                 path.strip_prefix("/").unwrap_or(path).to_path_buf(),
@@ -480,10 +501,12 @@ mod tests {
             assert!(err.contains(want), "{arg}: {err}");
             assert!(err.contains(&format!("argument '{arg}'")), "{arg}: {err}");
         }
-        let err = run(&fx, &["/etc/hostname"], &fx.home)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("own /etc"), "{err}");
+        // A system folder the sandbox has its own of: the argument means that one.
+        let out = run(&fx, &["/etc/hostname", "/dev/null"], &fx.home).unwrap();
+        assert!(out.forwards.is_empty());
+        assert_eq!(out.args, ["/etc/hostname", "/dev/null"]);
+        assert_eq!(out.system.len(), 1, "{:?}", out.system);
+        assert!(out.system[0].contains("own /etc"), "{:?}", out.system);
     }
 
     #[test]

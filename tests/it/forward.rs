@@ -21,7 +21,7 @@ fn notes_world() -> (World, PathBuf) {
     world.fix_owner();
     let profile = world.probe_profile(
         "editor",
-        "network = \"none\"",
+        "network = \"none\"\nforward_files = true",
         "[[home.share]]\npath = \"Documents\"\nmode = \"rw\"\n",
     );
     (world, profile)
@@ -229,7 +229,7 @@ fn a_symlink_planted_in_a_share_does_not_steer_a_forwarded_path() {
         .unwrap()
         .file_type()
         .is_symlink());
-    let victim = world.probe_profile("viewer", "network = \"none\"", "");
+    let victim = world.probe_profile("viewer", "network = \"none\"\nforward_files = true", "");
     let ssh = world.home.join(".ssh");
     let before = tree_state(&ssh);
     for arg in ["~/Documents/inbox/id_rsa", "Documents/inbox"] {
@@ -252,7 +252,7 @@ fn a_symlink_planted_in_a_share_does_not_steer_a_forwarded_path() {
 fn a_symlink_planted_in_the_private_home_does_not_steer_a_forwarded_file() {
     let (world, _) = notes_world();
     std::fs::remove_dir_all(world.home.join("notes")).unwrap();
-    let profile = world.probe_profile("planter", "network = \"none\"", "");
+    let profile = world.probe_profile("planter", "network = \"none\"\nforward_files = true", "");
     let ssh = world.home.join(".ssh");
     let notes = world.home.join("notes");
     // The host has no ~/notes yet: the argument is not forwarded, only planted inside.

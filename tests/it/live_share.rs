@@ -282,7 +282,7 @@ fn ps_and_show_list_what_an_instance_has_beyond_its_profile() {
     }
     std::fs::write(world.home.join("notes/todo.txt"), "todo").unwrap();
     world.fix_owner();
-    let profile = world.probe_profile("grants", "network = \"none\"", "");
+    let profile = world.probe_profile("grants", "network = \"none\"\nforward_files = true", "");
     let todo = world.home.join("notes/todo.txt").display().to_string();
     let id = world.detach(&[
         "--profile-file",

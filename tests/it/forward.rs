@@ -399,3 +399,88 @@ fn mousepad_opens_files_outside_its_shares_given_on_the_command_line() {
         .collect();
     assert_eq!(mousepads.len(), 1, "one mousepad sandbox: {mousepads:?}");
 }
+
+/// A file opened from a file manager: the menu entry `boxtop desktop install` writes
+/// (`-- %U`), started by `gio launch` with a file outside the profile's shares (GLib
+/// passes a local file as its path, a `file://` URI where the app takes only URIs): the
+/// file is shared with the sandbox and the app reads it there.
+#[test]
+fn gio_launching_the_entry_with_a_file_outside_the_shares_forwards_it() {
+    use crate::support::entries::gio;
+    let mut world = World::new();
+    let data_dirs = world.root.path().join("system-data");
+    let apps = data_dirs.join("applications");
+    std::fs::create_dir_all(&apps).unwrap();
+    std::fs::write(
+        apps.join("org.example.Reader.desktop"),
+        "[Desktop Entry]\nType=Application\nName=Reader\nExec=reader %U\nMimeType=text/plain;\n",
+    )
+    .unwrap();
+    world
+        .env
+        .insert("XDG_DATA_DIRS".into(), data_dirs.display().to_string());
+    let profiles = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    // The app strips `file://` and copies what it reads into its one share.
+    std::fs::write(
+        profiles.join("reader.toml"),
+        r#"name = "reader"
+desktop_file = "org.example.Reader"
+command = ["/bin/sh", "-c", "printf '%s\n' \"$1\" > \"$HOME/Pictures/arg.txt\"; cat \"${1#file://}\" > \"$HOME/Pictures/seen.txt\"; exec sleep 1000", "reader"]
+[home]
+ephemeral = true
+[[home.share]]
+path = "Pictures"
+mode = "rw"
+"#,
+    )
+    .unwrap();
+    let pictures = world.home.join("Pictures");
+    let notes = world.home.join("notes");
+    std::fs::create_dir_all(&pictures).unwrap();
+    std::fs::create_dir_all(&notes).unwrap();
+    let todo = notes.join("todo.txt");
+    std::fs::write(&todo, "from the file manager").unwrap();
+    world.fix_owner();
+    let install = world
+        .boxtop(&["desktop", "install", "reader"])
+        .output()
+        .unwrap();
+    crate::support::assert_ok(&install, "boxtop desktop install reader");
+    let entry = world
+        .home
+        .join(".local/share/applications/boxtop-reader.desktop");
+    /// Kills the reader's sandboxes, even when an assertion fails first.
+    struct KillReaders<'a>(&'a World);
+    impl Drop for KillReaders<'_> {
+        fn drop(&mut self) {
+            for status in self.0.ps() {
+                if status["profile"] == "reader" {
+                    let id = status["id"].as_str().unwrap_or_default();
+                    let _ = self.0.boxtop(&["kill", id]).output();
+                }
+            }
+        }
+    }
+    let _guard = KillReaders(&world);
+    let launched = world
+        .command(&gio())
+        .arg("launch")
+        .arg(&entry)
+        .arg(&todo)
+        .output()
+        .unwrap();
+    crate::support::assert_ok(&launched, "gio launch");
+    let seen = pictures.join("seen.txt");
+    crate::support::wait_until(
+        "the sandboxed app to read the file",
+        std::time::Duration::from_secs(20),
+        || std::fs::read(&seen).is_ok_and(|bytes| bytes == b"from the file manager"),
+    );
+    let arg = std::fs::read_to_string(pictures.join("arg.txt")).unwrap();
+    let arg = arg.trim();
+    assert!(
+        arg == todo.display().to_string() || arg == format!("file://{}", todo.display()),
+        "the app got {arg:?}"
+    );
+}

@@ -38,11 +38,11 @@ pub fn ps(paths: &Paths, json: bool, all: bool, interval_ms: u64) -> Result<Exit
     }
     if json {
         #[derive(serde::Serialize)]
-        struct Listed<'a> {
-            instances: &'a [Status],
+        struct Listed {
+            instances: serde_json::Value,
         }
         let listed = Listed {
-            instances: &snapshot.statuses,
+            instances: super::live::with_shares_added(paths, &snapshot.statuses)?,
         };
         escape::out_json(&Schema::PS.to_pretty(&listed)?);
     } else {
@@ -181,7 +181,7 @@ pub fn pause(paths: &Paths, targets: &[String], paused: bool) -> Result<ExitCode
 }
 
 /// The one instance a target names, or an error saying why not.
-fn one(store: &Store, target: &str) -> Result<Record> {
+pub(super) fn one(store: &Store, target: &str) -> Result<Record> {
     let mut records =
         control::resolve(store, target).map_err(|err| Exit::message(1, err.to_string()))?;
     if records.len() > 1 {

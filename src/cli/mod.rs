@@ -8,6 +8,7 @@ mod entries;
 mod generate;
 mod import;
 mod instances;
+mod live;
 mod machine;
 mod profiles;
 mod run;
@@ -109,6 +110,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Resume { targets }) => instances::pause(&paths, &targets, false),
         Some(Command::Enter { target, command }) => instances::enter(&paths, &target, &command),
         Some(Command::Logs { target, follow }) => instances::logs(&paths, &target, follow),
+        Some(Command::Share {
+            target,
+            path,
+            ro,
+            save,
+        }) => live::share(&paths, &target, &path, ro, save),
+        Some(Command::Unshare { target, path }) => live::unshare(&paths, &target, &path),
         Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
         Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
         Some(Command::Generate(what)) => generate::run(what),
@@ -155,7 +163,8 @@ pub enum Command {
     },
     /// Show a profile's permissions (highest risk first) and its effective settings.
     Show {
-        /// The profile's name.
+        /// The profile's name, or a running instance's id: its profile's permissions
+        /// and what it has beyond them now (`boxtop share`, forwarded files).
         #[arg(add = complete::profile_names())]
         name: String,
         /// Print JSON instead of text (schema `boxtop.show`, documented in docs/json.md).
@@ -244,6 +253,29 @@ pub enum Command {
         /// The command and its arguments.
         #[arg(last = true, value_name = "CMD")]
         command: Vec<String>,
+    },
+    /// Share a folder or file of your home with a running instance, at the same path,
+    /// while it runs (checked as a share of its profile would be).
+    Share {
+        /// The instance id (or a profile with one running instance).
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        /// The folder or file: absolute, `~/...` or relative to this folder.
+        #[arg(value_name = "PATH")]
+        path: String,
+        /// Read-only (read-write otherwise).
+        #[arg(long)]
+        ro: bool,
+        /// Also add it to the profile's shares (its file keeps its comments).
+        #[arg(long)]
+        save: bool,
+    },
+    /// Take back a folder or file shared with a running instance.
+    Unshare {
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        #[arg(value_name = "PATH")]
+        path: String,
     },
     /// Print what a detached instance wrote to its stdout and stderr.
     ///
@@ -345,7 +377,9 @@ pub struct RunArgs {
     /// Use this profile file instead of a named profile.
     #[arg(long, value_name = "PATH")]
     pub profile_file: Option<PathBuf>,
-    /// Arguments added to the profile's command.
+    /// Arguments added to the profile's command. Those naming a file or folder the
+    /// sandbox does not see (a path, `~/...`, a `file://` URI) are shared with it
+    /// read-write, unless the profile says `forward_files = false`.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
 }

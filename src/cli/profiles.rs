@@ -97,6 +97,11 @@ pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
 
 pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
     let set = ProfileSet::load(&paths.user_profiles());
+    if set.get(name).is_none() {
+        if let Some(shown) = super::live::show_instance(paths, &set, name, json) {
+            return shown;
+        }
+    }
     let profile = set.resolve(name).map_err(|err| anyhow::anyhow!("{err}"))?;
     let entry = set.get(name).context("profile vanished")?;
     let landlock = boxtop::sandbox::landlock::Support::detect();

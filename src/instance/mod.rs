@@ -7,6 +7,7 @@ pub mod control;
 pub mod join;
 pub mod keeper;
 pub mod launch;
+pub mod live;
 pub mod logs;
 /// Kept under its old name for callers outside the library's layers.
 pub use crate::sys::procfs;

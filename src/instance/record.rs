@@ -253,6 +253,8 @@ impl Store {
         self.remove(id);
         if is_valid_id(id) {
             let _ = std::fs::remove_dir_all(self.instance_dir(id));
+            // What it had beyond its profile (`instance::live`).
+            let _ = std::fs::remove_file(self.dir.join(format!("{id}.shares")));
         }
     }
 

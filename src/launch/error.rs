@@ -71,6 +71,18 @@ pub enum LaunchError {
         profile: String,
         error: Box<crate::sandbox::host::HostError>,
     },
+    /// An argument names a file or folder that is never forwarded into a sandbox.
+    #[error("profile '{profile}': {error}")]
+    Forward {
+        profile: String,
+        error: Box<crate::sandbox::forward::ForwardError>,
+    },
+    /// A file an argument names could not be shared with the running sandbox joined.
+    #[error("profile '{profile}': {error}")]
+    LiveShare {
+        profile: String,
+        error: Box<crate::instance::live::ChangeError>,
+    },
     #[error(
         "profile '{profile}': the app is not installed here (looked for {})",
         .looked_for.join(", ")
@@ -131,7 +143,9 @@ impl LaunchError {
         match self {
             LaunchError::Profile { found: false, .. } => ErrorKind::ProfileNotFound,
             LaunchError::Profile { found: true, .. } => ErrorKind::ProfileInvalid,
-            LaunchError::Share { .. } => ErrorKind::ShareUnusable,
+            LaunchError::Share { .. }
+            | LaunchError::Forward { .. }
+            | LaunchError::LiveShare { .. } => ErrorKind::ShareUnusable,
             LaunchError::AppNotInstalled { .. } => ErrorKind::AppNotInstalled,
             LaunchError::HostLacks { .. } => ErrorKind::HostLacks,
             LaunchError::Home { .. } => ErrorKind::HomeBusy,

@@ -9,6 +9,7 @@ use crate::errln;
 use crate::instance::launch as instance_launch;
 use crate::paths::Paths;
 use crate::profile::{Profile, ProfileSet};
+use crate::sandbox::forward::{self, Forwarding, Visible};
 use crate::sandbox::host::{self, CreateShares, Host};
 use crate::sandbox::plan::{Plan, PlanInput};
 
@@ -19,6 +20,9 @@ pub struct Planned {
     pub plan: Plan,
     /// The id the new instance would get.
     pub id: String,
+    /// What the arguments made visible inside, and what they named but the profile does
+    /// not forward (`forward_files = false`).
+    pub forwarding: Forwarding,
     /// The share folders planning made, removed again unless the launch keeps them.
     pub(super) created: CreatedFolders,
 }
@@ -48,6 +52,32 @@ pub fn plan(
     )
     .map_err(share_err)?;
     let binds = host::existing_binds(&profile, &paths.home).map_err(share_err)?;
+    let boxtop_folders: Vec<PathBuf> = [&paths.config, &paths.data, &paths.state]
+        .into_iter()
+        .chain(paths.runtime.as_ref())
+        .chain(std::iter::once(&host.private_homes))
+        .cloned()
+        .collect();
+    let visible = Visible {
+        home: &paths.home,
+        shares: &shares,
+        binds: &binds,
+        top_level: &host.top_level,
+        boxtop: &boxtop_folders,
+    };
+    // The caller's folder, as the kernel names it (no symlink): where relative arguments
+    // are, and where the app starts when it sees it.
+    let cwd = std::env::current_dir().ok();
+    let forwarding = forward::forward(
+        &request.args,
+        &visible,
+        cwd.as_deref(),
+        profile.forward_files,
+    )
+    .map_err(|error| LaunchError::Forward {
+        profile: profile.name.clone(),
+        error: Box::new(error),
+    })?;
     let program = host::find_binary(&profile);
     if !profile.binaries.is_empty() && program.is_none() {
         return Err(LaunchError::AppNotInstalled {
@@ -61,8 +91,10 @@ pub fn plan(
         shares,
         binds,
         program,
-        extra_args: request.args.clone(),
+        extra_args: forwarding.args.clone(),
         instance_dir,
+        forwards: forwarding.forwards.clone(),
+        cwd: forwarding.cwd.clone(),
     };
     let plan = Plan::new(&profile, &host, &input).map_err(LaunchError::setup)?;
     Ok(Planned {
@@ -70,6 +102,7 @@ pub fn plan(
         host,
         plan,
         id,
+        forwarding,
         created,
     })
 }

@@ -1,6 +1,7 @@
 //! A planned profile launched: the private home claimed (or the sandbox holding it
 //! joined), the sandbox prepared, then run in the foreground or detached.
 
+use std::path::Path;
 use std::time::Duration;
 
 use super::plan::{plan, report_missing};
@@ -10,7 +11,8 @@ use crate::instance::launch::{self as instance_launch, Launch};
 use crate::instance::record::Record;
 use crate::instance::{control, join};
 use crate::paths::Paths;
-use crate::profile::Profile;
+use crate::profile::{Access, Profile};
+use crate::sandbox::forward::Forwarding;
 use crate::sandbox::host::CreateShares;
 use crate::sandbox::spawn::Prepared;
 
@@ -56,7 +58,12 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
             match join::claim(&store, &profile.name, join::HOLDER_WAIT).map_err(home_err)? {
                 join::Claim::Home(lock) => break Some(lock),
                 join::Claim::Running(record) => {
-                    match run_in_running(request, profile, &record, &planned.plan.argv) {
+                    let joined = Joined {
+                        record: &record,
+                        argv: &planned.plan.argv,
+                        forwarding: &planned.forwarding,
+                    };
+                    match run_in_running(paths, request, profile, &joined) {
                         Err(_) if tries < 5 && control::ends_within(&record, ENDING_WAIT) => {
                             tries += 1
                         }
@@ -66,6 +73,18 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
             }
         }
     };
+    report_forwarding(profile, &planned.forwarding);
+    let forwarded: Vec<_> = planned
+        .forwarding
+        .forwards
+        .iter()
+        .map(|forward| (forward.path.clone(), Access::Rw))
+        .collect();
+    // What the instance has beyond its profile, for `show ID` and `ps --json`; not
+    // knowing it later is no reason to fail the launch.
+    if let Err(error) = crate::instance::live::record_forwarded(paths, &planned.id, &forwarded) {
+        errln!("boxtop: profile '{}': warning: {error}", profile.name);
+    }
     let cache = store.ensure().ok().map(|()| store.dir());
     let prepared = Prepared::new(&planned.plan, cache).map_err(|error| LaunchError::Prepare {
         profile: profile.name.clone(),
@@ -100,14 +119,51 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
     }
 }
 
+/// Says on stderr what the arguments made visible inside, and what they named that the
+/// sandbox will not see.
+fn report_forwarding(profile: &Profile, forwarding: &Forwarding) {
+    for forward in &forwarding.forwards {
+        errln!(
+            "boxtop: profile '{}': shared {} {} read-write with the sandbox, for its life, \
+             as the command line names it (forward_files = false in the profile stops this)",
+            profile.name,
+            if forward.is_dir { "folder" } else { "file" },
+            forward.path.display()
+        );
+    }
+    for text in &forwarding.system {
+        errln!("boxtop: profile '{}': note: {text}", profile.name);
+    }
+    for path in &forwarding.not_forwarded {
+        errln!(
+            "boxtop: profile '{}': warning: {} is named on the command line but the sandbox \
+             does not see it (forward_files = false)",
+            profile.name,
+            path.display()
+        );
+    }
+}
+
+/// The running sandbox a launch joins, and what the launch's arguments name.
+struct Joined<'a> {
+    record: &'a Record,
+    argv: &'a [String],
+    forwarding: &'a Forwarding,
+}
+
 /// A launch of a profile whose private home a running sandbox holds: the command runs in
 /// that sandbox (see `instance::join`).
 fn run_in_running(
+    paths: &Paths,
     request: &Request,
     profile: &Profile,
-    record: &Record,
-    argv: &[String],
+    joined: &Joined<'_>,
 ) -> Result<Outcome, LaunchError> {
+    let Joined {
+        record,
+        argv,
+        forwarding,
+    } = *joined;
     let join_err = |error| LaunchError::Join {
         profile: profile.name.clone(),
         error: Box::new(error),
@@ -118,6 +174,35 @@ fn run_in_running(
         profile.name,
         record.id
     );
+    // The files the arguments name are shared with the running sandbox as they would be
+    // with a new one (what is already shared live is shared again, on top).
+    let live_shared = crate::instance::live::live_shares(paths, &record.id);
+    for forward in &forwarding.forwards {
+        let already = forward.path.strip_prefix(&paths.home).is_ok_and(|rel| {
+            live_shared
+                .iter()
+                .any(|known| Path::new(&known.path) == rel)
+        });
+        if already {
+            continue;
+        }
+        let added = crate::instance::live::Added::Argument;
+        crate::instance::live::share(paths, record, &forward.path, Access::Rw, added).map_err(
+            |error| LaunchError::LiveShare {
+                profile: profile.name.clone(),
+                error: Box::new(error),
+            },
+        )?;
+        errln!(
+            "boxtop: profile '{}': shared {} {} read-write with the running sandbox {}, for its \
+             life, as the command line names it (forward_files = false in the profile stops \
+             this)",
+            profile.name,
+            if forward.is_dir { "folder" } else { "file" },
+            forward.path.display(),
+            record.id
+        );
+    }
     let id = record.id.clone();
     if request.detach {
         join::run_detached_in(record, argv, request.origin).map_err(join_err)?;

@@ -140,6 +140,8 @@ pub struct RawProfile {
     pub webcam: Option<bool>,
     pub network: Option<Network>,
     pub allow_userns: Option<bool>,
+    /// Make files named on the command line visible inside (on unless `false`).
+    pub forward_files: Option<bool>,
     pub home: Option<RawHome>,
     pub binds: Option<Vec<Bind>>,
     pub dbus: Option<RawDbus>,
@@ -192,6 +194,8 @@ pub struct Profile {
     pub webcam: bool,
     pub network: Network,
     pub allow_userns: bool,
+    /// Files and folders named by the launch's arguments are made visible inside.
+    pub forward_files: bool,
     pub home: Home,
     pub binds: Vec<Bind>,
     pub dbus: Dbus,
@@ -217,6 +221,7 @@ impl RawProfile {
             webcam: self.webcam.or(parent.webcam),
             network: self.network.or(parent.network),
             allow_userns: self.allow_userns.or(parent.allow_userns),
+            forward_files: self.forward_files.or(parent.forward_files),
             home: merge_home(self.home, parent.home),
             binds: merge_by_key(self.binds, parent.binds, |bind| bind.path.clone()),
             dbus: merge_dbus(self.dbus, parent.dbus),

@@ -279,6 +279,7 @@ pub fn finish(raw: RawProfile, name: &str, origin: &Origin) -> Result<Profile, P
         webcam: raw.webcam.unwrap_or(false),
         network: raw.network.unwrap_or_default(),
         allow_userns: raw.allow_userns.unwrap_or(false),
+        forward_files: raw.forward_files.unwrap_or(true),
         home: Home {
             ephemeral: home.ephemeral.unwrap_or(false),
             share: home.share.unwrap_or_default(),

@@ -5,10 +5,12 @@
 pub use crate::sys::{beneath, caps};
 pub mod diagnosis;
 pub mod exec;
+pub mod forward;
 pub mod helpers;
 pub mod host;
 pub mod init;
 pub mod landlock;
+pub mod live;
 pub mod mount;
 pub mod net;
 pub mod netlink;

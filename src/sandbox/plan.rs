@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::profile::{Access, Bind, Limits, Network, Profile};
 
+use super::forward::Forward;
 use super::host::{etc_need, EtcNeed, Host, HostEntry, ResolvedShare};
 use super::seccomp::SeccompPolicy;
 pub use super::step::Step;
@@ -130,6 +131,10 @@ pub struct PlanInput {
     pub extra_args: Vec<String>,
     /// A host folder private to this launch, for the D-Bus proxy sockets.
     pub instance_dir: PathBuf,
+    /// Files and folders the arguments name, bound read-write at their own path.
+    pub forwards: Vec<Forward>,
+    /// Where the app starts, when not in the home (the caller's folder, seen inside).
+    pub cwd: Option<PathBuf>,
 }
 
 impl Plan {
@@ -158,6 +163,17 @@ impl Plan {
             &input.shares,
             &bounds,
         );
+        for forward in &input.forwards {
+            // Pinned like a share: found with no symlink before the start, and checked to
+            // be the same file when it is bound.
+            steps.push(Step::Bind {
+                src: forward.real.clone(),
+                dest: forward.path.clone(),
+                access: Access::Rw,
+                device: false,
+                pinned: true,
+            });
+        }
         let grants = access::grants(profile, &host.session, &host.runtime_dir, &host.home);
         for (src, dest, access, device) in &grants.binds {
             // What an app can write, a path of the home, is resolved with no symlink and
@@ -252,7 +268,7 @@ impl Plan {
                 dbus_proxy.is_some(),
                 system_dbus_proxy.is_some(),
             ),
-            cwd: host.home.clone(),
+            cwd: input.cwd.clone().unwrap_or_else(|| host.home.clone()),
             seccomp: SeccompPolicy {
                 allow_userns: profile.allow_userns,
             },

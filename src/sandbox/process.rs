@@ -225,6 +225,45 @@ fn open_namespaces(
     Err(EnterError::NoMember)
 }
 
+/// The user and mount namespaces of a running sandbox, opened through one of its
+/// processes that is in exactly the namespaces recorded at launch (see
+/// `open_namespaces`): what a change to its mounts joins.
+pub fn mount_namespaces(
+    init: Pid,
+    init_start: u64,
+    namespaces: &[(String, u64)],
+) -> Result<super::live::Namespaces, EnterError> {
+    let alive = crate::sys::procfs::Stat::read(init.as_raw())
+        .is_ok_and(|stat| stat.start_ticks == init_start && stat.state != 'Z');
+    if !alive {
+        return Err(EnterError::Gone);
+    }
+    let target = EnterTarget {
+        init,
+        init_start,
+        namespaces,
+        argv: &[],
+        env: &[],
+        cwd: Path::new("/"),
+        allow_userns: false,
+        landlock: None,
+        on_started: None,
+    };
+    let mut user = None;
+    let mut mnt = None;
+    for (name, _, fd) in open_namespaces(&target)? {
+        match name {
+            "user" => user = Some(fd),
+            "mnt" => mnt = Some(fd),
+            _ => {}
+        }
+    }
+    match (user, mnt) {
+        (Some(user), Some(mnt)) => Ok(super::live::Namespaces { user, mnt }),
+        _ => Err(EnterError::NoMember),
+    }
+}
+
 /// Runs a command inside a running sandbox: its namespaces, its environment, no
 /// capabilities, no new privileges and its seccomp filter. Returns the command's exit
 /// code. The command gets no descriptor of the caller's: a pty of the sandbox's own when

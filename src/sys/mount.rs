@@ -167,3 +167,73 @@ pub fn c_path(path: &Path) -> Option<CString> {
     use std::os::unix::ffi::OsStrExt;
     CString::new(path.as_os_str().as_bytes()).ok()
 }
+
+/// `open_tree(fd, "", OPEN_TREE_CLONE | AT_RECURSIVE)`: a detached copy of the mount tree
+/// at the file or folder `source` was opened on, its submounts included. The caller needs
+/// `CAP_SYS_ADMIN` over its mount namespace, and `source` must be of that namespace.
+pub fn clone_tree(source: &OwnedFd) -> Result<OwnedFd, Errno> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    let empty = CString::default();
+    let flags = OPEN_TREE_CLONE
+        | libc::O_CLOEXEC as libc::c_uint
+        | libc::AT_EMPTY_PATH as libc::c_uint
+        | AT_RECURSIVE;
+    // SAFETY: open_tree reads an empty NUL-terminated path we own, relative to an fd we
+    // own, and returns a new fd.
+    let tree = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            source.as_raw_fd(),
+            empty.as_ptr(),
+            flags,
+        )
+    };
+    if tree < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just gave us this descriptor, which nothing else owns.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(tree as libc::c_int) })
+}
+
+/// `move_mount(tree, "", target, "")`: attaches the detached tree `tree` (from
+/// [`clone_tree`]) on the opened mount point `target`; no path is walked.
+pub fn attach_tree(tree: &OwnedFd, target: &OwnedFd) -> Result<(), Errno> {
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    let empty = CString::default();
+    // SAFETY: move_mount takes two descriptors we own and two empty NUL-terminated paths.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            empty.as_ptr(),
+            target.as_raw_fd(),
+            empty.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    Errno::result(ret).map(drop)
+}
+
+/// Whether `name` in the folder `dir` (not followed if a symlink) is the root of a mount
+/// (`statx`'s `STATX_ATTR_MOUNT_ROOT`, Linux 5.8).
+pub fn is_mount_root(dir: &OwnedFd, name: &OsStr) -> Result<bool, Errno> {
+    let name = c_path(Path::new(name)).ok_or(Errno::EINVAL)?;
+    // SAFETY: an all-zero statx is a valid value of this plain C struct.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: statx writes into the struct we own and reads a NUL-terminated name we own.
+    let ret = unsafe {
+        libc::statx(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+            libc::STATX_BASIC_STATS,
+            &mut stx,
+        )
+    };
+    Errno::result(ret)?;
+    if stx.stx_attributes_mask & libc::STATX_ATTR_MOUNT_ROOT as u64 == 0 {
+        return Err(Errno::ENOSYS);
+    }
+    Ok(stx.stx_attributes & libc::STATX_ATTR_MOUNT_ROOT as u64 != 0)
+}

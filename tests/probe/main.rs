@@ -64,6 +64,12 @@
 //!   there renamed to `LINK.probe-old`.
 //! - `lacks-text PATH TEXT`: PATH cannot be read or does not contain TEXT.
 //! - `fill-until-full DIR MIB`: writing up to MIB MiB into DIR fails with ENOSPC first.
+//! - `forwarded PATH content=TEXT write=TEXT hidden=NAME[,NAME...]`: items `read` (PATH, a
+//!   path or a `file://` URI boxtop forwarded, holds TEXT), `write` (the second TEXT
+//!   replaces it) and `hidden/NAME` (each NAME beside it is absent).
+//! - `cwd-is at=PATH`: the process started in PATH.
+//! - `watch-path PATH` (a workload): prints `appeared NS` once PATH exists, then `gone NS`
+//!   once it no longer does (wall-clock nanoseconds), then sleeps until killed.
 
 mod abi;
 mod args;
@@ -72,6 +78,7 @@ mod attack_init;
 mod child;
 mod controls;
 mod files;
+mod forward;
 mod landlock;
 mod load;
 mod mounts;
@@ -284,6 +291,21 @@ const CHECKS: &[Check] = &[
         name: "fill-until-full",
         args: "DIR MIB",
         run: attack_fs::fill_until_full,
+    },
+    Check {
+        name: "forwarded",
+        args: "PATH content=TEXT write=TEXT hidden=NAME[,NAME...]",
+        run: forward::forwarded,
+    },
+    Check {
+        name: "cwd-is",
+        args: "at=PATH",
+        run: forward::cwd_is,
+    },
+    Check {
+        name: "watch-path",
+        args: "PATH",
+        run: forward::watch_path,
     },
 ];
 

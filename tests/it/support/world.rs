@@ -175,7 +175,9 @@ impl World {
 
     /// A profile that runs the probe: `top` holds top-level keys, `home_keys` keys of
     /// `[home]`, `shares` more `[[home.share]]` tables (the probe's folder is shared
-    /// read-only first).
+    /// read-only first). The probe's arguments name host paths as data to check (`absent
+    /// ~/secret.txt`), not files to open: it forwards none unless `top` sets
+    /// `forward_files`.
     pub fn probe_profile_with(
         &self,
         name: &str,
@@ -183,6 +185,11 @@ impl World {
         home_keys: &str,
         shares: &str,
     ) -> PathBuf {
+        let top = if top.contains("forward_files") {
+            top.to_string()
+        } else {
+            format!("forward_files = false\n{top}")
+        };
         let body = format!(
             "command = [\"{probe}\"]\n{top}\n[home]\n{home_keys}\n[[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n{shares}\n",
             probe = self.probe_path().display()

@@ -1,0 +1,228 @@
+//! `boxtop share` and `boxtop unshare`: a folder or file of the home given to or taken
+//! back from a running instance (`instance::live`), and with `--save` written into the
+//! profile too.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use boxtop::instance::launch;
+use boxtop::instance::live;
+use boxtop::paths::Paths;
+use boxtop::profile::validate::{check_raw, Origin};
+use boxtop::profile::{Access, ProfileSet, Source};
+use boxtop::sandbox::forward::spelled_path;
+use boxtop::{errln, outln};
+
+use super::instances::one;
+use super::Exit;
+
+fn host_path(paths: &Paths, path: &str) -> Result<std::path::PathBuf> {
+    let cwd = std::env::current_dir()
+        .map_err(|err| Exit::message(1, format!("cannot read the current folder: {err}")))?;
+    Ok(spelled_path(path, &paths.home, &cwd))
+}
+
+pub fn share(paths: &Paths, target: &str, path: &str, ro: bool, save: bool) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    let host = host_path(paths, path)?;
+    let mode = if ro { Access::Ro } else { Access::Rw };
+    let changed = live::share(paths, &record, &host, mode, live::Added::Live)
+        .map_err(|err| Exit::message(1, format!("cannot share {path}: {err}")))?;
+    outln!(
+        "shared {} {} with {} ({} ms)",
+        changed.inside.display(),
+        if ro { "read-only" } else { "read-write" },
+        record.id,
+        changed.took.as_millis()
+    );
+    if save {
+        let rel = changed
+            .inside
+            .strip_prefix(&paths.home)
+            .unwrap_or(&changed.inside);
+        let file = save_share(paths, &record.profile, rel, mode)?;
+        outln!("saved to {}", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn unshare(paths: &Paths, target: &str, path: &str) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    let host = host_path(paths, path)?;
+    let changed = live::unshare(paths, &record, &host)
+        .map_err(|err| Exit::message(1, format!("cannot unshare {path}: {err}")))?;
+    outln!(
+        "unshared {} from {} ({} ms)",
+        changed.inside.display(),
+        record.id,
+        changed.took.as_millis()
+    );
+    errln!(
+        "boxtop: note: a file the app opened before stays open to it; the profile's shares \
+         are unchanged"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Adds `[[home.share]] path = REL, mode = ...` to the user's file of `profile` with
+/// toml_edit (its comments and layout kept), only if the result is a valid profile.
+fn save_share(
+    paths: &Paths,
+    profile: &str,
+    rel: &Path,
+    mode: Access,
+) -> Result<std::path::PathBuf> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    let entry = set
+        .get(profile)
+        .ok_or_else(|| Exit::message(1, format!("--save: no profile named '{profile}'")))?;
+    let file = match (&entry.path, entry.source) {
+        (Some(path), Source::User | Source::Override) => path.clone(),
+        _ => {
+            return Err(Exit::message(
+                1,
+                format!(
+                    "--save: '{profile}' is a bundled profile with no file of yours; run `boxtop edit {profile}` once to make your override, then --save again"
+                ),
+            )
+            .into())
+        }
+    };
+    let text = std::fs::read_to_string(&file).map_err(|err| {
+        Exit::message(1, format!("--save: cannot read {}: {err}", file.display()))
+    })?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|err| Exit::message(1, format!("--save: {}: {err}", file.display())))?;
+    let home = doc
+        .entry("home")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+    let Some(home) = home.as_table_mut() else {
+        return Err(Exit::message(
+            1,
+            format!("--save: {}: `home` is not a table", file.display()),
+        )
+        .into());
+    };
+    let shares = home
+        .entry("share")
+        .or_insert_with(|| toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
+    let Some(shares) = shares.as_array_of_tables_mut() else {
+        return Err(Exit::message(
+            1,
+            format!(
+                "--save: {}: `home.share` is not a list of [[home.share]] tables",
+                file.display()
+            ),
+        )
+        .into());
+    };
+    let rel = rel.to_string_lossy().into_owned();
+    shares.retain(|table| table.get("path").and_then(|p| p.as_str()) != Some(rel.as_str()));
+    let mut table = toml_edit::Table::new();
+    table.insert("path", toml_edit::value(rel.as_str()));
+    table.insert("mode", toml_edit::value(mode.as_str()));
+    shares.push(table);
+    let new_text = doc.to_string();
+    let shown = file.display().to_string();
+    let raw = boxtop::profile::load::parse(&shown, &new_text)
+        .map_err(|err| Exit::message(1, format!("--save: the result would not load: {err}")))?;
+    check_raw(
+        &raw,
+        &Origin {
+            file: &shown,
+            text: Some(&new_text),
+        },
+    )
+    .map_err(|err| Exit::message(1, format!("--save: the result would not be valid: {err}")))?;
+    boxtop::profile::ops::save_text(&file, &new_text)
+        .map_err(|err| Exit::message(1, format!("--save: {err}")))?;
+    Ok(file)
+}
+
+/// `ps --json`'s list with `shares_added` (what each instance has beyond its profile:
+/// shares made while it runs, files its launch forwarded) in the entries that have any.
+pub fn with_shares_added(
+    paths: &Paths,
+    statuses: &[boxtop::instance::status::Status],
+) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(statuses)?;
+    if let Some(list) = value.as_array_mut() {
+        for (entry, status) in list.iter_mut().zip(statuses) {
+            let added = live::live_shares(paths, &status.id);
+            if let (Some(entry), false) = (entry.as_object_mut(), added.is_empty()) {
+                entry.insert("shares_added".into(), serde_json::to_value(added)?);
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// `boxtop show ID` for a running instance: its profile's permissions, then what it has
+/// beyond them now. `None` when `name` is no instance id.
+pub fn show_instance(
+    paths: &Paths,
+    set: &ProfileSet,
+    name: &str,
+    json: bool,
+) -> Option<Result<ExitCode>> {
+    let store = launch::store(paths);
+    let record = store.load(name).ok()?;
+    let added = live::live_shares(paths, &record.id);
+    let running = boxtop::instance::control::is_running(&record);
+    if json {
+        let shown = serde_json::json!({
+            "instance": record.id,
+            "profile": record.profile,
+            "running": running,
+            "shares_added": added,
+        });
+        return Some(
+            serde_json::to_string_pretty(&shown)
+                .map(|text| boxtop::escape::out_json(&text))
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into),
+        );
+    }
+    outln!(
+        "instance {} of profile '{}' ({})\n",
+        record.id,
+        record.profile,
+        if running { "running" } else { "ended" }
+    );
+    if set.get(&record.profile).is_some() {
+        if let Err(err) = super::profiles::show(paths, &record.profile, false) {
+            return Some(Err(err));
+        }
+    }
+    if added.is_empty() {
+        outln!("\nBeyond its profile: nothing (no live share, no forwarded file).");
+    } else {
+        outln!("\nBeyond its profile, now:");
+        for share in &added {
+            let path = if Path::new(&share.path).is_absolute() {
+                share.path.clone()
+            } else {
+                format!("~/{}", share.path)
+            };
+            outln!(
+                "  {:<30} {:<10} {}",
+                path,
+                if share.mode == Access::Ro {
+                    "read-only"
+                } else {
+                    "read-write"
+                },
+                match share.added {
+                    live::Added::Live => "shared while running (boxtop unshare takes it back)",
+                    live::Added::Argument => "forwarded: named on the command line",
+                }
+            );
+        }
+    }
+    Some(Ok(ExitCode::SUCCESS))
+}

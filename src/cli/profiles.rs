@@ -11,8 +11,8 @@ use boxtop::access;
 use boxtop::atomic::write_atomic;
 use boxtop::escape;
 use boxtop::paths::Paths;
-use boxtop::profile::ops;
 use boxtop::profile::risk::{self, Risk};
+use boxtop::profile::{bus_names, ops};
 use boxtop::profile::{Entry, Profile, ProfileSet};
 use boxtop::sandbox::host;
 use boxtop::{errln, outln};
@@ -235,17 +235,44 @@ pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
                 }
             }
         };
+    // Every profile that loads, for the D-Bus names they own in common.
+    let mut loaded = Vec::new();
     if files.is_empty() {
         for entry in set.entries() {
-            report(&entry.file, set.resolve(&entry.name));
+            let result = set.resolve(&entry.name);
+            if let Ok(profile) = &result {
+                loaded.push(profile.clone());
+            }
+            report(&entry.file, result);
         }
         for problem in set.problems() {
             report(&problem.file, Err(problem.clone()));
         }
     } else {
         for file in files {
-            report(&file.display().to_string(), set.resolve_file(file));
+            let result = set.resolve_file(file);
+            if let Ok(profile) = &result {
+                loaded.push(profile.clone());
+            }
+            report(&file.display().to_string(), result);
         }
+        // A file is checked against the installed profiles too.
+        let named: Vec<String> = loaded.iter().map(|p| p.name.clone()).collect();
+        loaded.extend(
+            set.entries()
+                .filter(|entry| !named.contains(&entry.name))
+                .filter_map(|entry| set.resolve(&entry.name).ok()),
+        );
+    }
+    for collision in bus_names::collisions(&loaded) {
+        outln!(
+            "warning  profiles '{}' and '{}' own the same D-Bus names ({}): while one runs, \
+             the other's app hands its work to it (boxtop refuses that launch); give one \
+             of them other names to own in [dbus] own",
+            collision.first,
+            collision.second,
+            collision.names.join(", ")
+        );
     }
     outln!("{} checked, {} with errors", checked, failed);
     Ok(if failed == 0 {

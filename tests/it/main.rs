@@ -11,6 +11,7 @@ mod attack_network;
 mod entries;
 mod errors;
 mod faults;
+mod first_use;
 mod import;
 mod instances;
 mod launch_api;

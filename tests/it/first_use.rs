@@ -1,0 +1,133 @@
+//! What a first-time user trips on (issue 21), the command line's side: D-Bus names two
+//! profiles own, ...
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::support::instances::Box;
+use crate::support::world::chown_tree;
+use crate::support::{require, stderr, stdout, SessionBus, World};
+
+/// Writes the user profile `name` (in `~/.config/boxtop/profiles`), given the body after
+/// its name.
+fn user_profile(world: &World, name: &str, body: &str) -> PathBuf {
+    let dir = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, format!("name = \"{name}\"\n{body}")).unwrap();
+    chown_tree(&world.home.join(".config"), world.uid, world.gid);
+    path
+}
+
+/// A profile running `script` with /bin/sh in an ephemeral home, owning `own`.
+fn owning_profile(world: &World, name: &str, script: &str, own: &str) -> PathBuf {
+    user_profile(
+        world,
+        name,
+        &format!(
+            "command = [\"/bin/sh\", \"-c\", \"{script}\"]\nnetwork = \"none\"\n\
+             [home]\nephemeral = true\n[dbus]\nown = [{own}]\n"
+        ),
+    )
+}
+
+#[test]
+fn a_launch_is_refused_while_another_profiles_sandbox_owns_its_dbus_name() {
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    let dbus_send = require("dbus-send", "dbus-bin");
+    let mut b = Box::new();
+    let _bus = SessionBus::start(&mut b.world);
+    let world = &b.world;
+    // A service that keeps the name while it runs, as a single-instance app does.
+    let echo = require("dbus-test-tool", "dbus-tests");
+    owning_profile(
+        world,
+        "holder",
+        &format!("exec {} echo --name=org.example.Single", echo.display()),
+        "\"org.example.Single\"",
+    );
+    // A copy owning the name through a wildcard, as an edited copy may.
+    owning_profile(world, "copy", "echo copy ran", "\"org.example.*\"");
+    owning_profile(world, "other", "echo other ran", "\"org.example2.Other\"");
+
+    let id = world.detach(&["holder"]);
+    let has_owner = || {
+        let out = world
+            .command(&dbus_send)
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.example.Single",
+            ])
+            .output()
+            .unwrap();
+        stdout(&out).contains("boolean true")
+    };
+    let start = std::time::Instant::now();
+    while !has_owner() {
+        let log = world.boxtop(&["logs", &id]).output().unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the holder's sandbox did not take org.example.Single; its log:\n{}{}",
+            stdout(&log),
+            stderr(&log)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let copy = world.boxtop(&["run", "copy"]).output().unwrap();
+    let said = stderr(&copy);
+    assert_eq!(
+        copy.status.code(),
+        Some(1),
+        "a launch owning a name a running sandbox of another profile owns was not refused\n\
+         stdout:\n{}\nstderr:\n{said}",
+        stdout(&copy)
+    );
+    assert!(
+        !stdout(&copy).contains("copy ran"),
+        "the refused app ran: {}",
+        stdout(&copy)
+    );
+    for needed in [
+        "org.example.*",
+        &id,
+        "profile 'holder'",
+        &format!("boxtop stop {id}"),
+        "--new-instance does not help",
+    ] {
+        assert!(
+            said.contains(needed),
+            "the refusal does not say {needed:?}:\n{said}"
+        );
+    }
+    // The holder was left alone, and a profile owning other names still runs.
+    assert!(has_owner(), "the holder lost its name");
+    let other = world.boxtop(&["run", "other"]).output().unwrap();
+    assert!(
+        other.status.success() && stdout(&other).contains("other ran"),
+        "a profile owning other names was refused: {}",
+        stderr(&other)
+    );
+
+    // `check` names the pair, and only that pair.
+    let check = world.boxtop(&["check"]).output().unwrap();
+    let report = stdout(&check);
+    let warnings: Vec<&str> = report
+        .lines()
+        .filter(|line| line.starts_with("warning") && !line.contains("firefox"))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "check should warn of holder and copy only:\n{report}"
+    );
+    assert!(
+        warnings[0].contains("'copy' and 'holder'") && warnings[0].contains("org.example.*"),
+        "check's warning: {}",
+        warnings[0]
+    );
+}

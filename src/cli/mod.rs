@@ -209,15 +209,18 @@ pub enum Command {
         #[arg(long, value_name = "MS", default_value_t = 250)]
         interval: u64,
     },
-    /// Ask instances to end (SIGTERM to the app), killing them after a timeout.
+    /// Ask instances to end as the user would, killing them after a timeout.
     ///
-    /// Prints how each ended; exits with 1 if one could not be stopped, or if its
+    /// Their X11 windows are asked to close first (as a close button does: an editor
+    /// asks about unsaved changes), given half the timeout; then SIGTERM to the app;
+    /// then SIGKILL to the whole sandbox once the timeout has passed.
+    /// Prints how each ended and which step ended it; exits with 1 if one could not be stopped, or if its
     /// processes are gone but its end could not be recorded (a full runtime folder).
     Stop {
         /// Instance ids, or profile names (all their running instances).
         #[arg(required = true, value_name = "ID|PROFILE", add = complete::instance_targets())]
         targets: Vec<String>,
-        /// Seconds to wait before SIGKILL.
+        /// Seconds to wait before SIGKILL (half of them for the windows to close).
         #[arg(long, value_name = "SECS", default_value_t = 10)]
         timeout: u64,
     },

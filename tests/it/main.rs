@@ -12,6 +12,7 @@ mod entries;
 mod errors;
 mod faults;
 mod first_use;
+mod graceful_stop;
 mod import;
 mod instances;
 mod launch_api;

@@ -95,6 +95,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             from_desktop_file,
         }) => profiles::new(&paths, &name, from.as_deref(), from_desktop_file.as_deref()),
         Some(Command::Edit { name }) => profiles::edit(&paths, &name),
+        Some(Command::Reset { name, key }) => profiles::reset(&paths, &name, key.as_deref()),
         Some(Command::Desktop(cmd)) => entries::run_desktop(cmd, &paths),
         Some(Command::Autostart(cmd)) => entries::run_autostart(cmd, &paths),
         Some(Command::Import(cmd)) => import::run(cmd, &paths),
@@ -185,6 +186,18 @@ pub enum Command {
         /// The profile's name.
         #[arg(add = complete::profile_names())]
         name: String,
+    },
+    /// Undo your override of a bundled profile: whole (your file is removed), or one key.
+    ///
+    /// KEY is a top-level key (`display`, `binds`, `gpu`) or TABLE.KEY (`home.share`,
+    /// `dbus.talk`, `env.LANG`, `limits.memory`); `boxtop show NAME` lists what the
+    /// override changes.
+    Reset {
+        /// The profile's name.
+        #[arg(add = complete::profile_names())]
+        name: String,
+        /// Only this key goes back to the bundled default.
+        key: Option<String>,
     },
     /// Menu entries that start apps in their sandbox (.desktop files).
     #[command(subcommand)]

@@ -1,4 +1,4 @@
-//! The profile commands: list, show, check, new, edit.
+//! The profile commands: list, show, check, new, edit, reset.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ use boxtop::atomic::write_atomic;
 use boxtop::escape;
 use boxtop::paths::Paths;
 use boxtop::profile::risk::{self, Risk};
-use boxtop::profile::{bus_names, ops};
+use boxtop::profile::{bus_names, ops, overrides};
 use boxtop::profile::{Entry, Profile, ProfileSet};
 use boxtop::sandbox::host;
 use boxtop::{errln, outln};
@@ -27,6 +27,8 @@ struct Row {
     risk: Option<Risk>,
     description: String,
     error: Option<String>,
+    /// For an override of a bundled profile: the keys it changes.
+    changed_from_bundled: Option<Vec<String>>,
 }
 
 fn row(set: &ProfileSet, entry: &Entry) -> Row {
@@ -40,6 +42,7 @@ fn row(set: &ProfileSet, entry: &Entry) -> Row {
             risk: risk::highest(&profile),
             description: profile.description.clone(),
             error: None,
+            changed_from_bundled: overrides::changes(set, &entry.name),
         },
         Err(err) => Row {
             name: entry.name.clone(),
@@ -49,6 +52,7 @@ fn row(set: &ProfileSet, entry: &Entry) -> Row {
             risk: None,
             description: String::new(),
             error: Some(err.to_string()),
+            changed_from_bundled: None,
         },
     }
 }
@@ -73,7 +77,14 @@ pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
                 (None, None) => "none",
             };
             let installed = if row.installed { "yes" } else { "no" };
-            let description = row.error.as_deref().unwrap_or(&row.description);
+            let mut description = row.error.as_deref().unwrap_or(&row.description).to_string();
+            match row.changed_from_bundled.as_deref() {
+                Some([]) => description.push_str(" [same as bundled]"),
+                Some(changed) => {
+                    description.push_str(&format!(" [changed: {}]", changed.join(", ")))
+                }
+                None => {}
+            }
             outln!(
                 "{:<20} {:<9} {:<9} {:<9} {}",
                 row.name,
@@ -98,6 +109,7 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
     let grants = risk::summarize_here(&profile, Some(landlock.has_scopes()));
     let session = access::Session::detect(&paths.home, paths.xdg_runtime_dir.as_deref());
     let missing = access::missing(&profile, &session);
+    let changed = overrides::changes(&set, name);
     if json {
         #[derive(Serialize)]
         struct Shown<'a> {
@@ -110,6 +122,8 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             missing_here: &'a [access::Missing],
             /// What Landlock enforces on this host.
             landlock_here: String,
+            /// For an override of a bundled profile: the keys it changes.
+            changed_from_bundled: Option<Vec<String>>,
         }
         let shown = Shown {
             profile: &profile,
@@ -119,11 +133,18 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             permissions: &grants,
             missing_here: &missing,
             landlock_here: landlock.describe(),
+            changed_from_bundled: changed,
         };
         escape::out_json(&serde_json::to_string_pretty(&shown)?);
         return Ok(ExitCode::SUCCESS);
     }
-    escape::out(&render_show(&profile, entry, &missing, landlock));
+    escape::out(&render_show(
+        &profile,
+        entry,
+        changed.as_deref(),
+        &missing,
+        landlock,
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -131,6 +152,7 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
 fn render_show(
     profile: &Profile,
     entry: &Entry,
+    changed: Option<&[String]>,
     missing: &[access::Missing],
     landlock: boxtop::sandbox::landlock::Support,
 ) -> String {
@@ -148,6 +170,15 @@ fn render_show(
     ));
     if let Some(parent) = &profile.extends {
         out.push_str(&format!("  extends    {parent}\n"));
+    }
+    match changed {
+        Some([]) => out.push_str("  changed    nothing: the same as the bundled profile\n"),
+        Some(changed) => out.push_str(&format!(
+            "  changed    {} (from the bundled profile: `boxtop reset {} [KEY]` undoes it)\n",
+            changed.join(", "),
+            profile.name
+        )),
+        None => {}
     }
     let installed = match host::find_binary(profile) {
         Some(path) => format!("yes ({})", path.display()),
@@ -427,9 +458,20 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
         let file = path.display().to_string();
         match set.resolve_text(name, &file, &text, Some(&path)) {
             Ok(_) => {
-                ops::save_text(&path, &text)?;
+                let saved = ops::save_edit(&set, name, &path, &text)?;
                 let _ = std::fs::remove_file(&draft);
-                outln!("{} is valid and saved", path.display());
+                let how = match saved {
+                    ops::Saved::AsWritten => String::new(),
+                    ops::Saved::Delta => format!(
+                        ", as what differs from the bundled '{name}' profile \
+                         (`boxtop reset {name}` undoes it)"
+                    ),
+                    ops::Saved::Whole => format!(
+                        ", whole: it removes what the bundled '{name}' profile grants, so \
+                         later fixes of the bundled profile do not reach it"
+                    ),
+                };
+                outln!("{} is valid and saved{how}", path.display());
                 return Ok(ExitCode::SUCCESS);
             }
             Err(err) => {
@@ -459,4 +501,22 @@ fn ask_yes(question: &str) -> Result<bool> {
     std::io::stdin().lock().read_line(&mut answer)?;
     let answer = answer.trim().to_ascii_lowercase();
     Ok(answer.is_empty() || answer == "y" || answer == "yes")
+}
+
+/// `boxtop reset NAME [KEY]`.
+pub fn reset(paths: &Paths, name: &str, key: Option<&str>) -> Result<ExitCode> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    match overrides::reset(&set, name, key).map_err(|err| anyhow::anyhow!("{err}"))? {
+        overrides::Reset::Removed(file) => outln!(
+            "removed {}: '{name}' is the bundled profile again",
+            file.display()
+        ),
+        overrides::Reset::KeyDropped { file, left } => outln!(
+            "{}: `{}` is as bundled again; the override still sets {}",
+            file.display(),
+            key.unwrap_or_default(),
+            left.join(", ")
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -323,8 +323,15 @@ impl ProfileSet {
         self.resolve_entry(&entry)
     }
 
+    /// The effective bundled default of `name`, as if the user had not overridden it:
+    /// `None` when no bundled profile has that name.
+    pub fn resolve_bundled_original(&self, name: &str) -> Option<Result<Profile, ProfileError>> {
+        self.bundled_original(name)
+            .map(|entry| self.resolve_entry(entry))
+    }
+
     /// The bundled original of `name`: hidden by a user override, or still in place.
-    fn bundled_original(&self, name: &str) -> Option<&Entry> {
+    pub fn bundled_original(&self, name: &str) -> Option<&Entry> {
         self.shadowed.get(name).or_else(|| {
             self.entries
                 .get(name)

@@ -9,6 +9,7 @@ pub mod bus_names;
 pub mod error;
 pub mod load;
 pub mod ops;
+pub mod overrides;
 pub mod risk;
 pub mod schema;
 pub mod validate;

@@ -131,3 +131,93 @@ fn a_launch_is_refused_while_another_profiles_sandbox_owns_its_dbus_name() {
         warnings[0]
     );
 }
+
+/// `boxtop ARGS` as the test user, which must succeed: its stdout.
+fn ok(world: &World, args: &[&str]) -> String {
+    let out = world.boxtop(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "boxtop {args:?}: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+#[test]
+fn an_edited_bundled_profile_is_saved_as_its_changes_shown_and_reset() {
+    let world = World::new();
+    // The "editor": changes the display and the network of the copy it is given.
+    let editor = world.root.path().join("edit.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i -e 's/^display = \"auto\"/display = \"x11\"/' \
+         -e 's/^network = \"none\"/network = \"isolated\"/' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = world
+        .boxtop(&["edit", "mousepad"])
+        .env("EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "edit: {}", stderr(&out));
+    let file = world.home.join(".config/boxtop/profiles/mousepad.toml");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        saved.contains("extends = \"mousepad\"")
+            && saved.contains("display = \"x11\"")
+            && saved.contains("network = \"isolated\""),
+        "the override is not `extends` plus the changes:\n{saved}"
+    );
+    for inherited in ["command", "binaries", "Documents", "org.xfce.mousepad"] {
+        assert!(
+            !saved.contains(inherited),
+            "the override copies the unchanged {inherited}:\n{saved}"
+        );
+    }
+    // A comment of a changed key stays with it.
+    assert!(saved.contains("# Display, Wayland"), "{saved}");
+
+    let shown = ok(&world, &["show", "mousepad"]);
+    assert!(
+        shown.contains("changed    display, network"),
+        "show does not mark the changes:\n{shown}"
+    );
+    let listed = ok(&world, &["list"]);
+    let line = listed.lines().find(|l| l.starts_with("mousepad ")).unwrap();
+    assert!(line.contains("[changed: display, network]"), "list: {line}");
+
+    let said = ok(&world, &["reset", "mousepad", "display"]);
+    assert!(said.contains("still sets network"), "{said}");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !saved.contains("display") && saved.contains("network = \"isolated\""),
+        "{saved}"
+    );
+    let shown = ok(&world, &["show", "mousepad", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(json["changed_from_bundled"], serde_json::json!(["network"]));
+    assert_eq!(json["profile"]["display"], "auto");
+
+    // A key the override does not change: said, nothing touched.
+    let out = world
+        .boxtop(&["reset", "mousepad", "gpu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("does not change `gpu`; it changes: network"),
+        "{}",
+        stderr(&out)
+    );
+    ok(&world, &["reset", "mousepad"]);
+    assert!(!file.exists(), "reset left the override");
+    let out = world.boxtop(&["reset", "mousepad"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("not an override of a bundled profile"),
+        "{}",
+        stderr(&out)
+    );
+}

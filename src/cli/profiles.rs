@@ -108,7 +108,17 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
     let landlock = boxtop::sandbox::landlock::Support::detect();
     let grants = risk::summarize_here(&profile, Some(landlock.has_scopes()));
     let session = access::Session::detect(&paths.home, paths.xdg_runtime_dir.as_deref());
-    let missing = access::missing(&profile, &session);
+    let mut missing = access::missing(&profile, &session);
+    // The shares and binds a launch would refuse, by the checks `run` makes.
+    missing.extend(
+        host::path_problems(&profile, &paths.home, &paths.private_homes())
+            .into_iter()
+            .map(|problem| access::Missing {
+                grant: problem.grant(),
+                severity: access::Severity::Error,
+                message: problem.to_string(),
+            }),
+    );
     let changed = overrides::changes(&set, name);
     if json {
         #[derive(Serialize)]

@@ -221,3 +221,43 @@ fn an_edited_bundled_profile_is_saved_as_its_changes_shown_and_reset() {
         stderr(&out)
     );
 }
+
+#[test]
+fn show_says_a_missing_share_folder_stops_the_launch_as_run_does() {
+    let world = World::new();
+    user_profile(
+        &world,
+        "music",
+        "command = [\"/bin/true\"]\nnetwork = \"none\"\n[home]\nephemeral = true\n\
+         [[home.share]]\npath = \"Music\"\nmode = \"ro\"\n",
+    );
+    let shown = ok(&world, &["show", "music"]);
+    let run = world.boxtop(&["run", "music"]).output().unwrap();
+    assert!(!run.status.success(), "run started without ~/Music");
+    let refused = stderr(&run);
+    let music = world.home.join("Music");
+    let expected = format!("{} does not exist (create it", music.display());
+    assert!(refused.contains(&expected), "run: {refused}");
+    assert!(
+        !shown.contains("everything it is granted is available"),
+        "show says all is available, run refuses:\n{shown}\nrun: {refused}"
+    );
+    let line = shown
+        .lines()
+        .find(|line| line.contains("cannot run"))
+        .unwrap_or_else(|| panic!("show names nothing that stops the launch:\n{shown}"));
+    assert!(line.contains(&expected), "show: {line}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&world, &["show", "music", "--json"])).unwrap();
+    assert_eq!(json["missing_here"][0]["grant"], "home.share", "{json}");
+
+    // Made, both agree it can run.
+    std::fs::create_dir(&music).unwrap();
+    chown_tree(&music, world.uid, world.gid);
+    let shown = ok(&world, &["show", "music"]);
+    assert!(
+        shown.contains("everything it is granted is available"),
+        "{shown}"
+    );
+    ok(&world, &["run", "music"]);
+}

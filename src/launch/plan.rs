@@ -31,7 +31,12 @@ pub fn plan(
     request: &Request,
     create: CreateShares,
 ) -> Result<Planned, LaunchError> {
-    let profile = load_profile(paths, &request.target)?;
+    // A one-off launch's temporary profile (`oneoff`), else the profile as it is.
+    let (profile, extra_args) =
+        match super::oneoff::profile(paths, &ProfileSet::load(&paths.user_profiles()), request)? {
+            Some(one_off) => one_off,
+            None => (load_profile(paths, &request.target)?, request.args.clone()),
+        };
     let mut created = CreatedFolders::default();
     // Only what the profile is granted: a launch does not look at the rest.
     let host = Host::detect_for(paths, access::Wants::of(&profile));
@@ -61,7 +66,7 @@ pub fn plan(
         shares,
         binds,
         program,
-        extra_args: request.args.clone(),
+        extra_args,
         instance_dir,
     };
     let plan = Plan::new(&profile, &host, &input).map_err(LaunchError::setup)?;
@@ -79,6 +84,11 @@ fn load_profile(paths: &Paths, target: &Target) -> Result<Profile, LaunchError> 
     let (profile, found) = match target {
         Target::File(file) => (set.resolve_file(file), file.exists()),
         Target::Name(name) => (set.resolve(name), set.get(name).is_some()),
+        Target::Bare => {
+            return Err(LaunchError::BadRequest(
+                "no profile named, and no one-off profile built".into(),
+            ))
+        }
     };
     profile.map_err(|error| LaunchError::Profile {
         error: Box::new(error),

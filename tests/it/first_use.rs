@@ -261,3 +261,93 @@ fn show_says_a_missing_share_folder_stops_the_launch_as_run_does() {
     );
     ok(&world, &["run", "music"]);
 }
+
+#[test]
+fn a_one_off_launch_takes_its_grants_from_flags_and_prints_its_profile() {
+    let world = World::new();
+    let music = world.home.join("Music");
+    let notes = world.home.join("notes");
+    for dir in [&music, &notes] {
+        std::fs::create_dir(dir).unwrap();
+        std::fs::write(dir.join("in.txt"), "from the host\n").unwrap();
+    }
+    chown_tree(&world.home, world.uid, world.gid);
+    // No profile: the command after `--`, granted only what the flags say.
+    let script = "cat ~/Music/in.txt; echo written > ~/notes/out.txt; \
+                  if echo no > ~/Music/out.txt 2>/dev/null; then echo music-writable; fi";
+    let out = world
+        .boxtop(&[
+            "run",
+            "--share",
+            "~/Music",
+            "--share",
+            "notes:rw",
+            "--network",
+            "none",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+        ])
+        .output()
+        .unwrap();
+    let said = stdout(&out);
+    assert!(
+        out.status.success(),
+        "one-off run: {:?}\n{said}{}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(
+        said.contains("from the host"),
+        "the share is not visible: {said}"
+    );
+    assert!(
+        !said.contains("music-writable"),
+        "~/Music is writable: {said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(notes.join("out.txt")).unwrap(),
+        "written\n"
+    );
+    assert!(!music.join("out.txt").exists());
+    // A share the profile checks refuse in a file is refused as a flag too.
+    let out = world
+        .boxtop(&["run", "--share", "~/.ssh", "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds secrets"), "{}", stderr(&out));
+
+    // On a named profile, printed to keep: it extends it, and runs again by name.
+    user_profile(
+        &world,
+        "lister",
+        "command = [\"/bin/ls\"]\nnetwork = \"none\"\n[home]\nephemeral = true\n",
+    );
+    let printed = ok(
+        &world,
+        &[
+            "run",
+            "--print-profile",
+            "--share",
+            "~/Music",
+            "--network",
+            "isolated",
+            "lister",
+        ],
+    );
+    assert!(
+        printed.contains("extends = \"lister\"")
+            && printed.contains("network = \"isolated\"")
+            && printed.contains("path = \"Music\""),
+        "{printed}"
+    );
+    user_profile(
+        &world,
+        "kept",
+        &printed.replace("name = \"lister-oneoff\"\n", ""),
+    );
+    let listed = ok(&world, &["run", "kept", "--", "Music"]);
+    assert!(listed.contains("in.txt"), "the kept profile: {listed}");
+}

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use boxtop::entries::install::{install_all, remove_all};
+use boxtop::entries::shims;
 use boxtop::entries::{disable, enable, install, list, remove, sync, Disabled, EntriesError, Env};
 use boxtop::escape;
 use boxtop::paths::Paths;
@@ -28,8 +29,13 @@ pub enum DesktopCommand {
         /// (`boxtop desktop remove --all` removes them all).
         #[arg(long, conflicts_with = "name")]
         all: bool,
+        /// Also write ~/.local/bin/NAME wrappers, so that typing the app's name in a
+        /// terminal starts it sandboxed too (removed with the entries; a file there
+        /// that boxtop did not write is left alone).
+        #[arg(long)]
+        shims: bool,
     },
-    /// Remove boxtop's menu entries for a profile, giving back the app's own entry.
+    /// Remove boxtop's menu entries (and shims) for a profile, giving back the app's own entry.
     Remove {
         /// The profile's name.
         #[arg(required_unless_present = "all", add = super::complete::profile_names())]
@@ -76,12 +82,33 @@ fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Writes the shims of `names` and says what it did; why they may not run goes to
+/// `warnings`.
+fn install_shims(paths: &Paths, env: &Env, names: &[String], warnings: &mut Vec<String>) {
+    let dir = shims::bin_dir(&paths.home);
+    let done = shims::install(&dir, &env.boxtop, names);
+    for path in &done.written {
+        outln!("installed a shim: {}", show(path));
+    }
+    for (name, why) in &done.skipped {
+        outln!("no shim for '{name}': {why}");
+    }
+    if !done.written.is_empty() {
+        warnings.extend(shims::path_warning(
+            &dir,
+            std::env::var_os("PATH").as_deref(),
+        ));
+    }
+}
+
 /// Runs a `boxtop desktop` command and prints what it did.
 pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
     let env = Env::from_process(paths)?;
     let profiles = ProfileSet::load(&paths.user_profiles());
     match cmd {
-        DesktopCommand::Install { all: true, .. } => {
+        DesktopCommand::Install {
+            all: true, shims, ..
+        } => {
             let done = install_all(&env, &profiles);
             for (name, installed) in &done.installed {
                 outln!(
@@ -111,6 +138,10 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
                     }
                 }
             }
+            if shims {
+                let names: Vec<String> = done.installed.iter().map(|(n, _)| n.clone()).collect();
+                install_shims(paths, &env, &names, &mut warnings);
+            }
             warn(&warnings);
             Ok(ExitCode::SUCCESS)
         }
@@ -123,12 +154,17 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
                     count += 1;
                 }
             }
+            for path in shims::remove(&shims::bin_dir(&paths.home), None) {
+                outln!("removed {}", show(&path));
+                count += 1;
+            }
             outln!("removed {count} files of {} profiles", done.len());
             Ok(ExitCode::SUCCESS)
         }
         DesktopCommand::Install {
             name: Some(name),
             replace,
+            shims,
             ..
         } => {
             let profile = profiles.resolve(&name).map_err(EntriesError::from)?;
@@ -164,13 +200,19 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
                     "boxtop: warning: the app of profile '{name}' is not installed here; the entry starts it once it is"
                 );
             }
-            warn(&done.warnings);
+            let mut warnings = done.warnings.clone();
+            if shims {
+                install_shims(paths, &env, std::slice::from_ref(&name), &mut warnings);
+            }
+            warn(&warnings);
             Ok(ExitCode::SUCCESS)
         }
         DesktopCommand::Remove {
             name: Some(name), ..
         } => {
-            let done = remove(&env, &name)?;
+            let mut done = remove(&env, &name)?;
+            done.removed
+                .extend(shims::remove(&shims::bin_dir(&paths.home), Some(&name)));
             for path in &done.removed {
                 outln!("removed {}", show(path));
             }

@@ -15,6 +15,7 @@ pub mod footprint;
 pub mod install;
 pub mod inventory;
 pub mod render;
+pub mod shims;
 pub mod suggest;
 pub mod xdg;
 

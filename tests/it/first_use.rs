@@ -351,3 +351,62 @@ fn a_one_off_launch_takes_its_grants_from_flags_and_prints_its_profile() {
     let listed = ok(&world, &["run", "kept", "--", "Music"]);
     assert!(listed.contains("in.txt"), "the kept profile: {listed}");
 }
+
+#[test]
+fn desktop_install_shims_writes_wrappers_that_run_sandboxed_and_removes_only_its_own() {
+    let world = World::new();
+    user_profile(
+        &world,
+        "hello",
+        "command = [\"/bin/sh\", \"-c\", \"echo hello from $(cat /proc/1/comm) \\\"$@\\\"\", \"sh\"]\n\
+         [home]\nephemeral = true\n",
+    );
+    user_profile(&world, "mine", "command = [\"/bin/true\"]\n");
+    let bin = world.home.join(".local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let own = bin.join("mine");
+    std::fs::write(&own, "#!/bin/sh\necho the user's own\n").unwrap();
+    chown_tree(&world.home, world.uid, world.gid);
+
+    let out = world
+        .boxtop(&["desktop", "install", "--all", "--shims"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    let shim = bin.join("hello");
+    assert!(
+        said.contains(&format!("installed a shim: {}", shim.display())),
+        "{said}"
+    );
+    assert!(said.contains("no shim for 'mine'"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&own).unwrap(),
+        "#!/bin/sh\necho the user's own\n",
+        "a file boxtop did not write was replaced"
+    );
+    // The world's PATH lacks ~/.local/bin: said.
+    assert!(
+        stderr(&out).contains(&format!("{} is not in your PATH", bin.display())),
+        "{}",
+        stderr(&out)
+    );
+    // Typed in a terminal, the shim runs the app in its sandbox (pid 1 is boxtop's init,
+    // an instance of the profile is recorded), with the arguments given.
+    let ran = world.command(&shim).arg("world").output().unwrap();
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    assert_eq!(stdout(&ran), "hello from boxtop-init world\n");
+    assert!(
+        world.ps().iter().any(|s| s["profile"] == "hello"),
+        "no sandbox of 'hello' ran: {:?}",
+        world.ps()
+    );
+
+    let out = ok(&world, &["desktop", "remove", "--all"]);
+    assert!(
+        out.contains(&format!("removed {}", shim.display())),
+        "{out}"
+    );
+    assert!(!shim.exists(), "the shim stayed");
+    assert!(own.exists(), "the user's own file was removed");
+}

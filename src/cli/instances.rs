@@ -218,7 +218,23 @@ pub fn enter(paths: &Paths, target: &str, command: &[String]) -> Result<ExitCode
 
 pub fn logs(paths: &Paths, target: &str, follow: bool) -> Result<ExitCode> {
     let store = launch::store(paths);
-    let record = one(&store, target)?;
+    let record = match control::resolve(&store, target) {
+        // A profile with no running instance: its latest one, which has ended.
+        Err(ControlError::Unknown(_)) => match control::latest_of_profile(&store, target) {
+            Some(latest) => {
+                errln!(
+                    "boxtop: '{target}' has no running instance: the log of its latest, {} ({})",
+                    latest.id,
+                    outcome(&latest)
+                        .split_once(": ")
+                        .map_or("ended", |(_, how)| how)
+                );
+                latest
+            }
+            None => one(&store, target)?,
+        },
+        _ => one(&store, target)?,
+    };
     let Some(path) = record.log.clone() else {
         return Err(Exit::message(
             1,

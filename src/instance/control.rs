@@ -100,6 +100,23 @@ pub fn resolve(store: &Store, target: &str) -> Result<Vec<Record>, ControlError>
     }
 }
 
+/// The latest instance of profile `profile` that the store still lists, ended or not
+/// (what `boxtop logs PROFILE` shows once the app has ended).
+pub fn latest_of_profile(store: &Store, profile: &str) -> Option<Record> {
+    let (records, _) = store.load_all();
+    // Start times are in seconds: two launches of one second are told apart by when
+    // their state files were last written.
+    let written = |record: &Record| {
+        std::fs::metadata(store.file(&record.id))
+            .and_then(|meta| meta.modified())
+            .ok()
+    };
+    records
+        .into_iter()
+        .filter(|r| r.profile == profile)
+        .max_by_key(|r| (r.started_at, written(r)))
+}
+
 /// Whether the instance's pid 1 is alive and its end not recorded.
 pub fn is_running(record: &Record) -> bool {
     !record.has_ended() && record.init.is_some_and(|i| i.is_alive())

@@ -410,3 +410,36 @@ fn desktop_install_shims_writes_wrappers_that_run_sandboxed_and_removes_only_its
     assert!(!shim.exists(), "the shim stayed");
     assert!(own.exists(), "the user's own file was removed");
 }
+
+#[test]
+fn logs_of_a_profile_whose_instance_ended_shows_its_latest_instance() {
+    let b = Box::new();
+    let profile = b.sh_profile("quick", "echo first run", "");
+    let first = b.detach(&profile);
+    crate::support::wait_until("the first run to end", Duration::from_secs(10), || {
+        b.state(&first) == "exited"
+    });
+    let profile = b.sh_profile("quick", "echo second run", "");
+    let second = b.detach(&profile);
+    crate::support::wait_until("the second run to end", Duration::from_secs(10), || {
+        b.state(&second) == "exited"
+    });
+    let out = b.world.boxtop(&["logs", "quick"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "logs PROFILE after it ended: {}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("second run") && !stdout(&out).contains("first run"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "the log of its latest, {second} (exited with code 0)"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -11,6 +11,7 @@ use boxtop::launch::{self, oneoff, Outcome};
 use boxtop::outln;
 use boxtop::paths::Paths;
 use boxtop::sandbox::host::CreateShares;
+use boxtop::sandbox::step::{Step, PINNED_NOTE};
 
 use super::{RunArgs, RunCmd};
 
@@ -50,6 +51,9 @@ pub fn plan(paths: &Paths, args: &RunArgs) -> Result<ExitCode> {
     let request = args.request();
     let planned = launch::plan(paths, &request, CreateShares::DryRun)?;
     escape::out(&planned.plan.to_string());
+    if planned.plan.steps.iter().any(Step::is_pinned) {
+        outln!("\n{PINNED_NOTE}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -443,3 +443,28 @@ fn logs_of_a_profile_whose_instance_ended_shows_its_latest_instance() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_mistyped_profile_gets_a_suggestion_and_plan_explains_pinned() {
+    let world = World::new();
+    let out = world.boxtop(&["run", "firefx"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no profile named 'firefx' (did you mean firefox"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::create_dir(world.home.join("Music")).unwrap();
+    chown_tree(&world.home, world.uid, world.gid);
+    user_profile(
+        &world,
+        "music",
+        "command = [\"/bin/true\"]\n[home]\n[[home.share]]\npath = \"Music\"\n",
+    );
+    let plan = ok(&world, &["plan", "music"]);
+    assert!(plan.contains(" (pinned)\n"), "{plan}");
+    assert!(
+        plan.contains("\n(pinned): the source is opened"),
+        "plan does not explain (pinned):\n{plan}"
+    );
+}

@@ -1,7 +1,7 @@
 //! A request planned: its profile loaded, the host scanned for what it grants, the share
 //! folders resolved, and the plan built with the new instance's id.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{LaunchError, Request, Target};
 use crate::access::{self, Session, Severity};
@@ -96,13 +96,23 @@ fn load_profile(paths: &Paths, target: &Target) -> Result<Profile, LaunchError> 
     })
 }
 
-/// Says which granted things the host lacks: warnings on stderr, errors stop the launch.
-pub(super) fn report_missing(profile: &Profile, session: &Session) -> Result<(), LaunchError> {
+/// Warnings about the machine rather than the profile, said once per login: `said-GRANT`
+/// files in the session's runtime folder, which goes at logout, remember them.
+const ONCE_PER_SESSION: &[&str] = &["gpu"];
+
+/// Says which granted things the host lacks: warnings on stderr (those of
+/// `ONCE_PER_SESSION` once per session, remembered in `runtime`), errors stop the launch.
+pub(super) fn report_missing(
+    profile: &Profile,
+    session: &Session,
+    runtime: Option<&Path>,
+) -> Result<(), LaunchError> {
     let mut missing = Vec::new();
     for item in &access::missing(profile, session) {
         let text = format!("{} grant: {}", item.grant, item.message);
         match item.severity {
             Severity::Error => missing.push(text),
+            Severity::Warning if !is_first_time(runtime, item.grant) => {}
             Severity::Warning => {
                 errln!("boxtop: profile '{}': warning: {text}", profile.name)
             }
@@ -115,6 +125,22 @@ pub(super) fn report_missing(profile: &Profile, session: &Session) -> Result<(),
         });
     }
     Ok(())
+}
+
+/// Whether a warning about `grant` is said for the first time this session (always, for
+/// a warning not of `ONCE_PER_SESSION` or without a runtime folder); remembers it.
+fn is_first_time(runtime: Option<&Path>, grant: &str) -> bool {
+    let Some(runtime) = runtime.filter(|_| ONCE_PER_SESSION.contains(&grant)) else {
+        return true;
+    };
+    let said = runtime.join(format!("said-{grant}"));
+    if said.exists() {
+        return false;
+    }
+    if crate::paths::ensure_private_dir(runtime).is_ok() {
+        let _ = std::fs::write(&said, b"");
+    }
+    true
 }
 
 /// Share folders a launch made (`create = true`): removed again, if still empty, when the

@@ -23,7 +23,7 @@ const ENDING_WAIT: Duration = Duration::from_secs(1);
 pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> {
     let mut planned = plan(paths, request, CreateShares::Yes)?;
     let profile = &planned.profile;
-    report_missing(profile, &planned.host.session)?;
+    report_missing(profile, &planned.host.session, paths.runtime.as_deref())?;
     let store = instance_launch::store(paths);
     refuse_taken_bus_names(paths, &store, profile)?;
     let home_err = |error| LaunchError::Home {

@@ -468,3 +468,32 @@ fn a_mistyped_profile_gets_a_suggestion_and_plan_explains_pinned() {
         "plan does not explain (pinned):\n{plan}"
     );
 }
+
+#[test]
+fn the_gpu_warning_is_said_once_per_session_on_a_host_without_gpu() {
+    if std::path::Path::new("/dev/dri").exists() {
+        eprintln!("skipped: this host has /dev/dri, so a GPU grant draws no warning");
+        return;
+    }
+    let world = World::new();
+    user_profile(
+        &world,
+        "drawing",
+        "command = [\"/bin/true\"]\ngpu = true\n[home]\nephemeral = true\n",
+    );
+    let warning = "warning: gpu grant: no GPU device";
+    let first = world.boxtop(&["run", "drawing"]).output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stderr(&first).contains(warning), "{}", stderr(&first));
+    let second = world.boxtop(&["run", "drawing"]).output().unwrap();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        !stderr(&second).contains(warning),
+        "said again in the same session: {}",
+        stderr(&second)
+    );
+    // A new session (its runtime folder is new at login) says it again.
+    std::fs::remove_dir_all(world.runtime_dir.join("boxtop")).unwrap();
+    let later = world.boxtop(&["run", "drawing"]).output().unwrap();
+    assert!(stderr(&later).contains(warning), "{}", stderr(&later));
+}

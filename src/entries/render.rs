@@ -21,8 +21,10 @@ use crate::profile::Profile;
 /// which refuses "1.5" as an unknown version.
 pub const SPEC_VERSION: &str = "1.4";
 
-/// Appended to the app's name in every language.
-pub const NAME_SUFFIX: &str = " (sandboxed)";
+/// Appended to the app's name in every language: boxtop's name, which no language
+/// translates and every font can show, where an English word ("sandboxed") would stand
+/// untranslated in fifty languages and a symbol may be missing from the menu's font.
+pub const NAME_SUFFIX: &str = " [boxtop]";
 
 /// For an app with no entry of its own.
 pub const FALLBACK_ICON: &str = "application-x-executable";
@@ -208,7 +210,7 @@ fn checked_path(boxtop: &Path) -> Result<&str, EntriesError> {
     })
 }
 
-/// `Name` (with " (sandboxed)", in every language), `GenericName`, `Comment`, `Icon` and
+/// `Name` (with `NAME_SUFFIX`, in every language), `GenericName`, `Comment`, `Icon` and
 /// `Keywords` from the app's entry; the profile's name and description when it has none.
 fn write_names(file: &mut DesktopFile, profile: &Profile, original: Option<&DesktopFile>) {
     let name = original.and_then(|original| original.string(MAIN_GROUP, "Name"));

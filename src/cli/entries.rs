@@ -15,8 +15,8 @@ use boxtop::{errln, outln};
 /// `boxtop desktop ...`
 #[derive(Debug, clap::Subcommand)]
 pub enum DesktopCommand {
-    /// Add a menu entry that starts an app in its sandbox, with the name, icon and file
-    /// types of the app's own entry.
+    /// Add a menu entry that starts an app in its sandbox, with the name and icon of the
+    /// app's own entry (which app opens a file type changes only with --replace).
     Install {
         /// The profile's name.
         #[arg(required_unless_present = "all", add = super::complete::profile_names())]
@@ -172,7 +172,7 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
             outln!("installed a menu entry for '{name}': {}", show(&done.entry));
             match (&done.original, &profile.desktop_file) {
                 (Some(original), _) => outln!(
-                    "  name, icon and file types from the app's entry {}",
+                    "  name and icon from the app's entry {} (its file types only with --replace)",
                     show(original)
                 ),
                 (None, Some(id)) => {

@@ -3,8 +3,9 @@
 //! files come in already read.
 //!
 //! What is copied from the app's entry is what describes the app (names in every
-//! language, icon, categories, MIME types, keywords, window class, actions that run the
-//! same program); what starts it is boxtop's: `Exec` runs `boxtop run --detach NAME --`
+//! language, icon, categories, keywords, window class, actions that run the same program;
+//! its MIME types only in the replacement, so that only `--replace` changes which app
+//! opens a file type); what starts it is boxtop's: `Exec` runs `boxtop run --detach NAME --`
 //! with the field codes the app used, so it still receives the files and URLs it is
 //! opened with.
 
@@ -104,6 +105,12 @@ pub fn render_entry(
     match original {
         Some(original) => {
             for key in PLAIN_KEYS {
+                // A file type listed by an entry of the user's folder makes it the type's
+                // default handler wherever no default is chosen (the user's MIME cache is
+                // read first): only the replacement, which `--replace` asks for, may.
+                if *key == "MimeType" && role != Role::Replacement {
+                    continue;
+                }
                 copy(&mut file, original, MAIN_GROUP, key);
             }
             if file.raw(MAIN_GROUP, "Categories").is_none() {

@@ -497,3 +497,64 @@ fn the_gpu_warning_is_said_once_per_session_on_a_host_without_gpu() {
     let later = world.boxtop(&["run", "drawing"]).output().unwrap();
     assert!(stderr(&later).contains(warning), "{}", stderr(&later));
 }
+
+/// `xdg-mime query default TYPE` as the test user.
+fn default_handler(world: &World, mime: &str) -> String {
+    let out = world
+        .command(&require("xdg-mime", "xdg-utils"))
+        .args(["query", "default", mime])
+        .output()
+        .unwrap();
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn desktop_install_without_replace_leaves_the_default_handler_alone() {
+    let mut world = World::new();
+    let data_dirs = world.root.path().join("system-data");
+    let apps = data_dirs.join("applications");
+    std::fs::create_dir_all(&apps).unwrap();
+    std::fs::write(
+        apps.join("org.example.Notes.desktop"),
+        "[Desktop Entry]\nType=Application\nName=Notes\nExec=notes %f\nMimeType=text/plain;\n",
+    )
+    .unwrap();
+    let status =
+        std::process::Command::new(require("update-desktop-database", "desktop-file-utils"))
+            .arg(&apps)
+            .status()
+            .unwrap();
+    assert!(status.success());
+    world
+        .env
+        .insert("XDG_DATA_DIRS".into(), data_dirs.display().to_string());
+    user_profile(
+        &world,
+        "notes",
+        "desktop_file = \"org.example.Notes\"\ncommand = [\"/bin/true\"]\n",
+    );
+    assert_eq!(
+        default_handler(&world, "text/plain"),
+        "org.example.Notes.desktop"
+    );
+    ok(&world, &["desktop", "install", "notes"]);
+    assert_eq!(
+        default_handler(&world, "text/plain"),
+        "org.example.Notes.desktop",
+        "desktop install without --replace took over text/plain"
+    );
+    // --replace takes over the app's own id, which stays the default: now sandboxed.
+    ok(&world, &["desktop", "install", "notes", "--replace"]);
+    assert_eq!(
+        default_handler(&world, "text/plain"),
+        "org.example.Notes.desktop"
+    );
+    let replacement = world
+        .home
+        .join(".local/share/applications/org.example.Notes.desktop");
+    let text = std::fs::read_to_string(&replacement).unwrap();
+    assert!(
+        text.contains("MimeType=text/plain;") && text.contains("X-Boxtop-Profile=notes"),
+        "{text}"
+    );
+}

@@ -101,7 +101,9 @@ fn this_machines_xterm_and_mousepad_entries_give_valid_replacements() {
                     key(&entry, "Exec").as_deref(),
                     Some("/usr/local/bin/boxtop run --detach --origin desktop mousepad -- %U")
                 );
-                assert_eq!(key(&entry, "MimeType").as_deref(), Some("text/plain;"));
+                assert_eq!(key(&entry, "MimeType"), None);
+                let replacement = read(&done.replacement.as_ref().unwrap().1);
+                assert_eq!(key(&replacement, "MimeType").as_deref(), Some("text/plain;"));
                 assert_eq!(
                     entry.raw("Desktop Action preferences", "Exec"),
                     Some("/usr/local/bin/boxtop run --detach --origin desktop mousepad -- --preferences")

@@ -156,14 +156,14 @@ fn stop_asks_mousepad_to_close_and_its_unsaved_changes_dialog_shows() {
     assert!(dialogs(&conn).is_empty(), "a dialog before the stop");
 
     let stop = world
-        .boxtop(&["stop", &id, "--timeout", "16"])
+        .boxtop(&["stop", &id, "--timeout", "24"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let started = Instant::now();
     let mut shown = Vec::new();
-    while shown.is_empty() && started.elapsed() < Duration::from_secs(7) {
+    while shown.is_empty() && started.elapsed() < Duration::from_secs(11) {
         std::thread::sleep(Duration::from_millis(100));
         shown = dialogs(&conn);
     }
@@ -189,7 +189,7 @@ fn stop_closes_a_saved_mousepad_through_its_window() {
     let (world, _x, _bus, display, id) = mousepad("boxtop-saved.txt");
     let _guard = KillOnDrop(&world, id.clone());
     let stop = world
-        .boxtop(&["stop", &id, "--timeout", "16"])
+        .boxtop(&["stop", &id, "--timeout", "30"])
         .output()
         .unwrap();
     assert_ok(&stop, "boxtop stop");

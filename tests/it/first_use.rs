@@ -558,3 +558,39 @@ fn desktop_install_without_replace_leaves_the_default_handler_alone() {
         "{text}"
     );
 }
+
+/// The issue's own case, with real apps: mousepad runs; a copy of its profile (which owns
+/// the same application id) must not hand its file to it.
+#[test]
+fn a_copy_of_the_mousepad_profile_is_refused_while_mousepad_runs() {
+    require("mousepad", "mousepad");
+    require("xdg-dbus-proxy", "xdg-dbus-proxy");
+    let (mut world, _x, _display) = crate::support::x_world();
+    let _bus = SessionBus::start(&mut world);
+    let documents = world.home.join("Documents");
+    std::fs::create_dir_all(&documents).unwrap();
+    let note = documents.join("boxtop-n.txt");
+    std::fs::write(&note, "a note\n").unwrap();
+    world.fix_owner();
+    let id = world.detach(&["mousepad"]);
+    let _guard = crate::support::KillOnDrop(&world, id.clone());
+    crate::support::wait_for_window(&world, &id, "Mousepad", Duration::from_secs(30));
+    ok(&world, &["new", "mousepad-notes", "--from", "mousepad"]);
+    let out = world
+        .boxtop(&["run", "mousepad-notes", "--", note.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "the running sandbox {id} of profile 'mousepad' owns D-Bus names that \
+             'mousepad-notes' owns too (org.xfce.mousepad)"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // The running mousepad did not get the file.
+    std::thread::sleep(Duration::from_secs(1));
+    let windows = crate::support::x11::x_windows(&world);
+    assert!(!windows.contains("boxtop-n.txt"), "{windows}");
+}

@@ -276,8 +276,10 @@ pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
                 }
             }
         };
-    // Every profile that loads, for the D-Bus names they own in common.
+    // Every profile that loads, for the D-Bus names they own in common; with files
+    // named, only pairs with one of them are said.
     let mut loaded = Vec::new();
+    let mut named: Vec<String> = Vec::new();
     if files.is_empty() {
         for entry in set.entries() {
             let result = set.resolve(&entry.name);
@@ -298,14 +300,17 @@ pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
             report(&file.display().to_string(), result);
         }
         // A file is checked against the installed profiles too.
-        let named: Vec<String> = loaded.iter().map(|p| p.name.clone()).collect();
+        named = loaded.iter().map(|p| p.name.clone()).collect();
         loaded.extend(
             set.entries()
                 .filter(|entry| !named.contains(&entry.name))
                 .filter_map(|entry| set.resolve(&entry.name).ok()),
         );
     }
-    for collision in bus_names::collisions(&loaded) {
+    let said = |c: &bus_names::Collision| {
+        named.is_empty() || named.contains(&c.first) || named.contains(&c.second)
+    };
+    for collision in bus_names::collisions(&loaded).into_iter().filter(said) {
         outln!(
             "warning  profiles '{}' and '{}' own the same D-Bus names ({}): while one runs, \
              the other's app hands its work to it (boxtop refuses that launch); give one \

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use boxtop::entries::install::{install_all, remove_all};
+use boxtop::entries::shims;
 use boxtop::entries::{disable, enable, install, list, remove, sync, Disabled, EntriesError, Env};
 use boxtop::escape;
 use boxtop::json_output::Schema;
@@ -15,8 +16,8 @@ use boxtop::{errln, outln};
 /// `boxtop desktop ...`
 #[derive(Debug, clap::Subcommand)]
 pub enum DesktopCommand {
-    /// Add a menu entry that starts an app in its sandbox, with the name, icon and file
-    /// types of the app's own entry.
+    /// Add a menu entry that starts an app in its sandbox, with the name and icon of the
+    /// app's own entry (which app opens a file type changes only with --replace).
     Install {
         /// The profile's name.
         #[arg(required_unless_present = "all", add = super::complete::profile_names())]
@@ -29,8 +30,13 @@ pub enum DesktopCommand {
         /// (`boxtop desktop remove --all` removes them all).
         #[arg(long, conflicts_with = "name")]
         all: bool,
+        /// Also write ~/.local/bin/NAME wrappers, so that typing the app's name in a
+        /// terminal starts it sandboxed too (removed with the entries; a file there
+        /// that boxtop did not write is left alone).
+        #[arg(long)]
+        shims: bool,
     },
-    /// Remove boxtop's menu entries for a profile, giving back the app's own entry.
+    /// Remove boxtop's menu entries (and shims) for a profile, giving back the app's own entry.
     Remove {
         /// The profile's name.
         #[arg(required_unless_present = "all", add = super::complete::profile_names())]
@@ -78,12 +84,33 @@ fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Writes the shims of `names` and says what it did; why they may not run goes to
+/// `warnings`.
+fn install_shims(paths: &Paths, env: &Env, names: &[String], warnings: &mut Vec<String>) {
+    let dir = shims::bin_dir(&paths.home);
+    let done = shims::install(&dir, &env.boxtop, names);
+    for path in &done.written {
+        outln!("installed a shim: {}", show(path));
+    }
+    for (name, why) in &done.skipped {
+        outln!("no shim for '{name}': {why}");
+    }
+    if !done.written.is_empty() {
+        warnings.extend(shims::path_warning(
+            &dir,
+            std::env::var_os("PATH").as_deref(),
+        ));
+    }
+}
+
 /// Runs a `boxtop desktop` command and prints what it did.
 pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
     let env = Env::from_process(paths)?;
     let profiles = ProfileSet::load(&paths.user_profiles());
     match cmd {
-        DesktopCommand::Install { all: true, .. } => {
+        DesktopCommand::Install {
+            all: true, shims, ..
+        } => {
             let done = install_all(&env, &profiles);
             for (name, installed) in &done.installed {
                 outln!(
@@ -113,6 +140,10 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
                     }
                 }
             }
+            if shims {
+                let names: Vec<String> = done.installed.iter().map(|(n, _)| n.clone()).collect();
+                install_shims(paths, &env, &names, &mut warnings);
+            }
             warn(&warnings);
             Ok(ExitCode::SUCCESS)
         }
@@ -125,12 +156,17 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
                     count += 1;
                 }
             }
+            for path in shims::remove(&shims::bin_dir(&paths.home), None) {
+                outln!("removed {}", show(&path));
+                count += 1;
+            }
             outln!("removed {count} files of {} profiles", done.len());
             Ok(ExitCode::SUCCESS)
         }
         DesktopCommand::Install {
             name: Some(name),
             replace,
+            shims,
             ..
         } => {
             let profile = profiles.resolve(&name).map_err(EntriesError::from)?;
@@ -138,7 +174,7 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
             outln!("installed a menu entry for '{name}': {}", show(&done.entry));
             match (&done.original, &profile.desktop_file) {
                 (Some(original), _) => outln!(
-                    "  name, icon and file types from the app's entry {}",
+                    "  name and icon from the app's entry {} (its file types only with --replace)",
                     show(original)
                 ),
                 (None, Some(id)) => {
@@ -166,13 +202,19 @@ pub fn run_desktop(cmd: DesktopCommand, paths: &Paths) -> anyhow::Result<ExitCod
                     "boxtop: warning: the app of profile '{name}' is not installed here; the entry starts it once it is"
                 );
             }
-            warn(&done.warnings);
+            let mut warnings = done.warnings.clone();
+            if shims {
+                install_shims(paths, &env, std::slice::from_ref(&name), &mut warnings);
+            }
+            warn(&warnings);
             Ok(ExitCode::SUCCESS)
         }
         DesktopCommand::Remove {
             name: Some(name), ..
         } => {
-            let done = remove(&env, &name)?;
+            let mut done = remove(&env, &name)?;
+            done.removed
+                .extend(shims::remove(&shims::bin_dir(&paths.home), Some(&name)));
             for path in &done.removed {
                 outln!("removed {}", show(path));
             }

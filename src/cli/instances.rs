@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use boxtop::escape;
 use boxtop::instance::collect::Collector;
-use boxtop::instance::control::{self, ControlError};
+use boxtop::instance::control::{self, ControlError, StopStep};
 use boxtop::instance::launch;
 use boxtop::instance::logs;
 use boxtop::instance::record::{Record, Store};
@@ -160,7 +160,23 @@ fn outcome(record: &Record) -> String {
 
 pub fn stop(paths: &Paths, targets: &[String], timeout: u64) -> Result<ExitCode> {
     each(paths, targets, |store, record| {
-        control::stop(store, record, Duration::from_secs(timeout)).map(|r| outcome(&r))
+        let stopped = control::stop_by_steps(store, record, Duration::from_secs(timeout))?;
+        if let Some(problem) = &stopped.windows_problem {
+            errln!(
+                "boxtop: {}: warning: its windows could not be asked to close ({problem}): \
+                 SIGTERM was sent instead",
+                record.id
+            );
+        }
+        let step = match stopped.step {
+            StopStep::Closed { windows: 1 } => "after its window was asked to close".into(),
+            StopStep::Closed { windows } => {
+                format!("after its {windows} windows were asked to close")
+            }
+            StopStep::Terminated => "after SIGTERM".into(),
+            StopStep::Killed => format!("by SIGKILL, still running after {timeout} s"),
+        };
+        Ok(format!("{} ({step})", outcome(&stopped.record)))
     })
 }
 
@@ -210,7 +226,23 @@ pub fn enter(paths: &Paths, target: &str, command: &[String]) -> Result<ExitCode
 
 pub fn logs(paths: &Paths, target: &str, follow: bool) -> Result<ExitCode> {
     let store = launch::store(paths);
-    let record = one(&store, target)?;
+    let record = match control::resolve(&store, target) {
+        // A profile with no running instance: its latest one, which has ended.
+        Err(ControlError::Unknown(_)) => match control::latest_of_profile(&store, target) {
+            Some(latest) => {
+                errln!(
+                    "boxtop: '{target}' has no running instance: the log of its latest, {} ({})",
+                    latest.id,
+                    outcome(&latest)
+                        .split_once(": ")
+                        .map_or("ended", |(_, how)| how)
+                );
+                latest
+            }
+            None => one(&store, target)?,
+        },
+        _ => one(&store, target)?,
+    };
     let Some(path) = record.log.clone() else {
         return Err(Exit::message(
             1,

@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use boxtop::errln;
 use boxtop::instance::status::Origin;
+use boxtop::launch::oneoff::OneOff;
 use boxtop::launch::{self, LaunchError};
 use boxtop::paths::Paths;
 
@@ -96,6 +97,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             from_desktop_file,
         }) => profiles::new(&paths, &name, from.as_deref(), from_desktop_file.as_deref()),
         Some(Command::Edit { name }) => profiles::edit(&paths, &name),
+        Some(Command::Reset { name, key }) => profiles::reset(&paths, &name, key.as_deref()),
         Some(Command::Desktop(cmd)) => entries::run_desktop(cmd, &paths),
         Some(Command::Autostart(cmd)) => entries::run_autostart(cmd, &paths),
         Some(Command::Import(cmd)) => import::run(cmd, &paths),
@@ -195,6 +197,18 @@ pub enum Command {
         #[arg(add = complete::profile_names())]
         name: String,
     },
+    /// Undo your override of a bundled profile: whole (your file is removed), or one key.
+    ///
+    /// KEY is a top-level key (`display`, `binds`, `gpu`) or TABLE.KEY (`home.share`,
+    /// `dbus.talk`, `env.LANG`, `limits.memory`); `boxtop show NAME` lists what the
+    /// override changes.
+    Reset {
+        /// The profile's name.
+        #[arg(add = complete::profile_names())]
+        name: String,
+        /// Only this key goes back to the bundled default.
+        key: Option<String>,
+    },
     /// Menu entries that start apps in their sandbox (.desktop files).
     #[command(subcommand)]
     Desktop(entries::DesktopCommand),
@@ -218,15 +232,18 @@ pub enum Command {
         #[arg(long, value_name = "MS", default_value_t = 250)]
         interval: u64,
     },
-    /// Ask instances to end (SIGTERM to the app), killing them after a timeout.
+    /// Ask instances to end as the user would, killing them after a timeout.
     ///
-    /// Prints how each ended; exits with 1 if one could not be stopped, or if its
+    /// Their X11 windows are asked to close first (as a close button does: an editor
+    /// asks about unsaved changes), given half the timeout; then SIGTERM to the app;
+    /// then SIGKILL to the whole sandbox once the timeout has passed.
+    /// Prints how each ended and which step ended it; exits with 1 if one could not be stopped, or if its
     /// processes are gone but its end could not be recorded (a full runtime folder).
     Stop {
         /// Instance ids, or profile names (all their running instances).
         #[arg(required = true, value_name = "ID|PROFILE", add = complete::instance_targets())]
         targets: Vec<String>,
-        /// Seconds to wait before SIGKILL.
+        /// Seconds to wait before SIGKILL (half of them for the windows to close).
         #[arg(long, value_name = "SECS", default_value_t = 10)]
         timeout: u64,
     },
@@ -329,6 +346,10 @@ pub struct RunCmd {
     /// failures with a desktop notification).
     #[arg(long, value_enum, default_value = "cli", hide = true)]
     pub origin: OriginArg,
+    /// Print the one-off profile the flags make (as TOML, to keep in your profiles
+    /// folder) instead of running it.
+    #[arg(long)]
+    pub print_profile: bool,
 }
 
 /// `--origin`, as clap reads it.
@@ -355,11 +376,10 @@ impl RunCmd {
     /// The launch this command asks for.
     pub fn request(&self) -> launch::Request {
         launch::Request {
-            target: self.target.target(),
-            args: self.target.args.clone(),
             origin: self.origin.into(),
             detach: self.detach,
             new_instance: self.new_instance,
+            ..self.target.request()
         }
     }
 }
@@ -367,30 +387,104 @@ impl RunCmd {
 /// Which profile to use, and extra arguments.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The profile's name (see `boxtop list`).
-    #[arg(
-        required_unless_present = "profile_file",
-        conflicts_with = "profile_file",
-        add = complete::profile_names()
-    )]
+    /// The profile's name (see `boxtop list`). Without one, the command after `--` runs
+    /// in a one-off sandbox granted only what the flags say.
+    #[arg(conflicts_with = "profile_file", add = complete::profile_names())]
     pub profile: Option<String>,
     /// Use this profile file instead of a named profile.
     #[arg(long, value_name = "PATH")]
     pub profile_file: Option<PathBuf>,
-    /// Arguments added to the profile's command. Those naming a file or folder the
-    /// sandbox does not see (a path, `~/...`, a `file://` URI) are shared with it
-    /// read-write, unless the profile says `forward_files = false`.
+    /// One-off: also make PATH visible, read-only unless `:rw` (`~/Music`, `notes:rw`,
+    /// `/media/usb:ro`); in your home a share, elsewhere a bind. Repeatable.
+    #[arg(long = "share", value_name = "PATH[:ro|:rw]")]
+    pub shares: Vec<String>,
+    /// One-off: the network for this launch.
+    #[arg(long, value_enum, value_name = "NETWORK")]
+    pub network: Option<NetworkArg>,
+    /// One-off: the display for this launch.
+    #[arg(long, value_enum, value_name = "DISPLAY")]
+    pub display: Option<DisplayArg>,
+    /// One-off: the audio for this launch.
+    #[arg(long, value_enum, value_name = "AUDIO")]
+    pub audio: Option<AudioArg>,
+    /// Arguments added to the profile's command (without a profile: the command). Those
+    /// naming a file or folder the sandbox does not see (a path, `~/...`, a `file://`
+    /// URI) are shared with it read-write, unless the profile says `forward_files = false`.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
 }
 
+/// `--network`, as clap reads it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NetworkArg {
+    None,
+    Isolated,
+    Host,
+}
+
+/// `--display`, as clap reads it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DisplayArg {
+    None,
+    Wayland,
+    X11,
+    Auto,
+}
+
+/// `--audio`, as clap reads it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AudioArg {
+    None,
+    Pulseaudio,
+    Pipewire,
+    Auto,
+}
+
 impl RunArgs {
-    /// The profile as the library names it.
+    /// The profile as the library names it: none is a one-off of the command alone.
     pub fn target(&self) -> launch::Target {
         match (&self.profile_file, &self.profile) {
             (Some(file), _) => launch::Target::File(file.clone()),
             (None, Some(name)) => launch::Target::Name(name.clone()),
-            (None, None) => unreachable!("clap requires a profile or --profile-file"),
+            (None, None) => launch::Target::Bare,
+        }
+    }
+
+    /// What the flags change for this launch only.
+    pub fn one_off(&self) -> OneOff {
+        use boxtop::profile::{Audio, Display, Network};
+        OneOff {
+            shares: self.shares.clone(),
+            network: self.network.map(|network| match network {
+                NetworkArg::None => Network::None,
+                NetworkArg::Isolated => Network::Isolated,
+                NetworkArg::Host => Network::Host,
+            }),
+            display: self.display.map(|display| match display {
+                DisplayArg::None => Display::None,
+                DisplayArg::Wayland => Display::Wayland,
+                DisplayArg::X11 => Display::X11,
+                DisplayArg::Auto => Display::Auto,
+            }),
+            audio: self.audio.map(|audio| match audio {
+                AudioArg::None => Audio::None,
+                AudioArg::Pulseaudio => Audio::Pulseaudio,
+                AudioArg::Pipewire => Audio::Pipewire,
+                AudioArg::Auto => Audio::Auto,
+            }),
+            cwd: std::env::current_dir().ok(),
+        }
+    }
+
+    /// The launch these arguments ask for, in the foreground from the command line.
+    pub fn request(&self) -> launch::Request {
+        launch::Request {
+            target: self.target(),
+            args: self.args.clone(),
+            origin: Origin::Cli,
+            detach: false,
+            new_instance: false,
+            one_off: self.one_off(),
         }
     }
 }

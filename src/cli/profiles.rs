@@ -1,4 +1,4 @@
-//! The profile commands: list, show, check, new, edit.
+//! The profile commands: list, show, check, new, edit, reset.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -12,8 +12,8 @@ use boxtop::atomic::write_atomic;
 use boxtop::escape;
 use boxtop::json_output::Schema;
 use boxtop::paths::Paths;
-use boxtop::profile::ops;
 use boxtop::profile::risk::{self, Risk};
+use boxtop::profile::{bus_names, ops, overrides};
 use boxtop::profile::{Entry, Profile, ProfileSet};
 use boxtop::sandbox::host;
 use boxtop::{errln, outln};
@@ -28,6 +28,8 @@ struct Row {
     risk: Option<Risk>,
     description: String,
     error: Option<String>,
+    /// For an override of a bundled profile: the keys it changes.
+    changed_from_bundled: Option<Vec<String>>,
 }
 
 fn row(set: &ProfileSet, entry: &Entry) -> Row {
@@ -41,6 +43,7 @@ fn row(set: &ProfileSet, entry: &Entry) -> Row {
             risk: risk::highest(&profile),
             description: profile.description.clone(),
             error: None,
+            changed_from_bundled: overrides::changes(set, &entry.name),
         },
         Err(err) => Row {
             name: entry.name.clone(),
@@ -50,6 +53,7 @@ fn row(set: &ProfileSet, entry: &Entry) -> Row {
             risk: None,
             description: String::new(),
             error: Some(err.to_string()),
+            changed_from_bundled: None,
         },
     }
 }
@@ -78,7 +82,14 @@ pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
                 (None, None) => "none",
             };
             let installed = if row.installed { "yes" } else { "no" };
-            let description = row.error.as_deref().unwrap_or(&row.description);
+            let mut description = row.error.as_deref().unwrap_or(&row.description).to_string();
+            match row.changed_from_bundled.as_deref() {
+                Some([]) => description.push_str(" [same as bundled]"),
+                Some(changed) => {
+                    description.push_str(&format!(" [changed: {}]", changed.join(", ")))
+                }
+                None => {}
+            }
             outln!(
                 "{:<20} {:<9} {:<9} {:<9} {}",
                 row.name,
@@ -107,7 +118,18 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
     let landlock = boxtop::sandbox::landlock::Support::detect();
     let grants = risk::summarize_here(&profile, Some(landlock.has_scopes()));
     let session = access::Session::detect(&paths.home, paths.xdg_runtime_dir.as_deref());
-    let missing = access::missing(&profile, &session);
+    let mut missing = access::missing(&profile, &session);
+    // The shares and binds a launch would refuse, by the checks `run` makes.
+    missing.extend(
+        host::path_problems(&profile, &paths.home, &paths.private_homes())
+            .into_iter()
+            .map(|problem| access::Missing {
+                grant: problem.grant(),
+                severity: access::Severity::Error,
+                message: problem.to_string(),
+            }),
+    );
+    let changed = overrides::changes(&set, name);
     if json {
         #[derive(Serialize)]
         struct Shown<'a> {
@@ -120,6 +142,8 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             missing_here: &'a [access::Missing],
             /// What Landlock enforces on this host.
             landlock_here: String,
+            /// For an override of a bundled profile: the keys it changes.
+            changed_from_bundled: Option<Vec<String>>,
         }
         let shown = Shown {
             profile: &profile,
@@ -129,11 +153,18 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
             permissions: &grants,
             missing_here: &missing,
             landlock_here: landlock.describe(),
+            changed_from_bundled: changed,
         };
         escape::out_json(&Schema::SHOW.to_pretty(&shown)?);
         return Ok(ExitCode::SUCCESS);
     }
-    escape::out(&render_show(&profile, entry, &missing, landlock));
+    escape::out(&render_show(
+        &profile,
+        entry,
+        changed.as_deref(),
+        &missing,
+        landlock,
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -141,6 +172,7 @@ pub fn show(paths: &Paths, name: &str, json: bool) -> Result<ExitCode> {
 fn render_show(
     profile: &Profile,
     entry: &Entry,
+    changed: Option<&[String]>,
     missing: &[access::Missing],
     landlock: boxtop::sandbox::landlock::Support,
 ) -> String {
@@ -158,6 +190,15 @@ fn render_show(
     ));
     if let Some(parent) = &profile.extends {
         out.push_str(&format!("  extends    {parent}\n"));
+    }
+    match changed {
+        Some([]) => out.push_str("  changed    nothing: the same as the bundled profile\n"),
+        Some(changed) => out.push_str(&format!(
+            "  changed    {} (from the bundled profile: `boxtop reset {} [KEY]` undoes it)\n",
+            changed.join(", "),
+            profile.name
+        )),
+        None => {}
     }
     let installed = match host::find_binary(profile) {
         Some(path) => format!("yes ({})", path.display()),
@@ -245,17 +286,49 @@ pub fn check(paths: &Paths, files: &[PathBuf]) -> Result<ExitCode> {
                 }
             }
         };
+    // Every profile that loads, for the D-Bus names they own in common; with files
+    // named, only pairs with one of them are said.
+    let mut loaded = Vec::new();
+    let mut named: Vec<String> = Vec::new();
     if files.is_empty() {
         for entry in set.entries() {
-            report(&entry.file, set.resolve(&entry.name));
+            let result = set.resolve(&entry.name);
+            if let Ok(profile) = &result {
+                loaded.push(profile.clone());
+            }
+            report(&entry.file, result);
         }
         for problem in set.problems() {
             report(&problem.file, Err(problem.clone()));
         }
     } else {
         for file in files {
-            report(&file.display().to_string(), set.resolve_file(file));
+            let result = set.resolve_file(file);
+            if let Ok(profile) = &result {
+                loaded.push(profile.clone());
+            }
+            report(&file.display().to_string(), result);
         }
+        // A file is checked against the installed profiles too.
+        named = loaded.iter().map(|p| p.name.clone()).collect();
+        loaded.extend(
+            set.entries()
+                .filter(|entry| !named.contains(&entry.name))
+                .filter_map(|entry| set.resolve(&entry.name).ok()),
+        );
+    }
+    let said = |c: &bus_names::Collision| {
+        named.is_empty() || named.contains(&c.first) || named.contains(&c.second)
+    };
+    for collision in bus_names::collisions(&loaded).into_iter().filter(said) {
+        outln!(
+            "warning  profiles '{}' and '{}' own the same D-Bus names ({}): while one runs, \
+             the other's app hands its work to it (boxtop refuses that launch); give one \
+             of them other names to own in [dbus] own",
+            collision.first,
+            collision.second,
+            collision.names.join(", ")
+        );
     }
     outln!("{} checked, {} with errors", checked, failed);
     Ok(if failed == 0 {
@@ -404,9 +477,20 @@ pub fn edit(paths: &Paths, name: &str) -> Result<ExitCode> {
         let file = path.display().to_string();
         match set.resolve_text(name, &file, &text, Some(&path)) {
             Ok(_) => {
-                ops::save_text(&path, &text)?;
+                let saved = ops::save_edit(&set, name, &path, &text)?;
                 let _ = std::fs::remove_file(&draft);
-                outln!("{} is valid and saved", path.display());
+                let how = match saved {
+                    ops::Saved::AsWritten => String::new(),
+                    ops::Saved::Delta => format!(
+                        ", as what differs from the bundled '{name}' profile \
+                         (`boxtop reset {name}` undoes it)"
+                    ),
+                    ops::Saved::Whole => format!(
+                        ", whole: it removes what the bundled '{name}' profile grants, so \
+                         later fixes of the bundled profile do not reach it"
+                    ),
+                };
+                outln!("{} is valid and saved{how}", path.display());
                 return Ok(ExitCode::SUCCESS);
             }
             Err(err) => {
@@ -436,4 +520,22 @@ fn ask_yes(question: &str) -> Result<bool> {
     std::io::stdin().lock().read_line(&mut answer)?;
     let answer = answer.trim().to_ascii_lowercase();
     Ok(answer.is_empty() || answer == "y" || answer == "yes")
+}
+
+/// `boxtop reset NAME [KEY]`.
+pub fn reset(paths: &Paths, name: &str, key: Option<&str>) -> Result<ExitCode> {
+    let set = ProfileSet::load(&paths.user_profiles());
+    match overrides::reset(&set, name, key).map_err(|err| anyhow::anyhow!("{err}"))? {
+        overrides::Reset::Removed(file) => outln!(
+            "removed {}: '{name}' is the bundled profile again",
+            file.display()
+        ),
+        overrides::Reset::KeyDropped { file, left } => outln!(
+            "{}: `{}` is as bundled again; the override still sets {}",
+            file.display(),
+            key.unwrap_or_default(),
+            left.join(", ")
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -7,10 +7,11 @@ use anyhow::Result;
 use boxtop::escape;
 use boxtop::instance::launch::log_dir;
 use boxtop::instance::status::Origin;
-use boxtop::launch::{self, Outcome};
+use boxtop::launch::{self, oneoff, Outcome};
 use boxtop::outln;
 use boxtop::paths::Paths;
 use boxtop::sandbox::host::CreateShares;
+use boxtop::sandbox::step::{Step, PINNED_NOTE};
 
 use super::{RunArgs, RunCmd};
 
@@ -18,6 +19,18 @@ use super::{RunArgs, RunCmd};
 /// the app's code.
 pub fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
     let request = cmd.request();
+    if cmd.print_profile {
+        let Some((_, text)) = oneoff::text(paths, &request)? else {
+            anyhow::bail!(
+                "--print-profile prints a one-off profile: give --share, --network, \
+                 --display or --audio (or no profile and a command after `--`)"
+            );
+        };
+        // Validated as a launch would, so that what is printed can be kept as it is.
+        launch::plan(paths, &request, CreateShares::DryRun)?;
+        escape::out(&text);
+        return Ok(ExitCode::SUCCESS);
+    }
     match launch::launch(paths, &request) {
         Ok(Outcome::Started { id } | Outcome::Joined { id }) => {
             outln!("{id}");
@@ -35,15 +48,12 @@ pub fn run(paths: &Paths, cmd: &RunCmd) -> Result<ExitCode> {
 
 /// Prints the plan a profile turns into; creates no share folder.
 pub fn plan(paths: &Paths, args: &RunArgs) -> Result<ExitCode> {
-    let request = launch::Request {
-        target: args.target(),
-        args: args.args.clone(),
-        origin: Origin::Cli,
-        detach: false,
-        new_instance: false,
-    };
+    let request = args.request();
     let planned = launch::plan(paths, &request, CreateShares::DryRun)?;
     escape::out(&planned.plan.to_string());
+    if planned.plan.steps.iter().any(Step::is_pinned) {
+        outln!("\n{PINNED_NOTE}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

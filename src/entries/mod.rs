@@ -16,6 +16,7 @@ pub mod install;
 pub mod installed;
 pub mod inventory;
 pub mod render;
+pub mod shims;
 pub mod suggest;
 pub mod xdg;
 

@@ -3,8 +3,9 @@
 //! files come in already read.
 //!
 //! What is copied from the app's entry is what describes the app (names in every
-//! language, icon, categories, MIME types, keywords, window class, actions that run the
-//! same program); what starts it is boxtop's: `Exec` runs `boxtop run --detach NAME --`
+//! language, icon, categories, keywords, window class, actions that run the same program;
+//! its MIME types only in the replacement, so that only `--replace` changes which app
+//! opens a file type); what starts it is boxtop's: `Exec` runs `boxtop run --detach NAME --`
 //! with the field codes the app used, so it still receives the files and URLs it is
 //! opened with.
 
@@ -21,8 +22,10 @@ use crate::profile::Profile;
 /// which refuses "1.5" as an unknown version.
 pub const SPEC_VERSION: &str = "1.4";
 
-/// Appended to the app's name in every language.
-pub const NAME_SUFFIX: &str = " (sandboxed)";
+/// Appended to the app's name in every language: boxtop's name, which no language
+/// translates and every font can show, where an English word ("sandboxed") would stand
+/// untranslated in fifty languages and a symbol may be missing from the menu's font.
+pub const NAME_SUFFIX: &str = " [boxtop]";
 
 /// For an app with no entry of its own.
 pub const FALLBACK_ICON: &str = "application-x-executable";
@@ -102,6 +105,12 @@ pub fn render_entry(
     match original {
         Some(original) => {
             for key in PLAIN_KEYS {
+                // A file type listed by an entry of the user's folder makes it the type's
+                // default handler wherever no default is chosen (the user's MIME cache is
+                // read first): only the replacement, which `--replace` asks for, may.
+                if *key == "MimeType" && role != Role::Replacement {
+                    continue;
+                }
                 copy(&mut file, original, MAIN_GROUP, key);
             }
             if file.raw(MAIN_GROUP, "Categories").is_none() {
@@ -208,7 +217,7 @@ fn checked_path(boxtop: &Path) -> Result<&str, EntriesError> {
     })
 }
 
-/// `Name` (with " (sandboxed)", in every language), `GenericName`, `Comment`, `Icon` and
+/// `Name` (with `NAME_SUFFIX`, in every language), `GenericName`, `Comment`, `Icon` and
 /// `Keywords` from the app's entry; the profile's name and description when it has none.
 fn write_names(file: &mut DesktopFile, profile: &Profile, original: Option<&DesktopFile>) {
     let name = original.and_then(|original| original.string(MAIN_GROUP, "Name"));

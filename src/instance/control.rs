@@ -1,4 +1,5 @@
-//! Acting on running instances: stop (TERM, then KILL after a timeout), kill, pause and
+//! Acting on running instances: stop (close its windows, then TERM, then KILL after a
+//! timeout), kill, pause and
 //! resume (cgroup freezer, or SIGSTOP/SIGCONT without a cgroup), enter.
 
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use nix::unistd::Pid;
 use super::cgroup;
 use super::collect::pids_of;
 use super::record::{is_valid_id, ProcRef, Record, Store, StoreError};
+use super::windows;
 use crate::escape;
 use crate::profile::validate::NAME_RULE;
 use crate::sandbox::process::{self, EnterError, EnterTarget};
@@ -98,6 +100,23 @@ pub fn resolve(store: &Store, target: &str) -> Result<Vec<Record>, ControlError>
     }
 }
 
+/// The latest instance of profile `profile` that the store still lists, ended or not
+/// (what `boxtop logs PROFILE` shows once the app has ended).
+pub fn latest_of_profile(store: &Store, profile: &str) -> Option<Record> {
+    let (records, _) = store.load_all();
+    // Start times are in seconds: two launches of one second are told apart by when
+    // their state files were last written.
+    let written = |record: &Record| {
+        std::fs::metadata(store.file(&record.id))
+            .and_then(|meta| meta.modified())
+            .ok()
+    };
+    records
+        .into_iter()
+        .filter(|r| r.profile == profile)
+        .max_by_key(|r| (r.started_at, written(r)))
+}
+
 /// Whether the instance's pid 1 is alive and its end not recorded.
 pub fn is_running(record: &Record) -> bool {
     !record.has_ended() && record.init.is_some_and(|i| i.is_alive())
@@ -178,17 +197,67 @@ fn wait_recorded(store: &Store, record: &Record) -> Record {
     }
 }
 
-/// Asks the app to end (SIGTERM, forwarded by the sandbox's pid 1), and ends the whole
-/// sandbox with SIGKILL after `timeout`. Returns the final record.
+/// Which step of a stop ended the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopStep {
+    /// Its windows were asked to close (`WM_DELETE_WINDOW`), and the app ended.
+    Closed { windows: usize },
+    /// SIGTERM, forwarded to the app by the sandbox's pid 1.
+    Terminated,
+    /// SIGKILL to the whole sandbox, once the timeout had passed.
+    Killed,
+}
+
+/// How a stop went: the final record, the step that ended it, and why the windows could
+/// not be asked to close, when they could not.
+#[derive(Debug, Clone)]
+pub struct Stopped {
+    pub record: Record,
+    pub step: StopStep,
+    pub windows_problem: Option<String>,
+}
+
+/// The share of a stop's timeout given to the app after its windows were asked to close,
+/// before SIGTERM: time to save, or to show an unsaved-changes dialog.
+const CLOSE_SHARE: u32 = 2;
+
+/// Asks the app to end as the user would, then harder: its X11 windows are asked to close
+/// (half of `timeout` to end), then SIGTERM (forwarded by the sandbox's pid 1), then the
+/// whole sandbox gets SIGKILL once `timeout` has passed. Returns the final record.
 pub fn stop(store: &Store, record: &Record, timeout: Duration) -> Result<Record, ControlError> {
+    stop_by_steps(store, record, timeout).map(|stopped| stopped.record)
+}
+
+/// [`stop`], saying which step ended the sandbox.
+pub fn stop_by_steps(
+    store: &Store,
+    record: &Record,
+    timeout: Duration,
+) -> Result<Stopped, ControlError> {
     let init = init_of(record)?;
-    // A frozen app cannot act on SIGTERM.
+    let deadline = Instant::now() + timeout;
+    // A frozen app can neither close its windows nor act on SIGTERM.
     resume(record)?;
-    send(record, init, Signal::SIGTERM)?;
-    if !wait_gone(init, timeout) {
-        kill_now(record, init)?;
-    }
-    recorded(store, wait_recorded(store, record))
+    let (windows, windows_problem) = match windows::ask_to_close(record, &pids_of(record)) {
+        Ok(count) => (count, None),
+        Err(error) => (0, Some(error.to_string())),
+    };
+    let step = if windows > 0 && wait_gone(init, timeout / CLOSE_SHARE) {
+        StopStep::Closed { windows }
+    } else {
+        send(record, init, Signal::SIGTERM)?;
+        if wait_gone(init, deadline.saturating_duration_since(Instant::now())) {
+            StopStep::Terminated
+        } else {
+            kill_now(record, init)?;
+            StopStep::Killed
+        }
+    };
+    Ok(Stopped {
+        record: recorded(store, wait_recorded(store, record))?,
+        step,
+        windows_problem,
+    })
 }
 
 /// The final record of an instance whose processes are gone, or an error saying that

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     HostLacks,
     /// The profile's private home is held by a sandbox that cannot be joined yet.
     HomeBusy,
+    /// A running sandbox of another profile owns a D-Bus name the profile owns.
+    BusNameTaken,
     /// The launch could not be prepared: state folders, the plan, the sandbox's files.
     SetupFailed,
     /// The sandbox could not be built or supervised.
@@ -47,6 +49,7 @@ impl ErrorKind {
             ErrorKind::AppNotInstalled => "app not installed",
             ErrorKind::HostLacks => "host lacks a grant",
             ErrorKind::HomeBusy => "private home busy",
+            ErrorKind::BusNameTaken => "D-Bus name taken",
             ErrorKind::SetupFailed => "setup failed",
             ErrorKind::SandboxFailed => "sandbox failed",
             ErrorKind::AppNotRunnable => "app could not run",
@@ -96,6 +99,23 @@ pub enum LaunchError {
     HostLacks {
         profile: String,
         missing: Vec<String>,
+    },
+    /// A running sandbox of another profile owns names the profile owns: the app would
+    /// hand its work to that sandbox.
+    #[error(
+        "profile '{profile}': the running sandbox {id} of profile '{other_profile}' owns D-Bus \
+         names that '{profile}' owns too ({names}): the app would find them taken and hand \
+         its work to that sandbox, which has other grants. Stop it first (`boxtop stop {id}`), \
+         or run the command there (`boxtop run {other_profile} -- ...`); --new-instance \
+         does not help, a name has one owner per session bus. To run both at once, give \
+         one profile other names to own (its [dbus] own) if the app can start without them",
+        names = .names.join(", ")
+    )]
+    BusNameTaken {
+        profile: String,
+        other_profile: String,
+        id: String,
+        names: Vec<String>,
     },
     /// The private home could not be claimed, or the sandbox holding it not joined.
     #[error("profile '{profile}': {}", causes(.error))]
@@ -149,6 +169,7 @@ impl LaunchError {
             LaunchError::AppNotInstalled { .. } => ErrorKind::AppNotInstalled,
             LaunchError::HostLacks { .. } => ErrorKind::HostLacks,
             LaunchError::Home { .. } => ErrorKind::HomeBusy,
+            LaunchError::BusNameTaken { .. } => ErrorKind::BusNameTaken,
             LaunchError::Join { .. } | LaunchError::Enter { .. } => ErrorKind::JoinFailed,
             LaunchError::Setup { .. } | LaunchError::Prepare { .. } => ErrorKind::SetupFailed,
             LaunchError::Sandbox { error, .. } if error.exit_code() == 127 => {

@@ -8,6 +8,7 @@
 
 mod error;
 pub mod machine;
+pub mod oneoff;
 mod plan;
 mod run;
 
@@ -29,6 +30,8 @@ pub enum Target {
     Name(String),
     /// A profile file outside the set (`run --profile-file`).
     File(PathBuf),
+    /// No profile: the request's arguments are the command, its one-off flags the grants.
+    Bare,
 }
 
 impl Target {
@@ -37,6 +40,7 @@ impl Target {
         match self {
             Target::Name(name) => Some(name.clone()),
             Target::File(file) => Some(file.file_stem()?.to_string_lossy().into_owned()),
+            Target::Bare => None,
         }
     }
 }
@@ -57,6 +61,9 @@ pub struct Request {
     /// A sandbox of its own even when one holds the profile's private home.
     #[serde(default)]
     pub new_instance: bool,
+    /// Changes to the profile for this launch only (see [`oneoff`]).
+    #[serde(default)]
+    pub one_off: oneoff::OneOff,
 }
 
 impl Request {
@@ -68,6 +75,7 @@ impl Request {
             origin,
             detach: true,
             new_instance: false,
+            one_off: oneoff::OneOff::default(),
         }
     }
 }

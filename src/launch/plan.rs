@@ -1,7 +1,7 @@
 //! A request planned: its profile loaded, the host scanned for what it grants, the share
 //! folders resolved, and the plan built with the new instance's id.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{LaunchError, Request, Target};
 use crate::access::{self, Session, Severity};
@@ -35,7 +35,12 @@ pub fn plan(
     request: &Request,
     create: CreateShares,
 ) -> Result<Planned, LaunchError> {
-    let profile = load_profile(paths, &request.target)?;
+    // A one-off launch's temporary profile (`oneoff`), else the profile as it is.
+    let (profile, extra_args) =
+        match super::oneoff::profile(paths, &ProfileSet::load(&paths.user_profiles()), request)? {
+            Some(one_off) => one_off,
+            None => (load_profile(paths, &request.target)?, request.args.clone()),
+        };
     let mut created = CreatedFolders::default();
     // Only what the profile is granted: a launch does not look at the rest.
     let host = Host::detect_for(paths, access::Wants::of(&profile));
@@ -69,7 +74,7 @@ pub fn plan(
     // are, and where the app starts when it sees it.
     let cwd = std::env::current_dir().ok();
     let forwarding = forward::forward(
-        &request.args,
+        &extra_args,
         &visible,
         cwd.as_deref(),
         profile.forward_files,
@@ -112,6 +117,11 @@ fn load_profile(paths: &Paths, target: &Target) -> Result<Profile, LaunchError> 
     let (profile, found) = match target {
         Target::File(file) => (set.resolve_file(file), file.exists()),
         Target::Name(name) => (set.resolve(name), set.get(name).is_some()),
+        Target::Bare => {
+            return Err(LaunchError::BadRequest(
+                "no profile named, and no one-off profile built".into(),
+            ))
+        }
     };
     profile.map_err(|error| LaunchError::Profile {
         error: Box::new(error),
@@ -119,13 +129,23 @@ fn load_profile(paths: &Paths, target: &Target) -> Result<Profile, LaunchError> 
     })
 }
 
-/// Says which granted things the host lacks: warnings on stderr, errors stop the launch.
-pub(super) fn report_missing(profile: &Profile, session: &Session) -> Result<(), LaunchError> {
+/// Warnings about the machine rather than the profile, said once per login: `said-GRANT`
+/// files in the session's runtime folder, which goes at logout, remember them.
+const ONCE_PER_SESSION: &[&str] = &["gpu"];
+
+/// Says which granted things the host lacks: warnings on stderr (those of
+/// `ONCE_PER_SESSION` once per session, remembered in `runtime`), errors stop the launch.
+pub(super) fn report_missing(
+    profile: &Profile,
+    session: &Session,
+    runtime: Option<&Path>,
+) -> Result<(), LaunchError> {
     let mut missing = Vec::new();
     for item in &access::missing(profile, session) {
         let text = format!("{} grant: {}", item.grant, item.message);
         match item.severity {
             Severity::Error => missing.push(text),
+            Severity::Warning if !is_first_time(runtime, item.grant) => {}
             Severity::Warning => {
                 errln!("boxtop: profile '{}': warning: {text}", profile.name)
             }
@@ -138,6 +158,22 @@ pub(super) fn report_missing(profile: &Profile, session: &Session) -> Result<(),
         });
     }
     Ok(())
+}
+
+/// Whether a warning about `grant` is said for the first time this session (always, for
+/// a warning not of `ONCE_PER_SESSION` or without a runtime folder); remembers it.
+fn is_first_time(runtime: Option<&Path>, grant: &str) -> bool {
+    let Some(runtime) = runtime.filter(|_| ONCE_PER_SESSION.contains(&grant)) else {
+        return true;
+    };
+    let said = runtime.join(format!("said-{grant}"));
+    if said.exists() {
+        return false;
+    }
+    if crate::paths::ensure_private_dir(runtime).is_ok() {
+        let _ = std::fs::write(&said, b"");
+    }
+    true
 }
 
 /// Share folders a launch made (`create = true`): removed again, if still empty, when the

@@ -8,10 +8,10 @@ use super::plan::{plan, report_missing};
 use super::{LaunchError, Outcome, Request};
 use crate::errln;
 use crate::instance::launch::{self as instance_launch, Launch};
-use crate::instance::record::Record;
+use crate::instance::record::{Record, Store};
 use crate::instance::{control, join};
 use crate::paths::Paths;
-use crate::profile::{Access, Profile};
+use crate::profile::{bus_names, Access, Profile, ProfileSet};
 use crate::sandbox::forward::Forwarding;
 use crate::sandbox::host::CreateShares;
 use crate::sandbox::spawn::Prepared;
@@ -25,8 +25,9 @@ const ENDING_WAIT: Duration = Duration::from_secs(1);
 pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> {
     let mut planned = plan(paths, request, CreateShares::Yes)?;
     let profile = &planned.profile;
-    report_missing(profile, &planned.host.session)?;
+    report_missing(profile, &planned.host.session, paths.runtime.as_deref())?;
     let store = instance_launch::store(paths);
+    refuse_taken_bus_names(paths, &store, profile)?;
     let home_err = |error| LaunchError::Home {
         profile: profile.name.clone(),
         error: Box::new(error),
@@ -149,6 +150,45 @@ struct Joined<'a> {
     record: &'a Record,
     argv: &'a [String],
     forwarding: &'a Forwarding,
+}
+
+/// Refuses a launch whose profile owns a D-Bus name that a running sandbox of another
+/// profile owns: the app would find its name taken and hand its work (a file to open) to
+/// that sandbox, which has other grants, and exit as if it had run. The other sandbox's
+/// names are those of its profile as it is now (the records name the profile).
+fn refuse_taken_bus_names(
+    paths: &Paths,
+    store: &Store,
+    profile: &Profile,
+) -> Result<(), LaunchError> {
+    if profile.dbus.own.is_empty() {
+        return Ok(());
+    }
+    let (records, _) = store.load_all();
+    let running = records.into_iter().filter(|record| {
+        record.profile != profile.name
+            && !record.has_ended()
+            && (control::is_running(record) || record.supervisor.is_alive())
+    });
+    let mut set = None;
+    for record in running {
+        let set = set.get_or_insert_with(|| ProfileSet::load(&paths.user_profiles()));
+        // A profile gone or broken since its launch: its names are unknown, and a
+        // launch is not refused for a guess.
+        let Ok(other) = set.resolve(&record.profile) else {
+            continue;
+        };
+        let names = bus_names::shared_owned(profile, &other);
+        if !names.is_empty() {
+            return Err(LaunchError::BusNameTaken {
+                profile: profile.name.clone(),
+                other_profile: record.profile.clone(),
+                id: record.id.clone(),
+                names,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A launch of a profile whose private home a running sandbox holds: the command runs in

@@ -323,8 +323,38 @@ impl ProfileSet {
         self.resolve_entry(&entry)
     }
 
+    /// The effective bundled default of `name`, as if the user had not overridden it:
+    /// `None` when no bundled profile has that name.
+    pub fn resolve_bundled_original(&self, name: &str) -> Option<Result<Profile, ProfileError>> {
+        self.bundled_original(name)
+            .map(|entry| self.resolve_entry(entry))
+    }
+
+    /// Up to three profile names a mistyped `name` may mean, closest first: names a
+    /// typo or two away (`firefx`, `fierfox`), then names containing it or contained in it.
+    pub fn closest_names(&self, name: &str) -> Vec<&str> {
+        // One edit per three letters, at least one: `vlc` -> `vl`, not `vlc` -> `xterm`.
+        let allowed = (name.chars().count() / 3).max(1);
+        let mut close: Vec<(usize, &str)> = self
+            .entries
+            .keys()
+            .filter_map(|known| {
+                let distance = strsim::damerau_levenshtein(name, known);
+                if distance <= allowed {
+                    Some((distance, known.as_str()))
+                } else if known.contains(name) || name.contains(known.as_str()) {
+                    Some((allowed + 1, known.as_str()))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        close.sort();
+        close.into_iter().map(|(_, known)| known).take(3).collect()
+    }
+
     /// The bundled original of `name`: hidden by a user override, or still in place.
-    fn bundled_original(&self, name: &str) -> Option<&Entry> {
+    pub fn bundled_original(&self, name: &str) -> Option<&Entry> {
         self.shadowed.get(name).or_else(|| {
             self.entries
                 .get(name)
@@ -397,13 +427,7 @@ impl ProfileSet {
     }
 
     fn unknown(&self, name: &str) -> ProfileError {
-        let close: Vec<&str> = self
-            .entries
-            .keys()
-            .filter(|known| known.contains(name) || name.contains(known.as_str()))
-            .map(String::as_str)
-            .take(3)
-            .collect();
+        let close = self.closest_names(name);
         let hint = if close.is_empty() {
             "run `boxtop list` to see the profiles, or `boxtop new NAME` to write one".to_string()
         } else {
@@ -420,6 +444,17 @@ impl ProfileSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_name_suggests_the_closest_profiles() {
+        let set = ProfileSet::bundled();
+        assert_eq!(set.closest_names("firefx").first(), Some(&"firefox"));
+        assert_eq!(set.closest_names("fierfox").first(), Some(&"firefox"));
+        assert_eq!(set.closest_names("mousepda"), ["mousepad"]);
+        assert!(set.closest_names("zzzzzz").is_empty());
+        let err = set.resolve("firefx").unwrap_err().to_string();
+        assert!(err.contains("did you mean firefox"), "{err}");
+    }
 
     #[test]
     fn a_file_name_that_is_no_profile_name_is_refused_wherever_it_is_read() {

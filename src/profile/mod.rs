@@ -5,9 +5,11 @@
 // returned once per file, never in a hot path, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod bus_names;
 pub mod error;
 pub mod load;
 pub mod ops;
+pub mod overrides;
 pub mod risk;
 pub mod schema;
 pub mod validate;

@@ -155,6 +155,39 @@ pub fn copy_to_override(entry: &Entry, user_dir: &Path) -> Result<PathBuf, OpsEr
     Ok(path)
 }
 
+/// How an edited profile was saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// As written: the user's own profile.
+    AsWritten,
+    /// An override of a bundled profile, as `extends` its original plus the changes.
+    Delta,
+    /// An override of a bundled profile kept whole: it removes something the original
+    /// grants (or extends another profile), which a delta cannot say.
+    Whole,
+}
+
+/// Saves the edited `text` of profile `name` to `path`, atomically: an edit of a bundled
+/// profile (a new override, or one already there) as a delta over the bundled original
+/// when one gives the same profile (see `overrides::as_delta`), else as written. The
+/// caller has validated `text`.
+pub fn save_edit(set: &ProfileSet, name: &str, path: &Path, text: &str) -> Result<Saved, OpsError> {
+    if set.bundled_original(name).is_none() {
+        save_text(path, text)?;
+        return Ok(Saved::AsWritten);
+    }
+    match super::overrides::as_delta(set, name, text) {
+        Some(delta) => {
+            save_text(path, &delta)?;
+            Ok(Saved::Delta)
+        }
+        None => {
+            save_text(path, text)?;
+            Ok(Saved::Whole)
+        }
+    }
+}
+
 /// Replaces a profile file with `text`, atomically.
 pub fn save_text(path: &Path, text: &str) -> Result<(), OpsError> {
     write_atomic(path, text.as_bytes()).map_err(|source| OpsError::Write {

@@ -209,6 +209,19 @@ pub enum HostError {
     },
 }
 
+impl HostError {
+    /// The profile key the error is about: `home.share`, `binds`, or `home`.
+    pub fn grant(&self) -> &'static str {
+        match self {
+            HostError::BindMissing { .. }
+            | HostError::BindRefused { .. }
+            | HostError::BindIo { .. } => "binds",
+            HostError::Home { .. } => "home",
+            _ => "home.share",
+        }
+    }
+}
+
 /// The RAM assumed when the kernel does not say.
 const DEFAULT_RAM: u64 = 4 << 30;
 
@@ -602,6 +615,39 @@ pub fn existing_binds(
         });
     }
     Ok(binds)
+}
+
+/// Every share and bind of `profile` that a launch would refuse now, each saying what to
+/// do: the very checks a launch makes (`resolve_shares` creating nothing, then
+/// `existing_binds`), one share or bind at a time so that all of them are said, for
+/// `boxtop show` and the TUI to agree with `boxtop run`.
+pub fn path_problems(profile: &Profile, home: &Path, private_homes: &Path) -> Vec<HostError> {
+    let mut problems = Vec::new();
+    for share in &profile.home.share {
+        let mut one = profile.clone();
+        one.home.share = vec![share.clone()];
+        if let Err(error) = resolve_shares(
+            &one,
+            home,
+            private_homes,
+            CreateShares::DryRun,
+            &mut Vec::new(),
+        ) {
+            let unreadable_home = matches!(error, HostError::Home { .. });
+            problems.push(error);
+            if unreadable_home {
+                return problems;
+            }
+        }
+    }
+    for bind in &profile.binds {
+        let mut one = profile.clone();
+        one.binds = vec![bind.clone()];
+        if let Err(error) = existing_binds(&one, home) {
+            problems.push(error);
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

@@ -66,7 +66,17 @@ pub enum Step {
     RemountRootReadOnly,
 }
 
+/// What `(pinned)` after a bind of a printed plan means, for `boxtop plan` to say.
+pub const PINNED_NOTE: &str = "(pinned): the source is opened, and checked to be that very \
+     file, before the sandbox is built, and bound from what was opened: a folder of your \
+     home that an app (or anyone) swaps for a symlink meanwhile cannot redirect the bind.";
+
 impl Step {
+    /// Whether the step is a bind of a pinned source (see [`PINNED_NOTE`]).
+    pub fn is_pinned(&self) -> bool {
+        matches!(self, Step::Bind { pinned: true, .. })
+    }
+
     /// Where the step puts something, if it is a mount: used to compare with mountinfo.
     pub fn mount_point(&self) -> Option<&Path> {
         match self {

@@ -398,7 +398,7 @@ fn a_truncated_state_file_of_a_running_instance_is_written_again() {
     );
     assert_eq!(
         stdout(&stop).trim(),
-        format!("{id}: killed by signal 15"),
+        format!("{id}: killed by signal 15 (after SIGTERM)"),
         "{}",
         stderr(&stop)
     );

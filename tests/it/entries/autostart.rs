@@ -29,7 +29,7 @@ fn autostart_runs_the_app_with_its_own_arguments_until_disabled() {
         Some("true")
     );
     assert_eq!(key(&file, "X-GNOME-Autostart-Delay").as_deref(), Some("5"));
-    assert_eq!(key(&file, "Name").as_deref(), Some("Chat (sandboxed)"));
+    assert_eq!(key(&file, "Name").as_deref(), Some("Chat [boxtop]"));
     assert_eq!(key(&file, "X-Boxtop-Profile").as_deref(), Some("chat"));
 
     // No autostart file of its own: no arguments.

@@ -13,7 +13,7 @@ use crate::support::entries::{
 };
 
 #[test]
-fn install_copies_the_apps_names_icon_types_and_field_codes() {
+fn install_copies_the_apps_names_icon_and_field_codes_but_not_its_file_types() {
     let setup = Setup::new();
     let done = install(&setup.env, &setup.profile("chat"), false).expect("install");
     assert_eq!(done.entry, setup.apps().join("boxtop-chat.desktop"));
@@ -26,14 +26,14 @@ fn install_copies_the_apps_names_icon_types_and_field_codes() {
     validate(&done.entry);
     let file = read(&done.entry);
     let boxtop = setup.env.boxtop.display().to_string();
-    assert_eq!(key(&file, "Name").as_deref(), Some("Chat (sandboxed)"));
+    assert_eq!(key(&file, "Name").as_deref(), Some("Chat [boxtop]"));
     assert_eq!(
         localized(&file, "Name", "de").as_deref(),
-        Some("Plaudern (sandboxed)")
+        Some("Plaudern [boxtop]")
     );
     assert_eq!(
         localized(&file, "Name", "fr").as_deref(),
-        Some("Discussion (sandboxed)")
+        Some("Discussion [boxtop]")
     );
     assert_eq!(
         localized(&file, "GenericName", "de").as_deref(),
@@ -53,8 +53,9 @@ fn install_copies_the_apps_names_icon_types_and_field_codes() {
         Some("Network;InstantMessaging;")
     );
     assert_eq!(
-        key(&file, "MimeType").as_deref(),
-        Some("x-scheme-handler/chat;text/x-chat;")
+        key(&file, "MimeType"),
+        None,
+        "a menu entry listing file types would become their default handler"
     );
     assert_eq!(
         localized(&file, "Keywords", "de").as_deref(),
@@ -97,11 +98,11 @@ fn install_copies_entries_with_subfolder_ids_spaced_paths_and_odd_command_lines(
     let file = read(&viewer.entry);
     assert_eq!(
         file.string(MAIN_GROUP, "Name").as_deref(),
-        Some("Example Viewer (sandboxed)")
+        Some("Example Viewer [boxtop]")
     );
     assert_eq!(
         localized(&file, "Name", "ja").as_deref(),
-        Some("ビューア (sandboxed)")
+        Some("ビューア [boxtop]")
     );
     assert_eq!(
         key(&file, "Icon").as_deref(),
@@ -114,7 +115,7 @@ fn install_copies_entries_with_subfolder_ids_spaced_paths_and_odd_command_lines(
     let odd = install(&setup.env, &setup.profile("odd"), false).expect("install odd");
     validate(&odd.entry);
     let file = read(&odd.entry);
-    assert_eq!(key(&file, "Name").as_deref(), Some("Odd 100% (sandboxed)"));
+    assert_eq!(key(&file, "Name").as_deref(), Some("Odd 100% [boxtop]"));
     assert!(
         key(&file, "Exec")
             .unwrap()
@@ -137,7 +138,7 @@ fn apps_with_no_entry_get_a_generic_one() {
         assert_eq!(done.original, None, "{name}");
         validate(&done.entry);
         let file = read(&done.entry);
-        assert_eq!(key(&file, "Name"), Some(format!("{name} (sandboxed)")));
+        assert_eq!(key(&file, "Name"), Some(format!("{name} [boxtop]")));
         assert_eq!(key(&file, "Comment").as_deref(), Some(comment));
         assert_eq!(
             key(&file, "Icon").as_deref(),
@@ -203,7 +204,7 @@ fn replace_then_remove_leaves_the_folder_byte_identical() {
         validate(&done.entry);
         validate(&replacement);
         let shown = read(&replacement);
-        assert_eq!(key(&shown, "Name").as_deref(), Some("Chat (sandboxed)"));
+        assert_eq!(key(&shown, "Name").as_deref(), Some("Chat [boxtop]"));
         assert_eq!(key(&shown, "X-Boxtop-Profile").as_deref(), Some("chat"));
         assert_eq!(key(&shown, "NoDisplay"), None);
         assert_eq!(
@@ -262,7 +263,7 @@ fn replace_never_overwrites_a_user_entry() {
     assert_eq!(done.original.as_deref(), Some(mine.as_path()));
     assert_eq!(
         key(&read(&done.entry), "Name").as_deref(),
-        Some("My Chat (sandboxed)")
+        Some("My Chat [boxtop]")
     );
     remove(&setup.env, "chat").expect("remove");
     assert_eq!(snapshot(&apps), before);

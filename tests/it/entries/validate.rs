@@ -88,7 +88,7 @@ fn this_machines_xterm_and_mousepad_entries_give_valid_replacements() {
         let entry = read(&done.entry);
         match profile.name.as_str() {
             "xterm" => {
-                assert_eq!(key(&entry, "Name").as_deref(), Some("XTerm (sandboxed)"));
+                assert_eq!(key(&entry, "Name").as_deref(), Some("XTerm [boxtop]"));
                 assert_eq!(key(&entry, "Icon").as_deref(), Some("mini.xterm"));
                 assert_eq!(
                     key(&entry, "Exec").as_deref(),
@@ -96,12 +96,14 @@ fn this_machines_xterm_and_mousepad_entries_give_valid_replacements() {
                 );
             }
             _ => {
-                assert_eq!(localized(&entry, "Name", "de").as_deref(), Some("Mousepad (sandboxed)"));
+                assert_eq!(localized(&entry, "Name", "de").as_deref(), Some("Mousepad [boxtop]"));
                 assert_eq!(
                     key(&entry, "Exec").as_deref(),
                     Some("/usr/local/bin/boxtop run --detach --origin desktop mousepad -- %U")
                 );
-                assert_eq!(key(&entry, "MimeType").as_deref(), Some("text/plain;"));
+                assert_eq!(key(&entry, "MimeType"), None);
+                let replacement = read(&done.replacement.as_ref().unwrap().1);
+                assert_eq!(key(&replacement, "MimeType").as_deref(), Some("text/plain;"));
                 assert_eq!(
                     entry.raw("Desktop Action preferences", "Exec"),
                     Some("/usr/local/bin/boxtop run --detach --origin desktop mousepad -- --preferences")

@@ -41,7 +41,10 @@ fn a_detached_instance_is_tracked_until_stop_records_its_exit() {
         "stop took {:?}",
         started.elapsed()
     );
-    assert_eq!(said.trim(), format!("{id}: exited with code 3"));
+    assert_eq!(
+        said.trim(),
+        format!("{id}: exited with code 3 (after SIGTERM)")
+    );
     let status = b.status(&id, 0);
     assert_eq!(status["state"]["state"], "exited", "{status}");
     assert_eq!(status["state"]["code"], 3);
@@ -73,7 +76,10 @@ fn stop_kills_an_app_that_ignores_sigterm_after_the_timeout() {
         took >= Duration::from_millis(900) && took < Duration::from_secs(8),
         "{took:?}"
     );
-    assert_eq!(said.trim(), format!("{id}: killed by signal 9"));
+    assert_eq!(
+        said.trim(),
+        format!("{id}: killed by signal 9 (by SIGKILL, still running after 1 s)")
+    );
     assert_eq!(b.state(&id), "killed");
 }
 

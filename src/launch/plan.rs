@@ -73,16 +73,11 @@ pub fn plan(
     // The caller's folder, as the kernel names it (no symlink): where relative arguments
     // are, and where the app starts when it sees it.
     let cwd = std::env::current_dir().ok();
-    let forwarding = forward::forward(
-        &extra_args,
-        &visible,
-        cwd.as_deref(),
-        profile.forward_files,
-    )
-    .map_err(|error| LaunchError::Forward {
-        profile: profile.name.clone(),
-        error: Box::new(error),
-    })?;
+    let forwarding = forward::forward(&extra_args, &visible, cwd.as_deref(), profile.forward_files)
+        .map_err(|error| LaunchError::Forward {
+            profile: profile.name.clone(),
+            error: Box::new(error),
+        })?;
     let program = host::find_binary(&profile);
     if !profile.binaries.is_empty() && program.is_none() {
         return Err(LaunchError::AppNotInstalled {

@@ -15,7 +15,7 @@ use ratatui::layout::Rect;
 use crate::entries::installed::InstalledApp;
 use crate::instance::status::Status;
 use crate::paths::Paths;
-use crate::profile::ProfileSet;
+use crate::profile::{ops, ProfileSet};
 
 use super::action::Action;
 use super::backend::{Backend, LaunchResult};
@@ -449,15 +449,25 @@ impl App {
                 name,
                 path,
                 created_override,
+                how,
             } => {
                 let path = tilde(&path, &self.paths.home);
                 self.screen = Screen::Main;
                 self.reload_profiles(false);
                 self.profiles.select(&name);
+                // An override is kept as its changes, so later fixes of the bundled
+                // profile still reach it; say when it could not be.
+                let kept = match how {
+                    ops::Saved::AsWritten => "",
+                    ops::Saved::Delta => " (only what you changed: `extends` the bundled one)",
+                    ops::Saved::Whole => {
+                        " (whole: it removes a grant of the bundled one, which a delta cannot say)"
+                    }
+                };
                 self.info(if created_override {
-                    format!("saved {name} as your override {path}")
+                    format!("saved {name} as your override {path}{kept}")
                 } else {
-                    format!("saved {path}")
+                    format!("saved {path}{kept}")
                 });
             }
         }

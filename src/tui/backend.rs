@@ -165,8 +165,16 @@ pub trait Backend: Send {
             app.title
         ))
     }
-    /// Replaces a profile file with an edited text.
-    fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String>;
+    /// Replaces the file of profile `name` with an edited text: an edit of a bundled
+    /// profile as its changes over the original when they say the same (see
+    /// `ops::save_edit`).
+    fn save_profile(
+        &mut self,
+        set: &ProfileSet,
+        name: &str,
+        path: &Path,
+        text: &str,
+    ) -> Result<ops::Saved, String>;
     /// The user's own file of a profile: a bundled one is copied to an override first.
     fn user_copy(&mut self, entry: &Entry) -> Result<PathBuf, String>;
     /// Deletes the user's profile file `file` of `name`; its private home too only when
@@ -398,8 +406,14 @@ impl Backend for LocalBackend {
             .map_err(|err| err.to_string())
     }
 
-    fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String> {
-        ops::save_text(path, text).map_err(|err| err.to_string())
+    fn save_profile(
+        &mut self,
+        set: &ProfileSet,
+        name: &str,
+        path: &Path,
+        text: &str,
+    ) -> Result<ops::Saved, String> {
+        ops::save_edit(set, name, path, text).map_err(|err| err.to_string())
     }
 
     fn user_copy(&mut self, entry: &Entry) -> Result<PathBuf, String> {

@@ -78,6 +78,8 @@ pub enum EditorStep {
         name: String,
         path: PathBuf,
         created_override: bool,
+        /// How it was written (an override as its changes, or whole).
+        how: crate::profile::ops::Saved,
     },
 }
 
@@ -211,7 +213,7 @@ impl EditorState {
                 }
                 _ => {}
             },
-            Action::Save => return self.save(backend),
+            Action::Save => return self.save(backend, set),
             _ => {}
         }
         EditorStep::Stay
@@ -423,18 +425,25 @@ impl EditorState {
     }
 
     /// Writes the draft through the backend; an unchanged one only closes the editor.
-    fn save(&mut self, backend: &mut dyn Backend) -> EditorStep {
+    fn save(&mut self, backend: &mut dyn Backend, set: &ProfileSet) -> EditorStep {
         if !self.draft.is_changed() && !self.draft.creates_override {
             return EditorStep::Close;
         }
         let created_override = self.draft.creates_override;
-        match backend.save_profile(&self.draft.target, &self.draft.text()) {
-            Ok(()) => {
+        let saved = backend.save_profile(
+            set,
+            &self.draft.name,
+            &self.draft.target,
+            &self.draft.text(),
+        );
+        match saved {
+            Ok(how) => {
                 self.draft.mark_saved();
                 EditorStep::Saved {
                     name: self.draft.name.clone(),
                     path: self.draft.target.clone(),
                     created_override,
+                    how,
                 }
             }
             Err(err) => {

@@ -195,3 +195,38 @@ fn saving_from_the_editor_goes_through_the_backend() {
         .contains("gpu = true"));
     assert!(matches!(app.screen, Screen::Main));
 }
+
+/// An edit of a bundled profile in the editor becomes an override holding only what
+/// changed (`extends` the bundled one), so later fixes of the bundled profile reach it.
+#[test]
+fn an_edited_bundled_profile_is_saved_as_its_changes() {
+    let fixture = Fixture::new();
+    // The fixture's own mousepad would hide the bundled one.
+    std::fs::remove_file(fixture.profile_file("mousepad")).unwrap();
+    let dir = fixture.paths.user_profiles();
+    let mut app = App::with_loader(
+        fixture.paths.clone(),
+        Config::default(),
+        Box::new(fixture.fake.clone()),
+        Box::new(move || ProfileSet::load(&dir)),
+    );
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    select(&mut app, "mousepad");
+    press(&mut app, &["e", "j", "j", "j", "Space", "s"]);
+    let path = fixture.profile_file("mousepad");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("extends = \"mousepad\""), "{text}");
+    assert!(text.contains("gpu = true"), "{text}");
+    assert!(
+        !text.contains("binaries"),
+        "the whole profile was copied:\n{text}"
+    );
+    assert!(
+        screen(&app).contains("only what you changed"),
+        "{}",
+        screen(&app)
+    );
+}

@@ -242,9 +242,15 @@ impl Backend for Fake {
             .map_err(|err| err.to_string())
     }
 
-    fn save_profile(&mut self, path: &Path, text: &str) -> Result<(), String> {
+    fn save_profile(
+        &mut self,
+        set: &ProfileSet,
+        name: &str,
+        path: &Path,
+        text: &str,
+    ) -> Result<ops::Saved, String> {
         self.record(format!("save {}", path.display()));
-        ops::save_text(path, text).map_err(|err| err.to_string())
+        ops::save_edit(set, name, path, text).map_err(|err| err.to_string())
     }
 
     fn user_copy(&mut self, entry: &Entry) -> Result<PathBuf, String> {

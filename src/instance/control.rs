@@ -238,12 +238,15 @@ pub fn stop_by_steps(
     let deadline = Instant::now() + timeout;
     // A frozen app can neither close its windows nor act on SIGTERM.
     resume(record)?;
-    let (windows, windows_problem) = match windows::ask_to_close(record, &pids_of(record)) {
-        Ok(count) => (count, None),
-        Err(error) => (0, Some(error.to_string())),
+    let pids = pids_of(record);
+    let (asked, windows_problem) = match windows::ask_to_close(record, &pids, None) {
+        Ok(asked) => (asked, None),
+        Err(error) => (Vec::new(), Some(error.to_string())),
     };
-    let step = if windows > 0 && wait_gone(init, timeout / CLOSE_SHARE) {
-        StopStep::Closed { windows }
+    let step = if !asked.is_empty() && closed_when_asked(record, init, &pids, &asked, timeout) {
+        StopStep::Closed {
+            windows: asked.len(),
+        }
     } else {
         send(record, init, Signal::SIGTERM)?;
         if wait_gone(init, deadline.saturating_duration_since(Instant::now())) {
@@ -259,6 +262,29 @@ pub fn stop_by_steps(
         windows_problem,
     })
 }
+
+/// After the app's windows were asked to close: whether it ended within its share of
+/// the timeout. An app still starting up may drop the request (mousepad does, within a
+/// second of showing its window), so it is asked once more after a while, unless it
+/// answered meanwhile by opening or closing a window (a dialog about unsaved work).
+fn closed_when_asked(
+    record: &Record,
+    init: ProcRef,
+    pids: &[i32],
+    asked: &[u32],
+    timeout: Duration,
+) -> bool {
+    let share = timeout / CLOSE_SHARE;
+    let first = ASK_AGAIN_AFTER.min(share);
+    if wait_gone(init, first) {
+        return true;
+    }
+    let _ = windows::ask_to_close(record, pids, Some(asked));
+    wait_gone(init, share.saturating_sub(first))
+}
+
+/// When an app that has not closed since its windows were asked is asked once more.
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(2);
 
 /// The final record of an instance whose processes are gone, or an error saying that
 /// its end is not recorded: a command must not report an end it cannot confirm.

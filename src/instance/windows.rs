@@ -46,10 +46,16 @@ pub fn display_of(record: &Record) -> Option<&str> {
 
 /// Sends `WM_DELETE_WINDOW` to each visible top-level window that a process of `pids`
 /// (host pids of the sandbox) owns and that takes it, on the X server the sandbox uses.
-/// Returns how many windows were asked; 0 when the sandbox has no X display.
-pub fn ask_to_close(record: &Record, pids: &[i32]) -> Result<usize, CloseError> {
+/// Returns the windows asked; none when the sandbox has no X display. With `unless_changed`
+/// (the windows asked before), nothing is sent if the app's windows are not those any
+/// more: it answered, say with a dialog about unsaved work, which must not be doubled.
+pub fn ask_to_close(
+    record: &Record,
+    pids: &[i32],
+    unless_changed: Option<&[Window]>,
+) -> Result<Vec<Window>, CloseError> {
     let Some(display) = display_of(record) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     let request_err = |error: &dyn std::fmt::Display| CloseError::Request {
         display: display.to_string(),
@@ -80,29 +86,33 @@ pub fn ask_to_close(record: &Record, pids: &[i32]) -> Result<usize, CloseError> 
     let protocols = atom(b"WM_PROTOCOLS")?;
     let delete = atom(b"WM_DELETE_WINDOW")?;
     let pids: HashSet<u32> = pids.iter().map(|&pid| pid as u32).collect();
-    let mut asked = 0;
+    let mut own = Vec::new();
     let roots: Vec<Window> = conn.setup().roots.iter().map(|s| s.root).collect();
     for root in roots {
         let mut windows = Vec::new();
         closable_windows(&conn, root, DEPTH, protocols, delete, &mut windows)
             .map_err(|e| request_err(&e))?;
         for window in windows {
-            if !owner_is(&conn, window, &pids).map_err(|e| request_err(&e))? {
-                continue;
+            if owner_is(&conn, window, &pids).map_err(|e| request_err(&e))? {
+                own.push(window);
             }
-            let event = ClientMessageEvent::new(
-                32,
-                window,
-                protocols,
-                [delete, x11rb::CURRENT_TIME, 0, 0, 0],
-            );
-            conn.send_event(false, window, EventMask::NO_EVENT, event)
-                .map_err(|e| request_err(&e))?;
-            asked += 1;
         }
     }
+    if unless_changed.is_some_and(|before| before != own.as_slice()) {
+        return Ok(Vec::new());
+    }
+    for &window in &own {
+        let event = ClientMessageEvent::new(
+            32,
+            window,
+            protocols,
+            [delete, x11rb::CURRENT_TIME, 0, 0, 0],
+        );
+        conn.send_event(false, window, EventMask::NO_EVENT, event)
+            .map_err(|e| request_err(&e))?;
+    }
     conn.flush().map_err(|e| request_err(&e))?;
-    Ok(asked)
+    Ok(own)
 }
 
 /// The viewable windows below `parent` (down to `depth` levels) that list

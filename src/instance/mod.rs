@@ -13,3 +13,4 @@ pub use crate::sys::procfs;
 pub mod reconcile;
 pub mod record;
 pub mod status;
+pub mod systemd;

@@ -338,13 +338,15 @@ pub struct Building<'a> {
 }
 
 /// Clones the sandbox and returns once its app has been executed, or with the reason
-/// it could not be. `on_building` runs in this process while pid 1 builds the sandbox
+/// it could not be. `place`, when given, puts pid 1 in its cgroup (as `options.cgroup`
+/// does) while it waits, before it makes its cgroup namespace. `on_building` runs in this process while pid 1 builds the sandbox
 /// (on another CPU): what the caller has to do meanwhile, such as recording the
 /// instance, costs the launch nothing.
 pub fn start(
     single: &SingleThreaded,
     prepared: &Prepared,
     options: &StartOptions,
+    place: Option<&mut dyn FnMut(Pid) -> Result<(), String>>,
     on_building: &mut dyn FnMut(Building),
 ) -> Result<Started, SpawnError> {
     let plan = &prepared.plan;
@@ -385,7 +387,7 @@ pub fn start(
     // Otherwise pid 1 goes on alone: a round trip between two processes costs more than
     // the work (the idle CPU of a virtual machine takes hundreds of microseconds to wake).
     let own_network = plan.namespaces.contains(&Namespace::Net);
-    let wait_for_go = plan.pasta || options.cgroup.is_some();
+    let wait_for_go = plan.pasta || options.cgroup.is_some() || place.is_some();
     let flags = prepared
         .plan
         .namespaces
@@ -469,6 +471,10 @@ pub fn start(
                 cgroup.display()
             )))
         })?;
+    }
+    // Or the caller puts it somewhere (a systemd scope), as long as pid 1 waits.
+    if let Some(place) = place {
+        place(child).map_err(|why| abort(SpawnError::Setup(why)))?;
     }
     if plan.pasta {
         let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;

@@ -305,8 +305,10 @@ impl Manager {
         })
     }
 
-    /// Freezes (or thaws) every process of the unit. `Ok(false)` when the manager is too
-    /// old to (systemd < 246): the caller writes the scope's `cgroup.freeze` instead.
+    /// Freezes (or thaws) every process of the unit. `Ok(false)` when the manager cannot:
+    /// too old (systemd < 246), or on a host whose cgroups are not all v2 (systemd then
+    /// says the unit "does not support freezing"); the caller writes the scope's
+    /// `cgroup.freeze` instead.
     pub fn freeze(&self, unit: &str, frozen: bool) -> Result<bool, ManagerError> {
         let (what, method) = if frozen {
             ("freezing", "FreezeUnit")
@@ -322,7 +324,11 @@ impl Manager {
         ) {
             Ok(_) => Ok(true),
             Err(zbus::Error::MethodError(name, _, _))
-                if name.as_str() == "org.freedesktop.DBus.Error.UnknownMethod" =>
+                if [
+                    "org.freedesktop.DBus.Error.UnknownMethod",
+                    "org.freedesktop.DBus.Error.NotSupported",
+                ]
+                .contains(&name.as_str()) =>
             {
                 Ok(false)
             }
@@ -338,6 +344,17 @@ impl Manager {
     pub fn kill(&self, unit: &str, signal: i32) -> Result<(), ManagerError> {
         self.call("killing", unit, "KillUnit", &(unit, "all", signal))
             .map(drop)
+    }
+
+    /// Moves process `pid` (the caller's own, or one it may move) into the unit.
+    pub fn attach(&self, unit: &str, pid: u32) -> Result<(), ManagerError> {
+        self.call(
+            "attaching a process to",
+            unit,
+            "AttachProcessesToUnit",
+            &(unit, "/", vec![pid]),
+        )
+        .map(drop)
     }
 
     /// Asks the manager to send unit signals to this connection (it sends none to a

@@ -21,5 +21,6 @@ mod runtime;
 mod state;
 mod suggest;
 mod support;
+mod systemd_scope;
 mod tui;
 mod tui_first_use;

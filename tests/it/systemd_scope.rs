@@ -1,0 +1,283 @@
+//! Instances as transient scopes of a real `systemd --user` of the test user (issue 20):
+//! the unit is listed with the profile's limits, pause freezes it, a stop by the manager
+//! is recorded as the instance's end, and nothing is made beside systemd's own units.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::support::cgroup::cgroup2_mount;
+use crate::support::host::{require, with_private_mounts, Server};
+use crate::support::world::{is_root, stderr, stdout, wait_until, World};
+
+/// A `systemd --user` of the test user, with its session bus, in a cgroup v2 folder
+/// delegated to the user (as systemd delegates `user@UID.service`).
+struct UserManager {
+    dir: PathBuf,
+    _manager: Server,
+    _bus: Server,
+}
+
+impl UserManager {
+    fn start(world: &mut World) -> UserManager {
+        let systemd = require("systemd", "systemd");
+        let dbus = require("dbus-daemon", "dbus-daemon");
+        require("systemctl", "systemd");
+        let mount = cgroup2_mount().expect("a cgroup v2 hierarchy");
+        let dir = mount.join(format!("boxtop-scope-test-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        for path in [
+            dir.clone(),
+            dir.join("cgroup.procs"),
+            dir.join("cgroup.subtree_control"),
+            dir.join("cgroup.threads"),
+        ] {
+            nix::unistd::chown(
+                &path,
+                Some(nix::unistd::Uid::from_raw(world.uid)),
+                Some(nix::unistd::Gid::from_raw(world.gid)),
+            )
+            .unwrap();
+        }
+        // dbus-daemon and systemd look the user up: the tests' uid has no passwd entry.
+        let passwd = world.root.path().join("passwd");
+        let mut entries = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        entries.push_str(&format!(
+            "tester:x:{}:{}:boxtop tests:{}:/bin/sh\n",
+            world.uid,
+            world.gid,
+            world.home.display()
+        ));
+        std::fs::write(&passwd, entries).unwrap();
+        std::fs::set_permissions(&passwd, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let setup = format!(
+            "echo $$ > '{}/cgroup.procs' && mount --bind '{}' /etc/passwd",
+            dir.display(),
+            passwd.display()
+        );
+        let socket = world.runtime_dir.join("bus");
+        let address = format!("unix:path={}", socket.display());
+        let log = |name: &str| std::fs::File::create(world.root.path().join(name)).unwrap();
+        let bus = Server(
+            with_private_mounts(world, &setup, &dbus)
+                .args(["--session", "--nofork", "--nopidfile"])
+                .arg(format!("--address={address}"))
+                .stdout(Stdio::null())
+                .stderr(log("dbus.log"))
+                .spawn()
+                .unwrap(),
+        );
+        wait_until("the session bus", Duration::from_secs(10), || {
+            socket.exists()
+        });
+        world
+            .env
+            .insert("DBUS_SESSION_BUS_ADDRESS".into(), address.clone());
+        // systemd starts as a manager only where /run/systemd/system says systemd runs
+        // the machine; the folder is there only for that moment (package scripts behave
+        // differently while it is).
+        let marker = Path::new("/run/systemd/system");
+        let made_marker = !marker.exists();
+        if made_marker {
+            std::fs::create_dir_all(marker).unwrap();
+        }
+        let mut command = with_private_mounts(world, &setup, &systemd);
+        let manager = Server(
+            command
+                .arg("--user")
+                .stdout(Stdio::null())
+                .stderr(log("systemd.log"))
+                .spawn()
+                .unwrap(),
+        );
+        let private = world.runtime_dir.join("systemd/private");
+        wait_until("systemd --user", Duration::from_secs(20), || {
+            private.exists()
+        });
+        let manager = UserManager {
+            dir,
+            _manager: manager,
+            _bus: bus,
+        };
+        wait_until(
+            "systemctl --user to answer",
+            Duration::from_secs(20),
+            || {
+                manager
+                    .systemctl(world, &["show", "-p", "Version"])
+                    .status
+                    .success()
+            },
+        );
+        if made_marker {
+            let _ = std::fs::remove_dir(marker);
+        }
+        manager
+    }
+
+    /// `cmd` started in the manager's folder (as a session's processes are).
+    fn inside(&self, mut cmd: Command) -> Command {
+        let procs = self.dir.join("cgroup.procs");
+        // SAFETY: only a write(2) to a cgroup file between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || std::fs::write(&procs, "0"));
+        }
+        cmd
+    }
+
+    fn systemctl(&self, world: &World, args: &[&str]) -> Output {
+        let mut cmd = world.command(Path::new("/usr/bin/systemctl"));
+        cmd.arg("--user").args(args);
+        self.inside(cmd).output().unwrap()
+    }
+
+    /// Every folder below the manager's, relative to it.
+    fn folders(&self) -> Vec<String> {
+        fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.path().is_dir() {
+                    out.push(
+                        entry
+                            .path()
+                            .strip_prefix(base)
+                            .unwrap()
+                            .display()
+                            .to_string(),
+                    );
+                    walk(&entry.path(), base, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.dir, &self.dir, &mut out);
+        out
+    }
+}
+
+impl Drop for UserManager {
+    fn drop(&mut self) {
+        // The servers are killed after this; then the folders go, children first.
+        let dir = self.dir.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            for _ in 0..50 {
+                let mut all = Vec::new();
+                fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+                    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                        if entry.path().is_dir() {
+                            walk(&entry.path(), out);
+                            out.push(entry.path());
+                        }
+                    }
+                }
+                walk(&dir, &mut all);
+                for child in &all {
+                    let _ = std::fs::remove_dir(child);
+                }
+                if std::fs::remove_dir(&dir).is_ok() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+    }
+}
+
+fn boxtop(world: &World, manager: &UserManager, args: &[&str]) -> Output {
+    manager.inside(world.boxtop(args)).output().unwrap()
+}
+
+#[test]
+fn detached_instance_is_a_systemd_scope_with_the_profile_limits_and_its_stop_is_recorded() {
+    if !is_root() {
+        eprintln!("skipped: starting a systemd --user for the test user needs root");
+        return;
+    }
+    let mut world = World::new();
+    let manager = UserManager::start(&mut world);
+    let profile = world.profile(
+        "scoped-app",
+        "command = [\"/bin/sleep\", \"120\"]\n[limits]\nmemory = \"256M\"\npids = 64\n",
+    );
+    world.fix_owner();
+    let started = boxtop(
+        &world,
+        &manager,
+        &[
+            "run",
+            "--detach",
+            "--profile-file",
+            profile.to_str().unwrap(),
+        ],
+    );
+    assert!(started.status.success(), "{}", stderr(&started));
+    let id = stdout(&started).trim().to_string();
+    let unit = format!(
+        "app-boxtop-scoped\\x2dapp-{}.scope",
+        id.strip_prefix("scoped-app-").unwrap()
+    );
+    let listed = manager.systemctl(
+        &world,
+        &["list-units", "--type=scope", "--no-legend", "--plain"],
+    );
+    assert!(
+        stdout(&listed).contains(&unit),
+        "{unit} not in the user manager's scopes:\n{}",
+        stdout(&listed)
+    );
+    let shown = manager.systemctl(
+        &world,
+        &[
+            "show",
+            &unit,
+            "-p",
+            "MemoryMax",
+            "-p",
+            "TasksMax",
+            "-p",
+            "Slice",
+        ],
+    );
+    let shown = stdout(&shown);
+    for line in ["MemoryMax=268435456", "TasksMax=64", "Slice=app.slice"] {
+        assert!(shown.lines().any(|l| l == line), "{line} not in:\n{shown}");
+    }
+    // The record names the unit, and its cgroup is the scope's.
+    let ps = boxtop(&world, &manager, &["ps", "--json", "--interval", "0"]);
+    assert!(
+        stdout(&ps).contains(&format!("\"unit\": \"{}\"", unit.replace('\\', "\\\\"))),
+        "{}",
+        stdout(&ps)
+    );
+    let scope_dir = manager.dir.join("app.slice").join(&unit);
+    assert!(scope_dir.is_dir(), "{} is missing", scope_dir.display());
+    // Paused: the scope's processes are frozen.
+    let paused = boxtop(&world, &manager, &["pause", &id]);
+    assert!(paused.status.success(), "{}", stderr(&paused));
+    let events = std::fs::read_to_string(scope_dir.join("cgroup.events")).unwrap();
+    assert!(events.contains("frozen 1"), "{events}");
+    let resumed = boxtop(&world, &manager, &["resume", &id]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    // Nothing but systemd's units (and what is inside the delegated scope).
+    for folder in manager.folders() {
+        let top = folder.split('/').next().unwrap();
+        assert!(
+            [".slice", ".scope", ".service", ".socket"]
+                .iter()
+                .any(|s| top.ends_with(s)),
+            "{folder} was made outside systemd's units"
+        );
+    }
+    // Stopped by the manager: the instance ends, and ps says who ended it.
+    let stopped = manager.systemctl(&world, &["stop", &unit]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    let mut last = String::new();
+    wait_until("the stop to be recorded", Duration::from_secs(10), || {
+        let ps = boxtop(&world, &manager, &["ps", "--all", "--interval", "0"]);
+        last = stdout(&ps);
+        last.contains("ended: the systemd user manager stopped its scope")
+    });
+    assert!(last.contains(&id), "{last}");
+}

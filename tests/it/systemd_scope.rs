@@ -17,13 +17,12 @@ use crate::support::world::{is_root, stderr, stdout, wait_until, World};
 struct UserManager {
     dir: PathBuf,
     _manager: Server,
-    _bus: Server,
 }
 
 impl UserManager {
     fn start(world: &mut World) -> UserManager {
         let systemd = require("systemd", "systemd");
-        let dbus = require("dbus-daemon", "dbus-daemon");
+        require("dbus-daemon", "dbus-daemon");
         require("systemctl", "systemd");
         let mount = cgroup2_mount().expect("a cgroup v2 hierarchy");
         let dir = mount.join(format!("boxtop-scope-test-{}", std::process::id()));
@@ -57,21 +56,23 @@ impl UserManager {
             dir.display(),
             passwd.display()
         );
+        // The session bus is the manager's own `dbus.socket` at $XDG_RUNTIME_DIR/bus, as
+        // in a desktop session: the manager connects to its API bus only once its
+        // dbus.socket and dbus.service run. No sound server beside it.
+        let units = world.home.join(".config/systemd/user");
+        std::fs::create_dir_all(&units).unwrap();
+        for unit in [
+            "pulseaudio.socket",
+            "pulseaudio.service",
+            "pipewire.socket",
+            "pipewire.service",
+        ] {
+            std::os::unix::fs::symlink("/dev/null", units.join(unit)).unwrap();
+        }
+        world.fix_owner();
         let socket = world.runtime_dir.join("bus");
         let address = format!("unix:path={}", socket.display());
         let log = |name: &str| std::fs::File::create(world.root.path().join(name)).unwrap();
-        let bus = Server(
-            with_private_mounts(world, &setup, &dbus)
-                .args(["--session", "--nofork", "--nopidfile"])
-                .arg(format!("--address={address}"))
-                .stdout(Stdio::null())
-                .stderr(log("dbus.log"))
-                .spawn()
-                .unwrap(),
-        );
-        wait_until("the session bus", Duration::from_secs(10), || {
-            socket.exists()
-        });
         world
             .env
             .insert("DBUS_SESSION_BUS_ADDRESS".into(), address.clone());
@@ -99,7 +100,6 @@ impl UserManager {
         let manager = UserManager {
             dir,
             _manager: manager,
-            _bus: bus,
         };
         wait_until(
             "systemctl --user to answer",
@@ -158,30 +158,28 @@ impl UserManager {
 
 impl Drop for UserManager {
     fn drop(&mut self) {
-        // The servers are killed after this; then the folders go, children first.
-        let dir = self.dir.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(500));
-            for _ in 0..50 {
-                let mut all = Vec::new();
-                fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-                    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                        if entry.path().is_dir() {
-                            walk(&entry.path(), out);
-                            out.push(entry.path());
-                        }
-                    }
+        // Everything the manager started goes with it (its session services, the
+        // instances' scopes), then the folders, children first.
+        let _ = std::fs::write(self.dir.join("cgroup.kill"), "1");
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.path().is_dir() {
+                    walk(&entry.path(), out);
+                    out.push(entry.path());
                 }
-                walk(&dir, &mut all);
-                for child in &all {
-                    let _ = std::fs::remove_dir(child);
-                }
-                if std::fs::remove_dir(&dir).is_ok() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
             }
-        });
+        }
+        for _ in 0..50 {
+            let mut all = Vec::new();
+            walk(&self.dir, &mut all);
+            for child in &all {
+                let _ = std::fs::remove_dir(child);
+            }
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

@@ -268,6 +268,72 @@ fn detached_instance_is_a_systemd_scope_with_the_profile_limits_and_its_stop_is_
             "{folder} was made outside systemd's units"
         );
     }
+    // A fork bomb under pids = 16 stops there: init and the probe count, so 14 children
+    // at most. The limit is the scope's TasksMax; where the manager's subtree has no pids
+    // controller (a hybrid host), boxtop applies it as RLIMIT_NPROC as well.
+    let bomb_profile = world.profile(
+        "bomb",
+        &format!(
+            "command = [\"/bin/sh\", \"-c\", \"exec {} fork-many 200\"]\n[limits]\npids = 16\n\
+             [home]\nephemeral = true\n[[home.share]]\npath = \"probe-bin\"\nmode = \"ro\"\n",
+            world.probe_path().display()
+        ),
+    );
+    world.fix_owner();
+    let started = boxtop(
+        &world,
+        &manager,
+        &[
+            "run",
+            "--detach",
+            "--profile-file",
+            bomb_profile.to_str().unwrap(),
+        ],
+    );
+    assert!(started.status.success(), "{}", stderr(&started));
+    let bomb = stdout(&started).trim().to_string();
+    let bomb_unit = format!(
+        "app-boxtop-bomb-{}.scope",
+        bomb.strip_prefix("bomb-").unwrap()
+    );
+    let mut said = String::new();
+    wait_until(
+        "the bomb to run out of forks",
+        Duration::from_secs(20),
+        || {
+            said = stdout(&boxtop(&world, &manager, &["logs", &bomb]));
+            said.contains("forked ")
+        },
+    );
+    assert!(
+        said.contains("forked 14 of 200, stopped by: Resource temporarily unavailable"),
+        "{said}"
+    );
+    let shown = stdout(&manager.systemctl(&world, &["show", &bomb_unit, "-p", "TasksMax"]));
+    assert_eq!(shown.trim(), "TasksMax=16");
+    // The status comes from the scope's cgroup: all 16 processes are in it.
+    let bomb_dir = manager.dir.join("app.slice").join(&bomb_unit);
+    let procs = std::fs::read_to_string(bomb_dir.join("cgroup.procs")).unwrap();
+    assert_eq!(procs.lines().count(), 16, "{procs}");
+    let ps = stdout(&boxtop(&world, &manager, &["ps", "--interval", "0"]));
+    let row = ps
+        .lines()
+        .find(|l| l.starts_with(&bomb))
+        .unwrap_or_default();
+    assert_eq!(row.split_whitespace().nth(6), Some("16"), "{ps}");
+    if !bomb_dir.join("pids.max").exists() {
+        eprintln!(
+            "note: the manager's subtree has no pids controller on this host: TasksMax is \
+             set but the kernel limit was RLIMIT_NPROC"
+        );
+        assert!(
+            said.contains("pids limit applied as RLIMIT_NPROC"),
+            "{said}"
+        );
+    }
+    let killed = boxtop(&world, &manager, &["kill", &bomb]);
+    assert!(killed.status.success(), "{}", stderr(&killed));
+
     // Stopped by the manager: the instance ends, and ps says who ended it.
     let stopped = manager.systemctl(&world, &["stop", &unit]);
     assert!(stopped.status.success(), "{}", stderr(&stopped));

@@ -244,10 +244,18 @@ fn detached_instance_is_a_systemd_scope_with_the_profile_limits_and_its_stop_is_
     }
     // The record names the unit, and its cgroup is the scope's.
     let ps = boxtop(&world, &manager, &["ps", "--json", "--interval", "0"]);
+    let listed = crate::support::json::instances(&ps);
+    let entry = listed
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(entry["unit"], unit.as_str(), "{entry}");
+    // doctor says which cgroup path the session uses, and why.
+    let doctor = stdout(&boxtop(&world, &manager, &["doctor"]));
     assert!(
-        stdout(&ps).contains(&format!("\"unit\": \"{}\"", unit.replace('\\', "\\\\"))),
-        "{}",
-        stdout(&ps)
+        doctor.contains("each instance runs in a transient scope app-boxtop-APPID-INSTANCE.scope")
+            && doctor.contains("systemd user manager, which answers on unix:path="),
+        "{doctor}"
     );
     let scope_dir = manager.dir.join("app.slice").join(&unit);
     assert!(scope_dir.is_dir(), "{} is missing", scope_dir.display());
@@ -344,4 +352,78 @@ fn detached_instance_is_a_systemd_scope_with_the_profile_limits_and_its_stop_is_
         last.contains("ended: the systemd user manager stopped its scope")
     });
     assert!(last.contains(&id), "{last}");
+    let ps = boxtop(
+        &world,
+        &manager,
+        &["ps", "--all", "--json", "--interval", "0"],
+    );
+    let listed = crate::support::json::instances(&ps);
+    let entry = listed
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(entry["state"]["state"], "killed", "{entry}");
+    let by = entry["ended_by"].as_str().unwrap_or_default();
+    assert!(
+        by.starts_with(&format!(
+            "the systemd user manager stopped its scope {unit} (job "
+        )),
+        "{entry}"
+    );
+}
+
+#[test]
+fn without_a_user_manager_nothing_is_made_in_the_users_own_cgroup_subtree() {
+    if !is_root() {
+        eprintln!("skipped: delegating a cgroup folder to the test user needs root");
+        return;
+    }
+    // The test user's processes run in a folder it owns, as in user@UID.service, but no
+    // manager answers and BOXTOP_CGROUP_ROOT is not set: boxtop must not write there.
+    let world = World::new();
+    let delegated = crate::support::cgroup::Delegated::create(world.uid);
+    let profile = world.profile(
+        "unmanaged",
+        "command = [\"/bin/sleep\", \"60\"]\n[limits]\npids = 32\n",
+    );
+    world.fix_owner();
+    let in_session = |args: &[&str]| {
+        let mut cmd = world.boxtop(args);
+        let procs = delegated.dir.join("session/cgroup.procs");
+        // SAFETY: only a write(2) to a cgroup file between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || std::fs::write(&procs, "0"));
+        }
+        cmd.output().unwrap()
+    };
+    let started = in_session(&[
+        "run",
+        "--detach",
+        "--profile-file",
+        profile.to_str().unwrap(),
+    ]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let id = stdout(&started).trim().to_string();
+    let made: Vec<String> = std::fs::read_dir(&delegated.dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let ps = stdout(&in_session(&["ps", "--interval", "0"]));
+    let doctor = stdout(&in_session(&["doctor"]));
+    let _ = in_session(&["kill", &id]);
+    assert_eq!(
+        made,
+        ["session"],
+        "boxtop made cgroups in the user's subtree"
+    );
+    assert!(
+        ps.contains("pids limit applied as RLIMIT_NPROC instead (no delegated cgroup: no systemd user manager answers and BOXTOP_CGROUP_ROOT is not set"),
+        "{ps}"
+    );
+    assert!(
+        doctor.contains("no systemd user manager runs for this session"),
+        "{doctor}"
+    );
 }

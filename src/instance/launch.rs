@@ -644,7 +644,8 @@ fn supervise(
         Err(err) => log_now.note(&format!("lost: {err}")),
     }
     let log_problem = log_now.problem();
-    let ended_by = scope_watch.as_ref().and_then(systemd::StopWatch::verdict);
+    let by_signal = matches!(ended, Ok(Ended::Killed(_)));
+    let ended_by = scope_watch.as_ref().and_then(|w| w.verdict(by_signal));
     if let Some(by) = &ended_by {
         log_now.note(by);
     }

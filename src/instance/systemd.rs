@@ -531,14 +531,15 @@ impl StopWatch {
     }
 
     /// Why the instance ended, when the manager ended it: `None` when it did not (as far
-    /// as the signals and the unit's state say).
-    pub fn verdict(&self) -> Option<String> {
+    /// as the signals and the unit's state say). `by_signal`: the app was killed, which a
+    /// stop does; only then is a signal still on its way waited for.
+    pub fn verdict(&self, by_signal: bool) -> Option<String> {
         let seen = |watch: &StopWatch| {
             let seen = watch.seen.lock().unwrap_or_else(|p| p.into_inner());
             (seen.stopping.clone(), seen.result.clone())
         };
         let (mut stopping, mut result) = seen(self);
-        if stopping.is_none() && result.is_none() {
+        if stopping.is_none() && result.is_none() && by_signal {
             // The manager's signals may still be on their way to the watching thread.
             std::thread::sleep(Duration::from_millis(50));
             (stopping, result) = seen(self);

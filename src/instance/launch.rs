@@ -320,15 +320,23 @@ fn start_recorded(
     let mut saved = Ok(());
     // The scope, made while pid 1 waits: its cgroup, or why there is none.
     let placed: std::cell::RefCell<Option<Result<PathBuf, String>>> = Default::default();
+    // Forked before the sandbox, it connects to the manager while pid 1 sets up.
+    let mut starter = scope.as_ref().map(|unit| {
+        systemd::ScopeStarter::fork(
+            single,
+            &systemd::ScopeSpec {
+                unit: unit.clone(),
+                description: format!("boxtop sandbox of {} ({})", launch.profile, launch.id),
+                pids: Vec::new(),
+                limits: plan.limits.clone(),
+            },
+        )
+    });
     let mut make_scope = |child: nix::unistd::Pid| -> Result<(), String> {
-        let Some(unit) = &scope else { return Ok(()) };
-        let spec = systemd::ScopeSpec {
-            unit: unit.clone(),
-            description: format!("boxtop sandbox of {} ({})", launch.profile, launch.id),
-            pids: vec![child.as_raw() as u32],
-            limits: plan.limits.clone(),
+        let (Some(unit), Some(starter)) = (&scope, starter.take()) else {
+            return Ok(());
         };
-        match systemd::call_forked(single, |manager| manager.start_scope(&spec)) {
+        match starter?.start(child.as_raw() as u32) {
             systemd::Forked::Done => {
                 let dir = cgroup::cgroup2_mount()
                     .and_then(|mount| systemd::cgroup_of(child.as_raw(), &mount))

@@ -11,13 +11,15 @@
 //! (`instance::launch`).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use zbus::blocking::Connection;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
 use crate::profile::Limits;
 use crate::sys::SingleThreaded;
+use nix::unistd::Pid;
+use std::os::fd::OwnedFd;
 
 const DESTINATION: &str = "org.freedesktop.systemd1";
 const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
@@ -29,8 +31,8 @@ const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 /// The slice desktop apps run in.
 pub const SLICE: &str = "app.slice";
 
-/// How long a scope's start job may take: it only moves processes, so anything longer
-/// means a manager that does not get to it.
+/// How long a scope's start (connecting, the call, its job) may take: it only moves
+/// processes, so anything longer means a manager that does not get to it.
 const JOB_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a call to the manager may take before boxtop gives up on it.
@@ -52,15 +54,6 @@ pub enum ManagerError {
         what: &'static str,
         unit: String,
         reason: String,
-    },
-    #[error(
-        "systemd user manager: {unit} is {state} {secs} s after it was asked for (its job \
-         did not finish): see `systemctl --user status {unit}`"
-    )]
-    Timeout {
-        unit: String,
-        state: String,
-        secs: u64,
     },
 }
 
@@ -243,41 +236,6 @@ impl Manager {
             })
     }
 
-    /// Starts the transient scope and waits until it is active (its job done): its
-    /// processes are in its cgroup then.
-    pub fn start_scope(&self, spec: &ScopeSpec) -> Result<(), ManagerError> {
-        let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
-        self.call(
-            "starting",
-            &spec.unit,
-            "StartTransientUnit",
-            &(spec.unit.as_str(), "fail", spec.properties(), aux),
-        )?;
-        let deadline = Instant::now() + JOB_TIMEOUT;
-        let mut state = String::from("not loaded");
-        while Instant::now() < deadline {
-            match self.state(&spec.unit) {
-                Ok(now) if now.active == "active" => return Ok(()),
-                Ok(now) if now.active == "failed" => {
-                    return Err(ManagerError::Call {
-                        what: "starting",
-                        unit: spec.unit.clone(),
-                        reason: format!("the unit failed ({})", now.result),
-                    })
-                }
-                Ok(now) => state = format!("{} ({})", now.active, now.sub),
-                // Not loaded yet, or already collected after a failed job.
-                Err(_) => {}
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        Err(ManagerError::Timeout {
-            unit: spec.unit.clone(),
-            state,
-            secs: JOB_TIMEOUT.as_secs(),
-        })
-    }
-
     fn unit_path(&self, unit: &str) -> Result<OwnedObjectPath, ManagerError> {
         self.call("looking up", unit, "GetUnit", &(unit,))?
             .body()
@@ -403,26 +361,201 @@ pub fn call_forked(
         }
         Ok(Side::Parent { child }) => {
             drop(write);
-            let mut said = Vec::new();
-            let mut buf = [0u8; 4096];
-            loop {
-                match nix::unistd::read(&read, &mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => said.extend_from_slice(&buf[..n]),
-                    Err(nix::errno::Errno::EINTR) => {}
-                    Err(_) => break,
-                }
-            }
+            let said = String::from_utf8_lossy(&read_to_end(&read)).into_owned();
             while let Err(nix::errno::Errno::EINTR) = nix::sys::wait::waitpid(child, None) {}
-            let said = String::from_utf8_lossy(&said);
-            match said.split_once('\n') {
-                Some(("done", _)) => Forked::Done,
-                Some(("absent", why)) => Forked::Absent(why.to_string()),
-                Some(("failed", why)) => Forked::Failed(why.to_string()),
-                _ => Forked::Failed("the process talking to the systemd manager died".into()),
-            }
+            parse_answer(&said)
         }
         Err(err) => Forked::Failed(format!("cannot fork to talk to the systemd manager: {err}")),
+    }
+}
+
+/// A child process, forked before the sandbox is, that connects to the manager while
+/// the sandbox's pid 1 sets itself up, then makes the scope for the pid it is given and
+/// waits for the start job's `JobRemoved`: the launch waits only for the call itself.
+pub struct ScopeStarter {
+    worker: Pid,
+    pid_write: Option<OwnedFd>,
+    answer: OwnedFd,
+    used: bool,
+}
+
+impl ScopeStarter {
+    /// Forks the worker for `spec` (its `pids` are given to `start`).
+    pub fn fork(single: &SingleThreaded, spec: &ScopeSpec) -> Result<ScopeStarter, String> {
+        use crate::sys::process::{exit_now, fork, Forked as Side};
+        let pipe = || {
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|errno| format!("cannot create a pipe: {errno}"))
+        };
+        let (pid_read, pid_write) = pipe()?;
+        let (answer_read, answer_write) = pipe()?;
+        match fork(single) {
+            Ok(Side::Child) => {
+                drop(pid_write);
+                drop(answer_read);
+                // A manager that never answers does not keep the launch waiting: SIGALRM
+                // ends the worker (whatever the launch did with the signal).
+                crate::sys::process::default_disposition(nix::sys::signal::Signal::SIGALRM);
+                let _ = nix::sys::signal::SigSet::from(nix::sys::signal::Signal::SIGALRM)
+                    .thread_unblock();
+                let _ = nix::unistd::alarm::set(JOB_TIMEOUT.as_secs() as u32 + 1);
+                let said = match start_when_told(spec, &pid_read) {
+                    Ok(()) => "done\n".to_string(),
+                    Err(err) if err.is_absent() => format!("absent\n{err}"),
+                    Err(err) => format!("failed\n{err}"),
+                };
+                let _ = nix::unistd::write(&answer_write, said.as_bytes());
+                exit_now(0)
+            }
+            Ok(Side::Parent { child }) => Ok(ScopeStarter {
+                worker: child,
+                pid_write: Some(pid_write),
+                answer: answer_read,
+                used: false,
+            }),
+            Err(err) => Err(format!("cannot fork to talk to the systemd manager: {err}")),
+        }
+    }
+
+    /// Puts `pid` in the new scope and returns once its start job is done.
+    pub fn start(mut self, pid: u32) -> Forked {
+        self.used = true;
+        if let Some(write) = self.pid_write.take() {
+            let _ = nix::unistd::write(&write, format!("{pid}\n").as_bytes());
+        }
+        let said = String::from_utf8_lossy(&read_to_end(&self.answer)).into_owned();
+        parse_answer(&said)
+    }
+}
+
+impl Drop for ScopeStarter {
+    fn drop(&mut self) {
+        // Not used (the launch failed before): the worker has nothing to do.
+        if !self.used {
+            let _ = nix::sys::signal::kill(self.worker, nix::sys::signal::Signal::SIGKILL);
+        }
+        self.pid_write = None;
+        while let Err(nix::errno::Errno::EINTR) = nix::sys::wait::waitpid(self.worker, None) {}
+    }
+}
+
+/// The worker of `ScopeStarter`: connects, subscribes to job signals, then waits for the
+/// pid and starts the scope.
+fn start_when_told(spec: &ScopeSpec, pid_read: &OwnedFd) -> Result<(), ManagerError> {
+    use zbus::message::Type;
+    let manager = Manager::connect()?;
+    let failed = |err: zbus::Error| ManagerError::Call {
+        what: "starting",
+        unit: spec.unit.clone(),
+        reason: err.to_string(),
+    };
+    let rule = zbus::MatchRule::builder()
+        .msg_type(Type::Signal)
+        .sender(DESTINATION)
+        .and_then(|b| b.interface(MANAGER))
+        .and_then(|b| b.member("JobRemoved"))
+        .map_err(failed)?
+        .build();
+    let jobs = zbus::blocking::MessageIterator::for_match_rule(
+        rule.to_owned(),
+        manager.connection(),
+        None,
+    )
+    .map_err(failed)?;
+    manager.subscribe()?;
+    // One line: the sandbox's pid 1, cloned after this worker, holds the pipe's write end
+    // too (until it closes every descriptor), so its end is not waited for.
+    let told = String::from_utf8_lossy(&read_line(pid_read)).into_owned();
+    let Ok(pid) = told.trim().parse::<u32>() else {
+        // The launch gave up: nothing to start.
+        return Ok(());
+    };
+    let spec = ScopeSpec {
+        pids: vec![pid],
+        ..spec.clone()
+    };
+    let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
+    let job: OwnedObjectPath = manager
+        .call(
+            "starting",
+            &spec.unit,
+            "StartTransientUnit",
+            &(spec.unit.as_str(), "fail", spec.properties(), aux),
+        )?
+        .body()
+        .deserialize()
+        .map_err(failed)?;
+    for message in jobs {
+        let Ok(message) = message else { continue };
+        let Ok((_, path, _, result)) = message
+            .body()
+            .deserialize::<(u32, OwnedObjectPath, String, String)>()
+        else {
+            continue;
+        };
+        if path == job {
+            return match result.as_str() {
+                "done" => Ok(()),
+                other => Err(ManagerError::Call {
+                    what: "starting",
+                    unit: spec.unit.clone(),
+                    reason: format!(
+                        "its start job ended '{other}': see `systemctl --user status {}`",
+                        spec.unit
+                    ),
+                }),
+            };
+        }
+    }
+    Err(ManagerError::Call {
+        what: "starting",
+        unit: spec.unit.clone(),
+        reason: "the connection to the manager ended before its start job did".into(),
+    })
+}
+
+/// What `fd` holds until its writers close it (or an error).
+fn read_to_end(fd: &OwnedFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match nix::unistd::read(fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// What `fd` holds up to its first newline (or its end).
+fn read_line(fd: &OwnedFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match nix::unistd::read(fd, &mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => out.push(byte[0]),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// A worker's answer: `done`, `absent` or `failed` on its first line, why after it.
+fn parse_answer(said: &str) -> Forked {
+    match said.split_once('\n') {
+        Some(("done", _)) => Forked::Done,
+        Some(("absent", why)) => Forked::Absent(why.to_string()),
+        Some(("failed", why)) => Forked::Failed(why.to_string()),
+        _ => Forked::Failed(format!(
+            "the process talking to the systemd manager ended without an answer (none \
+             within {} s, or it died)",
+            JOB_TIMEOUT.as_secs() + 1
+        )),
     }
 }
 

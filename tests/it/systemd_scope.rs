@@ -266,6 +266,19 @@ fn detached_instance_is_a_systemd_scope_with_the_profile_limits_and_its_stop_is_
     assert!(events.contains("frozen 1"), "{events}");
     let resumed = boxtop(&world, &manager, &["resume", &id]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
+    // A command entered joins the scope through the manager: in the sandbox's cgroup
+    // namespace it is at the root, the scope.
+    let entered = boxtop(
+        &world,
+        &manager,
+        &["enter", &id, "--", "/bin/cat", "/proc/self/cgroup"],
+    );
+    assert!(
+        stdout(&entered).lines().any(|l| l == "0::/"),
+        "{}{}",
+        stdout(&entered),
+        stderr(&entered)
+    );
     // Nothing but systemd's units (and what is inside the delegated scope).
     for folder in manager.folders() {
         let top = folder.split('/').next().unwrap();

@@ -177,6 +177,14 @@ impl Manager {
     /// Connects to the session bus (see `session_bus_address`) and checks that a systemd
     /// manager answers there.
     pub fn connect() -> Result<Manager, ManagerError> {
+        let manager = Manager::connect_unchecked()?;
+        manager.version()?;
+        Ok(manager)
+    }
+
+    /// Connects to the session bus only: whether a manager answers there, the first call
+    /// says (a `ServiceUnknown` error then counts as absent, see `call`).
+    fn connect_unchecked() -> Result<Manager, ManagerError> {
         let address = session_bus_address().ok_or(ManagerError::NoBus)?;
         let bus = |err: zbus::Error| ManagerError::Bus {
             address: address.clone(),
@@ -187,12 +195,10 @@ impl Manager {
             .method_timeout(CALL_TIMEOUT)
             .build()
             .map_err(bus)?;
-        let manager = Manager {
+        Ok(Manager {
             connection,
             address,
-        };
-        manager.version()?;
-        Ok(manager)
+        })
     }
 
     /// The manager's version (`systemd 252 (...)`): proof that it answers.
@@ -229,10 +235,18 @@ impl Manager {
     {
         self.connection
             .call_method(Some(DESTINATION), MANAGER_PATH, Some(MANAGER), method, body)
-            .map_err(|err| ManagerError::Call {
-                what,
-                unit: unit.to_string(),
-                reason: reason(&err),
+            .map_err(|err| match &err {
+                zbus::Error::MethodError(name, _, _) if is_no_owner(name.as_str()) => {
+                    ManagerError::NoManager {
+                        address: self.address.clone(),
+                        reason: reason(&err),
+                    }
+                }
+                _ => ManagerError::Call {
+                    what,
+                    unit: unit.to_string(),
+                    reason: reason(&err),
+                },
             })
     }
 
@@ -443,7 +457,10 @@ impl Drop for ScopeStarter {
 /// pid and starts the scope.
 fn start_when_told(spec: &ScopeSpec, pid_read: &OwnedFd) -> Result<(), ManagerError> {
     use zbus::message::Type;
-    let manager = Manager::connect()?;
+    // No check that the manager answers, and no `Subscribe`: each would be a round trip
+    // to it before the scope can be asked for. The start call says if it is absent, and
+    // the manager sends a job's JobRemoved to the client that asked for the job.
+    let manager = Manager::connect_unchecked()?;
     let failed = |err: zbus::Error| ManagerError::Call {
         what: "starting",
         unit: spec.unit.clone(),
@@ -451,7 +468,7 @@ fn start_when_told(spec: &ScopeSpec, pid_read: &OwnedFd) -> Result<(), ManagerEr
     };
     let rule = zbus::MatchRule::builder()
         .msg_type(Type::Signal)
-        .sender(DESTINATION)
+        .path(MANAGER_PATH)
         .and_then(|b| b.interface(MANAGER))
         .and_then(|b| b.member("JobRemoved"))
         .map_err(failed)?
@@ -462,7 +479,6 @@ fn start_when_told(spec: &ScopeSpec, pid_read: &OwnedFd) -> Result<(), ManagerEr
         None,
     )
     .map_err(failed)?;
-    manager.subscribe()?;
     // One line: the sandbox's pid 1, cloned after this worker, holds the pipe's write end
     // too (until it closes every descriptor), so its end is not waited for.
     let told = String::from_utf8_lossy(&read_line(pid_read)).into_owned();
@@ -700,6 +716,15 @@ impl StopWatch {
             ),
         })
     }
+}
+
+/// Whether a D-Bus error says no one owns the manager's name on the bus.
+fn is_no_owner(name: &str) -> bool {
+    [
+        "org.freedesktop.DBus.Error.ServiceUnknown",
+        "org.freedesktop.DBus.Error.NameHasNoOwner",
+    ]
+    .contains(&name)
 }
 
 /// What a D-Bus error says, without zbus's wrapping.

@@ -440,3 +440,37 @@ fn without_a_user_manager_nothing_is_made_in_the_users_own_cgroup_subtree() {
         "{doctor}"
     );
 }
+
+#[test]
+fn a_session_whose_bus_has_no_manager_runs_the_instance_without_a_cgroup_and_says_why() {
+    if !is_root() {
+        eprintln!("skipped: the session bus fixture runs as the test user, set up as root");
+        return;
+    }
+    // A user manager's socket seems there, but nothing owns org.freedesktop.systemd1 on
+    // the session bus: the launch goes on, with no cgroup written anywhere.
+    let mut world = World::new();
+    let _bus = crate::support::dbus::SessionBus::start(&mut world);
+    let fake = world.runtime_dir.join("systemd");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("private"), "").unwrap();
+    let profile = world.profile(
+        "busonly",
+        "command = [\"/bin/sleep\", \"60\"]\n[limits]\npids = 32\n",
+    );
+    world.fix_owner();
+    let id = world.detach(&["--profile-file", profile.to_str().unwrap()]);
+    let ps = stdout(&world.boxtop(&["ps", "--interval", "0"]).output().unwrap());
+    let listed = world.ps();
+    let _ = world.boxtop(&["kill", &id]).output();
+    let entry = listed
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(entry["state"]["state"], "running", "{entry}");
+    assert!(entry.get("unit").is_none(), "{entry}");
+    assert!(
+        ps.contains("no systemd scope, and no cgroup of its own: no systemd user manager answers on the session bus"),
+        "{ps}"
+    );
+}

@@ -183,8 +183,81 @@ fn landlock_check() -> Check {
 /// cgroup v2 delegation, found the way launches find it (`instance::cgroup::find`),
 /// with the controllers instances can get limits from.
 fn cgroup_check() -> Check {
-    use crate::instance::cgroup;
+    use crate::instance::{cgroup, systemd};
     const FEATURE: &str = "cgroup v2 delegation";
+    // The way a launch goes: a scope of the user manager when one runs.
+    let manager = systemd::is_likely_running().then(|| {
+        let address = systemd::session_bus_address().unwrap_or_default();
+        let answer = match crate::sys::SingleThreaded::check() {
+            // From a child: this process may still fork afterwards (see `systemd`).
+            Ok(single) => systemd::call_forked(&single, |m| m.version().map(drop)),
+            Err(_) => match systemd::Manager::connect() {
+                Ok(_) => systemd::Forked::Done,
+                Err(err) => systemd::Forked::Failed(err.to_string()),
+            },
+        };
+        (address, answer)
+    });
+    if let Some((address, systemd::Forked::Done)) = &manager {
+        let own = cgroup::cgroup2_mount().and_then(|m| cgroup::own_cgroup(&m).ok());
+        let offered = own
+            .as_ref()
+            .and_then(|dir| std::fs::read_to_string(dir.join("cgroup.controllers")).ok())
+            .unwrap_or_default();
+        let missing: Vec<&str> = ["cpu", "memory", "pids"]
+            .into_iter()
+            .filter(|c| !offered.split_whitespace().any(|o| o == *c))
+            .collect();
+        return Check {
+            feature: FEATURE,
+            status: if missing.is_empty() {
+                Status::Ok
+            } else {
+                Status::Limited
+            },
+            detail: format!(
+                "each instance runs in a transient scope app-boxtop-APPID-INSTANCE.scope in \
+                 {slice} of the systemd user manager, which answers on {address} (its cgroup \
+                 is the scope's, under the manager's {slice}){}",
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the {} controller(s) are not offered to the manager's units ({}), \
+                         so those limits are set on the scope but fall back to rlimits or are \
+                         not enforced",
+                        missing.join(", "),
+                        own.map(|d| d.display().to_string()).unwrap_or_default()
+                    )
+                },
+                slice = systemd::SLICE,
+            ),
+            fix: (!missing.is_empty()).then(|| {
+                "delegate the controllers to your user manager (`Delegate=cpu memory pids` \
+                 for user@.service) on a host with every controller in cgroup v2"
+                    .to_string()
+            }),
+        };
+    }
+    let no_manager = match &manager {
+        None => "no systemd user manager runs for this session ($XDG_RUNTIME_DIR/systemd/private \
+                 is missing)"
+            .to_string(),
+        Some((_, systemd::Forked::Absent(why) | systemd::Forked::Failed(why))) => {
+            format!("the systemd user manager does not answer ({why})")
+        }
+        Some((_, systemd::Forked::Done)) => String::new(),
+    };
+    let checked = cgroup_delegation_check(FEATURE);
+    Check {
+        detail: format!("{no_manager}; {}", checked.detail),
+        ..checked
+    }
+}
+
+/// The cgroup check without a user manager: an explicitly delegated folder, or none.
+fn cgroup_delegation_check(feature: &'static str) -> Check {
+    use crate::instance::cgroup::{self, ROOT_VAR};
     match cgroup::find() {
         Ok(delegation) => {
             let parent = if delegation.base.exists() {
@@ -203,14 +276,14 @@ fn cgroup_check() -> Check {
                 .filter(|c| !offered.split_whitespace().any(|o| o == *c))
                 .collect();
             Check {
-                feature: FEATURE,
+                feature,
                 status: if missing.is_empty() {
                     Status::Ok
                 } else {
                     Status::Limited
                 },
                 detail: format!(
-                    "instances get their own cgroup under {}{}",
+                    "{ROOT_VAR} names a delegated folder: instances get their own cgroup under {}{}",
                     delegation.base.display(),
                     if missing.is_empty() {
                         String::new()
@@ -227,7 +300,7 @@ fn cgroup_check() -> Check {
             }
         }
         Err(why) => Check {
-            feature: FEATURE,
+            feature,
             status: Status::Limited,
             detail: format!(
                 "{why}; boxtop falls back to /proc accounting, SIGSTOP/SIGCONT for pause and rlimits for limits (no cpu limit)"

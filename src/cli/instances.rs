@@ -109,6 +109,12 @@ fn table(statuses: &[Status]) -> String {
         if let Some(problem) = &status.log_problem {
             out.push_str(&format!("    log: {problem}\n"));
         }
+        if let Some(unit) = &status.unit {
+            out.push_str(&format!("    unit: {unit}\n"));
+        }
+        if let Some(by) = status.ended_by.as_ref().filter(|_| !live) {
+            out.push_str(&format!("    ended: {by}\n"));
+        }
     }
     out
 }

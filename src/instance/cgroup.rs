@@ -1,6 +1,8 @@
-//! cgroup v2 for an unprivileged user: finding a subtree delegated to the user, giving
-//! each instance its own child with the profile's limits, and reading, freezing and
-//! killing it. Without delegation boxtop falls back to `/proc`, signals and rlimits.
+//! cgroup v2 for an unprivileged user: a folder delegated to boxtop explicitly
+//! (`BOXTOP_CGROUP_ROOT`), each instance a child of it with the profile's limits, and
+//! reading, freezing and killing an instance's cgroup (a systemd scope's too). Where a
+//! systemd user manager runs, instances are its scopes instead (`instance::systemd`);
+//! without either boxtop falls back to `/proc`, signals and rlimits.
 
 use std::path::{Path, PathBuf};
 
@@ -19,8 +21,11 @@ pub enum NoDelegation {
     NoCgroup2,
     #[error("cannot tell which cgroup boxtop runs in: {0}")]
     OwnCgroup(String),
-    #[error("boxtop runs in {own}, which is not delegated to you (not owned by your uid)")]
-    NotDelegated { own: PathBuf },
+    #[error(
+        "no systemd user manager answers and {ROOT_VAR} is not set (boxtop makes no \
+         cgroup in a subtree systemd manages, such as user@UID.service, behind its back)"
+    )]
+    NotExplicit,
     #[error("{ROOT_VAR}={root}: {reason}")]
     BadRoot { root: PathBuf, reason: String },
 }
@@ -28,8 +33,8 @@ pub enum NoDelegation {
 impl NoDelegation {
     /// How to get a delegated subtree.
     pub fn hint(&self) -> &'static str {
-        "log in through a systemd user session (systemd delegates user@UID.service to you), \
-         or have root create a cgroup v2 folder owned by you (mkdir; chown -R you of the \
+        "log in through a systemd user session (boxtop then asks your systemd user manager \
+         for a scope per instance), or have root create a cgroup v2 folder owned by you (mkdir; chown -R you of the \
          folder, its cgroup.procs, cgroup.subtree_control and cgroup.threads, as systemd \
          does), start your shell in a child of it and set BOXTOP_CGROUP_ROOT to the folder"
     }
@@ -41,9 +46,9 @@ pub struct Delegation {
     pub base: PathBuf,
 }
 
-/// Finds the subtree to use: `BOXTOP_CGROUP_ROOT` when set, else the topmost cgroup
-/// owned by the user above the one boxtop runs in (systemd's `user@UID.service`), with a
-/// `boxtop` child made in it.
+/// The folder to make instance cgroups in: `BOXTOP_CGROUP_ROOT`, when set and usable.
+/// Never the cgroup boxtop runs in or one above it: on a systemd host those belong to
+/// the user manager, which must be the only one to write there.
 pub fn find() -> Result<Delegation, NoDelegation> {
     let mount = cgroup2_mount().ok_or(NoDelegation::NoCgroup2)?;
     let own = own_cgroup(&mount)?;
@@ -68,19 +73,7 @@ pub fn find() -> Result<Delegation, NoDelegation> {
         }
         return Ok(Delegation { base: root });
     }
-    if !is_owned(&own, uid) {
-        return Err(NoDelegation::NotDelegated { own });
-    }
-    let mut top = own.clone();
-    while let Some(parent) = top.parent() {
-        if parent == mount || !parent.starts_with(&mount) || !is_owned(parent, uid) {
-            break;
-        }
-        top = parent.to_path_buf();
-    }
-    Ok(Delegation {
-        base: top.join("boxtop"),
-    })
+    Err(NoDelegation::NotExplicit)
 }
 
 fn is_owned(dir: &Path, uid: u32) -> bool {

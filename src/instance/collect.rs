@@ -130,6 +130,8 @@ impl Collector {
                 net_rx_bytes: None,
                 net_tx_bytes: None,
                 log_problem: record.log_problem.clone(),
+                unit: record.unit.clone(),
+                ended_by: record.ended_by.clone(),
             };
             if !record.limit_notes.is_empty() {
                 notes.insert(record.id.clone(), record.limit_notes.clone());

@@ -11,6 +11,7 @@ use nix::unistd::Pid;
 use super::cgroup;
 use super::collect::pids_of;
 use super::record::{is_valid_id, ProcRef, Record, Store, StoreError};
+use super::systemd;
 use super::windows;
 use crate::escape;
 use crate::profile::validate::NAME_RULE;
@@ -49,6 +50,12 @@ pub enum ControlError {
         file: String,
         /// Why, when it can be told: `, as its folder is full`.
         why: String,
+    },
+    #[error("instance {id}: {source}")]
+    Scope {
+        id: String,
+        #[source]
+        source: systemd::ManagerError,
     },
     #[error("instance {id} did not end within {secs} s after SIGKILL")]
     Stuck { id: String, secs: u64 },
@@ -315,7 +322,14 @@ pub fn kill(store: &Store, record: &Record) -> Result<Record, ControlError> {
 
 fn kill_now(record: &Record, init: ProcRef) -> Result<(), ControlError> {
     send(record, init, Signal::SIGKILL)?;
-    if let Some(dir) = &record.cgroup {
+    // Through the manager when the instance has a scope; its cgroup.kill otherwise (or
+    // when the manager does not answer).
+    let by_manager = record.unit.as_deref().is_some_and(|unit| {
+        systemd::Manager::connect()
+            .and_then(|manager| manager.kill(unit, Signal::SIGKILL as i32))
+            .is_ok()
+    });
+    if let Some(dir) = record.cgroup.as_ref().filter(|_| !by_manager) {
         let _ = cgroup::kill(dir);
     }
     if !wait_gone(init, Duration::from_secs(5)) {
@@ -339,6 +353,28 @@ pub fn resume(record: &Record) -> Result<(), ControlError> {
 
 fn freeze(record: &Record, frozen: bool) -> Result<(), ControlError> {
     init_of(record)?;
+    if let (Some(unit), Some(dir)) = (&record.unit, record.cgroup.as_deref()) {
+        // The manager knows then (`systemctl --user` shows the unit frozen); one too old
+        // to freeze (systemd < 246) leaves it to the scope's cgroup.freeze below.
+        let asked = systemd::Manager::connect().and_then(|manager| manager.freeze(unit, frozen));
+        match asked {
+            Ok(true) => {
+                return wait_frozen(dir, frozen).map_err(|source| ControlError::Cgroup {
+                    id: record.id.clone(),
+                    what: if frozen { "freezing" } else { "thawing" },
+                    source,
+                })
+            }
+            Ok(false) => {}
+            Err(err) if err.is_absent() => {}
+            Err(err) => {
+                return Err(ControlError::Scope {
+                    id: record.id.clone(),
+                    source: err,
+                })
+            }
+        }
+    }
     if let Some(dir) = record.cgroup.as_deref().filter(|d| d.exists()) {
         return cgroup::freeze(dir, frozen).map_err(|source| ControlError::Cgroup {
             id: record.id.clone(),
@@ -372,6 +408,25 @@ fn freeze(record: &Record, frozen: bool) -> Result<(), ControlError> {
     Ok(())
 }
 
+/// Waits (up to a second) until the cgroup's state is `frozen`.
+fn wait_frozen(dir: &std::path::Path, frozen: bool) -> std::io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while cgroup::is_frozen(dir) != frozen {
+        if Instant::now() >= deadline || !dir.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "{} did not report frozen={}",
+                    dir.display(),
+                    u8::from(frozen)
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
 /// Runs `argv` (a shell when empty) inside the running sandbox; returns its exit code.
 pub fn enter(record: &Record, argv: &[String]) -> Result<i32, ControlError> {
     enter_then(record, argv, None)
@@ -395,8 +450,12 @@ pub fn enter_then(
             id: record.id.clone(),
         });
     }
-    if let Some(dir) = record.cgroup.as_deref().filter(|d| d.exists()) {
-        // The command counts as part of the instance: limits, stats, freeze, kill.
+    // The command counts as part of the instance: limits, stats, freeze, kill. A scope
+    // takes it through its manager (its cgroup's parents are the manager's).
+    if let Some(unit) = &record.unit {
+        let pid = std::process::id();
+        let _ = systemd::call_forked(&single, |manager| manager.attach(unit, pid));
+    } else if let Some(dir) = record.cgroup.as_deref().filter(|d| d.exists()) {
         let _ = std::fs::write(dir.join("cgroup.procs"), std::process::id().to_string());
     }
     let shell = ["/bin/bash", "/bin/sh"]

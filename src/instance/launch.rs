@@ -19,6 +19,7 @@ use super::keeper::{Keeper, Say};
 use super::logs::{self, LogWriter, LOG_CAP};
 use super::record::{now, Phase, ProcRef, Record, Store, StoreError};
 use super::status::Origin;
+use super::systemd;
 use crate::paths::Paths;
 use crate::profile::Limits;
 use crate::sandbox::helpers::{self, LockedDir};
@@ -114,46 +115,89 @@ pub fn log_dir(paths: &Paths) -> PathBuf {
 /// per user namespace); a CPU share has no rlimit.
 struct Placement {
     cgroup: Option<PathBuf>,
+    /// The systemd scope to make for the sandbox (its cgroup is known once it is made).
+    scope: Option<String>,
     rlimits: Vec<(Resource, u64)>,
     notes: Vec<String>,
 }
 
-fn place(id: &str, limits: &Limits, folder: &Path) -> Placement {
+fn place(id: &str, profile: &str, limits: &Limits, folder: &Path) -> Placement {
     let all = [
         (LimitKind::Memory, limits.memory_bytes.is_some()),
         (LimitKind::Cpu, limits.cpu.is_some()),
         (LimitKind::Pids, limits.pids.is_some()),
     ];
-    let (cgroup, failed) = match cgroup::find() {
-        Ok(delegation) => match note_cgroup(folder, &delegation.base.join(id))
-            .and_then(|()| delegation.create(id, limits))
-        {
-            Ok((dir, failed)) => (Some(dir), failed),
-            Err(err) => {
-                let why = format!(
-                    "cannot create a cgroup in {}: {err}",
-                    delegation.base.display()
-                );
+    let every = |why: String| -> Vec<(LimitKind, String)> {
+        all.iter()
+            .filter(|(_, on)| *on)
+            .map(|(k, _)| (*k, why.clone()))
+            .collect()
+    };
+    let (cgroup, scope, failed) = if systemd::is_likely_running() {
+        // The manager sets the limits on the scope; those whose controller its subtree
+        // lacks (not delegated to the user, or a hybrid host's v1 hierarchies) are not
+        // enforced, and fall back as without a cgroup.
+        let offered = scope_controllers();
+        let failed = all
+            .iter()
+            .filter(|(kind, on)| *on && !offered.1.iter().any(|c| c == kind.name()))
+            .map(|(kind, _)| {
                 (
-                    None,
-                    all.iter()
-                        .filter(|(_, on)| *on)
-                        .map(|(k, _)| (*k, why.clone()))
-                        .collect(),
+                    *kind,
+                    format!(
+                        "the systemd user manager's cgroup {} offers no {} controller",
+                        offered.0,
+                        kind.name()
+                    ),
                 )
-            }
-        },
-        Err(why) => {
-            let why = format!("no delegated cgroup: {why}");
-            (
-                None,
-                all.iter()
-                    .filter(|(_, on)| *on)
-                    .map(|(k, _)| (*k, why.clone()))
-                    .collect(),
-            )
+            })
+            .collect();
+        (None, Some(systemd::unit_name(profile, id)), failed)
+    } else {
+        match cgroup::find() {
+            Ok(delegation) => match note_cgroup(folder, &delegation.base.join(id))
+                .and_then(|()| delegation.create(id, limits))
+            {
+                Ok((dir, failed)) => (Some(dir), None, failed),
+                Err(err) => (
+                    None,
+                    None,
+                    every(format!(
+                        "cannot create a cgroup in {}: {err}",
+                        delegation.base.display()
+                    )),
+                ),
+            },
+            Err(why) => (None, None, every(format!("no delegated cgroup: {why}"))),
         }
     };
+    let (rlimits, notes) = fall_back(limits, failed);
+    Placement {
+        cgroup,
+        scope,
+        rlimits,
+        notes,
+    }
+}
+
+/// The controllers this process's cgroup offers (what the user manager passes down to
+/// its units), with the folder's name for a note.
+fn scope_controllers() -> (String, Vec<String>) {
+    let Some(own) = cgroup::cgroup2_mount().and_then(|m| cgroup::own_cgroup(&m).ok()) else {
+        return ("(unknown)".into(), Vec::new());
+    };
+    let offered = std::fs::read_to_string(own.join("cgroup.controllers")).unwrap_or_default();
+    (
+        own.display().to_string(),
+        offered.split_whitespace().map(str::to_string).collect(),
+    )
+}
+
+/// The rlimits standing in for the limits a cgroup cannot hold, and a note for each.
+fn fall_back(
+    limits: &Limits,
+    failed: Vec<(LimitKind, String)>,
+) -> (Vec<(Resource, u64)>, Vec<String>) {
     let mut rlimits = Vec::new();
     let mut notes = Vec::new();
     for (kind, why) in failed {
@@ -180,11 +224,7 @@ fn place(id: &str, limits: &Limits, folder: &Path) -> Placement {
             )),
         }
     }
-    Placement {
-        cgroup,
-        rlimits,
-        notes,
-    }
+    (rlimits, notes)
 }
 
 /// The file of an instance's folder that names its cgroup, for `remove_abandoned`.
@@ -239,9 +279,10 @@ fn start_recorded(
     let plan = prepared.plan();
     let Placement {
         cgroup,
+        scope,
         rlimits,
         notes: limit_notes,
-    } = place(&launch.id, &plan.limits, folder.path());
+    } = place(&launch.id, &launch.profile, &plan.limits, folder.path());
     let mut record = Record {
         id: launch.id.clone(),
         profile: launch.profile.clone(),
@@ -256,6 +297,8 @@ fn start_recorded(
         namespaces: Vec::new(),
         own_network: plan.namespaces.contains(&Namespace::Net),
         cgroup: cgroup.clone(),
+        unit: None,
+        ended_by: None,
         limit_notes,
         log,
         log_problem: None,
@@ -275,7 +318,52 @@ fn start_recorded(
     // Recorded as running while pid 1 builds the sandbox, off the launch's path; a
     // launch that fails after all is recorded as failed below.
     let mut saved = Ok(());
+    // The scope, made while pid 1 waits: its cgroup, or why there is none.
+    let placed: std::cell::RefCell<Option<Result<PathBuf, String>>> = Default::default();
+    // Forked before the sandbox, it connects to the manager while pid 1 sets up.
+    let mut starter = scope.as_ref().map(|unit| {
+        systemd::ScopeStarter::fork(
+            single,
+            &systemd::ScopeSpec {
+                unit: unit.clone(),
+                description: format!("boxtop sandbox of {} ({})", launch.profile, launch.id),
+                pids: Vec::new(),
+                limits: plan.limits.clone(),
+            },
+        )
+    });
+    let mut make_scope = |child: nix::unistd::Pid| -> Result<(), String> {
+        let (Some(unit), Some(starter)) = (&scope, starter.take()) else {
+            return Ok(());
+        };
+        match starter?.start(child.as_raw() as u32) {
+            systemd::Forked::Done => {
+                let dir = cgroup::cgroup2_mount()
+                    .and_then(|mount| systemd::cgroup_of(child.as_raw(), &mount))
+                    .ok_or_else(|| format!("cannot read the cgroup of the sandbox in {unit}"))?;
+                *placed.borrow_mut() = Some(Ok(dir));
+                Ok(())
+            }
+            // No manager after all: the sandbox runs without a cgroup of its own, and
+            // nothing is written into the manager's subtree.
+            systemd::Forked::Absent(why) => {
+                *placed.borrow_mut() = Some(Err(why));
+                Ok(())
+            }
+            systemd::Forked::Failed(why) => Err(why),
+        }
+    };
     let mut on_building = |building: spawn::Building| {
+        match placed.borrow_mut().take() {
+            Some(Ok(dir)) => {
+                record.cgroup = Some(dir);
+                record.unit = scope.clone();
+            }
+            Some(Err(why)) => record
+                .limit_notes
+                .push(format!("no systemd scope, and no cgroup of its own: {why}")),
+            None => {}
+        }
         record.init = ProcRef::of(building.init.as_raw());
         // pid 1 is not dumpable once it builds: the namespaces are those it reported.
         record.pid_ns = building
@@ -295,6 +383,9 @@ fn start_recorded(
         single,
         prepared,
         &StartOptions { cgroup, rlimits },
+        scope
+            .is_some()
+            .then_some(&mut make_scope as &mut dyn FnMut(_) -> _),
         &mut on_building,
     );
     match started {
@@ -308,7 +399,7 @@ fn start_recorded(
             };
             record.ended_at = Some(now());
             store.save(&record)?;
-            clean_up(record.cgroup.as_deref());
+            clean_up(own_cgroup(&record));
             Err(err.into())
         }
     }
@@ -320,6 +411,7 @@ fn record_end(
     keeper: &Keeper,
     ended: Result<Ended, SpawnError>,
     log_problem: Option<String>,
+    ended_by: Option<String>,
 ) -> Result<(), String> {
     let phase = match ended {
         Ok(Ended::Exited(code)) => Phase::Exited { code },
@@ -331,10 +423,18 @@ fn record_end(
     keeper.update(|record| {
         record.phase = phase;
         record.ended_at = Some(now());
+        if ended_by.is_some() {
+            record.ended_by = ended_by;
+        }
         if log_problem.is_some() {
             record.log_problem = log_problem;
         }
     })
+}
+
+/// The instance's cgroup when boxtop made it: a scope's is the manager's to remove.
+fn own_cgroup(record: &Record) -> Option<&Path> {
+    record.cgroup.as_deref().filter(|_| record.unit.is_none())
 }
 
 /// Removes the ended instance's cgroup. (Old ended instances are forgotten when a
@@ -357,7 +457,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
     }
     let id = launch.id.clone();
     let say: Say = Box::new(move |text| crate::errln!("boxtop: {id}: {text}"));
-    let cgroup = record.cgroup.clone();
+    let cgroup = own_cgroup(&record).map(Path::to_path_buf);
     let mut keeper = Keeper::start(store, record, say);
     process::test_pause_at("running");
     let forwarding = init::forward_signals_to(started.init).map_err(SpawnError::Wait);
@@ -377,7 +477,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
         .flatten();
     if let Some(ended) = reported {
         process::test_pause_at("ended");
-        let _ = record_end(&keeper, Ok(ended), None);
+        let _ = record_end(&keeper, Ok(ended), None, None);
     }
     let ended = match reported {
         Some(ended) if cgroup.is_none() => Ok(ended),
@@ -389,7 +489,7 @@ pub fn run_foreground(launch: &Launch, prepared: &Prepared) -> Result<i32, Launc
         .unwrap_or(i32::from(Failure::Setup.exit_code()));
     if reported.is_none() {
         process::test_pause_at("ended");
-        let _ = record_end(&keeper, ended, None);
+        let _ = record_end(&keeper, ended, None, None);
     }
     process::test_pause_at("recorded");
     clean_up(cgroup.as_deref());
@@ -522,13 +622,19 @@ fn supervise(
     }
     let log: SharedLog = Arc::new(Mutex::new(log));
     let log_for_keeper = Arc::clone(&log);
-    let cgroup = record.cgroup.clone();
+    let cgroup = own_cgroup(&record).map(Path::to_path_buf);
     let mut keeper = Keeper::start(
         store.clone(),
         record,
         Box::new(move |text| lock_log(&log_for_keeper).note(text)),
     );
     keeper.watch();
+    // Threads may start now: this process forks no more.
+    let scope_watch = keeper.record().unit.and_then(|unit| {
+        systemd::StopWatch::start(&unit)
+            .map_err(|err| lock_log(&log).note(&format!("cannot watch its scope: {err}")))
+            .ok()
+    });
     let mut watch = LogWatch::default();
     watch.check(&log, &keeper);
     say(Report::Started);
@@ -546,9 +652,14 @@ fn supervise(
         Err(err) => log_now.note(&format!("lost: {err}")),
     }
     let log_problem = log_now.problem();
+    let by_signal = matches!(ended, Ok(Ended::Killed(_)));
+    let ended_by = scope_watch.as_ref().and_then(|w| w.verdict(by_signal));
+    if let Some(by) = &ended_by {
+        log_now.note(by);
+    }
     drop(log_now);
     process::test_pause_at("ended");
-    let recorded = record_end(&keeper, ended, log_problem);
+    let recorded = record_end(&keeper, ended, log_problem, ended_by);
     process::test_pause_at("recorded");
     clean_up(cgroup.as_deref());
     // The helpers stop before their folder goes.

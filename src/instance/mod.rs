@@ -14,4 +14,5 @@ pub use crate::sys::procfs;
 pub mod reconcile;
 pub mod record;
 pub mod status;
+pub mod systemd;
 pub mod windows;

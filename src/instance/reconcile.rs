@@ -56,7 +56,8 @@ pub fn settle(store: &Store, record: &mut Record) {
     // next look.
     let _ = store.save(record);
     let _ = std::fs::remove_dir_all(store.instance_dir(&record.id));
-    if let Some(dir) = &record.cgroup {
+    // A scope's cgroup is its manager's to remove.
+    if let Some(dir) = record.cgroup.as_ref().filter(|_| record.unit.is_none()) {
         cgroup::remove(dir);
     }
 }

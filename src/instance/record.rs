@@ -80,6 +80,14 @@ pub struct Record {
     pub own_network: bool,
     /// The instance's own cgroup v2 folder, when the user has a delegated subtree.
     pub cgroup: Option<PathBuf>,
+    /// The systemd scope the instance runs in (`cgroup` is its cgroup then), when the
+    /// user's systemd manager made one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Who ended the instance from outside, when it was not the app or boxtop: the
+    /// systemd manager stopping its scope (`systemctl --user stop`, systemd-oomd).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
     /// Limits that could not be applied, and why.
     #[serde(default)]
     pub limit_notes: Vec<String>,
@@ -412,6 +420,8 @@ pub(crate) fn test_record(
         namespaces: Vec::new(),
         own_network: false,
         cgroup: None,
+        unit: None,
+        ended_by: None,
         limit_notes: Vec::new(),
         log: None,
         log_problem: None,
@@ -441,6 +451,8 @@ mod tests {
             namespaces: Vec::new(),
             own_network: true,
             cgroup: None,
+            unit: None,
+            ended_by: None,
             limit_notes: Vec::new(),
             log: None,
             log_problem: None,

@@ -101,6 +101,12 @@ pub struct Status {
     /// Why some of its output could not be written to its log.
     #[serde(default)]
     pub log_problem: Option<String>,
+    /// The systemd scope it runs in, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Who ended it from outside (its scope stopped by the systemd manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
 }
 
 /// `12.3 MiB` style sizes.

@@ -338,13 +338,15 @@ pub struct Building<'a> {
 }
 
 /// Clones the sandbox and returns once its app has been executed, or with the reason
-/// it could not be. `on_building` runs in this process while pid 1 builds the sandbox
+/// it could not be. `place`, when given, puts pid 1 in its cgroup (as `options.cgroup`
+/// does) while it waits, before it makes its cgroup namespace. `on_building` runs in this process while pid 1 builds the sandbox
 /// (on another CPU): what the caller has to do meanwhile, such as recording the
 /// instance, costs the launch nothing.
 pub fn start(
     single: &SingleThreaded,
     prepared: &Prepared,
     options: &StartOptions,
+    place: Option<&mut dyn FnMut(Pid) -> Result<(), String>>,
     on_building: &mut dyn FnMut(Building),
 ) -> Result<Started, SpawnError> {
     let plan = &prepared.plan;
@@ -385,7 +387,7 @@ pub fn start(
     // Otherwise pid 1 goes on alone: a round trip between two processes costs more than
     // the work (the idle CPU of a virtual machine takes hundreds of microseconds to wake).
     let own_network = plan.namespaces.contains(&Namespace::Net);
-    let wait_for_go = plan.pasta || options.cgroup.is_some();
+    let wait_for_go = plan.pasta || options.cgroup.is_some() || place.is_some();
     let flags = prepared
         .plan
         .namespaces
@@ -427,19 +429,26 @@ pub fn start(
             }
             let _ = nix::unistd::write(&ready_write, own_namespace_inodes().as_bytes());
             drop(ready_write);
-            if wait_for_go {
-                let mut byte = [0u8; 1];
-                if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
-                    failed("boxtop went away before the sandbox started");
+            // pasta joins this process's namespaces, which it may only while this
+            // process is dumpable: then the go comes first. A cgroup alone is waited for
+            // once the root is built, right before the cgroup namespace and the app, so
+            // that boxtop's work (a systemd scope) overlaps the build.
+            let mut go = wait_for_go.then_some(sync_read);
+            if plan.pasta {
+                if let Some(sync_read) = go.take() {
+                    let mut byte = [0u8; 1];
+                    if !matches!(nix::unistd::read(&sync_read, &mut byte), Ok(1)) {
+                        failed("boxtop went away before the sandbox started");
+                    }
                 }
             }
-            drop(sync_read);
             super::process::test_delay_at("init");
             child_main(
                 single,
                 prepared,
                 error_write,
                 status_write,
+                go,
                 &options.rlimits,
             );
         }
@@ -452,7 +461,14 @@ pub fn start(
     let abort = |err: SpawnError| {
         let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
         let _ = init::wait_for(child);
-        err
+        // pid 1 builds meanwhile: when it failed first, its reason is the one to tell
+        // (its pipe has no writer left once it is gone).
+        let report = read_all(&error_read);
+        if report.is_empty() {
+            err
+        } else {
+            reported_failure(&report)
+        }
     };
     // pid 1 is in all its namespaces but the cgroup one once it says so (or has failed).
     let ready = read_all(&ready_read);
@@ -469,6 +485,10 @@ pub fn start(
                 cgroup.display()
             )))
         })?;
+    }
+    // Or the caller puts it somewhere (a systemd scope), as long as pid 1 waits.
+    if let Some(place) = place {
+        place(child).map_err(|why| abort(SpawnError::Setup(why)))?;
     }
     if plan.pasta {
         let pasta = helpers::start_pasta(child).map_err(|err| abort(err.into()))?;
@@ -576,12 +596,13 @@ fn child_main(
     prepared: &Prepared,
     error_write: OwnedFd,
     status_write: OwnedFd,
+    go: Option<OwnedFd>,
     rlimits: &[(Resource, u64)],
 ) -> ! {
     // Signals boxtop held before the clone are boxtop's to pass on, to this process.
     init::forget_held_signals();
     let keep = [error_write.as_raw_fd(), status_write.as_raw_fd()];
-    let gate = match build_and_fork(single, prepared, &keep, rlimits) {
+    let gate = match build_and_fork(single, prepared, &keep, go, rlimits) {
         Ok(gate) => gate,
         Err(message) => fail(error_write.as_raw_fd(), Failure::Setup, &message),
     };
@@ -620,16 +641,13 @@ fn build_and_fork(
     single: &SingleThreaded,
     prepared: &Prepared,
     keep: &[RawFd; 2],
+    go: Option<OwnedFd>,
     rlimits: &[(Resource, u64)],
 ) -> Result<Gate, String> {
     let plan = &prepared.plan;
     // Before anything else runs in the sandbox: no process there may read this one's
     // memory (boxtop's environment, the plan), write it, or take its descriptors.
     init::make_undumpable().map_err(|errno| format!("PR_SET_DUMPABLE: {errno}"))?;
-    if plan.namespaces.contains(&Namespace::Cgroup) {
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
-            .map_err(|errno| format!("creating the cgroup namespace: {errno}"))?;
-    }
     nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     // Leave boxtop's process group: terminal signals reach boxtop, which forwards them.
     nix::unistd::setsid().map_err(|errno| format!("setsid: {errno}"))?;
@@ -639,6 +657,18 @@ fn build_and_fork(
         net::loopback_up().map_err(|errno| format!("bringing up lo: {errno}"))?;
     }
     mount::build_root(&plan.steps, &prepared.pinned).map_err(|err| err.to_string())?;
+    // boxtop's go, when it has work first: it has put this process in its cgroup (so
+    // that the namespace made next is rooted there) and started pasta.
+    if let Some(go) = go {
+        let mut byte = [0u8; 1];
+        if !matches!(nix::unistd::read(&go, &mut byte), Ok(1)) {
+            return Err("boxtop went away before the sandbox started".into());
+        }
+    }
+    if plan.namespaces.contains(&Namespace::Cgroup) {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+            .map_err(|errno| format!("creating the cgroup namespace: {errno}"))?;
+    }
     close_fds_except(keep);
     app::spawn_app(single, prepared, keep[0], rlimits)
         .map_err(|errno| format!("starting the app: {errno}"))

@@ -25,5 +25,6 @@ mod runtime;
 mod state;
 mod suggest;
 mod support;
+mod systemd_scope;
 mod tui;
 mod tui_first_use;

@@ -84,6 +84,39 @@ fn instance_troubles_are_shown_in_the_banner() {
     );
 }
 
+/// The selected instance's systemd scope is named under the list, and once the manager
+/// stopped it, that is said instead (issue 20).
+#[test]
+fn the_selected_instances_scope_and_who_ended_it_are_shown() {
+    let fixture = Fixture::new().with_instances();
+    let mut app = fixture.app();
+    let id = fixture.fake.state().instances[0].id.clone();
+    fixture.fake.state().instances[0].unit = Some("app-boxtop-editor-1a2b3c.scope".into());
+    app.update(Action::Tick);
+    press(&mut app, &["Tab"]);
+    for _ in 0..app.instances.list.len() {
+        if app.selected_instance().unwrap().id == id {
+            break;
+        }
+        press(&mut app, &["j"]);
+    }
+    assert!(
+        screen(&app).contains(" app-boxtop-editor-1a2b3c.scope "),
+        "{}",
+        screen(&app)
+    );
+    fixture.fake.state().instances[0].state = State::Killed { signal: 15 };
+    fixture.fake.state().instances[0].ended_by = Some(
+        "the systemd user manager stopped its scope app-boxtop-editor-1a2b3c.scope (job 7)".into(),
+    );
+    app.update(Action::Tick);
+    assert!(
+        screen(&app).contains("the systemd user manager stopped its scope"),
+        "{}",
+        screen(&app)
+    );
+}
+
 #[test]
 fn logs_follow_new_lines() {
     let fixture = Fixture::new().with_instances();

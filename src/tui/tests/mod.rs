@@ -289,6 +289,8 @@ fn status(id: &str, profile: &str, state: State, cpu: f64, memory: u64, uptime: 
         net_rx_bytes: None,
         net_tx_bytes: None,
         log_problem: None,
+        unit: None,
+        ended_by: None,
     }
 }
 

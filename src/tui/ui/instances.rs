@@ -56,6 +56,22 @@ pub fn render(pane: &Instances, focused: bool, area: Rect, buf: &mut Buffer, the
             format!(" {profile}: {problem} "),
             theme.error_text(),
         ));
+    } else if let Some(Status {
+        ended_by: Some(by),
+        profile,
+        ..
+    }) = pane.selected()
+    {
+        block = block.title_bottom(Line::styled(
+            format!(" {profile}: {by} "),
+            theme.error_text(),
+        ));
+    } else if let Some(Status {
+        unit: Some(unit), ..
+    }) = pane.selected()
+    {
+        // The name `systemctl --user` and the desktop's resource views know it by.
+        block = block.title_bottom(Line::styled(format!(" {unit} "), theme.dim()));
     }
     let inner = block.inner(area);
     block.render(area, buf);

@@ -9,9 +9,10 @@ use anyhow::Result;
 
 use boxtop::instance::launch;
 use boxtop::instance::live;
+use boxtop::instance::live_net;
 use boxtop::paths::Paths;
 use boxtop::profile::validate::{check_raw, Origin};
-use boxtop::profile::{Access, ProfileSet, Source};
+use boxtop::profile::{Access, Network, ProfileSet, Source};
 use boxtop::sandbox::forward::spelled_path;
 use boxtop::{errln, outln};
 
@@ -66,6 +67,43 @@ pub fn unshare(paths: &Paths, target: &str, path: &str) -> Result<ExitCode> {
          are unchanged"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `boxtop net ID none|isolated`: the running instance's network switched live.
+pub fn net(paths: &Paths, target: &str, network: super::LiveNetworkArg) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    let want = network.into();
+    let name = network_name(want);
+    match live_net::set_network(paths, &record, want) {
+        Ok(live_net::NetChange::Changed { took, .. }) => {
+            outln!(
+                "{} is now on network {name} ({} ms)",
+                record.id,
+                took.as_millis()
+            );
+            if want == Network::None {
+                errln!(
+                    "boxtop: note: its connections died with pasta; the profile's network is unchanged"
+                );
+            }
+        }
+        Ok(live_net::NetChange::Unchanged { .. }) => {
+            outln!("{} is on network {name} already", record.id);
+        }
+        Err(err) => {
+            return Err(Exit::message(1, format!("cannot set the network to {name}: {err}")).into())
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn network_name(network: Network) -> &'static str {
+    match network {
+        Network::None => "none",
+        Network::Host => "host",
+        Network::Isolated => "isolated",
+    }
 }
 
 /// Adds `[[home.share]] path = REL, mode = ...` to the user's file of `profile` with
@@ -154,8 +192,14 @@ pub fn with_shares_added(
     if let Some(list) = value.as_array_mut() {
         for (entry, status) in list.iter_mut().zip(statuses) {
             let added = live::live_shares(paths, &status.id);
-            if let (Some(entry), false) = (entry.as_object_mut(), added.is_empty()) {
+            let Some(entry) = entry.as_object_mut() else {
+                continue;
+            };
+            if !added.is_empty() {
                 entry.insert("shares_added".into(), serde_json::to_value(added)?);
+            }
+            if let Some(network) = live_net::live_network(paths, &status.id) {
+                entry.insert("network_live".into(), network_name(network.network).into());
             }
         }
     }
@@ -174,12 +218,14 @@ pub fn show_instance(
     let record = store.load(name).ok()?;
     let added = live::live_shares(paths, &record.id);
     let running = boxtop::instance::control::is_running(&record);
+    let network = live_net::live_network(paths, &record.id);
     if json {
         let shown = serde_json::json!({
             "instance": record.id,
             "profile": record.profile,
             "running": running,
             "shares_added": added,
+            "network_live": network.as_ref().map(|live| network_name(live.network)),
         });
         return Some(
             serde_json::to_string_pretty(&shown)
@@ -198,6 +244,13 @@ pub fn show_instance(
         if let Err(err) = super::profiles::show(paths, &record.profile, false) {
             return Some(Err(err));
         }
+    }
+    if let Some(live) = &network {
+        outln!(
+            "\nNetwork now: {} (set while running by `boxtop net`; `boxtop net {} none` cuts it off)",
+            network_name(live.network),
+            record.id
+        );
     }
     if added.is_empty() {
         outln!("\nBeyond its profile: nothing (no live share, no forwarded file).");

@@ -117,6 +117,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             save,
         }) => live::share(&paths, &target, &path, ro, save),
         Some(Command::Unshare { target, path }) => live::unshare(&paths, &target, &path),
+        Some(Command::Net { target, network }) => live::net(&paths, &target, network),
         Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
         Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
         Some(Command::Generate(what)) => generate::run(what),
@@ -277,6 +278,15 @@ pub enum Command {
         #[arg(value_name = "PATH")]
         path: String,
     },
+    /// Switch a running instance's network: `isolated` connects it to the internet
+    /// (pasta, no address of this machine), `none` cuts it off again (its connections
+    /// die with pasta). Only for instances with a network of their own.
+    Net {
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        #[arg(value_name = "NETWORK")]
+        network: LiveNetworkArg,
+    },
     /// Print what a detached instance wrote to its stdout and stderr.
     ///
     /// Exits with 1, saying why after the output, when some of the output could not be
@@ -338,6 +348,24 @@ pub enum OriginArg {
     Tui,
     Desktop,
     Autostart,
+}
+
+/// The networks `boxtop net` can give a running instance.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LiveNetworkArg {
+    /// Only `lo`: cut off.
+    None,
+    /// The internet through pasta, no address of this machine.
+    Isolated,
+}
+
+impl From<LiveNetworkArg> for boxtop::profile::Network {
+    fn from(network: LiveNetworkArg) -> boxtop::profile::Network {
+        match network {
+            LiveNetworkArg::None => boxtop::profile::Network::None,
+            LiveNetworkArg::Isolated => boxtop::profile::Network::Isolated,
+        }
+    }
 }
 
 impl From<OriginArg> for Origin {

@@ -8,6 +8,7 @@ pub mod join;
 pub mod keeper;
 pub mod launch;
 pub mod live;
+pub mod live_net;
 pub mod logs;
 /// Kept under its old name for callers outside the library's layers.
 pub use crate::sys::procfs;

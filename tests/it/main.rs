@@ -16,6 +16,7 @@ mod import;
 mod instances;
 mod json_schema;
 mod launch_api;
+mod live_net;
 mod live_share;
 mod packaging;
 mod refresh;

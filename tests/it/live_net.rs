@@ -150,6 +150,24 @@ fn net_isolated_connects_a_running_sandbox_and_net_none_cuts_it_off_needs_root()
                 .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running"),
             "the app kept running"
         );
+        // Connected again, then the app ends: pasta and its keeper end with it.
+        assert_ok(
+            &net(&world, &id, "isolated"),
+            "boxtop net ID isolated, again",
+        );
+        assert_ok(
+            &world.boxtop(&["kill", &id]).output().unwrap(),
+            "boxtop kill",
+        );
+        wait_until(
+            "pasta and the keeper to end with the sandbox",
+            Duration::from_secs(10),
+            || {
+                !processes_in_my_network()
+                    .iter()
+                    .any(|(_, cmdline)| cmdline.starts_with("pasta") || cmdline.contains(" net "))
+            },
+        );
     });
 }
 

@@ -11,8 +11,7 @@ use boxtop::instance::launch;
 use boxtop::instance::live;
 use boxtop::instance::live_net;
 use boxtop::paths::Paths;
-use boxtop::profile::validate::{check_raw, Origin};
-use boxtop::profile::{Access, Network, ProfileSet, Source};
+use boxtop::profile::{Access, Network, ProfileSet};
 use boxtop::sandbox::forward::spelled_path;
 use boxtop::{errln, outln};
 
@@ -106,8 +105,7 @@ fn network_name(network: Network) -> &'static str {
     }
 }
 
-/// Adds `[[home.share]] path = REL, mode = ...` to the user's file of `profile` with
-/// toml_edit (its comments and layout kept), only if the result is a valid profile.
+/// `--save`: `profile::ops::save_share`, said as the CLI says errors.
 fn save_share(
     paths: &Paths,
     profile: &str,
@@ -115,71 +113,8 @@ fn save_share(
     mode: Access,
 ) -> Result<std::path::PathBuf> {
     let set = ProfileSet::load(&paths.user_profiles());
-    let entry = set
-        .get(profile)
-        .ok_or_else(|| Exit::message(1, format!("--save: no profile named '{profile}'")))?;
-    let file = match (&entry.path, entry.source) {
-        (Some(path), Source::User | Source::Override) => path.clone(),
-        _ => {
-            return Err(Exit::message(
-                1,
-                format!(
-                    "--save: '{profile}' is a bundled profile with no file of yours; run `boxtop edit {profile}` once to make your override, then --save again"
-                ),
-            )
-            .into())
-        }
-    };
-    let text = std::fs::read_to_string(&file).map_err(|err| {
-        Exit::message(1, format!("--save: cannot read {}: {err}", file.display()))
-    })?;
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|err| Exit::message(1, format!("--save: {}: {err}", file.display())))?;
-    let home = doc
-        .entry("home")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
-    let Some(home) = home.as_table_mut() else {
-        return Err(Exit::message(
-            1,
-            format!("--save: {}: `home` is not a table", file.display()),
-        )
-        .into());
-    };
-    let shares = home
-        .entry("share")
-        .or_insert_with(|| toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
-    let Some(shares) = shares.as_array_of_tables_mut() else {
-        return Err(Exit::message(
-            1,
-            format!(
-                "--save: {}: `home.share` is not a list of [[home.share]] tables",
-                file.display()
-            ),
-        )
-        .into());
-    };
-    let rel = rel.to_string_lossy().into_owned();
-    shares.retain(|table| table.get("path").and_then(|p| p.as_str()) != Some(rel.as_str()));
-    let mut table = toml_edit::Table::new();
-    table.insert("path", toml_edit::value(rel.as_str()));
-    table.insert("mode", toml_edit::value(mode.as_str()));
-    shares.push(table);
-    let new_text = doc.to_string();
-    let shown = file.display().to_string();
-    let raw = boxtop::profile::load::parse(&shown, &new_text)
-        .map_err(|err| Exit::message(1, format!("--save: the result would not load: {err}")))?;
-    check_raw(
-        &raw,
-        &Origin {
-            file: &shown,
-            text: Some(&new_text),
-        },
-    )
-    .map_err(|err| Exit::message(1, format!("--save: the result would not be valid: {err}")))?;
-    boxtop::profile::ops::save_text(&file, &new_text)
-        .map_err(|err| Exit::message(1, format!("--save: {err}")))?;
-    Ok(file)
+    boxtop::profile::ops::save_share(&set, profile, rel, mode)
+        .map_err(|err| Exit::message(1, format!("--save: {err}")).into())
 }
 
 /// `ps --json`'s list with `shares_added` (what each instance has beyond its profile:

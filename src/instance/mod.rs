@@ -4,6 +4,7 @@ pub mod census;
 pub mod cgroup;
 pub mod collect;
 pub mod control;
+pub mod grants;
 pub mod join;
 pub mod keeper;
 pub mod launch;

@@ -418,7 +418,8 @@ impl EditorState {
             }
             PromptKind::LaunchArgs { .. }
             | PromptKind::NewProfile { .. }
-            | PromptKind::AppWithoutProfile => Ok(()),
+            | PromptKind::AppWithoutProfile
+            | PromptKind::LiveShare { .. } => Ok(()),
         }
     }
 

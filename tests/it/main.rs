@@ -26,3 +26,4 @@ mod suggest;
 mod support;
 mod tui;
 mod tui_first_use;
+mod tui_instance;

@@ -68,6 +68,40 @@ pub fn unshare(paths: &Paths, target: &str, path: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `boxtop open ID PATH`: a file opened in a running instance (`instance::live::open_in`).
+pub fn open(paths: &Paths, target: &str, path: &str) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    let host = host_path(paths, path)?;
+    let set = ProfileSet::load(&paths.user_profiles());
+    let profile = set.resolve(&record.profile).map_err(|err| {
+        Exit::message(
+            1,
+            format!("cannot open {path} in {}: its profile: {err}", record.id),
+        )
+    })?;
+    let opened = live::open_in(
+        paths,
+        &record,
+        &profile,
+        &host,
+        boxtop::instance::status::Origin::Cli,
+    )
+    .map_err(|err| Exit::message(1, format!("cannot open {path} in {}: {err}", record.id)))?;
+    outln!(
+        "opened {} in {} ({}{})",
+        host.display(),
+        record.id,
+        opened.argv.join(" "),
+        if opened.shared {
+            "; shared read-write with it for its life"
+        } else {
+            ""
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `boxtop net ID none|isolated`: the running instance's network switched live.
 pub fn net(paths: &Paths, target: &str, network: super::LiveNetworkArg) -> Result<ExitCode> {
     let store = launch::store(paths);

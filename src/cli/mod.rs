@@ -118,6 +118,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }) => live::share(&paths, &target, &path, ro, save),
         Some(Command::Unshare { target, path }) => live::unshare(&paths, &target, &path),
         Some(Command::Net { target, network }) => live::net(&paths, &target, network),
+        Some(Command::Open { target, path }) => live::open(&paths, &target, &path),
         Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
         Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
         Some(Command::Generate(what)) => generate::run(what),
@@ -286,6 +287,15 @@ pub enum Command {
         target: String,
         #[arg(value_name = "NETWORK")]
         network: LiveNetworkArg,
+    },
+    /// Open a file in a running instance: shared with it (read-write, for its life) when
+    /// it does not see it, then its profile's command run there with the file.
+    Open {
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        /// The file: absolute, `~/...` or relative to this folder.
+        #[arg(value_name = "PATH")]
+        path: String,
     },
     /// Print what a detached instance wrote to its stdout and stderr.
     ///

@@ -55,6 +55,7 @@ pub enum Action {
     UnshareLive,
     ToggleNetwork,
     SaveLive,
+    OpenFile,
 
     // The profile editor.
     /// Cycles the selected grant's value backwards or forwards.

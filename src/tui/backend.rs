@@ -205,6 +205,11 @@ pub trait Backend: Send {
         let _ = network;
         Err(format!("cannot switch the network of {id} here"))
     }
+    /// Opens `path` (absolute) in the running instance `id`: shared with it if it does
+    /// not see it, and its profile's command run there with it.
+    fn open_in(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        Err(format!("cannot open {} in {id} here", path.display()))
+    }
     /// Adds the share `rel` to the user's file of `profile` (`profile::ops::save_share`).
     fn save_share(
         &mut self,
@@ -476,6 +481,12 @@ impl Backend for LocalBackend {
     fn unshare_live(&mut self, id: &str, path: &Path) -> Result<String, String> {
         let path = path.to_string_lossy();
         self.run_change(&["unshare", id, path.as_ref()])
+    }
+
+    /// Forks too: `boxtop open` runs `instance::live::open_in`.
+    fn open_in(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        let path = path.to_string_lossy();
+        self.run_change(&["open", id, path.as_ref()])
     }
 
     /// Forks too (the keeper of pasta): `boxtop net` runs `instance::live_net`.

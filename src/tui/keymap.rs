@@ -669,6 +669,14 @@ pub const BINDINGS: &[Binding] = &[
     .footer("w", "save"),
     bind(
         C::Instance,
+        &[ch('o')],
+        "o",
+        "open a file in this instance (shared with it if it does not see it)",
+        Action::OpenFile,
+    )
+    .footer("o", "open file"),
+    bind(
+        C::Instance,
         &[key(KeyCode::Esc), ch('q')],
         "Esc q",
         "close",

@@ -73,6 +73,15 @@ impl App {
                 self.info(text);
                 Ok(())
             }
+            PromptKind::OpenFile { .. } => {
+                let Screen::Instance(view) = &mut self.screen else {
+                    return Ok(());
+                };
+                let (home, start) = (self.paths.home.clone(), self.start_dir.clone());
+                let text = view.open_file(input, self.backend.as_mut(), &home, &start)?;
+                self.info(text);
+                Ok(())
+            }
             kind if is_editor_prompt(kind) => match &mut self.screen {
                 Screen::Editor(editor) => editor.submit(kind, input, &self.profiles.set),
                 _ => Ok(()),

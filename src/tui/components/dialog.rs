@@ -88,6 +88,10 @@ fn on_prompt(mut prompt: Prompt, action: Action, home: &Path, start: &Path) -> D
         Action::Complete if prompt.kind == PromptKind::SharePath => {
             prompt.input = prompt::complete(&prompt.input, &prompt.candidates);
         }
+        Action::Complete if matches!(prompt.kind, PromptKind::OpenFile { .. }) => {
+            let candidates = prompt::path_candidates(&prompt.input, home, start);
+            prompt.input = prompt::complete_last_word(&prompt.input, &candidates);
+        }
         Action::Complete if matches!(prompt.kind, PromptKind::LiveShare { .. }) => {
             prompt.input = prompt::complete(&prompt.input, &prompt.candidates);
         }

@@ -419,7 +419,8 @@ impl EditorState {
             PromptKind::LaunchArgs { .. }
             | PromptKind::NewProfile { .. }
             | PromptKind::AppWithoutProfile
-            | PromptKind::LiveShare { .. } => Ok(()),
+            | PromptKind::LiveShare { .. }
+            | PromptKind::OpenFile { .. } => Ok(()),
         }
     }
 

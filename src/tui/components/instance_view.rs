@@ -119,6 +119,9 @@ impl InstanceView {
             Action::ShareLive => InstanceStep::Prompt(PromptKind::LiveShare {
                 id: self.id.clone(),
             }),
+            Action::OpenFile => InstanceStep::Prompt(PromptKind::OpenFile {
+                id: self.id.clone(),
+            }),
             Action::UnshareLive => {
                 let Some((path, _, _)) = self.selected_share() else {
                     return InstanceStep::Said(Err(
@@ -201,6 +204,25 @@ impl InstanceView {
                 self.selected = row;
             }
         }
+        said
+    }
+
+    /// Opens the file `input` names (`~/...`, absolute, or relative to `start`) in the
+    /// instance, from the prompt.
+    pub fn open_file(
+        &mut self,
+        input: &str,
+        backend: &mut dyn Backend,
+        home: &std::path::Path,
+        start: &std::path::Path,
+    ) -> Result<String, String> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err("type a file of your home (Tab completes)".into());
+        }
+        let path = PathBuf::from(crate::tui::prompt::expand_arg(input, home, start));
+        let said = backend.open_in(&self.id, &path);
+        self.reload(backend);
         said
     }
 }

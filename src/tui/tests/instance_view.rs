@@ -60,6 +60,25 @@ fn instance_view_shows_the_profile_grants_and_follows_live_changes() {
     );
     let text = screen(&app);
     assert!(!text.contains("+ ~/Music"), "{text}");
+    // A file opened in it: `~/Docu` Tab completes the folder.
+    std::fs::write(fixture.paths.home.join("Documents/todo.txt"), "x").unwrap();
+    press(&mut app, &["o"]);
+    for c in "~/Docu".chars() {
+        press(&mut app, &[&c.to_string()]);
+    }
+    press(&mut app, &["Tab"]);
+    match &app.dialog {
+        Some(Dialog::Prompt(prompt)) => assert_eq!(prompt.input, "~/Documents/"),
+        other => panic!("no open prompt: {other:?}"),
+    }
+    for c in "todo.txt".chars() {
+        press(&mut app, &[&c.to_string()]);
+    }
+    press(&mut app, &["Enter"]);
+    assert_eq!(
+        fixture.fake.calls().last().map(String::as_str),
+        Some("open a9b8c7d6 Documents/todo.txt")
+    );
     press(&mut app, &["Esc"]);
     assert!(matches!(app.screen, Screen::Main));
 }

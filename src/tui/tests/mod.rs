@@ -328,6 +328,17 @@ impl Backend for Fake {
         Ok(format!("unshared ~/{rel} from {id}"))
     }
 
+    fn open_in(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        let home = self.paths().home;
+        let shown = path
+            .strip_prefix(&home)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        self.record(format!("open {id} {shown}"));
+        Ok(format!("opened ~/{shown} in {id}"))
+    }
+
     fn set_network(
         &mut self,
         id: &str,

@@ -188,3 +188,32 @@ fn net_refuses_a_sandbox_on_the_host_network() {
         stderr(&out)
     );
 }
+
+#[test]
+fn net_leaves_the_network_of_an_isolated_profile_to_its_launch_needs_root() {
+    require("pasta", "passt");
+    give_tun_its_usual_mode();
+    let world = World::new();
+    world.fix_owner();
+    let internet = NetNamespace::add("live-inet2");
+    in_new_network(|| {
+        build_host_network(&internet);
+        let id = waiting(&world, "isolated");
+        let _guard = KillOnDrop(&world, id.clone());
+        let again = net(&world, &id, "isolated");
+        assert_ok(&again, "boxtop net ID isolated on an isolated sandbox");
+        assert!(stdout(&again).contains("already"), "{}", stdout(&again));
+        let cut = net(&world, &id, "none");
+        assert!(!cut.status.success(), "net none cut a launch's pasta");
+        assert!(
+            stderr(&cut).contains("from its profile at launch"),
+            "{}",
+            stderr(&cut)
+        );
+        let pastas = processes_in_my_network()
+            .iter()
+            .filter(|(_, cmdline)| cmdline.starts_with("pasta"))
+            .count();
+        assert_eq!(pastas, 1, "one pasta, the launch's");
+    });
+}

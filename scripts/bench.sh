@@ -2,7 +2,7 @@
 # Benchmarks boxtop against its peers and records the results in docs/benchmarks.md.
 #
 #   scripts/bench.sh [BENCHMARK...]      BENCHMARK: launch, status, profiles, tui, refresh,
-#                                        soak (default: all)
+#                                        soak, live, apps (default: all)
 #
 # Each benchmark is a function bench_NAME listed in BENCHMARKS. It times its commands in
 # one hyperfine run (raw results kept in target/bench/NAME.json) and writes one section
@@ -21,11 +21,12 @@
 # BENCH_TUI_PROFILES (500), BENCH_TUI_INSTANCES (20), BENCH_TUI_IDLE_SECS (60),
 # BENCH_HOST_PROCESSES (5000, refresh), BENCH_REFRESH_INSTANCES (100), BENCH_REFRESH_RUNS (60),
 # BENCH_REFRESH_IDLE_SECS (20), BENCH_SOAK_SECS (180), BENCH_SOAK_PROFILES (20),
-# BENCH_SOAK_REFRESH (0.2, the TUI's --refresh during the soak).
+# BENCH_SOAK_REFRESH (0.2, the TUI's --refresh during the soak), BENCH_LIVE_RUNS (30),
+# BENCH_APP_RUNS (5, apps; browsers 3), BENCH_APPS (mousepad firefox-esr chromium).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BENCHMARKS=(launch status profiles tui refresh soak)
+readonly BENCHMARKS=(launch status profiles tui refresh soak live apps)
 
 readonly BOXTOP_BIN=${BOXTOP_BIN:-target/release/boxtop}
 readonly BENCH_DOC=${BENCH_DOC:-docs/benchmarks.md}
@@ -48,6 +49,10 @@ readonly REFRESH_IDLE_SECS=${BENCH_REFRESH_IDLE_SECS:-20}
 readonly SOAK_SECS=${BENCH_SOAK_SECS:-180}
 readonly SOAK_PROFILES=${BENCH_SOAK_PROFILES:-20}
 readonly SOAK_REFRESH=${BENCH_SOAK_REFRESH:-0.2}
+readonly LIVE_RUNS=${BENCH_LIVE_RUNS:-30}
+readonly APP_RUNS=${BENCH_APP_RUNS:-5}
+read -r -a APPS <<<"${BENCH_APPS:-mousepad firefox-esr chromium}"
+readonly APPS
 
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*"; }
@@ -60,15 +65,31 @@ RUNTIME=       # the XDG_RUNTIME_DIR, on a tmpfs like a session's
 RUN_AS=()      # prefix that runs a command as the measured user in a clean environment
 RUN_AS_NOTE=   # how that user was obtained, for the report
 CROWD_PGID=    # process group of the unrelated host processes of the refresh benchmark
+APPS_PIDS=()   # Xvfb and the session bus of the apps benchmark
+ADDED_USER=    # the passwd entry made for the measured uid (firejail needs one), removed
 
 cleanup() {
     stop_crowd
+    local pid
+    for pid in "${APPS_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    if [[ -n $ADDED_USER ]]; then
+        # userdel refuses while a process of the user runs: the ones killed above end first.
+        local tries=0
+        while pgrep -u "$BENCH_UID" >/dev/null 2>&1 && ((tries++ < 50)); do sleep 0.1; done
+        userdel "$ADDED_USER" 2>/dev/null || printf 'bench: could not remove the user %s\n' "$ADDED_USER" >&2
+    fi
     if [[ -n $WORK && -S $WORK/runtime/tmux.sock ]]; then
         tmux_as_user kill-server >/dev/null 2>&1 || true
     fi
     if [[ -n $WORK && -x $WORK/bin/boxtop ]]; then
         # Instances left by a benchmark stopped half-way would keep $WORK busy.
         (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill bench-sleeper >/dev/null 2>&1) || true
+        local app
+        for app in "${APPS[@]}"; do
+            (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill "$app" >/dev/null 2>&1) || true
+        done
         local i
         for ((i = 0; i < SOAK_PROFILES; i++)); do
             (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill "$(soak_profile "$i")" >/dev/null 2>&1) || true
@@ -1077,6 +1098,235 @@ bench_soak() {
             printf "Every sample: `target/bench/soak.txt` (time, VmRSS KiB, CPU ticks, runtime files, state files), one per round.\n"
         }' >"$body"
 
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+# The median of the numbers on stdin, one a line.
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+now_ns() { date +%s%N; }
+
+# Time from `boxtop share` to the folder visible inside a running sandbox: a loop inside
+# (`boxtop enter`) waits for a file of the folder and prints the time it sees it; the
+# host notes the time just before `boxtop share` starts. Also the command's own wall
+# time, and the time boxtop reports for the change itself (fork, namespaces, clone,
+# mount).
+bench_live() {
+    local heading='## Live share: boxtop share to visible inside'
+    local boxtop="$WORK/bin/boxtop" id live="$WORK/home/live" i
+    mkdir -p "$live"
+    : >"$live/marker"
+    if ((EUID == 0)); then
+        chown -R "$BENCH_UID:$BENCH_UID" "$live"
+    fi
+    id=$(cd "$WORK" && "${RUN_AS[@]}" "$boxtop" run --detach --profile-file "$WORK/bin/sleeper.toml") ||
+        die "live: cannot start the sleeper"
+    say "live: $LIVE_RUNS shares of $live with $id"
+    local -a visible=() wall=() reported=() start=()
+    local watch_out=$WORK/live-watch.txt t0 t1 seen out
+    for ((i = 0; i < LIVE_RUNS; i++)); do
+        : >"$watch_out"
+        (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" enter "$id" -- /bin/sh -c \
+            "echo ready; while [ ! -e $live/marker ]; do :; done; date +%s%N" >"$watch_out" 2>&1) &
+        local watcher=$!
+        local tries=0
+        until grep -q ready "$watch_out" || ((tries++ > 500)); do sleep 0.01; done
+        sleep 0.05
+        t0=$(now_ns)
+        out=$(cd "$WORK" && "${RUN_AS[@]}" "$boxtop" share "$id" "$live") || die "live: boxtop share failed: $out"
+        t1=$(now_ns)
+        wait "$watcher" || die "live: the watcher inside failed: $(cat "$watch_out")"
+        seen=$(tail -n 1 "$watch_out")
+        visible+=("$(awk -v a="$seen" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1e6 }')")
+        wall+=("$(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1e6 }')")
+        reported+=("$(sed -n 's/.*(\([0-9]*\) ms)$/\1/p' <<<"$out")")
+        (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" unshare "$id" "$live" >/dev/null 2>&1) ||
+            die "live: boxtop unshare failed"
+        # The floor: the same user starting boxtop for nothing.
+        t0=$(now_ns)
+        (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" --version >/dev/null)
+        t1=$(now_ns)
+        start+=("$(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1e6 }')")
+    done
+    (cd "$WORK" && "${RUN_AS[@]}" "$boxtop" kill "$id" >/dev/null 2>&1) || true
+    local m_visible m_wall m_reported max_visible m_start
+    m_start=$(printf '%s\n' "${start[@]}" | median)
+    m_visible=$(printf '%s\n' "${visible[@]}" | median)
+    max_visible=$(printf '%s\n' "${visible[@]}" | sort -n | tail -n 1)
+    m_wall=$(printf '%s\n' "${wall[@]}" | median)
+    m_reported=$(printf '%s\n' "${reported[@]}" | median)
+    local body=$WORK/live.md verdict
+    verdict=$(awk -v m="$m_visible" 'BEGIN { print (m < 20) ? "met" : "not met" }')
+    {
+        printf '%s\n\n' "$heading"
+        printf 'Measured %s on %s, %s: %d shares of a folder with a running sandbox (benches/sleeper.toml), each taken back before the next.\n\n' \
+            "$(date -u +%Y-%m-%d)" "$(host_summary)" "$RUN_AS_NOTE" "$LIVE_RUNS"
+        printf '| What | Median (ms) |\n| --- | ---: |\n'
+        printf '| `boxtop share` started → the folder seen by a loop inside (max %s) | %s |\n' "$max_visible" "$m_visible"
+        printf '| `boxtop share`, whole command (wall time) | %s |\n' "$m_wall"
+        printf '| the change itself, as boxtop reports it (fork, namespaces, clone, mount) | %s |\n' "$m_reported"
+        printf '| for reference: `boxtop --version` started the same way (setpriv, env, exec) | %s |\n\n' "$m_start"
+        printf 'The loop inside spins on one of the CPUs while it waits. What is not the change itself is starting a process as the measured user and boxtop reading its state.\n\n'
+        printf 'Goal: under 20 ms to visible inside: **%s**.\n' "$verdict"
+    } >"$body"
+    write_section "$heading" "$body"
+    echo
+    cat "$body"
+}
+
+# The program, the window title (an extended regex of xwininfo's `"TITLE": (` tree line,
+# so that the class names that follow never match) and the runs of an app of the apps
+# benchmark.
+app_program() {
+    case $1 in
+        mousepad) printf '/usr/bin/mousepad' ;;
+        firefox-esr) printf '/usr/bin/firefox-esr' ;;
+        chromium) printf '/usr/bin/chromium' ;;
+        *) die "apps: unknown app $1" ;;
+    esac
+}
+app_title() {
+    case $1 in
+        mousepad) printf ' - Mousepad": \\(' ;;
+        firefox-esr) printf 'Mozilla Firefox": \\(' ;;
+        chromium) printf ' - Chromium": \\(' ;;
+    esac
+}
+app_runs() {
+    case $1 in
+        mousepad) printf '%s' "$APP_RUNS" ;;
+        *) printf '%s' "$(((APP_RUNS + 1) / 2 > 3 ? (APP_RUNS + 1) / 2 : 3))" ;;
+    esac
+}
+
+# Starts `$@` as the measured user in a session of its own, on the benchmark's X server
+# and session bus; prints the process group.
+start_app() {
+    (cd "$WORK" && exec setsid "${RUN_AS[@]}" DISPLAY="$APPS_DISPLAY" \
+        DBUS_SESSION_BUS_ADDRESS="$APPS_BUS" "$@" >>"$WORK/apps.log" 2>&1) &
+    printf '%s' "$!"
+}
+
+# Milliseconds until a window titled as `title` exists, or "timeout" after 30 s.
+wait_window() {
+    local title=$1 t0=$2 deadline=$(($(date +%s) + 30))
+    while (($(date +%s) < deadline)); do
+        if DISPLAY=$APPS_DISPLAY xwininfo -root -tree 2>/dev/null | grep -Eq "$title"; then
+            awk -v a="$(now_ns)" -v b="$t0" 'BEGIN { printf "%.0f", (a - b) / 1e6 }'
+            return
+        fi
+        sleep 0.005
+    done
+    printf 'timeout'
+}
+
+# Ends an app started by start_app (process group `pgid`) and waits for its windows to go.
+stop_app() {
+    local pgid=$1 title=$2 app=$3
+    (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill "$app" >/dev/null 2>&1) || true
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+    sleep 0.3
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+    local tries=0
+    while DISPLAY=$APPS_DISPLAY xwininfo -root -tree 2>/dev/null | grep -Eq "$title" && ((tries++ < 200)); do
+        sleep 0.05
+    done
+    # What the app left (firejail's and the browsers' helpers) is the measured user's.
+    pkill -KILL -u "$BENCH_UID" -f "$(app_program "$app")" 2>/dev/null || true
+    # A boxtop instance still listed as live would hold the profile's private home, and
+    # the next launch would join it: `boxtop kill` succeeds while there is one.
+    tries=0
+    while (cd "$WORK" && "${RUN_AS[@]}" "$WORK/bin/boxtop" kill "$app" >/dev/null 2>&1) &&
+        ((tries++ < 100)); do
+        sleep 0.1
+    done
+    sleep 0.2
+}
+
+# Time to the first window of desktop apps bare, under boxtop (its bundled profile) and
+# under firejail (its own profile for the app), on one Xvfb with one session bus, in
+# rounds that take the runners in turn. Each app and runner gets one untimed run first
+# (its first-run files written).
+bench_apps() {
+    local heading='## Apps: time to first window, bare, boxtop and firejail'
+    local tool
+    for tool in Xvfb xwininfo dbus-daemon; do
+        command -v "$tool" >/dev/null 2>&1 || die "$tool not found: run scripts/install-deps.sh bench"
+    done
+    local -a runners=(bare boxtop)
+    if command -v firejail >/dev/null 2>&1; then
+        # firejail looks the user up; a uid of the benchmark's own may have no entry.
+        if ! getent passwd "$BENCH_UID" >/dev/null && ((EUID == 0)); then
+            useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+                --uid "$BENCH_UID" boxtop-bench || die "apps: cannot add a user for uid $BENCH_UID"
+            ADDED_USER=boxtop-bench
+        fi
+        runners+=(firejail)
+    else
+        say "apps: firejail is not installed (scripts/install-deps.sh bench installs it): left out"
+    fi
+    local n=90
+    while [[ -e /tmp/.X11-unix/X$n ]]; do n=$((n + 1)); done
+    APPS_DISPLAY=:$n
+    (cd "$WORK" && exec "${RUN_AS[@]}" Xvfb "$APPS_DISPLAY" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1) &
+    APPS_PIDS+=("$!")
+    local tries=0
+    until DISPLAY=$APPS_DISPLAY xwininfo -root >/dev/null 2>&1 || ((tries++ > 200)); do sleep 0.05; done
+    APPS_BUS=$(cd "$WORK" && "${RUN_AS[@]}" dbus-daemon --session --fork --print-address=1 --print-pid=2 2>"$WORK/bus.pid") ||
+        die "apps: cannot start a session bus"
+    APPS_PIDS+=("$(cat "$WORK/bus.pid")")
+
+    local body=$WORK/apps.md app runner round pgid t0 ms
+    {
+        printf '%s\n\n' "$heading"
+        printf 'Measured %s on %s, %s, on Xvfb with a session bus of its own: from the start of the command to a window with the app'"'"'s title (xwininfo, polled every 5 ms). Median of the timed runs, after one untimed run of each.\n\n' \
+            "$(date -u +%Y-%m-%d)" "$(host_summary)" "$RUN_AS_NOTE"
+        printf '| App | Runs | %s | boxtop vs bare |\n| --- | ---: |%s ---: |\n' \
+            "$(printf '%s (ms) | ' "${runners[@]}" | sed 's/ | $//')" "$(printf ' ---: |%.0s' "${runners[@]}")"
+    } >"$body"
+    for app in "${APPS[@]}"; do
+        local program title runs
+        program=$(app_program "$app")
+        if [[ ! -x $program ]]; then
+            say "apps: $program is not installed: $app left out"
+            continue
+        fi
+        title=$(app_title "$app")
+        runs=$(app_runs "$app")
+        local -A times=()
+        for runner in "${runners[@]}"; do times[$runner]=; done
+        for ((round = 0; round <= runs; round++)); do
+            for runner in "${runners[@]}"; do
+                local -a command=("$program")
+                case $runner in
+                    boxtop) command=("$WORK/bin/boxtop" run "$app") ;;
+                    firejail) command=(firejail --quiet "$program") ;;
+                esac
+                t0=$(now_ns)
+                pgid=$(start_app "${command[@]}")
+                ms=$(wait_window "$title" "$t0")
+                stop_app "$pgid" "$title" "$app"
+                say "apps: $app $runner round $round: $ms ms"
+                ((round == 0)) || times[$runner]+="$ms "
+            done
+        done
+        local row="| $app | $runs |" bare_median boxtop_median
+        for runner in "${runners[@]}"; do
+            local m
+            m=$(tr ' ' '\n' <<<"${times[$runner]}" | grep -E '^[0-9]+$' | median)
+            [[ ${times[$runner]} == *timeout* ]] && m="$m (some timed out)"
+            row+=" $m |"
+            [[ $runner == bare ]] && bare_median=$m
+            [[ $runner == boxtop ]] && boxtop_median=$m
+        done
+        row+=" $(awk -v a="$boxtop_median" -v b="$bare_median" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%+.1f%%", (a - b) * 100 / b; else print "n/a" }') |"
+        printf '%s\n' "$row" >>"$body"
+    done
+    printf '\nGoal: boxtop within 5%% of bare. The log of the apps: `$BENCH_DIR/apps.log` during the run.\n' >>"$body"
     write_section "$heading" "$body"
     echo
     cat "$body"

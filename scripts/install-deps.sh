@@ -58,6 +58,11 @@ bench  jq                  jq                      jq                           
 bench  tmux                tmux                    tmux                         tmux
 bench  util-linux          util-linux              util-linux                   setpriv
 bench  procps              procps-ng               procps-ng                    ps,pgrep
+bench  firejail            firejail                firejail                     firejail
+bench  xvfb                xorg-x11-server-Xvfb    xorg-server-xvfb             Xvfb
+bench  x11-utils           xdpyinfo,xwininfo       xorg-xdpyinfo,xorg-xwininfo  xdpyinfo,xwininfo
+bench  dbus                dbus-daemon             dbus                         dbus-daemon
+bench  mousepad            mousepad                mousepad                     mousepad
 screenshot  tmux           tmux                    tmux                         tmux
 screenshot  python3        python3                 python                       python3
 screenshot  chromium       chromium                chromium                     chromium

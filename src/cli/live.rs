@@ -9,9 +9,9 @@ use anyhow::Result;
 
 use boxtop::instance::launch;
 use boxtop::instance::live;
+use boxtop::instance::live_net;
 use boxtop::paths::Paths;
-use boxtop::profile::validate::{check_raw, Origin};
-use boxtop::profile::{Access, ProfileSet, Source};
+use boxtop::profile::{Access, Network, ProfileSet};
 use boxtop::sandbox::forward::spelled_path;
 use boxtop::{errln, outln};
 
@@ -68,8 +68,78 @@ pub fn unshare(paths: &Paths, target: &str, path: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Adds `[[home.share]] path = REL, mode = ...` to the user's file of `profile` with
-/// toml_edit (its comments and layout kept), only if the result is a valid profile.
+/// `boxtop open ID PATH`: a file opened in a running instance (`instance::live::open_in`).
+pub fn open(paths: &Paths, target: &str, path: &str) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    let host = host_path(paths, path)?;
+    let set = ProfileSet::load(&paths.user_profiles());
+    let profile = set.resolve(&record.profile).map_err(|err| {
+        Exit::message(
+            1,
+            format!("cannot open {path} in {}: its profile: {err}", record.id),
+        )
+    })?;
+    let opened = live::open_in(
+        paths,
+        &record,
+        &profile,
+        &host,
+        boxtop::instance::status::Origin::Cli,
+    )
+    .map_err(|err| Exit::message(1, format!("cannot open {path} in {}: {err}", record.id)))?;
+    outln!(
+        "opened {} in {} ({}{})",
+        host.display(),
+        record.id,
+        opened.argv.join(" "),
+        if opened.shared {
+            "; shared read-write with it for its life"
+        } else {
+            ""
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `boxtop net ID none|isolated`: the running instance's network switched live.
+pub fn net(paths: &Paths, target: &str, network: super::LiveNetworkArg) -> Result<ExitCode> {
+    let store = launch::store(paths);
+    let record = one(&store, target)?;
+    let want = network.into();
+    let name = network_name(want);
+    match live_net::set_network(paths, &record, want) {
+        Ok(live_net::NetChange::Changed { took, .. }) => {
+            outln!(
+                "{} is now on network {name} ({} ms)",
+                record.id,
+                took.as_millis()
+            );
+            if want == Network::None {
+                errln!(
+                    "boxtop: note: its connections died with pasta; the profile's network is unchanged"
+                );
+            }
+        }
+        Ok(live_net::NetChange::Unchanged { .. }) => {
+            outln!("{} is on network {name} already", record.id);
+        }
+        Err(err) => {
+            return Err(Exit::message(1, format!("cannot set the network to {name}: {err}")).into())
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn network_name(network: Network) -> &'static str {
+    match network {
+        Network::None => "none",
+        Network::Host => "host",
+        Network::Isolated => "isolated",
+    }
+}
+
+/// `--save`: `profile::ops::save_share`, said as the CLI says errors.
 fn save_share(
     paths: &Paths,
     profile: &str,
@@ -77,71 +147,8 @@ fn save_share(
     mode: Access,
 ) -> Result<std::path::PathBuf> {
     let set = ProfileSet::load(&paths.user_profiles());
-    let entry = set
-        .get(profile)
-        .ok_or_else(|| Exit::message(1, format!("--save: no profile named '{profile}'")))?;
-    let file = match (&entry.path, entry.source) {
-        (Some(path), Source::User | Source::Override) => path.clone(),
-        _ => {
-            return Err(Exit::message(
-                1,
-                format!(
-                    "--save: '{profile}' is a bundled profile with no file of yours; run `boxtop edit {profile}` once to make your override, then --save again"
-                ),
-            )
-            .into())
-        }
-    };
-    let text = std::fs::read_to_string(&file).map_err(|err| {
-        Exit::message(1, format!("--save: cannot read {}: {err}", file.display()))
-    })?;
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|err| Exit::message(1, format!("--save: {}: {err}", file.display())))?;
-    let home = doc
-        .entry("home")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
-    let Some(home) = home.as_table_mut() else {
-        return Err(Exit::message(
-            1,
-            format!("--save: {}: `home` is not a table", file.display()),
-        )
-        .into());
-    };
-    let shares = home
-        .entry("share")
-        .or_insert_with(|| toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
-    let Some(shares) = shares.as_array_of_tables_mut() else {
-        return Err(Exit::message(
-            1,
-            format!(
-                "--save: {}: `home.share` is not a list of [[home.share]] tables",
-                file.display()
-            ),
-        )
-        .into());
-    };
-    let rel = rel.to_string_lossy().into_owned();
-    shares.retain(|table| table.get("path").and_then(|p| p.as_str()) != Some(rel.as_str()));
-    let mut table = toml_edit::Table::new();
-    table.insert("path", toml_edit::value(rel.as_str()));
-    table.insert("mode", toml_edit::value(mode.as_str()));
-    shares.push(table);
-    let new_text = doc.to_string();
-    let shown = file.display().to_string();
-    let raw = boxtop::profile::load::parse(&shown, &new_text)
-        .map_err(|err| Exit::message(1, format!("--save: the result would not load: {err}")))?;
-    check_raw(
-        &raw,
-        &Origin {
-            file: &shown,
-            text: Some(&new_text),
-        },
-    )
-    .map_err(|err| Exit::message(1, format!("--save: the result would not be valid: {err}")))?;
-    boxtop::profile::ops::save_text(&file, &new_text)
-        .map_err(|err| Exit::message(1, format!("--save: {err}")))?;
-    Ok(file)
+    boxtop::profile::ops::save_share(&set, profile, rel, mode)
+        .map_err(|err| Exit::message(1, format!("--save: {err}")).into())
 }
 
 /// `ps --json`'s list with `shares_added` (what each instance has beyond its profile:
@@ -154,8 +161,14 @@ pub fn with_shares_added(
     if let Some(list) = value.as_array_mut() {
         for (entry, status) in list.iter_mut().zip(statuses) {
             let added = live::live_shares(paths, &status.id);
-            if let (Some(entry), false) = (entry.as_object_mut(), added.is_empty()) {
+            let Some(entry) = entry.as_object_mut() else {
+                continue;
+            };
+            if !added.is_empty() {
                 entry.insert("shares_added".into(), serde_json::to_value(added)?);
+            }
+            if let Some(network) = live_net::live_network(paths, &status.id) {
+                entry.insert("network_live".into(), network_name(network.network).into());
             }
         }
     }
@@ -174,12 +187,14 @@ pub fn show_instance(
     let record = store.load(name).ok()?;
     let added = live::live_shares(paths, &record.id);
     let running = boxtop::instance::control::is_running(&record);
+    let network = live_net::live_network(paths, &record.id);
     if json {
         let shown = serde_json::json!({
             "instance": record.id,
             "profile": record.profile,
             "running": running,
             "shares_added": added,
+            "network_live": network.as_ref().map(|live| network_name(live.network)),
         });
         return Some(
             serde_json::to_string_pretty(&shown)
@@ -198,6 +213,13 @@ pub fn show_instance(
         if let Err(err) = super::profiles::show(paths, &record.profile, false) {
             return Some(Err(err));
         }
+    }
+    if let Some(live) = &network {
+        outln!(
+            "\nNetwork now: {} (set while running by `boxtop net`; `boxtop net {} none` cuts it off)",
+            network_name(live.network),
+            record.id
+        );
     }
     if added.is_empty() {
         outln!("\nBeyond its profile: nothing (no live share, no forwarded file).");

@@ -119,6 +119,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             save,
         }) => live::share(&paths, &target, &path, ro, save),
         Some(Command::Unshare { target, path }) => live::unshare(&paths, &target, &path),
+        Some(Command::Net { target, network }) => live::net(&paths, &target, network),
+        Some(Command::Open { target, path }) => live::open(&paths, &target, &path),
         Some(Command::Doctor { json }) => doctor::doctor(&paths, json),
         Some(Command::Machine(MachineCommand::Run)) => Ok(machine::run(&paths)),
         Some(Command::Generate(what)) => generate::run(what),
@@ -294,6 +296,24 @@ pub enum Command {
         #[arg(value_name = "PATH")]
         path: String,
     },
+    /// Switch a running instance's network: `isolated` connects it to the internet
+    /// (pasta, no address of this machine), `none` cuts it off again (its connections
+    /// die with pasta). Only for instances with a network of their own.
+    Net {
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        #[arg(value_name = "NETWORK")]
+        network: LiveNetworkArg,
+    },
+    /// Open a file in a running instance: shared with it (read-write, for its life) when
+    /// it does not see it, then its profile's command run there with the file.
+    Open {
+        #[arg(value_name = "ID|PROFILE", add = complete::instance_targets())]
+        target: String,
+        /// The file: absolute, `~/...` or relative to this folder.
+        #[arg(value_name = "PATH")]
+        path: String,
+    },
     /// Print what a detached instance wrote to its stdout and stderr.
     ///
     /// Exits with 1, saying why after the output, when some of the output could not be
@@ -359,6 +379,24 @@ pub enum OriginArg {
     Tui,
     Desktop,
     Autostart,
+}
+
+/// The networks `boxtop net` can give a running instance.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LiveNetworkArg {
+    /// Only `lo`: cut off.
+    None,
+    /// The internet through pasta, no address of this machine.
+    Isolated,
+}
+
+impl From<LiveNetworkArg> for boxtop::profile::Network {
+    fn from(network: LiveNetworkArg) -> boxtop::profile::Network {
+        match network {
+            LiveNetworkArg::None => boxtop::profile::Network::None,
+            LiveNetworkArg::Isolated => boxtop::profile::Network::Isolated,
+        }
+    }
 }
 
 impl From<OriginArg> for Origin {

@@ -71,6 +71,8 @@ pub enum ChangeError {
     NotShared { id: String, path: PathBuf },
     #[error("cannot record the change in {path}: {reason}")]
     Record { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Run(Box<super::join::JoinError>),
 }
 
 /// The relative path of `path` (absolute, normalized) in the home.
@@ -308,5 +310,41 @@ fn namespaces(record: &Record) -> Result<live::Namespaces, ChangeError> {
     .map_err(|source| ChangeError::Namespaces {
         id: record.id.clone(),
         source,
+    })
+}
+
+/// What `open_in` did.
+pub struct Opened {
+    /// The file was shared with the instance for it (it did not see it).
+    pub shared: bool,
+    pub argv: Vec<String>,
+}
+
+/// Opens `file` (absolute, normalized, in the home) in the running instance `record`
+/// as a launch joining it does: shared with it read-write as a forwarded file unless a
+/// share of `profile` or a live share shows it already, then `profile`'s command with
+/// the file's path run in that sandbox, detached, its output in the instance's log.
+pub fn open_in(
+    paths: &Paths,
+    record: &Record,
+    profile: &crate::profile::Profile,
+    file: &Path,
+    origin: super::status::Origin,
+) -> Result<Opened, ChangeError> {
+    let rel = home_rel(paths, file)?;
+    let live = live_shares(paths, &record.id);
+    let inside = |base: &str| crate::profile::validate::is_same_or_inside(&rel, base);
+    let visible = profile.home.share.iter().any(|share| inside(&share.path))
+        || live.iter().any(|share| inside(&share.path));
+    if !visible {
+        share(paths, record, file, Access::Rw, Added::Argument)?;
+    }
+    let mut argv = profile.command.clone();
+    argv.push(paths.home.join(&rel).display().to_string());
+    super::join::run_detached_in(record, &argv, origin)
+        .map_err(|err| ChangeError::Run(Box::new(err)))?;
+    Ok(Opened {
+        shared: !visible,
+        argv,
     })
 }

@@ -263,6 +263,7 @@ impl Store {
             let _ = std::fs::remove_dir_all(self.instance_dir(id));
             // What it had beyond its profile (`instance::live`).
             let _ = std::fs::remove_file(self.dir.join(format!("{id}.shares")));
+            let _ = std::fs::remove_file(self.dir.join(format!("{id}.network")));
         }
     }
 

@@ -305,6 +305,68 @@ pub fn editor_command(path: &Path) -> EditorCommand {
     EditorCommand { command, editor }
 }
 
+/// Adds `[[home.share]] path = REL, mode = ...` to the user's file of `profile` (a live
+/// share kept: `boxtop share --save`, the TUI's instance view) with toml_edit, its
+/// comments and layout kept, and only if the result is a valid profile. Says which file.
+pub fn save_share(
+    set: &ProfileSet,
+    profile: &str,
+    rel: &Path,
+    mode: super::Access,
+) -> Result<PathBuf, String> {
+    let entry = set
+        .get(profile)
+        .ok_or_else(|| format!("no profile named '{profile}'"))?;
+    let file = match (&entry.path, entry.source) {
+        (Some(path), Source::User | Source::Override) => path.clone(),
+        _ => {
+            return Err(format!(
+                "'{profile}' is a bundled profile with no file of yours; run `boxtop edit {profile}` once to make your override, then save again"
+            ))
+        }
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|err| format!("{}: {err}", file.display()))?;
+    let home = doc
+        .entry("home")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+    let Some(home) = home.as_table_mut() else {
+        return Err(format!("{}: `home` is not a table", file.display()));
+    };
+    let shares = home
+        .entry("share")
+        .or_insert_with(|| toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
+    let Some(shares) = shares.as_array_of_tables_mut() else {
+        return Err(format!(
+            "{}: `home.share` is not a list of [[home.share]] tables",
+            file.display()
+        ));
+    };
+    let rel = rel.to_string_lossy().into_owned();
+    shares.retain(|table| table.get("path").and_then(|p| p.as_str()) != Some(rel.as_str()));
+    let mut table = toml_edit::Table::new();
+    table.insert("path", toml_edit::value(rel.as_str()));
+    table.insert("mode", toml_edit::value(mode.as_str()));
+    shares.push(table);
+    let new_text = doc.to_string();
+    let shown = file.display().to_string();
+    let raw = super::load::parse(&shown, &new_text)
+        .map_err(|err| format!("the result would not load: {err}"))?;
+    super::validate::check_raw(
+        &raw,
+        &super::validate::Origin {
+            file: &shown,
+            text: Some(&new_text),
+        },
+    )
+    .map_err(|err| format!("the result would not be valid: {err}"))?;
+    save_text(&file, &new_text).map_err(|err| err.to_string())?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ pub mod host;
 pub mod init;
 pub mod landlock;
 pub mod live;
+pub mod live_net;
 pub mod mount;
 pub mod net;
 pub mod netlink;

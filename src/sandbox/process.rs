@@ -264,6 +264,55 @@ pub fn mount_namespaces(
     }
 }
 
+/// A process of the sandbox whose user and network namespaces are those recorded at
+/// launch, with its start time: pid 1's own `/proc/1/ns` is closed to us (see
+/// `open_namespaces`), so helpers joining the sandbox's network (pasta, the guard of the
+/// host's addresses) are given this process's pid, and the caller checks afterwards that
+/// it is still the same process (`network_member_is`), so that the namespaces opened
+/// through its pid were the sandbox's.
+pub fn network_member(
+    init: Pid,
+    init_start: u64,
+    namespaces: &[(String, u64)],
+) -> Result<(Pid, u64), EnterError> {
+    let alive = crate::sys::procfs::Stat::read(init.as_raw())
+        .is_ok_and(|stat| stat.start_ticks == init_start && stat.state != 'Z');
+    if !alive {
+        return Err(EnterError::Gone);
+    }
+    if namespaces.is_empty() {
+        return Err(EnterError::Unrecorded);
+    }
+    for member in children_of(init) {
+        let Ok(stat) = crate::sys::procfs::Stat::read(member.as_raw()) else {
+            continue;
+        };
+        if network_member_is(member, stat.start_ticks, namespaces) {
+            return Ok((member, stat.start_ticks));
+        }
+    }
+    Err(EnterError::NoMember)
+}
+
+/// Whether `member` is still the process that started at `start`, in the user and
+/// network namespaces recorded at launch.
+pub fn network_member_is(member: Pid, start: u64, namespaces: &[(String, u64)]) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let same_process = crate::sys::procfs::Stat::read(member.as_raw())
+        .is_ok_and(|stat| stat.start_ticks == start && stat.state != 'Z');
+    same_process
+        && ["user", "net"].iter().all(|name| {
+            let recorded = namespaces
+                .iter()
+                .find(|(known, _)| known == name)
+                .map(|(_, inode)| *inode);
+            let theirs = std::fs::metadata(format!("/proc/{member}/ns/{name}"))
+                .ok()
+                .map(|meta| meta.ino());
+            recorded.is_some() && theirs == recorded
+        })
+}
+
 /// Runs a command inside a running sandbox: its namespaces, its environment, no
 /// capabilities, no new privileges and its seccomp filter. Returns the command's exit
 /// code. The command gets no descriptor of the caller's: a pty of the sandbox's own when

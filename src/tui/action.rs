@@ -47,6 +47,15 @@ pub enum Action {
     TogglePause,
     OpenLogs,
     EnterShell,
+    /// The detail view of the selected instance: its grants now, and live changes.
+    OpenInstance,
+
+    // The instance view.
+    ShareLive,
+    UnshareLive,
+    ToggleNetwork,
+    SaveLive,
+    OpenFile,
 
     // The profile editor.
     /// Cycles the selected grant's value backwards or forwards.

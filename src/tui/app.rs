@@ -23,6 +23,7 @@ use super::components::detail::Detail;
 use super::components::dialog::{Dialog, Question};
 use super::components::editor::{EditorState, EditorStep};
 use super::components::help::Help;
+use super::components::instance_view::{InstanceStep, InstanceView};
 use super::components::instances::Instances;
 use super::components::logs::{Logs, LogsStep};
 use super::components::messages::{self, Message, Messages};
@@ -42,6 +43,7 @@ pub enum Screen {
     Main,
     Editor(Box<EditorState>),
     Logs(Logs),
+    Instance(Box<InstanceView>),
 }
 
 /// A launch that has ended: the profile, and the instance id or why it failed.
@@ -144,6 +146,7 @@ impl App {
             (Some(Dialog::Confirm(_)), _) => Context::Confirm,
             (None, Screen::Editor(_)) => Context::Editor,
             (None, Screen::Logs(_)) => Context::Logs,
+            (None, Screen::Instance(_)) => Context::Instance,
             (None, Screen::Main) if self.profiles.filtering => Context::Filter,
             (None, Screen::Main) => match self.focus {
                 Focus::Profiles => Context::Profiles,
@@ -199,6 +202,7 @@ impl App {
             action => match self.screen {
                 Screen::Editor(_) => self.on_editor(action),
                 Screen::Logs(_) => self.on_logs(action),
+                Screen::Instance(_) => self.on_instance_view(action),
                 Screen::Main => self.on_main(action),
             },
         }
@@ -207,8 +211,10 @@ impl App {
 
     fn on_tick(&mut self) {
         self.refresh_instances();
-        if let Screen::Logs(logs) = &mut self.screen {
-            logs.tick();
+        match &mut self.screen {
+            Screen::Logs(logs) => logs.tick(),
+            Screen::Instance(view) => view.reload(self.backend.as_mut()),
+            _ => {}
         }
     }
 
@@ -300,6 +306,17 @@ impl App {
                 }
                 Err(why) => Some(Err(why)),
             },
+            Action::OpenInstance => {
+                let status = self.instances.selected()?;
+                let label = format!("{} ({})", status.profile, status.id);
+                if !status.state.is_live() {
+                    return Some(Err(format!("{label} has ended: nothing to change live")));
+                }
+                let (id, profile) = (status.id.clone(), status.profile.clone());
+                let view = InstanceView::open(backend, &id, &profile);
+                self.screen = Screen::Instance(Box::new(view));
+                None
+            }
             Action::EnterShell => {
                 let (external, text) = match self.instances.shell(backend)? {
                     Ok(shell) => shell,
@@ -326,6 +343,32 @@ impl App {
             LogsStep::Stay => {}
             LogsStep::Close => self.screen = Screen::Main,
             LogsStep::Help => self.help.open(),
+        }
+    }
+
+    fn on_instance_view(&mut self, action: Action) {
+        let page = self.areas().main.height.saturating_sub(2) as usize;
+        let Screen::Instance(view) = &mut self.screen else {
+            return;
+        };
+        let home = self.paths.home.clone();
+        let step = view.update(
+            action,
+            page,
+            self.backend.as_mut(),
+            &self.profiles.set,
+            &home,
+        );
+        match step {
+            InstanceStep::Stay => {}
+            InstanceStep::Close => {
+                self.screen = Screen::Main;
+                self.refresh_instances();
+            }
+            InstanceStep::Help => self.help.open(),
+            InstanceStep::Prompt(kind) => self.open_prompt(kind),
+            InstanceStep::Said(Ok(text)) => self.info(text),
+            InstanceStep::Said(Err(why)) => self.error(why, None),
         }
     }
 

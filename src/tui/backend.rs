@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::entries::installed::{self, InstalledApp};
 use crate::instance::collect::Collector;
 use crate::instance::control;
+use crate::instance::grants::Grants;
 use crate::instance::launch;
 use crate::instance::record::{Record, Store};
 use crate::instance::status::{Origin, Status};
@@ -17,7 +18,7 @@ use crate::launch::machine;
 use crate::launch::{ErrorKind, Failure, Outcome, Request};
 use crate::paths::Paths;
 use crate::profile::ops::{self, Deleted, EditorCommand, OpsError};
-use crate::profile::{Entry, Profile, ProfileSet};
+use crate::profile::{Access, Entry, Network, Profile, ProfileSet};
 
 /// Whether something is set up on the host, as far as the backend knows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -190,6 +191,42 @@ pub trait Backend: Send {
     /// The command that opens `path` in the user's editor.
     fn editor_command(&self, path: &Path) -> EditorCommand {
         ops::editor_command(path)
+    }
+    /// What instance `id` of `profile` may reach now (`instance::grants`).
+    fn grants(&mut self, id: &str, profile: &str) -> Result<Grants, String> {
+        Err(format!(
+            "the grants of {profile} ({id}) cannot be read here"
+        ))
+    }
+    /// Shares `path` (absolute, in the home) with the running instance `id`; says what
+    /// was done.
+    fn share_live(&mut self, id: &str, path: &Path, mode: Access) -> Result<String, String> {
+        let _ = mode;
+        Err(format!("cannot share {} with {id} here", path.display()))
+    }
+    /// Takes back a share of `path` from the running instance `id`.
+    fn unshare_live(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        Err(format!("cannot unshare {} from {id} here", path.display()))
+    }
+    /// Switches the running instance `id` to `network` (`none` or `isolated`).
+    fn set_network(&mut self, id: &str, network: Network) -> Result<String, String> {
+        let _ = network;
+        Err(format!("cannot switch the network of {id} here"))
+    }
+    /// Opens `path` (absolute) in the running instance `id`: shared with it if it does
+    /// not see it, and its profile's command run there with it.
+    fn open_in(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        Err(format!("cannot open {} in {id} here", path.display()))
+    }
+    /// Adds the share `rel` to the user's file of `profile` (`profile::ops::save_share`).
+    fn save_share(
+        &mut self,
+        set: &ProfileSet,
+        profile: &str,
+        rel: &Path,
+        mode: Access,
+    ) -> Result<PathBuf, String> {
+        ops::save_share(set, profile, rel, mode)
     }
 }
 
@@ -431,5 +468,72 @@ impl Backend for LocalBackend {
 
     fn private_home(&self, name: &str) -> Option<(PathBuf, u64)> {
         ops::home_size(&self.paths, name)
+    }
+
+    fn grants(&mut self, id: &str, profile: &str) -> Result<Grants, String> {
+        let set = ProfileSet::load(&self.paths.user_profiles());
+        Ok(crate::instance::grants::effective(
+            &self.paths,
+            &set,
+            id,
+            profile,
+        ))
+    }
+
+    /// The change forks into the sandbox's namespaces, which this multi-threaded process
+    /// must not: boxtop's own `share` runs `instance::live::share` in a process of its
+    /// own.
+    fn share_live(&mut self, id: &str, path: &Path, mode: Access) -> Result<String, String> {
+        let path = path.to_string_lossy();
+        let mut args = vec!["share", id, path.as_ref()];
+        if mode == Access::Ro {
+            args.push("--ro");
+        }
+        self.run_change(&args)
+    }
+
+    fn unshare_live(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        let path = path.to_string_lossy();
+        self.run_change(&["unshare", id, path.as_ref()])
+    }
+
+    /// Forks too: `boxtop open` runs `instance::live::open_in`.
+    fn open_in(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        let path = path.to_string_lossy();
+        self.run_change(&["open", id, path.as_ref()])
+    }
+
+    /// Forks too (the keeper of pasta): `boxtop net` runs `instance::live_net`.
+    fn set_network(&mut self, id: &str, network: Network) -> Result<String, String> {
+        let name = match network {
+            Network::None => "none",
+            Network::Isolated => "isolated",
+            Network::Host => return Err("a running sandbox cannot get the host's network".into()),
+        };
+        self.run_change(&["net", id, name])
+    }
+}
+
+impl LocalBackend {
+    /// Runs boxtop with `args` (a live change) and waits: its first line of output, or
+    /// its error message.
+    fn run_change(&self, args: &[&str]) -> Result<String, String> {
+        let output = self
+            .command(args)
+            .output()
+            .map_err(|err| format!("cannot run {}: {err}", self.exe.display()))?;
+        let first = |bytes: &[u8]| {
+            String::from_utf8_lossy(bytes)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("boxtop: ")
+                .to_string()
+        };
+        if output.status.success() {
+            Ok(first(&output.stdout))
+        } else {
+            Err(first(&output.stderr))
+        }
     }
 }

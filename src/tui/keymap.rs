@@ -24,6 +24,8 @@ pub enum Context {
     /// A yes/no question.
     Confirm,
     Logs,
+    /// The detail view of a running instance.
+    Instance,
     Help,
 }
 
@@ -38,6 +40,7 @@ impl Context {
             Context::Prompt => "Text input",
             Context::Confirm => "Questions",
             Context::Logs => "Log view",
+            Context::Instance => "Instance view",
             Context::Help => "This help",
         }
     }
@@ -342,6 +345,14 @@ pub const BINDINGS: &[Binding] = &[
     )
     .footer("t", "shell"),
     bind(
+        C::Instances,
+        &[ch('i')],
+        "i",
+        "what it may reach now, and live changes (share, network)",
+        Action::OpenInstance,
+    )
+    .footer("i", "grants"),
+    bind(
         C::Filter,
         &[key(KeyCode::Enter)],
         "Enter",
@@ -611,6 +622,68 @@ pub const BINDINGS: &[Binding] = &[
     )
     .footer("Esc", "close"),
     bind(
+        C::Instance,
+        &[key(KeyCode::Up), ch('k')],
+        "↑ k",
+        "previous row",
+        Action::Move(Move::Up),
+    ),
+    bind(
+        C::Instance,
+        &[key(KeyCode::Down), ch('j')],
+        "↓ j",
+        "next row",
+        Action::Move(Move::Down),
+    ),
+    bind(
+        C::Instance,
+        &[ch('+'), ch('a')],
+        "+ a",
+        "share a folder of your home with it now (Tab completes)",
+        Action::ShareLive,
+    )
+    .footer("+", "share"),
+    bind(
+        C::Instance,
+        &[ch('-'), ch('u')],
+        "- u",
+        "take the selected share back (a file it has open stays open to it)",
+        Action::UnshareLive,
+    )
+    .footer("-", "unshare"),
+    bind(
+        C::Instance,
+        &[ch('n')],
+        "n",
+        "network: none ⇄ isolated (its connections die when cut off)",
+        Action::ToggleNetwork,
+    )
+    .footer("n", "network"),
+    bind(
+        C::Instance,
+        &[ch('w')],
+        "w",
+        "save the selected live share into the profile (comments kept)",
+        Action::SaveLive,
+    )
+    .footer("w", "save"),
+    bind(
+        C::Instance,
+        &[ch('o')],
+        "o",
+        "open a file in this instance (shared with it if it does not see it)",
+        Action::OpenFile,
+    )
+    .footer("o", "open file"),
+    bind(
+        C::Instance,
+        &[key(KeyCode::Esc), ch('q')],
+        "Esc q",
+        "close",
+        Action::Back,
+    )
+    .footer("Esc", "close"),
+    bind(
         C::Help,
         &[key(KeyCode::Up), ch('k')],
         "↑ k",
@@ -659,6 +732,7 @@ fn layers(context: Context) -> &'static [Context] {
         C::Prompt => &[C::Prompt],
         C::Confirm => &[C::Confirm],
         C::Logs => &[C::Logs],
+        C::Instance => &[C::Instance],
         C::Help => &[C::Help],
     }
 }

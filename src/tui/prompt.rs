@@ -18,6 +18,10 @@ pub enum PromptKind {
     AppWithoutProfile,
     /// A folder of the home to share with the profile being edited.
     SharePath,
+    /// A folder of the home to share with the running instance `id` now.
+    LiveShare { id: String },
+    /// A file to open in the running instance `id`.
+    OpenFile { id: String },
     /// A D-Bus name for one of the `[dbus]` lists.
     BusName(BusList),
     /// `NAME=VALUE` for `[env]`.
@@ -118,6 +122,8 @@ impl Prompt {
             }
             PromptKind::NewProfile { from: Some(from) } => format!("New profile based on {from}"),
             PromptKind::SharePath => "Share a folder of your home".into(),
+            PromptKind::LiveShare { id } => format!("Share a folder of your home with {id}, now"),
+            PromptKind::OpenFile { id } => format!("Open a file in {id}"),
             PromptKind::BusName(list) => format!("D-Bus name the app may {}", list.verb()),
             PromptKind::EnvVar => "Environment variable".into(),
             PromptKind::Field(field) => format!("{} ({})", field.label(), field.key()),
@@ -137,6 +143,12 @@ impl Prompt {
             }
             PromptKind::SharePath => {
                 "relative to ~, then :rw +create +force if wanted; Tab completes"
+            }
+            PromptKind::LiveShare { .. } => {
+                "relative to ~, then ' ro' for read-only; Tab completes"
+            }
+            PromptKind::OpenFile { .. } => {
+                "a file of your home (~/..., or relative to where boxtop started); Tab completes"
             }
             PromptKind::BusName(_) => "e.g. org.freedesktop.Notifications, or org.mpris.*",
             PromptKind::EnvVar => "NAME=VALUE",

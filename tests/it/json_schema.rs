@@ -220,7 +220,7 @@ fn check(schema: &Documented, path: &str, value: &Value, found: &mut Vec<String>
 
 /// Holds one output (its stdout) to its schema's table: the schema and version the
 /// library writes, the page documents, and every field as documented.
-fn assert_documented(schema: Schema, output: &Output) -> Value {
+pub(crate) fn assert_documented(schema: Schema, output: &Output) -> Value {
     let value: Value = serde_json::from_str(&stdout(output)).unwrap_or_else(|err| {
         panic!(
             "{} is not JSON ({err}):\n{}\nstderr:\n{}",

@@ -64,6 +64,24 @@ impl App {
                     "no installed app without a profile matches '{input}'"
                 )),
             },
+            PromptKind::LiveShare { .. } => {
+                let Screen::Instance(view) = &mut self.screen else {
+                    return Ok(());
+                };
+                let home = self.paths.home.clone();
+                let text = view.share(input, self.backend.as_mut(), &home)?;
+                self.info(text);
+                Ok(())
+            }
+            PromptKind::OpenFile { .. } => {
+                let Screen::Instance(view) = &mut self.screen else {
+                    return Ok(());
+                };
+                let (home, start) = (self.paths.home.clone(), self.start_dir.clone());
+                let text = view.open_file(input, self.backend.as_mut(), &home, &start)?;
+                self.info(text);
+                Ok(())
+            }
             kind if is_editor_prompt(kind) => match &mut self.screen {
                 Screen::Editor(editor) => editor.submit(kind, input, &self.profiles.set),
                 _ => Ok(()),

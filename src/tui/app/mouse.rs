@@ -32,7 +32,7 @@ impl App {
                     editor.click(editor.offset + usize::from(row - list.y));
                 }
             }
-            Screen::Logs(_) => {}
+            Screen::Logs(_) | Screen::Instance(_) => {}
             Screen::Main => {
                 let profiles = areas.profile_list();
                 let instances = areas.instance_list();
@@ -67,6 +67,7 @@ impl App {
         }
         match &self.screen {
             Screen::Editor(_) => self.on_editor(Action::Move(movement)),
+            Screen::Instance(_) => self.on_instance_view(Action::Move(movement)),
             Screen::Logs(_) => {
                 for _ in 0..3 {
                     self.on_logs(Action::Move(movement));

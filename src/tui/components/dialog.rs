@@ -47,7 +47,10 @@ pub enum DialogStep {
 /// A new prompt; one for a shared folder starts with the home's folders to complete.
 pub fn open_prompt(kind: PromptKind, home: &Path) -> Dialog {
     let mut prompt = Prompt::new(kind);
-    if prompt.kind == PromptKind::SharePath {
+    if matches!(
+        prompt.kind,
+        PromptKind::SharePath | PromptKind::LiveShare { .. }
+    ) {
         prompt.candidates = prompt::share_candidates(home, "");
     }
     Dialog::Prompt(prompt)
@@ -83,6 +86,13 @@ fn on_prompt(mut prompt: Prompt, action: Action, home: &Path, start: &Path) -> D
             prompt.picked = None;
         }
         Action::Complete if prompt.kind == PromptKind::SharePath => {
+            prompt.input = prompt::complete(&prompt.input, &prompt.candidates);
+        }
+        Action::Complete if matches!(prompt.kind, PromptKind::OpenFile { .. }) => {
+            let candidates = prompt::path_candidates(&prompt.input, home, start);
+            prompt.input = prompt::complete_last_word(&prompt.input, &candidates);
+        }
+        Action::Complete if matches!(prompt.kind, PromptKind::LiveShare { .. }) => {
             prompt.input = prompt::complete(&prompt.input, &prompt.candidates);
         }
         Action::Complete if is_launch => {
@@ -140,6 +150,9 @@ fn on_prompt(mut prompt: Prompt, action: Action, home: &Path, start: &Path) -> D
         } else {
             prompt::path_candidates(word, home, start)
         };
+    }
+    if matches!(prompt.kind, PromptKind::LiveShare { .. }) {
+        prompt.candidates = prompt::share_candidates(home, prompt.input.trim_end_matches(" ro"));
     }
     if prompt.kind == PromptKind::SharePath {
         prompt.candidates = prompt::share_candidates(home, &prompt.input);

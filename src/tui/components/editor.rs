@@ -420,7 +420,9 @@ impl EditorState {
             }
             PromptKind::LaunchArgs { .. }
             | PromptKind::NewProfile { .. }
-            | PromptKind::AppWithoutProfile => Ok(()),
+            | PromptKind::AppWithoutProfile
+            | PromptKind::LiveShare { .. }
+            | PromptKind::OpenFile { .. } => Ok(()),
         }
     }
 

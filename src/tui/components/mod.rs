@@ -6,6 +6,7 @@ pub mod detail;
 pub mod dialog;
 pub mod editor;
 pub mod help;
+pub mod instance_view;
 pub mod instances;
 pub mod logs;
 pub mod messages;

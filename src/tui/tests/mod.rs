@@ -6,6 +6,7 @@
 mod editor;
 mod fields;
 mod first_use;
+mod instance_view;
 mod instances;
 mod profiles;
 mod screens;
@@ -102,6 +103,9 @@ struct FakeState {
     paths: Option<Paths>,
     /// The installed apps with a menu entry.
     apps: Vec<InstalledApp>,
+    /// Shares added to each instance while it runs, and its network switched live.
+    live_shares: std::collections::HashMap<String, Vec<crate::instance::live::LiveShare>>,
+    live_network: std::collections::HashMap<String, crate::profile::Network>,
 }
 
 /// A backend that records every call and answers from `FakeState`.
@@ -270,6 +274,90 @@ impl Backend for Fake {
 
     fn private_home(&self, name: &str) -> Option<(PathBuf, u64)> {
         ops::home_size(&self.paths(), name)
+    }
+
+    fn grants(
+        &mut self,
+        id: &str,
+        profile: &str,
+    ) -> Result<crate::instance::grants::Grants, String> {
+        let paths = self.paths();
+        let mut set = ProfileSet::default();
+        set.add_user_dir(&paths.user_profiles());
+        let state = self.state();
+        Ok(crate::instance::grants::compose(
+            id,
+            profile,
+            set.resolve(profile).map_err(|err| err.to_string()),
+            state.live_shares.get(id).cloned().unwrap_or_default(),
+            state.live_network.get(id).copied(),
+        ))
+    }
+
+    fn share_live(
+        &mut self,
+        id: &str,
+        path: &Path,
+        mode: crate::profile::Access,
+    ) -> Result<String, String> {
+        let home = self.paths().home;
+        let rel = path
+            .strip_prefix(&home)
+            .map_err(|_| format!("{} is not in your home", path.display()))?
+            .to_string_lossy()
+            .into_owned();
+        self.record(format!("share {id} {rel} {}", mode.as_str()));
+        let mut state = self.state();
+        let shares = state.live_shares.entry(id.to_string()).or_default();
+        shares.retain(|share| share.path != rel);
+        shares.push(crate::instance::live::LiveShare {
+            path: rel.clone(),
+            mode,
+            added: crate::instance::live::Added::Live,
+            made_mount_point: false,
+        });
+        Ok(format!("shared ~/{rel} with {id}"))
+    }
+
+    fn unshare_live(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        let home = self.paths().home;
+        let rel = path
+            .strip_prefix(&home)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned();
+        self.record(format!("unshare {id} {rel}"));
+        let mut state = self.state();
+        if let Some(shares) = state.live_shares.get_mut(id) {
+            shares.retain(|share| share.path != rel);
+        }
+        Ok(format!("unshared ~/{rel} from {id}"))
+    }
+
+    fn open_in(&mut self, id: &str, path: &Path) -> Result<String, String> {
+        let home = self.paths().home;
+        let shown = path
+            .strip_prefix(&home)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        self.record(format!("open {id} {shown}"));
+        Ok(format!("opened ~/{shown} in {id}"))
+    }
+
+    fn set_network(
+        &mut self,
+        id: &str,
+        network: crate::profile::Network,
+    ) -> Result<String, String> {
+        self.record(format!("net {id} {network:?}"));
+        let mut state = self.state();
+        if network == crate::profile::Network::Isolated {
+            state.live_network.insert(id.to_string(), network);
+        } else {
+            state.live_network.remove(id);
+        }
+        Ok(format!("{id} is now on network {network:?}"))
     }
 }
 

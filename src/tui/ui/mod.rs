@@ -8,6 +8,7 @@ pub mod dialog;
 pub mod editor;
 pub mod footer;
 pub mod help;
+pub mod instance_view;
 pub mod instances;
 pub mod logs;
 pub mod profiles;
@@ -80,6 +81,7 @@ impl Widget for &App {
             }
             Screen::Editor(editor) => editor::render(editor, &self.paths.home, &areas, buf, &theme),
             Screen::Logs(logs) => logs::render(&logs.view, areas.main, buf, &theme),
+            Screen::Instance(view) => instance_view::render(view, areas.main, buf, &theme),
         }
         if let Some(dialog) = &self.dialog {
             dialog::render(dialog, &self.paths.home, areas.main, buf, &theme);

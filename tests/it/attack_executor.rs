@@ -3,39 +3,11 @@
 //! profile or of another, creates or binds something else, and an app fills its tmpfs
 //! folders past its memory limit. Each attacker is the probe, run by the test user.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::host::tree_state;
 use crate::support::{assert_probe_ok, free_display, stderr, stdout, World, Xvfb};
-
-/// Everything below `dir` (itself included): path, type and mode, size, inode, mtime and
-/// ctime, to tell that nothing was created, changed or replaced there.
-fn tree_state(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(path) = todo.pop() {
-        let meta = std::fs::symlink_metadata(&path).expect("lstat");
-        out.push(format!(
-            "{} mode={:o} size={} ino={} mtime={}.{} ctime={}.{}",
-            path.display(),
-            meta.mode(),
-            meta.size(),
-            meta.ino(),
-            meta.mtime(),
-            meta.mtime_nsec(),
-            meta.ctime(),
-            meta.ctime_nsec()
-        ));
-        if meta.is_dir() {
-            for entry in std::fs::read_dir(&path).expect("read_dir") {
-                todo.push(entry.expect("entry").path());
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// A real `~/.ssh` with a private key, owned by the test user.
 fn ssh_with_key(world: &World, key: &str) -> PathBuf {

@@ -3,10 +3,10 @@
 //! way they are spelled (relative, `~/`, absolute, `file://`); secrets, the home and
 //! boxtop's folders are refused; symlinks an app planted steer nothing.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::host::tree_state;
 use crate::support::{assert_probe_ok, stderr, stdout, World};
 
 /// A world with `~/Documents` (the one share), `~/notes/todo.txt`, a sibling
@@ -182,33 +182,6 @@ fn forward_files_false_leaves_the_arguments_alone() {
         "{}",
         stderr(&output)
     );
-}
-
-/// Everything below `dir`: path, mode, size, inode and times, to tell nothing changed.
-fn tree_state(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(path) = todo.pop() {
-        let meta = std::fs::symlink_metadata(&path).expect("lstat");
-        out.push(format!(
-            "{} {:o} {} {} {}.{} {}.{}",
-            path.display(),
-            meta.mode(),
-            meta.size(),
-            meta.ino(),
-            meta.mtime(),
-            meta.mtime_nsec(),
-            meta.ctime(),
-            meta.ctime_nsec()
-        ));
-        if meta.is_dir() {
-            for entry in std::fs::read_dir(&path).expect("read_dir") {
-                todo.push(entry.expect("entry").path());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// An attacker with a read-write share plants `~/Documents/inbox -> ../.ssh`; the user

@@ -1,6 +1,7 @@
 //! What the tests start or change on the host around boxtop: required programs, servers
 //! killed when dropped, commands in a mount namespace of their own, small full folders.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -138,4 +139,32 @@ impl Drop for SmallFolder {
             .arg(&self.path)
             .status();
     }
+}
+
+/// Everything below `dir` (itself included): path, type and mode, size, inode, mtime and
+/// ctime, to tell that nothing was created, changed or replaced there.
+pub(crate) fn tree_state(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(path) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&path).expect("lstat");
+        out.push(format!(
+            "{} mode={:o} size={} ino={} mtime={}.{} ctime={}.{}",
+            path.display(),
+            meta.mode(),
+            meta.size(),
+            meta.ino(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        ));
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read_dir") {
+                todo.push(entry.expect("entry").path());
+            }
+        }
+    }
+    out.sort();
+    out
 }

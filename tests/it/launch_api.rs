@@ -184,8 +184,8 @@ fn run_exits_as_before_for_a_missing_profile_and_a_missing_app() {
 
     let help = world.boxtop(&["--help"]).output().unwrap();
     assert!(
-        !stdout(&help).contains("machine"),
-        "the machine mode is hidden:\n{}",
+        !stdout(&help).contains("__machine") && !stdout(&help).contains("__generate"),
+        "the machine mode and the generators are hidden:\n{}",
         stdout(&help)
     );
 }

@@ -2,50 +2,19 @@
 //! windows get `WM_DELETE_WINDOW` first, so an editor asks about unsaved changes; SIGTERM
 //! and SIGKILL follow. Checked with mousepad on Xvfb, its windows read from the X server.
 
-use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, InputFocus, MapState, Window};
-use x11rb::protocol::xtest::ConnectionExt as _;
-use x11rb::rust_connection::{DefaultStream, RustConnection};
+use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, MapState};
+use x11rb::rust_connection::RustConnection;
 
 use crate::support::instances::Box;
 use crate::support::world::KillOnDrop;
+use crate::support::x11::{type_into, window_named, x_connect};
 use crate::support::{
     assert_ok, require, stderr, stdout, wait_for_window, x_world, SessionBus, World,
 };
-
-/// The cookie `x_world` gives its display.
-const COOKIE: &str = "0123456789abcdef0123456789abcdef";
-
-/// A connection of the test itself to the display, with the world's cookie.
-fn x_connect(display: u32) -> RustConnection {
-    let stream = UnixStream::connect(format!("/tmp/.X11-unix/X{display}")).unwrap();
-    let (stream, _) = DefaultStream::from_unix_stream(stream).unwrap();
-    let cookie = (0..COOKIE.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&COOKIE[i..i + 2], 16).unwrap())
-        .collect();
-    RustConnection::connect_to_stream_with_auth_info(
-        stream,
-        0,
-        b"MIT-MAGIC-COOKIE-1".to_vec(),
-        cookie,
-    )
-    .unwrap()
-}
-
-/// The id of the window whose line in `xwininfo -root -tree` holds `needle`.
-fn window_named(windows: &str, needle: &str) -> Window {
-    let line = windows
-        .lines()
-        .find(|line| line.contains(needle))
-        .unwrap_or_else(|| panic!("no window {needle:?} in:\n{windows}"));
-    let hex = line.split_whitespace().next().unwrap();
-    u32::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap()
-}
 
 /// The viewable top-level windows that are dialogs (`WM_TRANSIENT_FOR` set), with their
 /// titles.
@@ -84,39 +53,6 @@ fn dialogs(conn: &RustConnection) -> Vec<String> {
         }
     }
     found
-}
-
-/// Types `text` (lowercase letters) into `window` through XTEST, the window focused.
-fn type_into(conn: &RustConnection, window: Window, text: &str) {
-    let setup = conn.setup();
-    let root = setup.roots[0].root;
-    let (min, max) = (setup.min_keycode, setup.max_keycode);
-    let mapping = conn
-        .get_keyboard_mapping(min, max - min + 1)
-        .unwrap()
-        .reply()
-        .unwrap();
-    let per = mapping.keysyms_per_keycode as usize;
-    conn.set_input_focus(InputFocus::PARENT, window, x11rb::CURRENT_TIME)
-        .unwrap();
-    for ch in text.chars() {
-        let keysym = ch as u32;
-        let index = mapping
-            .keysyms
-            .chunks(per)
-            .position(|syms| syms.first() == Some(&keysym))
-            .unwrap_or_else(|| panic!("no key types {ch:?}"));
-        let keycode = min + index as u8;
-        for kind in [
-            x11rb::protocol::xproto::KEY_PRESS_EVENT,
-            x11rb::protocol::xproto::KEY_RELEASE_EVENT,
-        ] {
-            conn.xtest_fake_input(kind, keycode, x11rb::CURRENT_TIME, root, 0, 0, 0)
-                .unwrap();
-        }
-        conn.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(30));
-    }
 }
 
 /// Mousepad on Xvfb with a session bus, editing a new file `name` of `~/Documents`: the

@@ -20,6 +20,7 @@ mod json_schema;
 mod launch_api;
 mod live_net;
 mod live_share;
+mod open_desktop;
 mod packaging;
 mod refresh;
 mod runtime;

@@ -1,9 +1,17 @@
 //! X11 for the tests: Xvfb servers on display numbers of their own, a user's Xauthority,
 //! and what is on the screen (the window tree, screenshots).
 
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{
+    ConnectionExt as _, InputFocus, Window, KEY_PRESS_EVENT, KEY_RELEASE_EVENT,
+};
+use x11rb::protocol::xtest::ConnectionExt as _;
+use x11rb::rust_connection::{DefaultStream, RustConnection};
 
 use super::host::require;
 use super::world::{accepts, assert_ok, stdout, World};
@@ -108,7 +116,7 @@ pub(crate) fn x_world() -> (World, Xvfb, u32) {
     let authority = world.home.join(".Xauthority");
     let xauth = require("xauth", "xauth");
     for (number, cookie) in [
-        (display, "0123456789abcdef0123456789abcdef"),
+        (display, COOKIE),
         (display + 1, "fedcba9876543210fedcba9876543210"),
     ] {
         let status = Command::new(&xauth)
@@ -236,5 +244,81 @@ impl Desktop {
             .iter()
             .any(|s| s["id"] == id.as_str() && s["state"]["state"] == "running");
         assert!(running, "{args:?}: not running after its window showed");
+    }
+}
+
+/// The cookie `x_world` gives its display.
+pub(crate) const COOKIE: &str = "0123456789abcdef0123456789abcdef";
+
+/// A connection of the test itself to the display, with the world's cookie.
+pub(crate) fn x_connect(display: u32) -> RustConnection {
+    let stream = UnixStream::connect(format!("/tmp/.X11-unix/X{display}")).unwrap();
+    let (stream, _) = DefaultStream::from_unix_stream(stream).unwrap();
+    let cookie = (0..COOKIE.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&COOKIE[i..i + 2], 16).unwrap())
+        .collect();
+    RustConnection::connect_to_stream_with_auth_info(
+        stream,
+        0,
+        b"MIT-MAGIC-COOKIE-1".to_vec(),
+        cookie,
+    )
+    .unwrap()
+}
+
+/// The id of the window whose line in `xwininfo -root -tree` holds `needle`.
+pub(crate) fn window_named(windows: &str, needle: &str) -> Window {
+    let line = windows
+        .lines()
+        .find(|line| line.contains(needle))
+        .unwrap_or_else(|| panic!("no window {needle:?} in:\n{windows}"));
+    let hex = line.split_whitespace().next().unwrap();
+    u32::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap()
+}
+
+/// Keysyms of the keys the tests press besides letters.
+pub(crate) const CONTROL_L: u32 = 0xffe3;
+
+/// The keycode whose first keysym is `keysym`.
+fn keycode_of(conn: &RustConnection, keysym: u32) -> u8 {
+    let setup = conn.setup();
+    let (min, max) = (setup.min_keycode, setup.max_keycode);
+    let mapping = conn
+        .get_keyboard_mapping(min, max - min + 1)
+        .unwrap()
+        .reply()
+        .unwrap();
+    let per = mapping.keysyms_per_keycode as usize;
+    let index = mapping
+        .keysyms
+        .chunks(per)
+        .position(|syms| syms.first() == Some(&keysym))
+        .unwrap_or_else(|| panic!("no key types keysym {keysym:#x}"));
+    min + index as u8
+}
+
+/// Presses `keysyms` in order and releases them in reverse (a chord such as Ctrl+S) in
+/// `window`, focused first, through XTEST.
+pub(crate) fn press_chord(conn: &RustConnection, window: Window, keysyms: &[u32]) {
+    let root = conn.setup().roots[0].root;
+    let codes: Vec<u8> = keysyms.iter().map(|&k| keycode_of(conn, k)).collect();
+    conn.set_input_focus(InputFocus::PARENT, window, x11rb::CURRENT_TIME)
+        .unwrap();
+    let presses = codes.iter().map(|&code| (KEY_PRESS_EVENT, code));
+    let releases = codes.iter().rev().map(|&code| (KEY_RELEASE_EVENT, code));
+    for (kind, code) in presses.chain(releases) {
+        conn.xtest_fake_input(kind, code, x11rb::CURRENT_TIME, root, 0, 0, 0)
+            .unwrap();
+        conn.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// Types `text` (lowercase letters and spaces: keys whose keysym is the character) into
+/// `window` through XTEST, the window focused.
+pub(crate) fn type_into(conn: &RustConnection, window: Window, text: &str) {
+    for ch in text.chars() {
+        press_chord(conn, window, &[ch as u32]);
     }
 }

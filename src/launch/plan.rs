@@ -36,11 +36,17 @@ pub fn plan(
     create: CreateShares,
 ) -> Result<Planned, LaunchError> {
     // A one-off launch's temporary profile (`oneoff`), else the profile as it is.
-    let (profile, extra_args) =
-        match super::oneoff::profile(paths, &ProfileSet::load(&paths.user_profiles()), request)? {
-            Some(one_off) => one_off,
-            None => (load_profile(paths, &request.target)?, request.args.clone()),
-        };
+    // The profiles are read once: a launch's start-up time is mostly this and the sandbox.
+    let set = ProfileSet::load(&paths.user_profiles());
+    let one_off = if request.one_off.is_empty() && request.target != Target::Bare {
+        None
+    } else {
+        super::oneoff::profile(paths, &set, request)?
+    };
+    let (profile, extra_args) = match one_off {
+        Some(one_off) => one_off,
+        None => (load_profile(&set, &request.target)?, request.args.clone()),
+    };
     let mut created = CreatedFolders::default();
     // Only what the profile is granted: a launch does not look at the rest.
     let host = Host::detect_for(paths, access::Wants::of(&profile));
@@ -107,8 +113,7 @@ pub fn plan(
     })
 }
 
-fn load_profile(paths: &Paths, target: &Target) -> Result<Profile, LaunchError> {
-    let set = ProfileSet::load(&paths.user_profiles());
+fn load_profile(set: &ProfileSet, target: &Target) -> Result<Profile, LaunchError> {
     let (profile, found) = match target {
         Target::File(file) => (set.resolve_file(file), file.exists()),
         Target::Name(name) => (set.resolve(name), set.get(name).is_some()),

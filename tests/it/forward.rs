@@ -379,38 +379,17 @@ fn mousepad_opens_files_outside_its_shares_given_on_the_command_line() {
 /// file is shared with the sandbox and the app reads it there.
 #[test]
 fn gio_launching_the_entry_with_a_file_outside_the_shares_forwards_it() {
-    use crate::support::entries::gio;
+    use crate::support::entries::{gio, install_app, READER_ENTRY, READER_PROFILE};
     let mut world = World::new();
-    let data_dirs = world.root.path().join("system-data");
-    let apps = data_dirs.join("applications");
-    std::fs::create_dir_all(&apps).unwrap();
-    std::fs::write(
-        apps.join("org.example.Reader.desktop"),
-        "[Desktop Entry]\nType=Application\nName=Reader\nExec=reader %U\nMimeType=text/plain;\n",
-    )
-    .unwrap();
-    world
-        .env
-        .insert("XDG_DATA_DIRS".into(), data_dirs.display().to_string());
-    let profiles = world.home.join(".config/boxtop/profiles");
-    std::fs::create_dir_all(&profiles).unwrap();
     // The app strips `file://` and copies what it reads into its one share.
-    std::fs::write(
-        profiles.join("reader.toml"),
-        r#"name = "reader"
-desktop_file = "org.example.Reader"
-command = ["/bin/sh", "-c", "printf '%s\n' \"$1\" > \"$HOME/Pictures/arg.txt\"; cat \"${1#file://}\" > \"$HOME/Pictures/seen.txt\"; exec sleep 1000", "reader"]
-[home]
-ephemeral = true
-[[home.share]]
-path = "Pictures"
-mode = "rw"
-"#,
-    )
-    .unwrap();
-    let pictures = world.home.join("Pictures");
+    let pictures = install_app(
+        &mut world,
+        "org.example.Reader.desktop",
+        READER_ENTRY,
+        "reader",
+        READER_PROFILE,
+    );
     let notes = world.home.join("notes");
-    std::fs::create_dir_all(&pictures).unwrap();
     std::fs::create_dir_all(&notes).unwrap();
     let todo = notes.join("todo.txt");
     std::fs::write(&todo, "from the file manager").unwrap();

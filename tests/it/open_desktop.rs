@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::entries::{install_app, READER_ENTRY, READER_PROFILE};
 use crate::support::x11::{press_chord, type_into, window_named, x_connect, x_windows, CONTROL_L};
 use crate::support::{assert_ok, require, stderr, stdout, wait_for_window, wait_until, World};
 
@@ -44,37 +45,15 @@ fn xdg_open_with_the_sandboxed_entry_as_default_opens_a_file_outside_the_shares(
     require("xdg-mime", "xdg-utils");
     // xdg-open looks up the default app only in a graphical session (DISPLAY set).
     let (mut world, _x, _display) = crate::support::x_world();
-    let data_dirs = world.root.path().join("system-data");
-    let apps = data_dirs.join("applications");
-    std::fs::create_dir_all(&apps).unwrap();
-    std::fs::write(
-        apps.join("org.example.Reader.desktop"),
-        "[Desktop Entry]\nType=Application\nName=Reader\nExec=reader %U\nMimeType=text/plain;\n",
-    )
-    .unwrap();
-    world
-        .env
-        .insert("XDG_DATA_DIRS".into(), data_dirs.display().to_string());
-    let profiles = world.home.join(".config/boxtop/profiles");
-    std::fs::create_dir_all(&profiles).unwrap();
     // The app strips `file://` and copies what it reads into its one share.
-    std::fs::write(
-        profiles.join("reader.toml"),
-        r#"name = "reader"
-desktop_file = "org.example.Reader"
-forward_files = true
-command = ["/bin/sh", "-c", "printf '%s\n' \"$1\" > \"$HOME/Pictures/arg.txt\"; cat \"${1#file://}\" > \"$HOME/Pictures/seen.txt\"; exec sleep 1000", "reader"]
-[home]
-ephemeral = true
-[[home.share]]
-path = "Pictures"
-mode = "rw"
-"#,
-    )
-    .unwrap();
-    let pictures = world.home.join("Pictures");
+    let pictures = install_app(
+        &mut world,
+        "org.example.Reader.desktop",
+        READER_ENTRY,
+        "reader",
+        READER_PROFILE,
+    );
     let notes = world.home.join("notes");
-    std::fs::create_dir_all(&pictures).unwrap();
     std::fs::create_dir_all(&notes).unwrap();
     let todo = notes.join("todo.txt");
     std::fs::write(&todo, "opened with xdg-open\n").unwrap();

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use boxtop::entries::install;
 
-use crate::support::entries::{gio, key, launched_args, read, recording_boxtop, validate, Setup};
+use crate::support::entries::{
+    gio, install_app, key, launched_args, read, recording_boxtop, validate, Setup,
+};
 use crate::support::{free_display, require, stderr, wait_until, Server, SessionBus, World, Xvfb};
 
 #[test]
@@ -72,21 +74,11 @@ fn percent_in_boxtop_path_is_written_as_the_spec_says_with_a_warning() {
 #[test]
 fn gio_launching_the_entry_starts_the_app_sandboxed_with_the_file() {
     let mut world = crate::support::World::new();
-    let data_dirs = world.root.path().join("system-data");
-    let apps = data_dirs.join("applications");
-    std::fs::create_dir_all(&apps).unwrap();
-    std::fs::write(
-        apps.join("org.example.Viewer.desktop"),
+    let pictures = install_app(
+        &mut world,
+        "org.example.Viewer.desktop",
         "[Desktop Entry]\nType=Application\nName=Viewer\nExec=viewer %f\nIcon=viewer\nMimeType=image/png;\n",
-    )
-    .unwrap();
-    world
-        .env
-        .insert("XDG_DATA_DIRS".into(), data_dirs.display().to_string());
-    let profiles = world.home.join(".config/boxtop/profiles");
-    std::fs::create_dir_all(&profiles).unwrap();
-    std::fs::write(
-        profiles.join("viewer.toml"),
+        "viewer",
         r#"name = "viewer"
 desktop_file = "org.example.Viewer"
 command = ["/bin/sh", "-c", "cat \"$1\" > \"$HOME/Pictures/seen.txt\"; exec sleep 1000", "viewer"]
@@ -96,10 +88,7 @@ ephemeral = true
 path = "Pictures"
 mode = "rw"
 "#,
-    )
-    .unwrap();
-    let pictures = world.home.join("Pictures");
-    std::fs::create_dir_all(&pictures).unwrap();
+    );
     let picture = pictures.join("holiday photo.png");
     std::fs::write(&picture, b"not really a png").unwrap();
     world.fix_owner();

@@ -184,3 +184,45 @@ pub(crate) fn system_env(dir: &Path) -> Env {
         update_desktop_database: None,
     }
 }
+
+/// A fake app that copies what it is opened with into its one share (Pictures): it
+/// writes the argument it got to `arg.txt` and the file's contents (a `file://` URI
+/// stripped) to `seen.txt`, then stays running.
+pub(crate) const READER_PROFILE: &str = r#"name = "reader"
+desktop_file = "org.example.Reader"
+command = ["/bin/sh", "-c", "printf '%s\n' \"$1\" > \"$HOME/Pictures/arg.txt\"; cat \"${1#file://}\" > \"$HOME/Pictures/seen.txt\"; exec sleep 1000", "reader"]
+[home]
+ephemeral = true
+[[home.share]]
+path = "Pictures"
+mode = "rw"
+"#;
+
+/// The reader's own desktop entry: it takes URIs and plain text.
+pub(crate) const READER_ENTRY: &str =
+    "[Desktop Entry]\nType=Application\nName=Reader\nExec=reader %U\nMimeType=text/plain;\n";
+
+/// Installs an app on the world's system: its desktop entry `id` (with `entry` as its
+/// text) in a data folder of the world's own (`XDG_DATA_DIRS`), and the user profile
+/// `profile` (its file's text) for it. Returns the world's Pictures folder, made.
+pub(crate) fn install_app(
+    world: &mut crate::support::World,
+    id: &str,
+    entry: &str,
+    profile: &str,
+    profile_text: &str,
+) -> PathBuf {
+    let data_dirs = world.root.path().join("system-data");
+    let apps = data_dirs.join("applications");
+    std::fs::create_dir_all(&apps).unwrap();
+    std::fs::write(apps.join(id), entry).unwrap();
+    world
+        .env
+        .insert("XDG_DATA_DIRS".into(), data_dirs.display().to_string());
+    let profiles = world.home.join(".config/boxtop/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(profiles.join(format!("{profile}.toml")), profile_text).unwrap();
+    let pictures = world.home.join("Pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    pictures
+}

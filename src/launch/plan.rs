@@ -25,6 +25,8 @@ pub struct Planned {
     pub forwarding: Forwarding,
     /// The share folders planning made, removed again unless the launch keeps them.
     pub(super) created: CreatedFolders,
+    /// The profiles as planning read them, for the launch's checks against others.
+    pub(super) profiles: ProfileSet,
 }
 
 /// Plans `request` (its profile and arguments; how it would run does not matter here).
@@ -110,6 +112,7 @@ pub fn plan(
         id,
         forwarding,
         created,
+        profiles: set,
     })
 }
 

@@ -27,7 +27,7 @@ pub fn launch(paths: &Paths, request: &Request) -> Result<Outcome, LaunchError> 
     let profile = &planned.profile;
     report_missing(profile, &planned.host.session, paths.runtime.as_deref())?;
     let store = instance_launch::store(paths);
-    refuse_taken_bus_names(paths, &store, profile)?;
+    refuse_taken_bus_names(&planned.profiles, &store, profile)?;
     let home_err = |error| LaunchError::Home {
         profile: profile.name.clone(),
         error: Box::new(error),
@@ -157,7 +157,7 @@ struct Joined<'a> {
 /// that sandbox, which has other grants, and exit as if it had run. The other sandbox's
 /// names are those of its profile as it is now (the records name the profile).
 fn refuse_taken_bus_names(
-    paths: &Paths,
+    set: &ProfileSet,
     store: &Store,
     profile: &Profile,
 ) -> Result<(), LaunchError> {
@@ -170,9 +170,7 @@ fn refuse_taken_bus_names(
             && !record.has_ended()
             && (control::is_running(record) || record.supervisor.is_alive())
     });
-    let mut set = None;
     for record in running {
-        let set = set.get_or_insert_with(|| ProfileSet::load(&paths.user_profiles()));
         // A profile gone or broken since its launch: its names are unknown, and a
         // launch is not refused for a guess.
         let Ok(other) = set.resolve(&record.profile) else {
